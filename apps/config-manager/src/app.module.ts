@@ -1,0 +1,37 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { ReadOnlyInterceptor } from './common/read-only.interceptor';
+import { ConfigsModule } from './configs/configs.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { SearchModule } from './search/search.module';
+import { SecretsModule } from './secrets/secrets.module';
+import type { Settings } from './settings/settings';
+import { SettingsModule } from './settings/settings.module';
+
+/** config-manager, built from validated settings (so tests can build it with their own). */
+@Module({})
+export class AppModule {
+  static forRoot(settings: Settings): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        SettingsModule.forRoot(settings),
+        DatabaseModule,
+        AuthModule,
+        AuditModule,
+        ConfigsModule,
+        SecretsModule,
+        SearchModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: ReadOnlyInterceptor },
+      ],
+    };
+  }
+}

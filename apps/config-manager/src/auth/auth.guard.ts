@@ -1,0 +1,39 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { AuthenticatedRequest, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
+import type { Role } from './roles';
+import { TokenRegistryService } from './token-registry.service';
+
+/** Bearer-token authentication and role check for every route (401 vs 403). */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenRegistryService,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const required = this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ?? 'admin';
+
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    const principal = match ? this.tokens.authenticate(match[1]) : undefined;
+    if (!principal) {
+      throw new DomainError(
+        ErrorCode.Unauthenticated,
+        match ? 'The bearer token is not valid' : 'Missing "Authorization: Bearer <token>" header',
+      );
+    }
+    if (!principal.roles.has(required)) {
+      throw new DomainError(
+        ErrorCode.Forbidden,
+        `This needs the "${required}" role, which token "${principal.name}" lacks`,
+      );
+    }
+    request.principal = principal;
+    return true;
+  }
+}

@@ -1,0 +1,21 @@
+/** The roles a token can hold. */
+export type Role = 'config:read' | 'config:write' | 'secrets:write' | 'admin';
+
+// admin can do everything; a config writer must be able to read what it changes.
+const IMPLIED: Readonly<Record<Role, readonly Role[]>> = {
+  admin: ['admin', 'config:read', 'config:write', 'secrets:write'],
+  'config:write': ['config:write', 'config:read'],
+  'config:read': ['config:read'],
+  'secrets:write': ['secrets:write'],
+};
+
+/** Expands granted roles with the roles they imply. */
+export function effectiveRoles(granted: readonly string[]): ReadonlySet<Role> {
+  return new Set(granted.flatMap((r) => IMPLIED[r as Role] ?? []));
+}
+
+/** The caller of a request, as the guard authenticated it. */
+export interface Principal {
+  name: string;
+  roles: ReadonlySet<Role>;
+}

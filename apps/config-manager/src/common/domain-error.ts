@@ -1,0 +1,33 @@
+/** One detail of a rejected request: the field path (dotted) and what is wrong with it. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** Every domain failure the manager can report; each transport maps these exhaustively. */
+export enum ErrorCode {
+  ValidationFailed = 'VALIDATION_FAILED',
+  UnknownService = 'UNKNOWN_SERVICE',
+  UnknownVersion = 'UNKNOWN_VERSION',
+  UnknownSecretPath = 'UNKNOWN_SECRET_PATH',
+  VersionConflict = 'VERSION_CONFLICT',
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+}
+
+/** A failure of a use case, carrying a code; never an HTTP type, never a secret in its message. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+    /** Seconds after which a retry may succeed (database unavailable). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

@@ -1,0 +1,104 @@
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { DomainError, ErrorCode, ErrorDetail } from './domain-error';
+
+/** The error body every endpoint answers with. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: ErrorDetail[];
+}
+
+function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.ValidationFailed:
+      return HttpStatus.BAD_REQUEST;
+    case ErrorCode.UnknownService:
+    case ErrorCode.UnknownVersion:
+    case ErrorCode.UnknownSecretPath:
+      return HttpStatus.NOT_FOUND;
+    case ErrorCode.VersionConflict:
+      return HttpStatus.PRECONDITION_FAILED;
+    case ErrorCode.DatabaseUnavailable:
+      return HttpStatus.SERVICE_UNAVAILABLE;
+    case ErrorCode.Unauthenticated:
+      return HttpStatus.UNAUTHORIZED;
+    case ErrorCode.Forbidden:
+      return HttpStatus.FORBIDDEN;
+    case ErrorCode.UnsupportedMediaType:
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+    case ErrorCode.PayloadTooLarge:
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+  }
+}
+
+/** ValidationPipe errors arrive as a list of messages; turn them into path details. */
+function detailsFromValidationPipe(response: unknown): ErrorDetail[] | undefined {
+  if (typeof response !== 'object' || response === null) return undefined;
+  const messages = (response as { message?: unknown }).message;
+  if (!Array.isArray(messages)) return undefined;
+  return messages
+    .filter((m): m is string => typeof m === 'string')
+    .map((message) => ({ path: message.split(' ')[0] ?? '', message }));
+}
+
+/**
+ * Maps every failure to `{ statusCode, error, message, details? }`. Domain codes map exhaustively;
+ * anything unexpected is logged with its stack and answered as a bare 500 with no internals.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception, res);
+    if (res.headersSent) return;
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown, res: Response): ErrorBody {
+    if (exception instanceof DomainError) {
+      if (exception.code === ErrorCode.Unauthenticated) {
+        res.setHeader('WWW-Authenticate', 'Bearer');
+      }
+      if (exception.retryAfterSeconds !== undefined) {
+        res.setHeader('Retry-After', String(exception.retryAfterSeconds));
+      }
+      return build(statusOf(exception.code), exception.message, exception.details);
+    }
+    if (exception instanceof BadRequestException) {
+      const details = detailsFromValidationPipe(exception.getResponse());
+      const message = details?.length
+        ? `Invalid request: ${details.map((d) => d.message).join('; ')}`
+        : exception.message;
+      return build(HttpStatus.BAD_REQUEST, message, details);
+    }
+    if (exception instanceof HttpException) {
+      return build(exception.getStatus(), exception.message);
+    }
+    this.logger.error(
+      `Unhandled error: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+    );
+    return build(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+  }
+}
+
+function build(statusCode: number, message: string, details?: ErrorDetail[]): ErrorBody {
+  return {
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message,
+    ...(details && details.length > 0 ? { details } : {}),
+  };
+}

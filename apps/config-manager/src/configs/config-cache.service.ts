@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import type { ConfigState } from './config-state';
+
+/**
+ * Current state of every service, kept in memory so reads never touch the database (and keep
+ * answering while it is down). Replaced after each committed write.
+ */
+@Injectable()
+export class ConfigCacheService {
+  private readonly states = new Map<string, ConfigState>();
+  private readonly dictionaries = new Map<string, Buffer>();
+
+  get(service: string): ConfigState | undefined {
+    return this.states.get(service);
+  }
+
+  all(): ConfigState[] {
+    return [...this.states.values()].sort((a, b) => a.service.localeCompare(b.service));
+  }
+
+  /** Stores a newer state; an older one (a slower concurrent writer) never overwrites a newer one. */
+  set(state: ConfigState): void {
+    const known = this.states.get(state.service);
+    if (!known || known.version <= state.version) {
+      this.states.set(state.service, deepFreeze(state));
+    }
+  }
+
+  /** The first version's JSON bytes of a service, used as the snapshot compression dictionary. */
+  dictionary(service: string): Buffer | undefined {
+    return this.dictionaries.get(service);
+  }
+
+  setDictionary(service: string, bytes: Buffer): void {
+    this.dictionaries.set(service, bytes);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,22 @@
+import type { VersionKind } from './entities/config-version.entity';
+
+/** Whether a secret is set, and when it last changed (null: never). Never its value. */
+export interface SecretState {
+  set: boolean;
+  updatedAt: string | null;
+}
+
+/** A version's content: the non-secret config plus the secrets' set flags. */
+export interface Snapshot {
+  config: Readonly<Record<string, unknown>>;
+  secrets: Readonly<Record<string, SecretState>>;
+}
+
+/** The current state of one service, as served from memory. */
+export interface ConfigState extends Snapshot {
+  service: string;
+  version: number;
+  kind: VersionKind;
+  updatedAt: string;
+  updatedBy: string;
+}

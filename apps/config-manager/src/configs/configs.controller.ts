@@ -1,0 +1,193 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import type { Principal } from '../auth/roles';
+import { parseIfMatch, parseReason, versionEtag } from '../common/change-headers';
+import { ConfigResponse, secretFlags, toConfigResponse } from './config-response';
+import { ChangeContext, ChangeResult, ConfigsService, DiffEntry } from './configs.service';
+import { VersionSummary } from './config-store.service';
+import { DiffQueryDto } from './dto/diff-query.dto';
+import { RollbackDto } from './dto/rollback.dto';
+import { PageQueryDto } from './dto/versions-query.dto';
+import { ParseVersionPipe } from './parse-version.pipe';
+
+const IF_MATCH = {
+  name: 'If-Match',
+  required: false,
+  description: 'Version ETag, e.g. "12"; 412 when stale',
+};
+const REASON = {
+  name: 'X-Change-Reason',
+  required: false,
+  description: 'Why (kept in history and audit)',
+};
+
+/** Services, their schemas, current config, history, diff and rollback. */
+@ApiTags('configs')
+@ApiBearerAuth()
+@Controller('services')
+export class ConfigsController {
+  constructor(private readonly configs: ConfigsService) {}
+
+  @Get()
+  @RequireRole('config:read')
+  @ApiOperation({ summary: 'Services with their current version' })
+  list() {
+    return this.configs.list().map((state) => ({
+      service: state.service,
+      description: this.configs.definition(state.service).description,
+      version: state.version,
+      updatedAt: state.updatedAt,
+      updatedBy: state.updatedBy,
+      // Workers report in through the instance view (issue 4); until then none are known.
+      instances: { total: 0, onCurrentVersion: 0 },
+    }));
+  }
+
+  @Get(':service/schema')
+  @RequireRole('config:read')
+  @ApiOperation({ summary: 'JSON Schema of the service config, its secret paths and schemaHash' })
+  schema(@Param('service') service: string) {
+    const definition = this.configs.definition(service);
+    return {
+      service: definition.name,
+      schemaHash: definition.schemaHash,
+      secretPaths: definition.secretPaths,
+      schema: definition.jsonSchema,
+    };
+  }
+
+  @Get(':service/config')
+  @RequireRole('config:read')
+  @ApiOperation({ summary: 'Current config (secrets as set flags only); ETag is the version' })
+  get(
+    @Param('service') service: string,
+    @Res({ passthrough: true }) res: Response,
+  ): ConfigResponse {
+    const state = this.configs.current(service);
+    res.setHeader('ETag', versionEtag(state.version));
+    return toConfigResponse(this.configs.definition(service), state);
+  }
+
+  @Patch(':service/config')
+  @RequireRole('config:write')
+  @ApiOperation({ summary: 'Deep-merge a partial config, validate the whole, create a version' })
+  @ApiHeader(IF_MATCH)
+  @ApiHeader(REASON)
+  @ApiBody({ schema: { type: 'object', example: { thresholds: { high: 0.8 } } } })
+  async patch(
+    @Param('service') service: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('x-change-reason') reason: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ConfigResponse> {
+    const result = await this.configs.patch(service, body, context(principal, ifMatch, reason));
+    return this.respond(service, result, res);
+  }
+
+  @Put(':service/config')
+  @RequireRole('config:write')
+  @ApiOperation({ summary: 'Replace the whole config (omitted fields take schema defaults)' })
+  @ApiHeader(IF_MATCH)
+  @ApiHeader(REASON)
+  @ApiBody({ schema: { type: 'object' } })
+  async put(
+    @Param('service') service: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('x-change-reason') reason: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ConfigResponse> {
+    const result = await this.configs.replace(service, body, context(principal, ifMatch, reason));
+    return this.respond(service, result, res);
+  }
+
+  @Get(':service/versions')
+  @RequireRole('config:read')
+  @ApiOperation({ summary: 'History, newest first' })
+  versions(
+    @Param('service') service: string,
+    @Query() query: PageQueryDto,
+  ): Promise<VersionSummary[]> {
+    return this.configs.history(service, query.limit, query.before);
+  }
+
+  @Get(':service/versions/:version')
+  @RequireRole('config:read')
+  @ApiOperation({ summary: "One version's config (secrets as set flags only)" })
+  async version(
+    @Param('service') service: string,
+    @Param('version', ParseVersionPipe) version: number,
+  ) {
+    const found = await this.configs.version(service, version);
+    return {
+      service: found.service,
+      version: found.version,
+      kind: found.kind,
+      createdAt: found.createdAt,
+      createdBy: found.createdBy,
+      reason: found.reason,
+      config: found.config,
+      secrets: secretFlags(this.configs.definition(service), found.secrets),
+    };
+  }
+
+  @Get(':service/diff')
+  @RequireRole('config:read')
+  @ApiOperation({ summary: 'Changed paths between two versions; secrets show only "changed"' })
+  diff(@Param('service') service: string, @Query() query: DiffQueryDto): Promise<DiffEntry[]> {
+    return this.configs.diff(service, query.from, query.to);
+  }
+
+  @Post(':service/rollback')
+  @HttpCode(200)
+  @RequireRole('config:write')
+  @ApiOperation({ summary: 'Create a new version with the config of an earlier one' })
+  @ApiHeader(IF_MATCH)
+  @ApiHeader(REASON)
+  async rollback(
+    @Param('service') service: string,
+    @Body() body: RollbackDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Headers('x-change-reason') reason: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ConfigResponse> {
+    const result = await this.configs.rollback(
+      service,
+      body.toVersion,
+      context(principal, ifMatch, reason),
+    );
+    return this.respond(service, result, res);
+  }
+
+  private respond(service: string, result: ChangeResult, res: Response): ConfigResponse {
+    res.setHeader('ETag', versionEtag(result.state.version));
+    res.setHeader('X-Version-Created', String(result.created));
+    return toConfigResponse(this.configs.definition(service), result.state);
+  }
+}
+
+function context(
+  principal: Principal,
+  ifMatch: string | undefined,
+  reason: string | undefined,
+): ChangeContext {
+  return { actor: principal.name, ifMatch: parseIfMatch(ifMatch), reason: parseReason(reason) };
+}

@@ -1,0 +1,31 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { BinaryColumn } from '../../database/binary-column';
+
+/** How a version came to be. */
+export type VersionKind = 'initial' | 'update' | 'rollback' | 'secret';
+
+/** An immutable snapshot of a service's configuration; never updated once inserted. */
+@Entity({ name: 'config_versions' })
+export class ConfigVersionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 63 })
+  service!: string;
+
+  @PrimaryColumn({ type: 'integer' })
+  version!: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  kind!: VersionKind;
+
+  @Column({ name: 'created_at', type: 'varchar', length: 32 })
+  createdAt!: string;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 100 })
+  createdBy!: string;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  reason!: string | null;
+
+  /** Compressed JSON of the config and the secrets' set flags (see snapshot-codec.ts). */
+  @BinaryColumn()
+  snapshot!: Buffer;
+}

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Client } from 'pg';
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseSettings } from '../settings/settings';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migration-list';
+
+/** How long a write waits for a locked SQLite file before failing (ms). */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * TypeORM options for either store. Migrations always run at start; `synchronize` is never on,
+ * so the schema only changes through reviewed migrations.
+ */
+export function dataSourceOptions(db: DatabaseSettings): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    migrationsTransactionMode: 'each' as const,
+    synchronize: false,
+    logging: false,
+  };
+  if (db.type === 'sqlite') {
+    if (db.path !== ':memory:') mkdirSync(dirname(db.path), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: db.path,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+      prepareDatabase: (raw: { pragma(statement: string): unknown }) => {
+        raw.pragma('journal_mode = WAL');
+        raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+        raw.pragma('synchronous = NORMAL');
+        raw.pragma('foreign_keys = ON');
+      },
+    };
+  }
+  return {
+    ...common,
+    type: 'postgres',
+    url: db.url,
+    schema: db.schema,
+    // Fail fast when Postgres is gone so the manager can answer 503 instead of hanging.
+    connectTimeoutMS: 3000,
+    extra: {
+      max: 10,
+      connectionTimeoutMillis: 3000,
+      query_timeout: 10000,
+      application_name: 'config-manager',
+    },
+  };
+}
+
+/** Creates the Postgres schema named in DATABASE_URL (`?schema=`) before migrations need it. */
+export async function ensurePostgresSchema(db: DatabaseSettings): Promise<void> {
+  if (db.type !== 'postgres' || !db.schema) return;
+  const client = new Client({ connectionString: db.url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,163 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { SETTINGS } from '../settings/settings.module';
+import type { Settings } from '../settings/settings';
+import { isDatabaseUnavailableError } from './database-errors';
+
+/** Seconds a client should wait before retrying a write while the database is away. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+const PING_TIMEOUT_MS = 1500;
+
+/**
+ * The one way into the database. It serialises work on SQLite (TypeORM shares a single
+ * connection there, so concurrent transactions would silently nest), turns "database gone"
+ * failures into a DatabaseUnavailable domain error, and tracks availability with a probe so the
+ * API can go read-only and recover without a restart.
+ */
+@Injectable()
+export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(DatabaseService.name);
+  private readonly serialise: boolean;
+  private queue: Promise<unknown> = Promise.resolve();
+  private available = true;
+  private lastError: string | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {
+    this.serialise = settings.database.type === 'sqlite';
+  }
+
+  onModuleInit(): void {
+    this.probeTimer = setInterval(() => void this.probe(), this.settings.dbProbeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.probeTimer);
+  }
+
+  /** Whether the last contact with the database succeeded. */
+  isAvailable(): boolean {
+    return this.available;
+  }
+
+  /** Why the database is considered unavailable (no credentials, no SQL). */
+  unavailableReason(): string | undefined {
+    return this.available ? undefined : this.lastError;
+  }
+
+  /** Runs `work` in one transaction; rolls back on any error. */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    await this.ensureAvailable();
+    return this.guard(() => this.dataSource.transaction((manager) => work(manager)));
+  }
+
+  /** Runs a read; on SQLite it waits for in-flight transactions so it never sees uncommitted rows. */
+  async read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    await this.ensureAvailable();
+    return this.guard(() => work(this.dataSource.manager));
+  }
+
+  /** Pings the database now and updates availability; used by readiness. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.withTimeout(
+        this.exclusive(() => this.dataSource.query('SELECT 1')),
+        PING_TIMEOUT_MS,
+      );
+      this.markAvailable();
+      return true;
+    } catch (error) {
+      this.markUnavailable(error);
+      return false;
+    }
+  }
+
+  private async ensureAvailable(): Promise<void> {
+    // Re-check once before refusing, so the first write after the database returns succeeds.
+    if (!this.available && !(await this.ping())) {
+      throw this.unavailableError();
+    }
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.exclusive(work);
+    } catch (error) {
+      if (isDatabaseUnavailableError(error)) {
+        this.markUnavailable(error);
+        throw this.unavailableError();
+      }
+      throw error;
+    }
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.serialise) return work();
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async probe(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      await this.ping();
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private markAvailable(): void {
+    if (!this.available) {
+      this.logger.log('Database is reachable again: writes are accepted.');
+    }
+    this.available = true;
+    this.lastError = undefined;
+  }
+
+  private markUnavailable(error: unknown): void {
+    const reason = describe(error);
+    if (this.available) {
+      this.logger.error(
+        `Database unavailable (${reason}): serving current configs read-only and answering writes with 503 until it returns.`,
+      );
+    }
+    this.available = false;
+    this.lastError = reason;
+  }
+
+  private unavailableError(): DomainError {
+    return new DomainError(
+      ErrorCode.DatabaseUnavailable,
+      'The configuration database is unavailable; the manager is read-only. Retry later.',
+      undefined,
+      DATABASE_RETRY_AFTER_SECONDS,
+    );
+  }
+
+  private withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`database ping timed out after ${ms} ms`)), ms);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** A short, credential-free description of a database error for logs and readiness. */
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error.message.replace(/postgres(ql)?:\/\/\S+/gi, 'postgres://…');
+    return typeof code === 'string' ? `${code}: ${message}` : message;
+  }
+  return 'unknown error';
+}

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './create-app';
+import { loadSettings, SettingsError } from './settings/settings';
+
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Bootstrap');
+  const settings = loadSettings(process.env, { warn: (m) => logger.warn(m) });
+  const app = await createApp(settings);
+  await app.listen(settings.port, settings.host);
+  logger.log(
+    `config-manager listening on http://${settings.host}:${settings.port} (API /api, docs /api/docs, ` +
+      `store ${settings.database.type === 'sqlite' ? settings.database.path : 'postgres'})`,
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  // Start-up failures name the variable or file to fix; no stack trace for those.
+  const known =
+    error instanceof SettingsError ||
+    (error instanceof Error && error.name === 'DefaultsFileError');
+  const message =
+    error instanceof Error
+      ? known
+        ? error.message
+        : (error.stack ?? error.message)
+      : String(error);
+  new Logger('Bootstrap').error(`config-manager failed to start: ${message}`);
+  process.exit(1);
+});

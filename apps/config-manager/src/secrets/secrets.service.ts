@@ -1,0 +1,133 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { MasterKeyRing, constantTimeEqual } from '@app/crypto';
+import { DatabaseService } from '../database/database.service';
+import type { Settings } from '../settings/settings';
+import { SETTINGS } from '../settings/settings.module';
+import { SecretEntity } from './secret.entity';
+
+/** A secret write that changes something: a new value, or clearing a set secret. */
+export type SecretChange =
+  { path: string; action: 'set'; value: string } | { path: string; action: 'clear' };
+
+/** Result of re-encrypting secrets under the current master key. */
+export interface RotationResult {
+  total: number;
+  reencrypted: number;
+  keyId: string;
+}
+
+/**
+ * Secrets at rest: AES-256-GCM under the master key ring, bound to service and path as
+ * additional authenticated data, with the key id stored beside each blob. Values only leave
+ * this class decrypted for comparison (and, later, for sealing to a worker).
+ */
+@Injectable()
+export class SecretsService {
+  private readonly logger = new Logger(SecretsService.name);
+  private readonly ring: MasterKeyRing;
+
+  constructor(
+    @Inject(SETTINGS) settings: Settings,
+    private readonly db: DatabaseService,
+  ) {
+    this.ring = new MasterKeyRing(settings.masterKey, settings.previousMasterKeys);
+  }
+
+  /** Keeps only the requested writes that change something; '' means clear. */
+  async plan(
+    manager: EntityManager,
+    service: string,
+    requested: Readonly<Record<string, string>>,
+  ): Promise<SecretChange[]> {
+    const changes: SecretChange[] = [];
+    for (const [path, value] of Object.entries(requested)) {
+      const existing = await manager.findOneBy(SecretEntity, { service, path });
+      if (value === '') {
+        if (existing) changes.push({ path, action: 'clear' });
+        continue;
+      }
+      if (existing && constantTimeEqual(this.open(existing), Buffer.from(value, 'utf8'))) continue;
+      changes.push({ path, action: 'set', value });
+    }
+    return changes;
+  }
+
+  /** Writes planned changes inside the caller's transaction. */
+  async apply(
+    manager: EntityManager,
+    service: string,
+    changes: readonly SecretChange[],
+    actor: string,
+    at: string,
+  ): Promise<void> {
+    for (const change of changes) {
+      if (change.action === 'clear') {
+        await manager.delete(SecretEntity, { service, path: change.path });
+        continue;
+      }
+      const { keyId, sealed } = this.ring.encrypt(
+        Buffer.from(change.value, 'utf8'),
+        aad(service, change.path),
+      );
+      await manager.upsert(
+        SecretEntity,
+        { service, path: change.path, keyId, sealed, updatedAt: at, updatedBy: actor },
+        ['service', 'path'],
+      );
+    }
+  }
+
+  /** Re-encrypts every secret not sealed under the current master key, in one transaction. */
+  async rotateAll(): Promise<RotationResult> {
+    return this.db.transaction(async (manager) => {
+      const rows = await manager.find(SecretEntity);
+      let reencrypted = 0;
+      for (const row of rows) {
+        if (row.keyId === this.ring.current.id) continue;
+        const context = aad(row.service, row.path);
+        const { keyId, sealed } = this.ring.encrypt(
+          this.ring.decrypt(row.keyId, row.sealed, context),
+          context,
+        );
+        await manager.update(
+          SecretEntity,
+          { service: row.service, path: row.path },
+          { keyId, sealed },
+        );
+        reencrypted++;
+      }
+      return { total: rows.length, reencrypted, keyId: this.ring.current.id };
+    });
+  }
+
+  /**
+   * Checks at start-up that every stored secret can be opened; a secret sealed under a key that
+   * is not configured is a start-up error, because it could never be delivered.
+   */
+  async verifyKeys(): Promise<void> {
+    const rows = await this.db.read((m) => m.find(SecretEntity));
+    const unknown = [...new Set(rows.filter((r) => !this.ring.has(r.keyId)).map((r) => r.keyId))];
+    if (unknown.length > 0) {
+      throw new Error(
+        `Stored secrets are sealed with master key id(s) ${unknown.join(', ')}, which neither ` +
+          'CONFIG_MASTER_KEY nor CONFIG_MASTER_KEYS_PREVIOUS provides. Configure the old key in ' +
+          'CONFIG_MASTER_KEYS_PREVIOUS, then run npm run secrets:rotate.',
+      );
+    }
+    const stale = rows.filter((r) => r.keyId !== this.ring.current.id).length;
+    if (stale > 0) {
+      this.logger.warn(
+        `${stale} secret(s) are still sealed with a previous master key: run npm run secrets:rotate.`,
+      );
+    }
+  }
+
+  private open(row: SecretEntity): Buffer {
+    return this.ring.decrypt(row.keyId, row.sealed, aad(row.service, row.path));
+  }
+}
+
+function aad(service: string, path: string): Buffer {
+  return Buffer.from(`${service}\0${path}`, 'utf8');
+}

@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { DEV_KEYS_FILE, loadSettings, SettingsError } from './settings';
+
+describe(loadSettings.name, () => {
+  let dataDir: string;
+  const warnings: string[] = [];
+  const warn = { warn: (m: string) => warnings.push(m) };
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cm-settings-'));
+    warnings.length = 0;
+  });
+
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const errorOf = (env: Record<string, string>): SettingsError => {
+    try {
+      loadSettings({ DATA_DIR: dataDir, ...env }, warn);
+    } catch (e) {
+      if (e instanceof SettingsError) return e;
+      throw e;
+    }
+    throw new Error('expected a SettingsError');
+  };
+
+  it('applies the documented defaults', () => {
+    const sut = loadSettings({ DATA_DIR: dataDir }, warn);
+    expect(sut).toMatchObject({
+      port: 8080,
+      production: false,
+      appEnv: 'development',
+      host: '0.0.0.0',
+    });
+    expect(sut.database).toEqual({
+      type: 'sqlite',
+      path: join(process.cwd(), 'data', 'config.db'),
+    });
+  });
+
+  it('in development generates a missing master key once into DATA_DIR (0600), with a warning', () => {
+    const first = loadSettings({ DATA_DIR: dataDir }, warn);
+    const file = join(dataDir, DEV_KEYS_FILE);
+
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(warnings.join()).toContain('CONFIG_MASTER_KEY is not set');
+    const second = loadSettings({ DATA_DIR: dataDir }, warn);
+    expect(second.masterKey.id).toBe(first.masterKey.id);
+    expect(readFileSync(file, 'utf8')).toContain('CONFIG_MASTER_KEY');
+  });
+
+  it('in production a missing key is an error naming the variable, and nothing is generated', () => {
+    const error = errorOf({ NODE_ENV: 'production' });
+    expect(error.message).toContain('Invalid environment variables');
+    expect(error.message).toContain('CONFIG_MASTER_KEY is required in production');
+    expect(() => statSync(join(dataDir, DEV_KEYS_FILE))).toThrow();
+  });
+
+  it('names every malformed variable at once', () => {
+    const error = errorOf({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      CONFIG_MASTER_KEY: randomBytes(16).toString('base64'),
+      API_TOKENS: '[{"name":"ops","roles":["root"],"token":"0123456789abcdef"}]',
+      LOG_LEVEL: 'loud',
+    });
+    expect(error.problems).toEqual([
+      'PORT must be an integer from 0 to 65535 (got "eighty")',
+      'DATABASE_URL must start with sqlite: or postgres://',
+      'LOG_LEVEL must be one of error, warn, log, debug, verbose',
+      'CONFIG_MASTER_KEY must decode to 32 bytes (got 16)',
+      'API_TOKENS[0].roles must be a non-empty array of config:read, config:write, secrets:write, admin',
+    ]);
+  });
+
+  it('parses API_TOKENS with a token or its SHA-256, never keeping the token itself', () => {
+    const hash = 'a'.repeat(64);
+    const sut = loadSettings(
+      {
+        DATA_DIR: dataDir,
+        API_TOKENS: JSON.stringify([
+          { name: 'ops', roles: ['admin'], token: 'ops-token-0123456789' },
+          { name: 'ci', roles: ['config:read'], tokenSha256: hash },
+        ]),
+      },
+      warn,
+    );
+    expect(sut.apiTokens.map((t) => [t.name, t.roles, t.tokenSha256.length])).toEqual([
+      ['ops', ['admin'], 32],
+      ['ci', ['config:read'], 32],
+    ]);
+    expect(JSON.stringify(sut)).not.toContain('ops-token-0123456789');
+    expect(errorOf({ API_TOKENS: 'not json' }).message).toContain(
+      'API_TOKENS must be a JSON array',
+    );
+    expect(
+      errorOf({ API_TOKENS: '[{"name":"x","roles":["admin"],"token":"short"}]' }).message,
+    ).toContain('API_TOKENS[0].token must be at least 16 characters');
+  });
+
+  it('reads a Postgres schema from DATABASE_URL', () => {
+    const sut = loadSettings(
+      { DATA_DIR: dataDir, DATABASE_URL: 'postgres://u@db:5432/cfg?schema=tenant_a' },
+      warn,
+    );
+    expect(sut.database).toEqual({
+      type: 'postgres',
+      url: 'postgres://u@db:5432/cfg',
+      schema: 'tenant_a',
+    });
+  });
+});

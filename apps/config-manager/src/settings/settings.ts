@@ -1,0 +1,313 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { CryptoError, MasterKey, masterKeyFromBase64, randomBase64, sha256 } from '@app/crypto';
+
+/** Where the manager keeps its state. */
+export type DatabaseSettings =
+  { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema?: string };
+
+/** A configured API token; only the SHA-256 of the token is kept in memory. */
+export interface ApiTokenSetting {
+  name: string;
+  roles: string[];
+  tokenSha256: Buffer;
+}
+
+/** Every environment-derived setting of config-manager, parsed and validated once at boot. */
+export interface Settings {
+  nodeEnv: string;
+  production: boolean;
+  appEnv: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  database: DatabaseSettings;
+  defaultsDir: string;
+  masterKey: MasterKey;
+  previousMasterKeys: MasterKey[];
+  /** Tokens from API_TOKENS; empty means "generate an admin token at first start". */
+  apiTokens: ApiTokenSetting[];
+  dbProbeIntervalMs: number;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+}
+
+/** Thrown when the environment cannot make a valid Settings; the message names every bad variable. */
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment variables:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Something that receives warnings produced while settings are loaded (the boot logger). */
+export interface SettingsWarn {
+  warn(message: string): void;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ROLES = ['config:read', 'config:write', 'secrets:write', 'admin'];
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+/** File in DATA_DIR holding keys generated for development (mode 0600). */
+export const DEV_KEYS_FILE = 'dev-keys.json';
+
+/**
+ * Parses and validates the environment. In development a missing key is generated once into
+ * `DATA_DIR/dev-keys.json` (with a warning); in production it is an error naming the variable.
+ */
+export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
+  const problems: string[] = [];
+  const nodeEnv = env.NODE_ENV?.trim() || 'development';
+  const production = nodeEnv === 'production';
+  const dataDir = resolve(env.DATA_DIR?.trim() || './data');
+
+  const port = parsePort(env.PORT, 'PORT', 8080, problems);
+  const database = parseDatabaseUrl(
+    env.DATABASE_URL?.trim() || 'sqlite:./data/config.db',
+    problems,
+  );
+  const dbProbeIntervalMs = parseInteger(
+    env.DB_PROBE_INTERVAL_MS,
+    'DB_PROBE_INTERVAL_MS',
+    2000,
+    50,
+    60000,
+    problems,
+  );
+
+  const logLevelRaw = env.LOG_LEVEL?.trim() || 'log';
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw)
+    ? (logLevelRaw as Settings['logLevel'])
+    : (problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`), 'log' as const);
+
+  const devKeys = new DevKeyFile(dataDir, !production, warn);
+  const masterKey = parseKey('CONFIG_MASTER_KEY', env, devKeys, problems, () => randomBase64(32));
+  const previousMasterKeys = (env.CONFIG_MASTER_KEYS_PREVIOUS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .flatMap((value, i) => {
+      try {
+        return [masterKeyFromBase64(value, `CONFIG_MASTER_KEYS_PREVIOUS[${i}]`)];
+      } catch (e) {
+        problems.push(
+          e instanceof CryptoError ? e.message : `CONFIG_MASTER_KEYS_PREVIOUS[${i}] is invalid`,
+        );
+        return [];
+      }
+    });
+
+  const apiTokens = parseApiTokens(env.API_TOKENS, problems);
+
+  if (problems.length > 0) {
+    throw new SettingsError(problems);
+  }
+  devKeys.save();
+  return {
+    nodeEnv,
+    production,
+    appEnv: env.APP_ENV?.trim() || (production ? 'production' : 'development'),
+    host: env.HOST?.trim() || '0.0.0.0',
+    port,
+    dataDir,
+    database,
+    defaultsDir: resolve(env.CONFIG_DEFAULTS_DIR?.trim() || './config/defaults'),
+    masterKey: masterKey as MasterKey,
+    previousMasterKeys,
+    apiTokens,
+    dbProbeIntervalMs,
+    logLevel,
+  };
+}
+
+function parseKey(
+  name: string,
+  env: Env,
+  devKeys: DevKeyFile,
+  problems: string[],
+  generate: () => string,
+): MasterKey | undefined {
+  const value = env[name]?.trim() || devKeys.getOrGenerate(name, generate);
+  if (!value) {
+    problems.push(
+      `${name} is required in production (generate one with: openssl rand -base64 32)`,
+    );
+    return undefined;
+  }
+  try {
+    return masterKeyFromBase64(value, name);
+  } catch (e) {
+    problems.push(e instanceof CryptoError ? e.message : `${name} is invalid`);
+    return undefined;
+  }
+}
+
+function parsePort(
+  raw: string | undefined,
+  name: string,
+  fallback: number,
+  problems: string[],
+): number {
+  return parseInteger(raw, name, fallback, 0, 65535, problems);
+}
+
+function parseInteger(
+  raw: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return value;
+}
+
+/** `sqlite:<path>` or `postgres://user@host:port/db?schema=name`. */
+function parseDatabaseUrl(raw: string, problems: string[]): DatabaseSettings {
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length);
+    if (!path)
+      problems.push('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/config.db');
+    return { type: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : resolve(path) };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      const url = new URL(raw);
+      const schema = url.searchParams.get('schema') ?? undefined;
+      if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+        problems.push('DATABASE_URL schema must match ^[a-z_][a-z0-9_]{0,62}$');
+      }
+      url.searchParams.delete('schema');
+      return { type: 'postgres', url: url.toString(), schema };
+    } catch {
+      problems.push('DATABASE_URL is not a valid postgres:// URL');
+      return { type: 'postgres', url: raw };
+    }
+  }
+  problems.push('DATABASE_URL must start with sqlite: or postgres://');
+  return { type: 'sqlite', path: '' };
+}
+
+interface RawToken {
+  name?: unknown;
+  roles?: unknown;
+  token?: unknown;
+  tokenSha256?: unknown;
+}
+
+function parseApiTokens(raw: string | undefined, problems: string[]): ApiTokenSetting[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    problems.push(
+      'API_TOKENS must be a JSON array like [{"name":"ops","roles":["admin"],"token":"..."}]',
+    );
+    return [];
+  }
+  if (!Array.isArray(parsed)) {
+    problems.push('API_TOKENS must be a JSON array');
+    return [];
+  }
+  const tokens: ApiTokenSetting[] = [];
+  parsed.forEach((entry: RawToken, i) => {
+    const where = `API_TOKENS[${i}]`;
+    if (typeof entry !== 'object' || entry === null) {
+      problems.push(`${where} must be an object`);
+      return;
+    }
+    if (typeof entry.name !== 'string' || !/^[\w.@-]{1,64}$/.test(entry.name)) {
+      problems.push(`${where}.name must be 1-64 characters of letters, digits, . _ @ -`);
+      return;
+    }
+    const roles = entry.roles;
+    if (
+      !Array.isArray(roles) ||
+      roles.length === 0 ||
+      !roles.every((r) => ROLES.includes(r as string))
+    ) {
+      problems.push(`${where}.roles must be a non-empty array of ${ROLES.join(', ')}`);
+      return;
+    }
+    let tokenSha256: Buffer;
+    if (typeof entry.token === 'string' && entry.tokenSha256 === undefined) {
+      if (entry.token.length < 16) {
+        problems.push(`${where}.token must be at least 16 characters`);
+        return;
+      }
+      tokenSha256 = sha256(entry.token);
+    } else if (typeof entry.tokenSha256 === 'string' && entry.token === undefined) {
+      if (!/^[0-9a-f]{64}$/i.test(entry.tokenSha256)) {
+        problems.push(`${where}.tokenSha256 must be 64 hex characters`);
+        return;
+      }
+      tokenSha256 = Buffer.from(entry.tokenSha256, 'hex');
+    } else {
+      problems.push(`${where} needs exactly one of "token" or "tokenSha256"`);
+      return;
+    }
+    tokens.push({ name: entry.name, roles: roles as string[], tokenSha256 });
+  });
+  const names = tokens.map((t) => t.name);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) problems.push(`API_TOKENS has two tokens named "${duplicate}"`);
+  return tokens;
+}
+
+/**
+ * Keys generated for development, kept in one 0600 JSON file in DATA_DIR so that restarts (and,
+ * later, a local worker) reuse them.
+ */
+class DevKeyFile {
+  private readonly path: string;
+  private readonly values: Record<string, string>;
+  private dirty = false;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly enabled: boolean,
+    private readonly warn: SettingsWarn,
+  ) {
+    this.path = join(dataDir, DEV_KEYS_FILE);
+    this.values = enabled && existsSync(this.path) ? readDevKeys(this.path) : {};
+  }
+
+  getOrGenerate(name: string, generate: () => string): string | undefined {
+    if (!this.enabled) return undefined;
+    if (!this.values[name]) {
+      this.values[name] = generate();
+      this.dirty = true;
+      this.warn.warn(
+        `${name} is not set: generated a development key into ${this.path}. ` +
+          'Set it explicitly (openssl rand -base64 32) before production; NODE_ENV=production refuses to start without it.',
+      );
+    }
+    return this.values[name];
+  }
+
+  save(): void {
+    if (!this.dirty) return;
+    mkdirSync(this.dataDir, { recursive: true });
+    writeFileSync(this.path, JSON.stringify(this.values, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(this.path, 0o600);
+  }
+}
+
+function readDevKeys(path: string): Record<string, string> {
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new SettingsError([
+      `${path} must be a JSON object of generated keys; delete it to regenerate`,
+    ]);
+  }
+  return Object.fromEntries(
+    Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+}

@@ -1,0 +1,80 @@
+import { TempPostgres } from './support/temp-postgres';
+import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+
+const SERVICE = 'dedup-worker';
+const admin = bearer(TOKENS.admin);
+
+/** Polls until `check` passes or the timeout expires (no fixed sleeps). */
+async function eventually(check: () => Promise<void>, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+describe('Postgres outage under a running manager', () => {
+  let pg: TempPostgres;
+  let sut: TestManager;
+
+  beforeAll(async () => {
+    pg = await TempPostgres.create();
+    sut = await startManager({
+      store: 'postgres',
+      env: { DATABASE_URL: `${pg.url}?schema=outage` },
+    });
+  }, 60000);
+
+  afterAll(async () => {
+    await sut?.stop();
+    pg?.destroy();
+  });
+
+  it('goes read-only while Postgres is down and accepts writes again when it returns, without a restart', async () => {
+    await sut
+      .http()
+      .patch(`/api/services/${SERVICE}/config`)
+      .set(admin)
+      .send({ thresholds: { high: 0.8 } })
+      .expect(200);
+
+    pg.stop();
+
+    await eventually(async () => {
+      const res = await sut.http().get(`/api/services/${SERVICE}/config`).set(admin).expect(200);
+      expect(res.headers['x-read-only']).toBe('true');
+      expect(res.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
+    });
+    const façade = await sut.http().get('/api/config').set(admin).expect(200);
+    expect(façade.headers['x-read-only']).toBe('true');
+    const write = await sut
+      .http()
+      .patch(`/api/services/${SERVICE}/config`)
+      .set(admin)
+      .send({ thresholds: { high: 0.7 } });
+    expect(write.status).toBe(503);
+    expect(write.headers['retry-after']).toBe('5');
+    expect(write.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+    const history = await sut.http().get(`/api/services/${SERVICE}/versions`).set(admin);
+    expect(history.status).toBe(503);
+    const ready = await sut.http().get('/health/ready').expect(503);
+    expect(ready.body.checks.database).toMatchObject({ status: 'down', readOnly: true });
+    expect(JSON.stringify(ready.body)).not.toContain('postgres://');
+
+    pg.start();
+
+    const after = await sut
+      .http()
+      .patch(`/api/services/${SERVICE}/config`)
+      .set(admin)
+      .send({ thresholds: { high: 0.7 } });
+    expect(after.status).toBe(200);
+    expect(after.body.version).toBe(3);
+    expect(after.headers['x-read-only']).toBeUndefined();
+    await sut.http().get('/health/ready').expect(200);
+  });
+});

@@ -1,0 +1,117 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
+import { ConfigsService } from '../src/configs/configs.service';
+import { createApp } from '../src/create-app';
+import { loadSettings } from '../src/settings/settings';
+import { CapturedLogger } from './support/captured-logger';
+import { bearer, startManager, storeEnv, StoreKind, TestManager, TOKENS } from './support/test-app';
+
+const admin = bearer(TOKENS.admin);
+
+async function migrationsRun(manager: TestManager): Promise<string[]> {
+  const db = manager.settings.database;
+  if (db.type === 'sqlite') {
+    const raw = new Database(db.path, { readonly: true });
+    try {
+      return (
+        raw.prepare('SELECT name FROM migrations ORDER BY id').all() as Array<{ name: string }>
+      ).map((r) => r.name);
+    } finally {
+      raw.close();
+    }
+  }
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const rows = await client.query<{ name: string }>(
+      `SELECT name FROM "${db.schema}".migrations ORDER BY id`,
+    );
+    return rows.rows.map((r) => r.name);
+  } finally {
+    await client.end();
+  }
+}
+
+describe.each<StoreKind>(['sqlite', 'postgres'])('store lifecycle on %s', (store) => {
+  let sut: TestManager | undefined;
+
+  afterEach(async () => {
+    await sut?.close();
+    sut = undefined;
+  });
+
+  it('migrates a fresh store; a second start is a no-op that keeps every version', async () => {
+    const first = await startManager({ store });
+    sut = first;
+    expect(await migrationsRun(first)).toEqual(['InitialSchema1763769600000']);
+    await first
+      .http()
+      .patch('/api/services/dedup-worker/config')
+      .set(admin)
+      .send({ thresholds: { high: 0.8 } })
+      .expect(200);
+    await first.stop();
+
+    sut = await startManager({ store, reuse: first });
+
+    expect(await migrationsRun(sut)).toEqual(['InitialSchema1763769600000']);
+    const config = await sut.http().get('/api/services/dedup-worker/config').set(admin).expect(200);
+    expect(config.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
+    expect(sut.logs.text()).not.toContain('Created dedup-worker version 1');
+  });
+});
+
+describe('layered defaults', () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cm-defaults-'));
+    mkdirSync(join(dataDir, 'defaults'));
+  });
+
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const env = (extra: Record<string, string> = {}) => ({
+    ...storeEnv('sqlite', dataDir),
+    ...extra,
+  });
+
+  it('builds version 1 from schema defaults, then <service>.yaml, then <service>.<APP_ENV>.yaml', async () => {
+    writeFileSync(
+      join(dataDir, 'defaults', 'dedup-worker.yaml'),
+      'thresholds:\n  high: 0.8\ngeo:\n  max_distance_km: 20\n',
+    );
+    writeFileSync(
+      join(dataDir, 'defaults', 'dedup-worker.staging.yaml'),
+      'geo:\n  max_distance_km: 5\n',
+    );
+    const logs = new CapturedLogger();
+    const app = await createApp(loadSettings(env({ APP_ENV: 'staging' })), logs);
+    try {
+      const state = app.get(ConfigsService).current('dedup-worker');
+      expect(state.version).toBe(1);
+      expect(state.config).toMatchObject({
+        thresholds: { high: 0.8, low: 0.35 },
+        geo: { max_distance_km: 5, min_confidence: 0.85 },
+      });
+      expect(logs.text()).toContain('dedup-worker.staging.yaml');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    ['an invalid value', 'thresholds:\n  high: 1.7\n', /dedup-worker\.yaml[\s\S]*thresholds\.high/],
+    ['an unknown field', 'geo:\n  radius: 3\n', /dedup-worker\.yaml[\s\S]*geo\.radius/],
+    ['broken YAML', 'thresholds: [\n', /dedup-worker\.yaml[\s\S]*YAML syntax at line/],
+  ])(
+    'refuses to start on a defaults file with %s, naming file and field',
+    async (_, yaml, message) => {
+      writeFileSync(join(dataDir, 'defaults', 'dedup-worker.yaml'), yaml);
+      await expect(createApp(loadSettings(env()), new CapturedLogger())).rejects.toThrow(message);
+    },
+  );
+});

@@ -1,0 +1,39 @@
+// Two projects: fast unit specs beside the code, end-to-end specs under each app's test/.
+// @swc/jest needs decorators *and* decorator metadata, or Nest's DI silently injects undefined.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+const shared = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@app/contracts$': '<rootDir>/libs/contracts/src',
+    '^@app/crypto$': '<rootDir>/libs/crypto/src',
+  },
+  rootDir: __dirname,
+};
+
+module.exports = {
+  maxWorkers: 2,
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
+      testTimeout: 30000,
+    },
+  ],
+};

@@ -1,0 +1,26 @@
+export * from './dedup-worker/matching-config.schema';
+export * from './json/canonical-json';
+export * from './json/config-diff';
+export * from './json/deep-merge';
+export * from './json/flatten';
+export * from './json/json.types';
+export { isPlainObject } from './json/plain-object';
+export * from './json-schema/json-schema';
+export * from './registry/service-definition';
+export * from './registry/service-registry';
+export {
+  ConfigMap,
+  Describe,
+  Invariant,
+  MAX_SECRET_LENGTH,
+  NestedConfig,
+  Secret,
+  type ConfigClass,
+  type ConfigInvariant,
+} from './schema/config-field.decorators';
+export { MAP_KEY_PATTERN } from './schema/config-shape';
+export * from './schema/cross-field.validators';
+export * from './topics';
+export * from './validation/config-issue';
+export * from './validation/json-safety';
+export * from './validation/validate-config';

@@ -1,0 +1,313 @@
+import {
+  ARRAY_MAX_SIZE,
+  ARRAY_MIN_SIZE,
+  getMetadataStorage,
+  IS_ARRAY,
+  IS_BOOLEAN,
+  IS_IN,
+  IS_INT,
+  IS_NOT_EMPTY,
+  IS_NUMBER,
+  IS_POSITIVE,
+  IS_STRING,
+  MAX,
+  MAX_LENGTH,
+  MIN,
+  MIN_LENGTH,
+} from 'class-validator';
+import type { JsonValue } from '../json/json.types';
+import type { ConfigClass } from '../schema/config-field.decorators';
+import {
+  type ConfigField,
+  configShape,
+  MAP_KEY_PATTERN,
+  toPlainConfig,
+} from '../schema/config-shape';
+import {
+  IS_NOT_GREATER_THAN_FIELD,
+  IS_NOT_LESS_THAN_FIELD,
+} from '../schema/cross-field.validators';
+
+/** JSON Schema type names. */
+export type JsonSchemaType =
+  'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
+
+/** The subset of JSON Schema (draft 2020-12) that configuration schemas use. */
+export interface JsonSchema {
+  readonly $schema?: string;
+  readonly $id?: string;
+  readonly $ref?: string;
+  readonly $defs?: { readonly [name: string]: JsonSchema };
+  readonly title?: string;
+  readonly description?: string;
+  readonly type?: JsonSchemaType;
+  readonly enum?: readonly JsonValue[];
+  readonly default?: JsonValue;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMinimum?: number;
+  readonly exclusiveMaximum?: number;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+  readonly items?: JsonSchema;
+  readonly minItems?: number;
+  readonly maxItems?: number;
+  readonly properties?: { readonly [name: string]: JsonSchema };
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean | JsonSchema;
+  readonly propertyNames?: JsonSchema;
+  readonly maxProperties?: number;
+  readonly anyOf?: readonly JsonSchema[];
+  readonly writeOnly?: boolean;
+  readonly 'x-secret'?: boolean;
+}
+
+type MutableSchema = { -readonly [K in keyof JsonSchema]: JsonSchema[K] };
+
+/** What {@link buildJsonSchema} needs to describe a service. */
+export interface JsonSchemaSource {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: ConfigClass;
+}
+
+const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
+
+/** Builds a standalone JSON Schema for a service's configuration class, nested classes under `$defs`. */
+export function buildJsonSchema(source: JsonSchemaSource): JsonSchema {
+  const defs = new Map<string, { type: ConfigClass; schema: JsonSchema }>();
+  const root = objectSchema(source.schema, defs);
+  const $defs: Record<string, JsonSchema> = {};
+  for (const name of [...defs.keys()].sort()) {
+    $defs[name] = defs.get(name)?.schema ?? {};
+  }
+  return {
+    $schema: DRAFT_2020_12,
+    $id: `urn:config-centre:service:${source.name}`,
+    title: source.name,
+    description: source.description,
+    ...root,
+    $defs,
+  };
+}
+
+function objectSchema(
+  type: ConfigClass,
+  defs: Map<string, { type: ConfigClass; schema: JsonSchema }>,
+): JsonSchema {
+  const shape = configShape(type);
+  const defaults = new type() as Record<string, unknown>;
+  const properties: Record<string, JsonSchema> = {};
+  for (const field of shape.fields) {
+    properties[field.name] = fieldSchema(type, field, defaults[field.name], defs);
+  }
+  const rules = shape.invariants.map((invariant) => invariant.description);
+  return {
+    ...(rules.length > 0 ? { description: rules.join(' ') } : {}),
+    type: 'object',
+    properties,
+    // Secrets are never part of the stored configuration, so they cannot be required.
+    required: shape.fields.filter((field) => !field.secret).map((field) => field.name),
+    additionalProperties: false,
+  };
+}
+
+function refTo(
+  type: ConfigClass,
+  defs: Map<string, { type: ConfigClass; schema: JsonSchema }>,
+): JsonSchema {
+  const existing = defs.get(type.name);
+  if (existing === undefined) {
+    // Reserve the name first so that a class reached again while being described is not described twice.
+    defs.set(type.name, { type, schema: {} });
+    defs.set(type.name, { type, schema: objectSchema(type, defs) });
+  } else if (existing.type !== type) {
+    throw new TypeError(
+      `two configuration classes are named ${type.name}; $defs needs unique names`,
+    );
+  }
+  return { $ref: `#/$defs/${type.name}` };
+}
+
+function fieldSchema(
+  owner: ConfigClass,
+  field: ConfigField,
+  defaultValue: unknown,
+  defs: Map<string, { type: ConfigClass; schema: JsonSchema }>,
+): JsonSchema {
+  switch (field.kind) {
+    case 'nested': {
+      const ref = refTo(field.type, defs);
+      const fieldDefault =
+        typeof defaultValue === 'object' && defaultValue !== null
+          ? toJson(toPlainConfig(defaultValue, field.type, false))
+          : null;
+      if (field.nullable) {
+        return {
+          description: field.description,
+          anyOf: [ref, { type: 'null' }],
+          default: fieldDefault,
+        };
+      }
+      return { description: field.description, ...ref, default: fieldDefault };
+    }
+    case 'map':
+      return {
+        description: field.description,
+        type: 'object',
+        additionalProperties: refTo(field.type, defs),
+        propertyNames: { pattern: MAP_KEY_PATTERN.source },
+        maxProperties: field.maxEntries,
+        default: toJson(defaultValue),
+      };
+    case 'value':
+      return valueSchema(owner, field, defaultValue);
+  }
+}
+
+function valueSchema(owner: ConfigClass, field: ConfigField, defaultValue: unknown): JsonSchema {
+  const schema: MutableSchema = { description: field.description };
+  const items: MutableSchema = {};
+  const notes: string[] = [];
+  // Only this class and its ancestors: other classes in the global storage never leak in.
+  const metadatas = getMetadataStorage()
+    .getTargetValidationMetadatas(owner, '', true, false)
+    .filter((metadata) => metadata.propertyName === field.name);
+  for (const metadata of metadatas) {
+    const constraints: readonly unknown[] = metadata.constraints ?? [];
+    applyConstraint(
+      metadata.each ? items : schema,
+      metadata.name ?? metadata.type,
+      constraints,
+      notes,
+    );
+  }
+  if (Object.keys(items).length > 0) {
+    schema.items = items;
+  }
+  if (notes.length > 0) {
+    schema.description = `${field.description}. ${notes.join(' ')}`;
+  }
+  schema.default = toJson(defaultValue);
+  if (field.secret) {
+    schema.writeOnly = true;
+    schema['x-secret'] = true;
+  }
+  return inReadingOrder(schema);
+}
+
+// Decorators register bottom-up; a fixed key order keeps the published schema readable whatever the decorator order.
+const KEY_ORDER: readonly (keyof JsonSchema)[] = [
+  'description',
+  'type',
+  'enum',
+  'minimum',
+  'exclusiveMinimum',
+  'maximum',
+  'exclusiveMaximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'items',
+  'default',
+  'writeOnly',
+  'x-secret',
+];
+
+function inReadingOrder(schema: MutableSchema): JsonSchema {
+  const rank = (key: string): number => {
+    const index = KEY_ORDER.indexOf(key as keyof JsonSchema);
+    return index === -1 ? KEY_ORDER.length : index;
+  };
+  const ordered: MutableSchema = {};
+  for (const key of Object.keys(schema).sort((a, b) => rank(a) - rank(b))) {
+    Object.assign(ordered, { [key]: schema[key as keyof JsonSchema] });
+  }
+  if (schema.items !== undefined) {
+    ordered.items = inReadingOrder(schema.items);
+  }
+  return ordered;
+}
+
+function applyConstraint(
+  schema: MutableSchema,
+  name: string,
+  constraints: readonly unknown[],
+  notes: string[],
+): void {
+  const first = constraints[0];
+  switch (name) {
+    case IS_NUMBER:
+      // IsInt wins whatever the decorator order.
+      schema.type = schema.type === 'integer' ? 'integer' : 'number';
+      break;
+    case IS_INT:
+      schema.type = 'integer';
+      break;
+    case IS_BOOLEAN:
+      schema.type = 'boolean';
+      break;
+    case IS_STRING:
+      schema.type = 'string';
+      break;
+    case IS_ARRAY:
+      schema.type = 'array';
+      break;
+    case IS_IN:
+      if (Array.isArray(first)) {
+        schema.enum = first.map((item: unknown) => toJson(item));
+        if (first.every((item: unknown) => typeof item === 'string')) {
+          schema.type = 'string';
+        }
+      }
+      break;
+    case MIN:
+      schema.minimum = asNumber(first);
+      break;
+    case MAX:
+      schema.maximum = asNumber(first);
+      break;
+    case IS_POSITIVE:
+      schema.exclusiveMinimum = 0;
+      break;
+    case MIN_LENGTH:
+      schema.minLength = asNumber(first);
+      break;
+    case IS_NOT_EMPTY:
+      schema.minLength = Math.max(schema.minLength ?? 0, 1);
+      break;
+    case MAX_LENGTH:
+      schema.maxLength = asNumber(first);
+      break;
+    case ARRAY_MIN_SIZE:
+      schema.minItems = asNumber(first);
+      break;
+    case ARRAY_MAX_SIZE:
+      schema.maxItems = asNumber(first);
+      break;
+    case IS_NOT_GREATER_THAN_FIELD:
+      notes.push(`Must be less than or equal to ${String(first)}.`);
+      break;
+    case IS_NOT_LESS_THAN_FIELD:
+      notes.push(`Must be greater than or equal to ${String(first)}.`);
+      break;
+    default:
+      // Conditions (ValidateIf), nested validation and unknown custom rules have no JSON Schema keyword.
+      break;
+  }
+}
+
+function asNumber(value: unknown): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`expected a numeric constraint, got ${String(value)}`);
+  }
+  return value;
+}
+
+function toJson(value: unknown): JsonValue {
+  // Defaults come from class initializers; a round trip turns them into plain JSON (or fails loudly).
+  return JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
+}

@@ -1,0 +1,17 @@
+/** Codes for every way a cryptographic operation can fail; callers map them to their transport. */
+export enum CryptoErrorCode {
+  InvalidKey = 'INVALID_KEY',
+  DecryptionFailed = 'DECRYPTION_FAILED',
+  UnknownKeyId = 'UNKNOWN_KEY_ID',
+}
+
+/** A failure in libs/crypto; its message never contains key material or plaintext. */
+export class CryptoError extends Error {
+  constructor(
+    readonly code: CryptoErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CryptoError';
+  }
+}
