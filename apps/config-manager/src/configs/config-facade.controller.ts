@@ -1,13 +1,14 @@
-import { Body, Controller, Get, Headers, Patch, Res } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { deepMerge } from '@app/contracts';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import type { Principal } from '../auth/roles';
-import { parseIfMatch, parseReason, versionEtag } from '../common/change-headers';
+import { versionEtag } from '../common/change-headers';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import type { ConfigState } from './config-state';
-import { ConfigsService } from './configs.service';
+import { ChangeContext, ConfigsService } from './configs.service';
+import { WriteContext } from './write-context.decorator';
 
 const SERVICE = 'dedup-worker';
 const API_KEY_PATH = 'ai.api_key';
@@ -43,8 +44,7 @@ export class ConfigFacadeController {
   @ApiBody({ schema: { type: 'object', example: { thresholds: { high: 0.8 }, ai_api_key: '…' } } })
   async patch(
     @Body() body: unknown,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Headers('x-change-reason') reason: string | undefined,
+    @WriteContext() context: ChangeContext,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<FacadeConfig> {
@@ -72,9 +72,7 @@ export class ConfigFacadeController {
     const definition = this.configs.definition(SERVICE);
     const hasSections = Object.keys(sections).length > 0;
     const result = await this.configs.change(SERVICE, {
-      actor: principal.name,
-      ifMatch: parseIfMatch(ifMatch),
-      reason: parseReason(reason),
+      ...context,
       kind: hasSections ? 'update' : 'secret',
       config: hasSections
         ? (current) => deepMerge(current, sections, { mapPaths: definition.mapPaths })

@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpCode,
   Param,
   Patch,
@@ -13,9 +12,8 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
-import type { Principal } from '../auth/roles';
-import { parseIfMatch, parseReason, versionEtag } from '../common/change-headers';
+import { RequireRole } from '../auth/auth.decorators';
+import { versionEtag } from '../common/change-headers';
 import { ConfigResponse, secretFlags, toConfigResponse } from './config-response';
 import { ChangeContext, ChangeResult, ConfigsService, DiffEntry } from './configs.service';
 import { VersionSummary } from './config-store.service';
@@ -23,6 +21,7 @@ import { DiffQueryDto } from './dto/diff-query.dto';
 import { RollbackDto } from './dto/rollback.dto';
 import { PageQueryDto } from './dto/versions-query.dto';
 import { ParseVersionPipe } from './parse-version.pipe';
+import { WriteContext } from './write-context.decorator';
 
 const IF_MATCH = {
   name: 'If-Match',
@@ -91,12 +90,10 @@ export class ConfigsController {
   async patch(
     @Param('service') service: string,
     @Body() body: unknown,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Headers('x-change-reason') reason: string | undefined,
-    @CurrentPrincipal() principal: Principal,
+    @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ConfigResponse> {
-    const result = await this.configs.patch(service, body, context(principal, ifMatch, reason));
+    const result = await this.configs.patch(service, body, context);
     return this.respond(service, result, res);
   }
 
@@ -109,12 +106,10 @@ export class ConfigsController {
   async put(
     @Param('service') service: string,
     @Body() body: unknown,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Headers('x-change-reason') reason: string | undefined,
-    @CurrentPrincipal() principal: Principal,
+    @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ConfigResponse> {
-    const result = await this.configs.replace(service, body, context(principal, ifMatch, reason));
+    const result = await this.configs.replace(service, body, context);
     return this.respond(service, result, res);
   }
 
@@ -164,16 +159,10 @@ export class ConfigsController {
   async rollback(
     @Param('service') service: string,
     @Body() body: RollbackDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Headers('x-change-reason') reason: string | undefined,
-    @CurrentPrincipal() principal: Principal,
+    @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ConfigResponse> {
-    const result = await this.configs.rollback(
-      service,
-      body.toVersion,
-      context(principal, ifMatch, reason),
-    );
+    const result = await this.configs.rollback(service, body.toVersion, context);
     return this.respond(service, result, res);
   }
 
@@ -182,12 +171,4 @@ export class ConfigsController {
     res.setHeader('X-Version-Created', String(result.created));
     return toConfigResponse(this.configs.definition(service), result.state);
   }
-}
-
-function context(
-  principal: Principal,
-  ifMatch: string | undefined,
-  reason: string | undefined,
-): ChangeContext {
-  return { actor: principal.name, ifMatch: parseIfMatch(ifMatch), reason: parseReason(reason) };
 }

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Headers, HttpCode, Param, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
-import type { Principal } from '../auth/roles';
-import { parseIfMatch, parseReason, versionEtag } from '../common/change-headers';
-import { ConfigsService } from '../configs/configs.service';
+import { RequireRole } from '../auth/auth.decorators';
+import { versionEtag } from '../common/change-headers';
+import { ChangeContext, ConfigsService } from '../configs/configs.service';
+import { WriteContext } from '../configs/write-context.decorator';
 import { SecretValueDto } from './dto/secret-value.dto';
 
 /** Write-only secrets: set or clear; values are never returned. */
@@ -23,16 +23,10 @@ export class SecretsController {
     @Param('service') service: string,
     @Param('path') path: string,
     @Body() body: SecretValueDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Headers('x-change-reason') reason: string | undefined,
-    @CurrentPrincipal() principal: Principal,
+    @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
-    const result = await this.configs.writeSecret(service, path, body.value, {
-      actor: principal.name,
-      ifMatch: parseIfMatch(ifMatch),
-      reason: parseReason(reason),
-    });
+    const result = await this.configs.writeSecret(service, path, body.value, context);
     res.setHeader('ETag', versionEtag(result.state.version));
   }
 
@@ -43,16 +37,10 @@ export class SecretsController {
   async clear(
     @Param('service') service: string,
     @Param('path') path: string,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Headers('x-change-reason') reason: string | undefined,
-    @CurrentPrincipal() principal: Principal,
+    @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
-    const result = await this.configs.writeSecret(service, path, '', {
-      actor: principal.name,
-      ifMatch: parseIfMatch(ifMatch),
-      reason: parseReason(reason),
-    });
+    const result = await this.configs.writeSecret(service, path, '', context);
     res.setHeader('ETag', versionEtag(result.state.version));
   }
 }

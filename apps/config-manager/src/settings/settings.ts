@@ -129,9 +129,7 @@ function parseKey(
 ): MasterKey | undefined {
   const value = env[name]?.trim() || devKeys.getOrGenerate(name, generate);
   if (!value) {
-    problems.push(
-      `${name} is required in production (generate one with: openssl rand -base64 32)`,
-    );
+    problems.push(`${name} is required in production (generate one with: openssl rand -base64 32)`);
     return undefined;
   }
   try {

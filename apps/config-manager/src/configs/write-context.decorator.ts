@@ -1,0 +1,20 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/auth.decorators';
+import { parseIfMatch, parseReason } from '../common/change-headers';
+import type { ChangeContext } from './configs.service';
+
+/**
+ * The context of a write: the authenticated actor, `If-Match` (the version the client read) and
+ * `X-Change-Reason`, parsed and validated once for every write endpoint.
+ */
+export const WriteContext = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): ChangeContext => {
+    const request = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (!request.principal) throw new Error('WriteContext used on a route without authentication');
+    return {
+      actor: request.principal.name,
+      ifMatch: parseIfMatch(request.header('if-match')),
+      reason: parseReason(request.header('x-change-reason')),
+    };
+  },
+);

@@ -1,0 +1,78 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+
+const ROOT = resolve(__dirname, '..', '..');
+export const BENCH_TOKEN = 'bench-admin-token-0123456789';
+
+/** A config-manager running in its own process (so load generation does not share its event loop). */
+export interface ManagerProcess {
+  url: string;
+  dataDir: string;
+  dbFile: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts the manager from source on a fresh SQLite file and waits until it answers. */
+export async function startManagerProcess(
+  env: Record<string, string> = {},
+): Promise<ManagerProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cm-bench-'));
+  const port = await freePort();
+  const dbFile = join(dataDir, 'config.db');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', join(ROOT, 'apps/config-manager/src/main.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        DATABASE_URL: `sqlite:${dbFile}`,
+        CONFIG_MASTER_KEY: randomBytes(32).toString('base64'),
+        API_TOKENS: JSON.stringify([{ name: 'bench', roles: ['admin'], token: BENCH_TOKEN }]),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('manager did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dataDir,
+    dbFile,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

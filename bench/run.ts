@@ -1,0 +1,29 @@
+import { configStoreBench } from './suites/config-store.bench';
+import { SuiteResult, writeReport } from './lib/report';
+
+/** Every benchmark suite, by name (run a subset with `npm run bench -- <name>…`). */
+const SUITES: Record<string, () => Promise<SuiteResult>> = {
+  store: configStoreBench,
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const names = wanted.length > 0 ? wanted : Object.keys(SUITES);
+  const unknown = names.filter((n) => !SUITES[n]);
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`,
+    );
+  }
+  const results: SuiteResult[] = [];
+  for (const name of names) {
+    console.error(`running ${name}…`);
+    results.push(await SUITES[name]());
+  }
+  writeReport(results);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
