@@ -1,9 +1,11 @@
 import { configStoreBench } from './suites/config-store.bench';
+import { pushBench } from './suites/push.bench';
 import { SuiteResult, writeReport } from './lib/report';
 
 /** Every benchmark suite, by name (run a subset with `npm run bench -- <name>…`). */
 const SUITES: Record<string, () => Promise<SuiteResult>> = {
   store: configStoreBench,
+  push: pushBench,
 };
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
+import { generateSigningKeyPair } from '@app/crypto';
 
 const ROOT = resolve(__dirname, '..', '..');
 export const BENCH_TOKEN = 'bench-admin-token-0123456789';
@@ -16,7 +17,8 @@ export interface ManagerProcess {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -30,13 +32,14 @@ async function freePort(): Promise<number> {
 /** Starts the manager from source on a fresh SQLite file and waits until it answers. */
 export async function startManagerProcess(
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<ManagerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cm-bench-'));
   const port = await freePort();
   const dbFile = join(dataDir, 'config.db');
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', join(ROOT, 'apps/config-manager/src/main.ts')],
+    [...nodeArgs, '-r', '@swc-node/register', join(ROOT, 'apps/config-manager/src/main.ts')],
     {
       cwd: ROOT,
       env: {
@@ -49,6 +52,9 @@ export async function startManagerProcess(
         CONFIG_MASTER_KEY: randomBytes(32).toString('base64'),
         API_TOKENS: JSON.stringify([{ name: 'bench', roles: ['admin'], token: BENCH_TOKEN }]),
         LOG_LEVEL: 'warn',
+        CONFIG_SIGNING_KEY: generateSigningKeyPair().secretKey.toString('base64'),
+        CONFIG_SIGNING_KEY_ID: 'cfg-bench',
+        MQTT_EMBEDDED_PORT: String(await freePort()),
         ...env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],

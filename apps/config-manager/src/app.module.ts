@@ -7,6 +7,7 @@ import { ReadOnlyInterceptor } from './common/read-only.interceptor';
 import { ConfigsModule } from './configs/configs.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { PublishingModule } from './publishing/publishing.module';
 import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import type { Settings } from './settings/settings';
@@ -26,6 +27,7 @@ export class AppModule {
         ConfigsModule,
         SecretsModule,
         SearchModule,
+        PublishingModule,
         HealthModule,
       ],
       providers: [

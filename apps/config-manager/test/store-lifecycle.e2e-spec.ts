@@ -10,6 +10,7 @@ import { CapturedLogger } from './support/captured-logger';
 import { bearer, startManager, storeEnv, StoreKind, TestManager, TOKENS } from './support/test-app';
 
 const admin = bearer(TOKENS.admin);
+const MIGRATION_NAMES = ['InitialSchema1763769600000', 'PublicationOutbox1763856000000'];
 
 async function migrationsRun(manager: TestManager): Promise<string[]> {
   const db = manager.settings.database;
@@ -46,7 +47,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store lifecycle on %s', (store
   it('migrates a fresh store; a second start is a no-op that keeps every version', async () => {
     const first = await startManager({ store });
     sut = first;
-    expect(await migrationsRun(first)).toEqual(['InitialSchema1763769600000']);
+    expect(await migrationsRun(first)).toEqual(MIGRATION_NAMES);
     await first
       .http()
       .patch('/api/services/dedup-worker/config')
@@ -57,7 +58,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store lifecycle on %s', (store
 
     sut = await startManager({ store, reuse: first });
 
-    expect(await migrationsRun(sut)).toEqual(['InitialSchema1763769600000']);
+    expect(await migrationsRun(sut)).toEqual(MIGRATION_NAMES);
     const config = await sut.http().get('/api/services/dedup-worker/config').set(admin).expect(200);
     expect(config.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
     expect(sut.logs.text()).not.toContain('Created dedup-worker version 1');

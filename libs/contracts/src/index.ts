@@ -24,3 +24,4 @@ export * from './topics';
 export * from './validation/config-issue';
 export * from './validation/json-safety';
 export * from './validation/validate-config';
+export * from './envelope';

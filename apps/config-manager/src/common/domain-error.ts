@@ -16,6 +16,7 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  BrokerUnavailable = 'BROKER_UNAVAILABLE',
 }
 
 /** A failure of a use case, carrying a code; never an HTTP type, never a secret in its message. */

@@ -30,6 +30,7 @@ function statusOf(code: ErrorCode): number {
     case ErrorCode.VersionConflict:
       return HttpStatus.PRECONDITION_FAILED;
     case ErrorCode.DatabaseUnavailable:
+    case ErrorCode.BrokerUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;
     case ErrorCode.Unauthenticated:
       return HttpStatus.UNAUTHORIZED;

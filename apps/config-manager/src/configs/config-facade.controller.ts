@@ -80,6 +80,7 @@ export class ConfigFacadeController {
       secrets: apiKey === undefined ? undefined : { [API_KEY_PATH]: apiKey },
     });
     res.setHeader('ETag', versionEtag(result.state.version));
+    res.setHeader('X-Config-Published', String(result.published));
     return toFacade(result.state);
   }
 }

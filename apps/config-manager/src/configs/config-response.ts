@@ -9,6 +9,8 @@ export interface ConfigResponse {
   updatedBy: string;
   config: Readonly<Record<string, unknown>>;
   secrets: Record<string, SecretState>;
+  /** Whether the MQTT broker acknowledged this version (false: committed, not yet delivered). */
+  published: boolean;
 }
 
 /** Secret flags for every secret path of the service (a path added later shows as not set). */
@@ -21,9 +23,11 @@ export function secretFlags(
   );
 }
 
+/** The GET/PATCH/PUT body for a state. */
 export function toConfigResponse(
   definition: ServiceDefinition,
   state: ConfigState,
+  published: boolean,
 ): ConfigResponse {
   return {
     service: state.service,
@@ -32,5 +36,6 @@ export function toConfigResponse(
     updatedBy: state.updatedBy,
     config: state.config,
     secrets: secretFlags(definition, state.secrets),
+    published,
   };
 }

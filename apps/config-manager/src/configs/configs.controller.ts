@@ -78,7 +78,11 @@ export class ConfigsController {
   ): ConfigResponse {
     const state = this.configs.current(service);
     res.setHeader('ETag', versionEtag(state.version));
-    return toConfigResponse(this.configs.definition(service), state);
+    return toConfigResponse(
+      this.configs.definition(service),
+      state,
+      this.configs.isPublished(state),
+    );
   }
 
   @Patch(':service/config')
@@ -169,6 +173,7 @@ export class ConfigsController {
   private respond(service: string, result: ChangeResult, res: Response): ConfigResponse {
     res.setHeader('ETag', versionEtag(result.state.version));
     res.setHeader('X-Version-Created', String(result.created));
-    return toConfigResponse(this.configs.definition(service), result.state);
+    res.setHeader('X-Config-Published', String(result.published));
+    return toConfigResponse(this.configs.definition(service), result.state, result.published);
   }
 }

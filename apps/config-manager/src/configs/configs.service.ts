@@ -12,7 +12,7 @@ import {
 import { AuditChange, AuditService } from '../audit/audit.service';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
-import { SecretChange, SecretsService } from '../secrets/secrets.service';
+import { SecretCacheUpdate, SecretChange, SecretsService } from '../secrets/secrets.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 import { ConfigCacheService } from './config-cache.service';
@@ -38,10 +38,30 @@ export interface ChangeRequest extends ChangeContext {
   secrets?: Readonly<Record<string, string>>;
 }
 
-/** The state after a change, and whether a new version was created. */
+/** The state after a change, whether a new version was created, and whether it reached the broker. */
 export interface ChangeResult {
   state: ConfigState;
   created: boolean;
+  published: boolean;
+}
+
+/**
+ * Delivers committed versions to the fleet (the MQTT publisher). The database is the source of
+ * truth: a version is committed first and published after, and a failed publish never fails
+ * the write.
+ */
+export interface VersionPublisher {
+  /** Publishes the given state; resolves false if the broker did not acknowledge it (yet). */
+  publish(state: ConfigState): Promise<boolean>;
+  /** Whether this version (or a later one) of the service was acknowledged by the broker. */
+  isPublished(service: string, version: number): boolean;
+}
+
+/** What one transaction produced, before it is published. */
+interface AppliedChange {
+  state: ConfigState;
+  created: boolean;
+  secretUpdates: SecretCacheUpdate[];
 }
 
 /** One line of a diff between two versions. */
@@ -67,6 +87,7 @@ class CompareAndSetLost extends Error {
 @Injectable()
 export class ConfigsService implements OnModuleInit {
   private readonly logger = new Logger(ConfigsService.name);
+  private publisher: VersionPublisher | undefined;
 
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,
@@ -88,6 +109,25 @@ export class ConfigsService implements OnModuleInit {
       await this.ensureInitial(definition, defaults.config, defaults.sources);
     }
     await this.secrets.verifyKeys();
+  }
+
+  /** Connects the publisher that delivers every committed version. */
+  attachPublisher(publisher: VersionPublisher): void {
+    this.publisher = publisher;
+  }
+
+  /** Whether the broker acknowledged this state's version. */
+  isPublished(state: ConfigState): boolean {
+    return this.publisher?.isPublished(state.service, state.version) ?? false;
+  }
+
+  /** Re-reads a service's current state and secrets from the database (another replica wrote). */
+  async refresh(service: string): Promise<ConfigState> {
+    const state = await this.db.read((m) => this.store.loadCurrent(m, service));
+    if (!state) throw new Error(`service ${service} has no current version`);
+    await this.secrets.reload(service);
+    this.cache.set(state);
+    return this.cache.get(service) ?? state;
   }
 
   /** The registered definition of a service, or 404. */
@@ -194,11 +234,20 @@ export class ConfigsService implements OnModuleInit {
     const definition = this.definition(service);
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.db.transaction((manager) =>
+        const applied = await this.db.transaction((manager) =>
           this.applyOnce(manager, definition, request),
         );
-        if (result.created) this.cache.set(result.state);
-        return result;
+        if (!applied.created) {
+          return {
+            state: applied.state,
+            created: false,
+            published: this.isPublished(applied.state),
+          };
+        }
+        this.cache.set(applied.state);
+        this.secrets.commitToCache(service, applied.secretUpdates);
+        const published = (await this.publisher?.publish(applied.state)) ?? false;
+        return { state: applied.state, created: true, published };
       } catch (error) {
         if (!(error instanceof CompareAndSetLost)) throw error;
         if (request.ifMatch !== undefined || attempt >= MAX_CAS_ATTEMPTS) {
@@ -212,7 +261,7 @@ export class ConfigsService implements OnModuleInit {
     manager: EntityManager,
     definition: ServiceDefinition,
     request: ChangeRequest,
-  ): Promise<ChangeResult> {
+  ): Promise<AppliedChange> {
     const service = definition.name;
     // Claim the service row before reading it: writers to one service queue here instead of
     // racing and retrying (a row lock on Postgres; on SQLite the write lock, which also avoids
@@ -238,7 +287,7 @@ export class ConfigsService implements OnModuleInit {
     const configChanges = diffConfigs(current.config, config);
     const secretChanges = await this.secrets.plan(manager, service, request.secrets ?? {});
     if (configChanges.length === 0 && secretChanges.length === 0) {
-      return { state: current, created: false };
+      return { state: current, created: false, secretUpdates: [] };
     }
 
     const at = new Date().toISOString();
@@ -257,7 +306,13 @@ export class ConfigsService implements OnModuleInit {
       throw new CompareAndSetLost(row?.currentVersion ?? current.version);
     }
 
-    await this.secrets.apply(manager, service, secretChanges, request.actor, at);
+    const secretUpdates = await this.secrets.apply(
+      manager,
+      service,
+      secretChanges,
+      request.actor,
+      at,
+    );
     const secrets = applySecretStates(definition, current.secrets, secretChanges, at);
     const reason = request.reason ?? null;
     await this.store.insertVersion(manager, {
@@ -297,6 +352,7 @@ export class ConfigsService implements OnModuleInit {
         secrets,
       },
       created: true,
+      secretUpdates,
     };
   }
 

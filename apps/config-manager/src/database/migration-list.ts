@@ -1,4 +1,5 @@
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
+import { PublicationOutbox1763856000000 } from './migrations/1763856000000-publication-outbox';
 
 /** Every migration, oldest first; they run at start-up. */
-export const MIGRATIONS = [InitialSchema1763769600000];
+export const MIGRATIONS = [InitialSchema1763769600000, PublicationOutbox1763856000000];

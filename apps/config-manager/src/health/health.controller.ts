@@ -3,12 +3,16 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { DatabaseService } from '../database/database.service';
+import { BrokerConnectionService } from '../publishing/broker-connection.service';
 
 /** Liveness and readiness for orchestrators (no auth, no secrets). */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly db: DatabaseService) {}
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly broker: BrokerConnectionService,
+  ) {}
 
   @Get()
   @Public()
@@ -19,13 +23,22 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ summary: 'Readiness: the database answers (503 with the reason when not)' })
+  @ApiOperation({ summary: 'Readiness: database and MQTT broker (503 naming what is down)' })
   async ready(@Res({ passthrough: true }) res: Response) {
     const database = (await this.db.ping())
       ? { status: 'up' }
       : { status: 'down', reason: this.db.unavailableReason() ?? 'unreachable', readOnly: true };
-    const ready = database.status === 'up';
+    const link = this.broker.describe();
+    const broker = link.connected
+      ? { status: 'up', url: link.url }
+      : {
+          status: 'down',
+          url: link.url,
+          reason: link.error ?? 'not connected',
+          note: 'writes are still accepted and published when the broker returns',
+        };
+    const ready = database.status === 'up' && broker.status === 'up';
     res.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ready' : 'not ready', checks: { database } };
+    return { status: ready ? 'ready' : 'not ready', checks: { database, broker } };
   }
 }

@@ -28,6 +28,7 @@ export class SecretsController {
   ): Promise<void> {
     const result = await this.configs.writeSecret(service, path, body.value, context);
     res.setHeader('ETag', versionEtag(result.state.version));
+    res.setHeader('X-Config-Published', String(result.published));
   }
 
   @Delete(':path')
@@ -42,5 +43,6 @@ export class SecretsController {
   ): Promise<void> {
     const result = await this.configs.writeSecret(service, path, '', context);
     res.setHeader('ETag', versionEtag(result.state.version));
+    res.setHeader('X-Config-Published', String(result.published));
   }
 }

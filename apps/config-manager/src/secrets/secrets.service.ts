@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { MasterKeyRing, constantTimeEqual } from '@app/crypto';
 import { DatabaseService } from '../database/database.service';
@@ -9,6 +9,9 @@ import { SecretEntity } from './secret.entity';
 /** A secret write that changes something: a new value, or clearing a set secret. */
 export type SecretChange =
   { path: string; action: 'set'; value: string } | { path: string; action: 'clear' };
+
+/** A committed secret write, to apply to the in-memory copy after its transaction commits. */
+export type SecretCacheUpdate = { path: string; row: SecretEntity | null };
 
 /** Result of re-encrypting secrets under the current master key. */
 export interface RotationResult {
@@ -23,15 +26,51 @@ export interface RotationResult {
  * this class decrypted for comparison (and, later, for sealing to a worker).
  */
 @Injectable()
-export class SecretsService {
+export class SecretsService implements OnModuleInit {
   private readonly logger = new Logger(SecretsService.name);
   private readonly ring: MasterKeyRing;
+  // Sealed rows by service and path (never plaintext), so envelopes can be built while the
+  // database is unavailable.
+  private readonly sealed = new Map<string, Map<string, SecretEntity>>();
 
   constructor(
     @Inject(SETTINGS) settings: Settings,
     private readonly db: DatabaseService,
   ) {
     this.ring = new MasterKeyRing(settings.masterKey, settings.previousMasterKeys);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.loadAll();
+  }
+
+  private async loadAll(): Promise<void> {
+    const rows = await this.db.read((m) => m.find(SecretEntity));
+    this.sealed.clear();
+    for (const row of rows) this.remember(row.service, { path: row.path, row });
+  }
+
+  /** Re-reads one service's secrets from the database (after another replica changed them). */
+  async reload(service: string): Promise<void> {
+    const rows = await this.db.read((m) => m.find(SecretEntity, { where: { service } }));
+    this.sealed.set(service, new Map(rows.map((r) => [r.path, r])));
+  }
+
+  /** Applies committed writes to the in-memory sealed copy. */
+  commitToCache(service: string, updates: readonly SecretCacheUpdate[]): void {
+    for (const update of updates) this.remember(service, update);
+  }
+
+  /**
+   * The current plaintext of every set secret of a service, for sealing into an envelope. The
+   * values live only as long as the caller holds them.
+   */
+  reveal(service: string): Map<string, string> {
+    const values = new Map<string, string>();
+    for (const [path, row] of this.sealed.get(service) ?? []) {
+      values.set(path, this.open(row).toString('utf8'));
+    }
+    return values;
   }
 
   /** Keeps only the requested writes that change something; '' means clear. */
@@ -60,27 +99,35 @@ export class SecretsService {
     changes: readonly SecretChange[],
     actor: string,
     at: string,
-  ): Promise<void> {
+  ): Promise<SecretCacheUpdate[]> {
+    const updates: SecretCacheUpdate[] = [];
     for (const change of changes) {
       if (change.action === 'clear') {
         await manager.delete(SecretEntity, { service, path: change.path });
+        updates.push({ path: change.path, row: null });
         continue;
       }
       const { keyId, sealed } = this.ring.encrypt(
         Buffer.from(change.value, 'utf8'),
         aad(service, change.path),
       );
-      await manager.upsert(
-        SecretEntity,
-        { service, path: change.path, keyId, sealed, updatedAt: at, updatedBy: actor },
-        ['service', 'path'],
-      );
+      const row = Object.assign(new SecretEntity(), {
+        service,
+        path: change.path,
+        keyId,
+        sealed,
+        updatedAt: at,
+        updatedBy: actor,
+      });
+      await manager.upsert(SecretEntity, row, ['service', 'path']);
+      updates.push({ path: change.path, row });
     }
+    return updates;
   }
 
   /** Re-encrypts every secret not sealed under the current master key, in one transaction. */
   async rotateAll(): Promise<RotationResult> {
-    return this.db.transaction(async (manager) => {
+    const result = await this.db.transaction(async (manager) => {
       const rows = await manager.find(SecretEntity);
       let reencrypted = 0;
       for (const row of rows) {
@@ -99,6 +146,8 @@ export class SecretsService {
       }
       return { total: rows.length, reencrypted, keyId: this.ring.current.id };
     });
+    await this.loadAll();
+    return result;
   }
 
   /**
@@ -121,6 +170,13 @@ export class SecretsService {
         `${stale} secret(s) are still sealed with a previous master key: run npm run secrets:rotate.`,
       );
     }
+  }
+
+  private remember(service: string, update: SecretCacheUpdate): void {
+    const paths = this.sealed.get(service) ?? new Map<string, SecretEntity>();
+    if (update.row) paths.set(update.path, update.row);
+    else paths.delete(update.path);
+    this.sealed.set(service, paths);
   }
 
   private open(row: SecretEntity): Buffer {

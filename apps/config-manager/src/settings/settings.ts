@@ -1,5 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import { DevKeyFile, SettingsWarn } from './dev-key-file';
+import { parseInteger } from './env-parsers';
+import { MqttSettings, parseMqttSettings } from './mqtt-settings';
+import { SigningSettings, parseRecipientKeys, parseSigningSettings } from './signing-settings';
+
+export { DEV_KEYS_FILE, SettingsWarn } from './dev-key-file';
 import { CryptoError, MasterKey, masterKeyFromBase64, randomBase64, sha256 } from '@app/crypto';
 
 /** Where the manager keeps its state. */
@@ -29,6 +34,10 @@ export interface Settings {
   apiTokens: ApiTokenSetting[];
   dbProbeIntervalMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  mqtt: MqttSettings;
+  signing: SigningSettings;
+  /** X25519 public key per service that secrets are sealed to; a service without one gets none. */
+  recipientKeys: ReadonlyMap<string, Buffer>;
 }
 
 /** Thrown when the environment cannot make a valid Settings; the message names every bad variable. */
@@ -39,17 +48,10 @@ export class SettingsError extends Error {
   }
 }
 
-/** Something that receives warnings produced while settings are loaded (the boot logger). */
-export interface SettingsWarn {
-  warn(message: string): void;
-}
-
 type Env = Readonly<Record<string, string | undefined>>;
 
 const ROLES = ['config:read', 'config:write', 'secrets:write', 'admin'];
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-/** File in DATA_DIR holding keys generated for development (mode 0600). */
-export const DEV_KEYS_FILE = 'dev-keys.json';
 
 /**
  * Parses and validates the environment. In development a missing key is generated once into
@@ -98,6 +100,9 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
     });
 
   const apiTokens = parseApiTokens(env.API_TOKENS, problems);
+  const mqtt = parseMqttSettings(env, problems);
+  const signing = parseSigningSettings(env, devKeys, problems);
+  const recipientKeys = parseRecipientKeys(env, devKeys, problems);
 
   if (problems.length > 0) {
     throw new SettingsError(problems);
@@ -117,6 +122,9 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
     apiTokens,
     dbProbeIntervalMs,
     logLevel,
+    mqtt,
+    signing: signing as SigningSettings,
+    recipientKeys,
   };
 }
 
@@ -147,23 +155,6 @@ function parsePort(
   problems: string[],
 ): number {
   return parseInteger(raw, name, fallback, 0, 65535, problems);
-}
-
-function parseInteger(
-  raw: string | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-    return fallback;
-  }
-  return value;
 }
 
 /** `sqlite:<path>` or `postgres://user@host:port/db?schema=name`. */
@@ -257,55 +248,4 @@ function parseApiTokens(raw: string | undefined, problems: string[]): ApiTokenSe
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) problems.push(`API_TOKENS has two tokens named "${duplicate}"`);
   return tokens;
-}
-
-/**
- * Keys generated for development, kept in one 0600 JSON file in DATA_DIR so that restarts (and,
- * later, a local worker) reuse them.
- */
-class DevKeyFile {
-  private readonly path: string;
-  private readonly values: Record<string, string>;
-  private dirty = false;
-
-  constructor(
-    private readonly dataDir: string,
-    private readonly enabled: boolean,
-    private readonly warn: SettingsWarn,
-  ) {
-    this.path = join(dataDir, DEV_KEYS_FILE);
-    this.values = enabled && existsSync(this.path) ? readDevKeys(this.path) : {};
-  }
-
-  getOrGenerate(name: string, generate: () => string): string | undefined {
-    if (!this.enabled) return undefined;
-    if (!this.values[name]) {
-      this.values[name] = generate();
-      this.dirty = true;
-      this.warn.warn(
-        `${name} is not set: generated a development key into ${this.path}. ` +
-          'Set it explicitly (openssl rand -base64 32) before production; NODE_ENV=production refuses to start without it.',
-      );
-    }
-    return this.values[name];
-  }
-
-  save(): void {
-    if (!this.dirty) return;
-    mkdirSync(this.dataDir, { recursive: true });
-    writeFileSync(this.path, JSON.stringify(this.values, null, 2) + '\n', { mode: 0o600 });
-    chmodSync(this.path, 0o600);
-  }
-}
-
-function readDevKeys(path: string): Record<string, string> {
-  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SettingsError([
-      `${path} must be a JSON object of generated keys; delete it to regenerate`,
-    ]);
-  }
-  return Object.fromEntries(
-    Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
-  );
 }

@@ -70,6 +70,8 @@ export function storeEnv(store: StoreKind, dataDir: string): Record<string, stri
     API_TOKENS,
     CONFIG_DEFAULTS_DIR: join(dataDir, 'defaults'),
     DB_PROBE_INTERVAL_MS: '100',
+    // Each manager gets its own embedded broker on a free port unless a test sets MQTT_URL.
+    MQTT_EMBEDDED_PORT: '0',
   };
 }
 

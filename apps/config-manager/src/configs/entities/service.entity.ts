@@ -14,4 +14,8 @@ export class ServiceEntity {
 
   @Column({ name: 'updated_by', type: 'varchar', length: 100 })
   updatedBy!: string;
+
+  /** Highest version the broker acknowledged (the publication outbox mark); null: none yet. */
+  @Column({ name: 'published_version', type: 'integer', nullable: true })
+  publishedVersion!: number | null;
 }

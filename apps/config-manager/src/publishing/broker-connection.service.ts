@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { connect, IClientOptions, MqttClient } from 'mqtt';
+import type { Settings } from '../settings/settings';
+import { SETTINGS } from '../settings/settings.module';
+import { EmbeddedBrokerService } from './embedded-broker.service';
+
+/** A message to leave with the broker, published by it if the manager vanishes. */
+export interface LastWill {
+  topic: string;
+  payload: string;
+}
+
+type MessageListener = (topic: string, payload: Buffer) => void;
+
+/**
+ * The manager's one MQTT connection. The `mqtt` client is used directly rather than through
+ * `@nestjs/microservices`' ClientMqtt: publishing needs the exact envelope bytes (Nest's
+ * serializer wraps payloads in its own packet format), a per-message PUBACK to drive the
+ * outbox, a retained last will, and a hook on every reconnect to republish.
+ */
+@Injectable()
+export class BrokerConnectionService implements OnApplicationShutdown {
+  private readonly logger = new Logger(BrokerConnectionService.name);
+  private client: MqttClient | undefined;
+  private readonly connectListeners: Array<() => void> = [];
+  private readonly messageListeners: MessageListener[] = [];
+  private readonly subscriptions: string[] = [];
+  private url = '';
+  private lastError: string | undefined;
+
+  constructor(
+    @Inject(SETTINGS) private readonly settings: Settings,
+    private readonly embedded: EmbeddedBrokerService,
+  ) {}
+
+  /** Topic with the configured prefix. */
+  topic(name: string): string {
+    return `${this.settings.mqtt.topicPrefix}${name}`;
+  }
+
+  /** Starts connecting (the embedded broker first, if used); never blocks on an unreachable broker. */
+  async start(will: LastWill): Promise<void> {
+    const mqtt = this.settings.mqtt;
+    this.url = mqtt.url ?? (await this.embedded.start());
+    const options: IClientOptions = {
+      clientId: mqtt.clientId,
+      username: mqtt.username,
+      password: mqtt.password,
+      ca: mqtt.caFile ? readFileSync(mqtt.caFile) : undefined,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
+    };
+    const client = connect(this.url, options);
+    this.client = client;
+    client.on('connect', () => {
+      this.lastError = undefined;
+      this.logger.log(`Connected to MQTT broker ${safeUrl(this.url)}`);
+      if (this.subscriptions.length > 0) {
+        client.subscribe(this.subscriptions, { qos: 1 }, (error) => {
+          if (error)
+            this.logger.warn(
+              `Subscribing to ${this.subscriptions.join(', ')} failed: ${error.message}`,
+            );
+        });
+      }
+      for (const listener of this.connectListeners) listener();
+    });
+    client.on('message', (topic, payload) => {
+      for (const listener of this.messageListeners) listener(topic, payload);
+    });
+    client.on('error', (error) => {
+      if (this.lastError !== error.message) {
+        this.logger.warn(`MQTT broker ${safeUrl(this.url)}: ${error.message}`);
+      }
+      this.lastError = error.message;
+    });
+    client.on('offline', () => {
+      this.logger.warn(
+        `MQTT broker ${safeUrl(this.url)} unreachable: versions are committed and will be published when it returns`,
+      );
+    });
+  }
+
+  /** Calls `listener` on every (re)connection. */
+  onConnect(listener: () => void): void {
+    this.connectListeners.push(listener);
+  }
+
+  /** Subscribes (on every connection) and delivers matching messages to `listener`. */
+  subscribe(filter: string, listener: MessageListener): void {
+    this.subscriptions.push(filter);
+    this.messageListeners.push(listener);
+    if (this.client?.connected) this.client.subscribe(filter, { qos: 1 });
+  }
+
+  isConnected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** The broker URL without credentials, and the last connection error, for readiness. */
+  describe(): { url: string; connected: boolean; error?: string } {
+    return { url: safeUrl(this.url), connected: this.isConnected(), error: this.lastError };
+  }
+
+  /**
+   * Publishes with QoS 1 and resolves true once the broker acknowledged it; false (never throws)
+   * if not connected or no PUBACK arrived in time.
+   */
+  async publish(topic: string, payload: Buffer | string, retain: boolean): Promise<boolean> {
+    const client = this.client;
+    if (!client?.connected) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.settings.mqtt.ackTimeoutMs);
+    });
+    try {
+      return await Promise.race([
+        client.publishAsync(topic, payload, { qos: 1, retain }).then(() => true),
+        timeout,
+      ]);
+    } catch (error) {
+      this.logger.warn(
+        `Publishing to ${topic} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Client first, then the embedded broker it talks to.
+    await this.client?.endAsync();
+    await this.embedded.stop();
+  }
+}
+
+function safeUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}

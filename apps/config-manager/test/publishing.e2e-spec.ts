@@ -1,0 +1,401 @@
+import { randomBytes } from 'node:crypto';
+import {
+  formatKeyList,
+  generateBoxKeyPair,
+  generateSigningKeyPair,
+  openSealedSecret,
+} from '@app/crypto';
+import { readEnvelope, verifiesWith } from './support/envelopes';
+import {
+  SHARED_MOSQUITTO_URL,
+  startAedes,
+  startMosquitto,
+  TestBroker,
+} from './support/mqtt-brokers';
+import { MqttProbe, ProbeMessage } from './support/mqtt-probe';
+import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+
+const SERVICE = 'dedup-worker';
+const admin = bearer(TOKENS.admin);
+const API_KEY = 'sk-live-sealed-9d1c-never-in-clear';
+
+/** A unique topic prefix so tests can share a broker. */
+const uniquePrefix = () => `t${randomBytes(4).toString('hex')}/`;
+
+function envelopeOf(version: number, prefix = '') {
+  return (m: ProbeMessage) =>
+    m.topic === `${prefix}system/config/${SERVICE}` &&
+    readEnvelope(m.payload).payload.version === version;
+}
+
+async function publicKey(manager: TestManager): Promise<string> {
+  const res = await manager.http().get('/api/keys').expect(200);
+  return res.body.signing[0].publicKey as string;
+}
+
+describe.each([
+  ['the embedded aedes broker', 'embedded'],
+  ['the local mosquitto', 'mosquitto'],
+] as const)('signed retained push through %s', (_, kind) => {
+  const recipient = generateBoxKeyPair();
+  let sut: TestManager;
+  let brokerUrl: string;
+  let prefix: string;
+  const probes: MqttProbe[] = [];
+
+  beforeEach(async () => {
+    prefix = kind === 'mosquitto' ? uniquePrefix() : '';
+    sut = await startManager({
+      store: 'sqlite',
+      env: {
+        ...(kind === 'mosquitto'
+          ? { MQTT_URL: SHARED_MOSQUITTO_URL, MQTT_TOPIC_PREFIX: prefix }
+          : {}),
+        SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
+      },
+    });
+    brokerUrl =
+      kind === 'mosquitto'
+        ? SHARED_MOSQUITTO_URL
+        : (await sut.http().get('/health/ready')).body.checks.broker.url;
+  });
+
+  afterEach(async () => {
+    await Promise.all(probes.splice(0).map((p) => p.close()));
+    await sut.close();
+  });
+
+  const probe = async () => {
+    const p = await MqttProbe.connect(brokerUrl, [`${prefix}system/#`]);
+    probes.push(p);
+    return p;
+  };
+
+  it('publishes each version signed (tweetnacl verifies it with the key from /api/keys), complete and retained', async () => {
+    const live = await probe();
+    const res = await sut
+      .http()
+      .patch(`/api/services/${SERVICE}/config`)
+      .set(admin)
+      .send({ thresholds: { high: 0.8 } })
+      .expect(200);
+
+    expect(res.body.published).toBe(true);
+    expect(res.headers['x-config-published']).toBe('true');
+    const message = await live.waitFor(envelopeOf(2, prefix), 5000, 'version 2');
+    const { envelope, payload } = readEnvelope(message.payload);
+    const keys = await sut.http().get('/api/keys').expect(200);
+    expect(keys.body.signing).toEqual([
+      { kid: envelope.kid, alg: 'Ed25519', publicKey: expect.any(String), current: true },
+    ]);
+    expect(verifiesWith(message.payload, await publicKey(sut))).toBe(true);
+    expect(payload).toMatchObject({
+      service: SERVICE,
+      version: 2,
+      schemaHash: expect.stringMatching(/^sha256:/),
+    });
+    expect(payload.config).toEqual(res.body.config);
+    expect(Date.parse(payload.issuedAt)).not.toBeNaN();
+
+    const late = await probe();
+    const retained = await late.waitFor(envelopeOf(2, prefix), 5000, 'retained version 2');
+    expect(retained.retain).toBe(true);
+    const status = await late.waitFor((m) => m.topic === `${prefix}system/health/config-manager`);
+    expect(JSON.parse(status.payload.toString())).toMatchObject({
+      status: 'online',
+      service: 'config-manager',
+    });
+  });
+
+  it('seals secrets to the service key only; the plaintext never crosses the wire', async () => {
+    const live = await probe();
+    await sut
+      .http()
+      .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
+      .set(admin)
+      .send({ value: API_KEY })
+      .expect(204);
+
+    const message = await live.waitFor(envelopeOf(2, prefix), 5000, 'version 2');
+    const sealed = readEnvelope(message.payload).payload.secrets['ai.api_key'];
+
+    expect(sealed.alg).toBe('x25519-xsalsa20-poly1305');
+    expect(openSealedSecret(sealed, recipient.secretKey).toString()).toBe(API_KEY);
+    expect(() => openSealedSecret(sealed, generateBoxKeyPair().secretKey)).toThrow();
+    expect(live.rawBytes().includes(Buffer.from(API_KEY))).toBe(false);
+    expect(live.rawBytes().toString('latin1')).not.toContain(
+      Buffer.from(API_KEY).toString('base64'),
+    );
+    expect(sut.logs.text()).not.toContain(API_KEY);
+  });
+
+  it('republishes on request (admin only)', async () => {
+    const live = await probe();
+    await live.waitFor(envelopeOf(1, prefix), 5000, 'version 1');
+    const before = live.messages.length;
+
+    await sut
+      .http()
+      .post(`/api/services/${SERVICE}/republish`)
+      .set(bearer(TOKENS.writer))
+      .expect(403);
+    const res = await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(200);
+
+    expect(res.body).toEqual({ service: SERVICE, version: 1, published: true });
+    await live.waitFor(
+      (m) => live.messages.indexOf(m) >= before && envelopeOf(1, prefix)(m),
+      5000,
+      'republished v1',
+    );
+    await sut.http().post('/api/services/nope-service/republish').set(admin).expect(404);
+  });
+});
+
+describe('broker outages', () => {
+  let sut: TestManager | undefined;
+  let broker: (TestBroker & { destroy?: () => Promise<void> }) | undefined;
+  const probes: MqttProbe[] = [];
+
+  afterEach(async () => {
+    await Promise.all(probes.splice(0).map((p) => p.close()));
+    await sut?.close();
+    await broker?.stop();
+    await broker?.destroy?.();
+    sut = undefined;
+    broker = undefined;
+  });
+
+  const probe = async (url: string) => {
+    const p = await MqttProbe.connect(url, ['system/#']);
+    probes.push(p);
+    return p;
+  };
+
+  it('accepts PATCHes while the broker is down and publishes the latest when it returns, skipping nothing in history', async () => {
+    const aedes = await startAedes();
+    broker = aedes;
+    sut = await startManager({ store: 'sqlite', env: { MQTT_URL: aedes.url } });
+    await (await probe(aedes.url)).waitFor(envelopeOf(1), 5000, 'version 1');
+    await Promise.all(probes.splice(0).map((p) => p.close()));
+
+    await aedes.stop();
+    for (const high of [0.8, 0.85, 0.9]) {
+      const res = await sut
+        .http()
+        .patch(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .send({ thresholds: { high } });
+      expect(res.status).toBe(200);
+      expect(res.body.published).toBe(false);
+    }
+    const ready = await sut.http().get('/health/ready').expect(503);
+    expect(ready.body.checks.broker.status).toBe('down');
+    await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(503);
+    await aedes.start();
+
+    // Whether the probe or the manager reconnects first, v4 arrives (live or retained)...
+    await (
+      await probe(aedes.url)
+    ).waitFor(envelopeOf(4), 10000, 'version 4 after the broker returned');
+    // ...and the broker keeps it for subscribers that come later.
+    const message = await (
+      await probe(aedes.url)
+    ).waitFor(envelopeOf(4), 5000, 'retained version 4');
+    expect(message.retain).toBe(true);
+    expect(readEnvelope(message.payload).payload.config).toMatchObject({
+      thresholds: { high: 0.9 },
+    });
+    const history = await sut.http().get(`/api/services/${SERVICE}/versions`).set(admin);
+    expect(history.body.map((v: { version: number }) => v.version)).toEqual([4, 3, 2, 1]);
+    const current = await sut.http().get(`/api/services/${SERVICE}/config`).set(admin);
+    expect(current.body.published).toBe(true);
+  });
+
+  it('heals a mosquitto restarted without persistence: a new subscriber gets the current version', async () => {
+    const mosquitto = await startMosquitto();
+    broker = mosquitto;
+    sut = await startManager({ store: 'sqlite', env: { MQTT_URL: mosquitto.url } });
+    await sut
+      .http()
+      .patch(`/api/services/${SERVICE}/config`)
+      .set(admin)
+      .send({ geo: { max_distance_km: 7 } })
+      .expect(200);
+
+    await mosquitto.stop();
+    await mosquitto.start();
+
+    const message = await (
+      await probe(mosquitto.url)
+    ).waitFor(envelopeOf(2), 10000, 'version 2 after restart');
+    expect(readEnvelope(message.payload).payload.config).toMatchObject({
+      geo: { max_distance_km: 7 },
+    });
+  });
+
+  it('says offline on system/health/config-manager when it shuts down', async () => {
+    const aedes = await startAedes();
+    broker = aedes;
+    sut = await startManager({ store: 'sqlite', env: { MQTT_URL: aedes.url } });
+    const watcher = await probe(aedes.url);
+    await watcher.waitFor(
+      (m) => m.topic === 'system/health/config-manager' && m.payload.includes('"online"'),
+    );
+
+    await sut.stop();
+
+    const offline = await watcher.waitFor(
+      (m) => m.topic === 'system/health/config-manager' && m.payload.includes('"offline"'),
+    );
+    expect(JSON.parse(offline.payload.toString())).toMatchObject({
+      service: 'config-manager',
+      status: 'offline',
+    });
+    sut = undefined;
+  });
+});
+
+describe('publication hygiene', () => {
+  let sut: TestManager;
+  let aedes: TestBroker;
+  const probes: MqttProbe[] = [];
+
+  beforeEach(async () => {
+    aedes = await startAedes();
+    sut = await startManager({ store: 'sqlite', env: { MQTT_URL: aedes.url } });
+    // The manager says online only after its connect-time publish, so later subscribers
+    // see each version once.
+    const status = await MqttProbe.connect(aedes.url, ['system/health/config-manager']);
+    await status.waitFor((m) => m.payload.includes('"online"'), 5000, 'manager online');
+    await status.close();
+  });
+
+  afterEach(async () => {
+    await Promise.all(probes.splice(0).map((p) => p.close()));
+    await sut.close();
+    await aedes.stop();
+  });
+
+  const probe = async () => {
+    const p = await MqttProbe.connect(aedes.url, ['system/config/#']);
+    probes.push(p);
+    return p;
+  };
+
+  it('publishes each version exactly once under back-to-back PATCHes (late echoes cause no republish)', async () => {
+    const live = await probe();
+    await live.waitFor(envelopeOf(1), 5000, 'version 1');
+    for (let i = 0; i < 10; i++) {
+      await sut
+        .http()
+        .patch(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .send({ cluster: { max_cluster_size: 20 + i } })
+        .expect(200);
+    }
+    await live.waitFor(envelopeOf(11), 5000, 'version 11');
+    // Anything published after v11 (a republish storm) would arrive within this round trip.
+    await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(200);
+    await live.waitFor(
+      () => live.messages.filter(envelopeOf(11)).length === 2,
+      5000,
+      'the explicit republish',
+    );
+
+    const versions = live.messages.map((m) => readEnvelope(m.payload).payload.version);
+    expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11]);
+  });
+
+  it('puts its version back when an older authentic envelope is replayed over it on the broker', async () => {
+    const live = await probe();
+    const v1 = await live.waitFor(envelopeOf(1), 5000, 'version 1');
+    await sut
+      .http()
+      .patch(`/api/services/${SERVICE}/config`)
+      .set(admin)
+      .send({ thresholds: { high: 0.8 } })
+      .expect(200);
+    await live.waitFor(envelopeOf(2), 5000, 'version 2');
+
+    const attacker = await MqttProbe.connect(aedes.url, []);
+    probes.push(attacker);
+    await attacker.publishRetained('system/config/dedup-worker', v1.payload);
+
+    // v2 arrives a second time: the manager republished it over the replayed v1.
+    await live.waitFor(
+      () => live.messages.filter(envelopeOf(2)).length >= 2,
+      5000,
+      'version 2 republished',
+    );
+    const later = await probe();
+    const retained = await later.waitFor((m) => m.retain, 5000, 'the retained envelope');
+    expect(readEnvelope(retained.payload).payload.version).toBe(2);
+    expect(sut.logs.text()).toContain('dedup-worker v1 replaced v2 on the broker');
+  });
+});
+
+describe('replicas', () => {
+  it("a replica learns of another replica's write from the bus and serves it", async () => {
+    const aedes = await startAedes();
+    const a = await startManager({ store: 'sqlite', env: { MQTT_URL: aedes.url } });
+    const b = await startManager({ store: 'sqlite', reuse: a, env: { MQTT_URL: aedes.url } });
+    try {
+      await a
+        .http()
+        .patch(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .send({ thresholds: { low: 0.3 } })
+        .expect(200);
+
+      const deadline = Date.now() + 5000;
+      let seen = 0;
+      while (seen !== 2 && Date.now() < deadline) {
+        seen = (await b.http().get(`/api/services/${SERVICE}/config`).set(admin)).body
+          .version as number;
+      }
+      expect(seen).toBe(2);
+    } finally {
+      await b.stop();
+      await a.close();
+      await aedes.stop();
+    }
+  });
+});
+
+describe('a service without a recipient key', () => {
+  it('gets no secrets in its payload, and the manager warns once at start', async () => {
+    const aedes = await startAedes();
+    const sut = await startManager({
+      store: 'sqlite',
+      env: {
+        // Production: no development keys are generated, so the service really has none.
+        NODE_ENV: 'production',
+        SERVICE_RECIPIENT_KEYS: '',
+        CONFIG_SIGNING_KEY: generateSigningKeyPair().secretKey.toString('base64'),
+        CONFIG_SIGNING_KEY_ID: 'cfg-test',
+        MQTT_URL: aedes.url,
+      },
+    });
+    try {
+      const live = await MqttProbe.connect(aedes.url, ['system/config/#']);
+      await sut
+        .http()
+        .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
+        .set(admin)
+        .send({ value: API_KEY })
+        .expect(204);
+      const message = await live.waitFor(envelopeOf(2), 5000, 'version 2');
+      await live.close();
+
+      expect(readEnvelope(message.payload).payload.secrets).toEqual({});
+      expect(
+        sut.logs.lines.filter((l) =>
+          l.includes('SERVICE_RECIPIENT_KEYS has no key for dedup-worker'),
+        ),
+      ).toHaveLength(1);
+    } finally {
+      await sut.close();
+      await aedes.stop();
+    }
+  });
+});

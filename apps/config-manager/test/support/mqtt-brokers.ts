@@ -1,0 +1,101 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBroker } from 'aedes';
+import { freePort } from './temp-postgres';
+
+/** The machine's shared mosquitto (CI makes sure it runs); tests isolate with a topic prefix. */
+export const SHARED_MOSQUITTO_URL = process.env.TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+
+/** A broker a test controls: it can be stopped and started again on the same port. */
+export interface TestBroker {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** An aedes broker owned by the test (in memory: a restart loses retained messages). */
+export async function startAedes(): Promise<TestBroker> {
+  const port = await freePort();
+  let server: Server | undefined;
+  let broker: ReturnType<typeof createBroker> | undefined;
+  const sockets = new Set<Socket>();
+  const handle: TestBroker = {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    start: async () => {
+      broker = createBroker();
+      const b = broker;
+      server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        b.handle(socket);
+      });
+      const s = server;
+      await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
+    },
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      const s = server;
+      const b = broker;
+      if (b) await new Promise<void>((resolve) => b.close(() => resolve()));
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+      server = undefined;
+      broker = undefined;
+    },
+  };
+  await handle.start();
+  return handle;
+}
+
+/** A mosquitto process of the test's own on a free port, without persistence. */
+export async function startMosquitto(): Promise<TestBroker & { destroy(): Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'cm-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  let child: ChildProcess | undefined;
+  const handle = {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    start: async () => {
+      child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+      await waitForPort(port);
+    },
+    stop: async () => {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise((resolve) => c.once('exit', resolve));
+      c.kill('SIGKILL');
+      await exited;
+      child = undefined;
+    },
+    destroy: async () => {
+      await handle.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await handle.start();
+  return handle;
+}
+
+async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = new Socket();
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+      socket.connect(port, '127.0.0.1');
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
