@@ -16,7 +16,8 @@ export interface SettingsWarn {
 export class DevKeyFile {
   private readonly path: string;
   private readonly values: Record<string, string>;
-  private dirty = false;
+  private readonly generated: string[] = [];
+  private readonly reused = new Set<string>();
 
   constructor(
     private readonly dataDir: string,
@@ -27,24 +28,33 @@ export class DevKeyFile {
     this.values = enabled && existsSync(this.path) ? readDevKeys(this.path) : {};
   }
 
+  /** The stored development value of `name`, generating it on first use; undefined in production. */
   getOrGenerate(name: string, generate: () => string): string | undefined {
     if (!this.enabled) return undefined;
-    if (!this.values[name]) {
+    if (this.values[name]) {
+      this.reused.add(name);
+    } else {
       this.values[name] = generate();
-      this.dirty = true;
-      this.warn.warn(
-        `${name} is not set: generated a development key into ${this.path}. ` +
-          'Set it explicitly (openssl rand -base64 32) before production; NODE_ENV=production refuses to start without it.',
-      );
+      this.generated.push(name);
     }
     return this.values[name];
   }
 
+  /** Writes newly generated keys (mode 0600) and says, once, which keys are development keys. */
   save(): void {
-    if (!this.dirty) return;
-    mkdirSync(this.dataDir, { recursive: true });
-    writeFileSync(this.path, JSON.stringify(this.values, null, 2) + '\n', { mode: 0o600 });
-    chmodSync(this.path, 0o600);
+    if (this.generated.length > 0) {
+      mkdirSync(this.dataDir, { recursive: true });
+      writeFileSync(this.path, JSON.stringify(this.values, null, 2) + '\n', { mode: 0o600 });
+      chmodSync(this.path, 0o600);
+    }
+    const names = [...this.generated, ...this.reused];
+    if (names.length > 0) {
+      this.warn.warn(
+        `Using development keys from ${this.path} for ${names.join(', ')}` +
+          `${this.generated.length > 0 ? ` (generated now: ${this.generated.join(', ')})` : ''}. ` +
+          'For real deployments set them explicitly (npm run keys -- generate); NODE_ENV=production refuses to start without them.',
+      );
+    }
   }
 }
 

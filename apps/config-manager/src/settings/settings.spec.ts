@@ -40,14 +40,18 @@ describe(loadSettings.name, () => {
     });
   });
 
-  it('in development generates a missing master key once into DATA_DIR (0600), with a warning', () => {
+  it('in development generates missing keys once into DATA_DIR (0600), with one warning', () => {
     const first = loadSettings({ DATA_DIR: dataDir }, warn);
     const file = join(dataDir, DEV_KEYS_FILE);
 
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(warnings.join()).toContain('CONFIG_MASTER_KEY is not set');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`Using development keys from ${file}`);
+    expect(warnings[0]).toMatch(/generated now: CONFIG_MASTER_KEY, CONFIG_SIGNING_KEY, CONFIG_SIGNING_KEY_ID, SERVICE_SECRET_KEYS/);
     const second = loadSettings({ DATA_DIR: dataDir }, warn);
     expect(second.masterKey.id).toBe(first.masterKey.id);
+    expect(second.signing.publicKey.equals(first.signing.publicKey)).toBe(true);
+    expect(warnings[1]).not.toContain('generated now');
     expect(readFileSync(file, 'utf8')).toContain('CONFIG_MASTER_KEY');
   });
 
@@ -55,6 +59,7 @@ describe(loadSettings.name, () => {
     const error = errorOf({ NODE_ENV: 'production' });
     expect(error.message).toContain('Invalid environment variables');
     expect(error.message).toContain('CONFIG_MASTER_KEY is required in production');
+    expect(error.message).toContain('CONFIG_SIGNING_KEY is required in production');
     expect(() => statSync(join(dataDir, DEV_KEYS_FILE))).toThrow();
   });
 
