@@ -47,7 +47,9 @@ describe(loadSettings.name, () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`Using development keys from ${file}`);
-    expect(warnings[0]).toMatch(/generated now: CONFIG_MASTER_KEY, CONFIG_SIGNING_KEY, CONFIG_SIGNING_KEY_ID, SERVICE_SECRET_KEYS/);
+    expect(warnings[0]).toMatch(
+      /generated now: CONFIG_MASTER_KEY, CONFIG_SIGNING_KEY, CONFIG_SIGNING_KEY_ID, SERVICE_SECRET_KEYS/,
+    );
     const second = loadSettings({ DATA_DIR: dataDir }, warn);
     expect(second.masterKey.id).toBe(first.masterKey.id);
     expect(second.signing.publicKey.equals(first.signing.publicKey)).toBe(true);
