@@ -63,6 +63,13 @@ describe.each([
   afterEach(async () => {
     await Promise.all(probes.splice(0).map((p) => p.close()));
     await sut.close();
+    if (kind === 'mosquitto') {
+      // The shared mosquitto persists retained messages: leave nothing behind.
+      const cleaner = await MqttProbe.connect(brokerUrl, []);
+      await cleaner.publishRetained(`${prefix}system/config/${SERVICE}`, Buffer.alloc(0));
+      await cleaner.publishRetained(`${prefix}system/health/config-manager`, Buffer.alloc(0));
+      await cleaner.close();
+    }
   });
 
   const probe = async () => {

@@ -10,7 +10,11 @@ import { CapturedLogger } from './support/captured-logger';
 import { bearer, startManager, storeEnv, StoreKind, TestManager, TOKENS } from './support/test-app';
 
 const admin = bearer(TOKENS.admin);
-const MIGRATION_NAMES = ['InitialSchema1763769600000', 'PublicationOutbox1763856000000'];
+const MIGRATION_NAMES = [
+  'InitialSchema1763769600000',
+  'PublicationOutbox1763856000000',
+  'Instances1763942400000',
+];
 
 async function migrationsRun(manager: TestManager): Promise<string[]> {
   const db = manager.settings.database;

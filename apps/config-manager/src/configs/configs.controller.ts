@@ -14,6 +14,7 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestj
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
 import { versionEtag } from '../common/change-headers';
+import { InstancesService } from '../instances/instances.service';
 import { ConfigResponse, secretFlags, toConfigResponse } from './config-response';
 import { ChangeContext, ChangeResult, ConfigsService, DiffEntry } from './configs.service';
 import { VersionSummary } from './config-store.service';
@@ -39,7 +40,10 @@ const REASON = {
 @ApiBearerAuth()
 @Controller('services')
 export class ConfigsController {
-  constructor(private readonly configs: ConfigsService) {}
+  constructor(
+    private readonly configs: ConfigsService,
+    private readonly instances: InstancesService,
+  ) {}
 
   @Get()
   @RequireRole('config:read')
@@ -51,8 +55,7 @@ export class ConfigsController {
       version: state.version,
       updatedAt: state.updatedAt,
       updatedBy: state.updatedBy,
-      // Workers report in through the instance view (issue 4); until then none are known.
-      instances: { total: 0, onCurrentVersion: 0 },
+      instances: this.instances.counts(state.service, state.version),
     }));
   }
 

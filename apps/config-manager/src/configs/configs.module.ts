@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { InstancesModule } from '../instances/instances.module';
 import { SecretsService } from '../secrets/secrets.service';
 import { ConfigCacheService } from './config-cache.service';
 import { ConfigFacadeController } from './config-facade.controller';
@@ -9,7 +10,7 @@ import { ConfigsService } from './configs.service';
 
 /** Versioned configuration of every registered service. */
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, InstancesModule],
   controllers: [ConfigsController, ConfigFacadeController],
   providers: [ConfigsService, ConfigStoreService, ConfigCacheService, SecretsService],
   exports: [ConfigsService, SecretsService],

@@ -1,5 +1,10 @@
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
 import { PublicationOutbox1763856000000 } from './migrations/1763856000000-publication-outbox';
+import { Instances1763942400000 } from './migrations/1763942400000-instances';
 
 /** Every migration, oldest first; they run at start-up. */
-export const MIGRATIONS = [InitialSchema1763769600000, PublicationOutbox1763856000000];
+export const MIGRATIONS = [
+  InitialSchema1763769600000,
+  PublicationOutbox1763856000000,
+  Instances1763942400000,
+];

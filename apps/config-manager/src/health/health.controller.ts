@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { DatabaseService } from '../database/database.service';
-import { BrokerConnectionService } from '../publishing/broker-connection.service';
+import { BrokerConnectionService } from '../messaging/broker-connection.service';
 
 /** Liveness and readiness for orchestrators (no auth, no secrets). */
 @ApiTags('health')

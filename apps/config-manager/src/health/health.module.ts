@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { PublishingModule } from '../publishing/publishing.module';
+import { MessagingModule } from '../messaging/messaging.module';
 import { HealthController } from './health.controller';
 
-@Module({ imports: [PublishingModule], controllers: [HealthController] })
+@Module({ imports: [MessagingModule], controllers: [HealthController] })
 export class HealthModule {}

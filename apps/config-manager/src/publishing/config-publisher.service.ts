@@ -22,7 +22,7 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
-import { BrokerConnectionService } from './broker-connection.service';
+import { BrokerConnectionService } from '../messaging/broker-connection.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
 import { offlineStatus, onlineStatus } from './manager-status';
 

@@ -1,22 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ConfigsModule } from '../configs/configs.module';
-import { BrokerConnectionService } from './broker-connection.service';
+import { MessagingModule } from '../messaging/messaging.module';
 import { ConfigPublisherService } from './config-publisher.service';
-import { EmbeddedBrokerService } from './embedded-broker.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
 import { KeysController } from './keys.controller';
 import { RepublishController } from './republish.controller';
 
 /** Signed, retained delivery of every version over MQTT. */
 @Module({
-  imports: [ConfigsModule],
+  imports: [ConfigsModule, MessagingModule],
   controllers: [KeysController, RepublishController],
-  providers: [
-    EmbeddedBrokerService,
-    BrokerConnectionService,
-    EnvelopeBuilderService,
-    ConfigPublisherService,
-  ],
-  exports: [BrokerConnectionService],
+  providers: [EnvelopeBuilderService, ConfigPublisherService],
 })
 export class PublishingModule {}

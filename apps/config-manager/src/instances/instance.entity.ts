@@ -1,0 +1,33 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** The last status a worker instance reported (its retained health message). */
+@Entity({ name: 'instances' })
+export class InstanceEntity {
+  @PrimaryColumn({ type: 'varchar', length: 63 })
+  service!: string;
+
+  @PrimaryColumn({ name: 'instance_id', type: 'varchar', length: 128 })
+  instanceId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: string;
+
+  @Column({ name: 'applied_version', type: 'integer', nullable: true })
+  appliedVersion!: number | null;
+
+  @Column({ name: 'staged_version', type: 'integer', nullable: true })
+  stagedVersion!: number | null;
+
+  @Column({ name: 'last_run_version', type: 'integer', nullable: true })
+  lastRunVersion!: number | null;
+
+  @Column({ name: 'schema_drift', type: 'boolean', default: false })
+  schemaDrift!: boolean;
+
+  /** JSON `{ version?, reason, at }` of the last refused envelope (never secret values). */
+  @Column({ name: 'last_rejection', type: 'text', nullable: true })
+  lastRejection!: string | null;
+
+  @Column({ name: 'last_seen', type: 'varchar', length: 32 })
+  lastSeen!: string;
+}

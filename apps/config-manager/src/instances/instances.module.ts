@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { MessagingModule } from '../messaging/messaging.module';
+import { InstancesController } from './instances.controller';
+import { InstancesService } from './instances.service';
+
+/** The fleet as it reports itself: one row per worker instance. */
+@Module({
+  imports: [MessagingModule],
+  controllers: [InstancesController],
+  providers: [InstancesService],
+  exports: [InstancesService],
+})
+export class InstancesModule {}
