@@ -21,6 +21,7 @@ const shared = {
   moduleNameMapper: {
     '^@app/contracts$': '<rootDir>/libs/contracts/src',
     '^@app/crypto$': '<rootDir>/libs/crypto/src',
+    '^@app/config-client$': '<rootDir>/libs/config-client/src',
   },
   rootDir: __dirname,
 };

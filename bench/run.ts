@@ -1,11 +1,13 @@
 import { configStoreBench } from './suites/config-store.bench';
 import { pushBench } from './suites/push.bench';
+import { fanoutBench } from './suites/fanout.bench';
 import { SuiteResult, writeReport } from './lib/report';
 
 /** Every benchmark suite, by name (run a subset with `npm run bench -- <name>…`). */
 const SUITES: Record<string, () => Promise<SuiteResult>> = {
   store: configStoreBench,
   push: pushBench,
+  fanout: fanoutBench,
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,70 @@
+import type { RejectionReason } from './envelope-verifier';
+import type { InstanceStatus } from './instance-status';
+
+/** A version was accepted and staged for the next run. */
+export interface ConfigAcceptedEvent {
+  readonly version: number;
+  readonly schemaDrift: boolean;
+  /** `lkg` for the last-known-good file verified at start, `broker` for a message. */
+  readonly source: 'broker' | 'lkg';
+}
+
+/** A message was rejected; the client keeps running on what it has. */
+export interface ConfigRejectedEvent {
+  readonly reason: RejectionReason;
+  /** Present only when the signature verified. */
+  readonly version?: number;
+  /** Why, for logs; never a secret value or key. */
+  readonly detail: string;
+  readonly at: string;
+}
+
+/** Events of a ConfigClient and their payloads. */
+export interface ConfigClientEvents {
+  accepted: ConfigAcceptedEvent;
+  rejected: ConfigRejectedEvent;
+  /** Every health update (the payload published on the health topic). */
+  status: InstanceStatus;
+}
+
+/** A listener of event `K`. */
+export type ConfigClientListener<K extends keyof ConfigClientEvents> = (
+  event: ConfigClientEvents[K],
+) => void;
+
+/**
+ * A minimal typed emitter. Unlike Node's EventEmitter, a throwing listener neither stops the
+ * other listeners nor reaches the MQTT message handler: it is reported and skipped.
+ */
+export class TypedEmitter<Events extends object> {
+  private readonly listeners = new Map<keyof Events, Set<(event: never) => void>>();
+
+  constructor(private readonly onListenerError: (event: string, error: unknown) => void) {}
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    set.add(listener);
+    return () => this.off(event, listener);
+  }
+
+  /** Removes a listener added with on(). */
+  off<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): void {
+    this.listeners.get(event)?.delete(listener);
+  }
+
+  /** Calls every listener of `event` with `payload`. */
+  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
+    for (const listener of [...(this.listeners.get(event) ?? [])]) {
+      try {
+        (listener as (payload: Events[K]) => void)(payload);
+      } catch (error) {
+        this.onListenerError(String(event), error);
+      }
+    }
+  }
+}

@@ -1,0 +1,599 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { configTopic, defaultConfig, healthTopic, type MatchingConfig } from '@app/contracts';
+import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
+import { CapturedLogger } from '../test/support/captured-logger';
+import {
+  buildEnvelope,
+  configWithModel,
+  createTestKeys,
+  dedupWorkerDefinition,
+  type TestKeys,
+  trustedKeysOf,
+} from '../test/support/envelope-factory';
+import { MqttProbe } from '../test/support/mqtt-probe';
+import {
+  startTestBroker,
+  type TestBroker,
+  unreachableBrokerUrl,
+} from '../test/support/test-broker';
+import { ConfigClient, type ConfigClientOptions } from './config-client';
+import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
+import type { ConfigClientEvents } from './config-client.events';
+import { REJECTION_REASONS, type RejectionReason } from './envelope-verifier';
+import type { InstanceStatus } from './instance-status';
+import { LastKnownGoodStore } from './last-known-good';
+
+const SERVICE = 'dedup-worker';
+const INSTANCE = 'w-1';
+const CONFIG_TOPIC = configTopic(SERVICE);
+const HEALTH_TOPIC = healthTopic(SERVICE, INSTANCE);
+const SECRET = 'sk-live-SECRET-value-never-in-logs';
+
+/** Resolves with the next event of `event` that matches, or fails after `timeoutMs`. */
+function nextEvent<T extends object, K extends keyof ConfigClientEvents>(
+  client: ConfigClient<T>,
+  event: K,
+  match: (payload: ConfigClientEvents[K]) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<ConfigClientEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no matching "${String(event)}" event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = client.on(event, (payload) => {
+      if (match(payload)) {
+        clearTimeout(timer);
+        off();
+        resolve(payload);
+      }
+    });
+  });
+}
+
+function healthOf(payload: Buffer): InstanceStatus {
+  return JSON.parse(payload.toString('utf8')) as InstanceStatus;
+}
+
+function totalRejections(counts: Readonly<Record<RejectionReason, number>>): number {
+  return REJECTION_REASONS.reduce((sum, reason) => sum + counts[reason], 0);
+}
+
+describe(ConfigClient.name, () => {
+  let broker: TestBroker;
+  let probe: MqttProbe;
+  let dir: string;
+  let keys: TestKeys;
+  let hmacKey: Buffer;
+  let logger: CapturedLogger;
+  let clients: Array<Pick<ConfigClient, 'stop'>>;
+
+  beforeEach(async () => {
+    broker = await startTestBroker();
+    probe = await MqttProbe.connect(broker.url, [HEALTH_TOPIC]);
+    dir = mkdtempSync(join(tmpdir(), 'config-client-'));
+    keys = createTestKeys();
+    hmacKey = randomBytes(32);
+    logger = new CapturedLogger();
+    clients = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.map((client) => client.stop()));
+    await probe.close();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+    // Whatever a test did, no secret may ever have reached a log line.
+    expect(logger.text()).not.toContain(SECRET);
+  });
+
+  function lkgPath(): string {
+    return join(dir, 'lkg', `${SERVICE}.${INSTANCE}.lkg.json`);
+  }
+
+  function options(overrides: Partial<ConfigClientOptions> = {}): ConfigClientOptions {
+    return {
+      service: SERVICE,
+      instanceId: INSTANCE,
+      mqttUrl: broker.url,
+      trustedKeys: trustedKeysOf(keys),
+      secretKey: keys.box.secretKey,
+      lkgPath: lkgPath(),
+      lkgHmacKey: hmacKey,
+      initialConfigTimeoutMs: 5000,
+      logger,
+      ...overrides,
+    };
+  }
+
+  function createSut(overrides: Partial<ConfigClientOptions> = {}): ConfigClient<MatchingConfig> {
+    const sut = new ConfigClient<MatchingConfig>(options(overrides));
+    clients.push(sut);
+    return sut;
+  }
+
+  async function startSut(
+    overrides: Partial<ConfigClientOptions> = {},
+  ): Promise<ConfigClient<MatchingConfig>> {
+    const sut = createSut(overrides);
+    await sut.start();
+    return sut;
+  }
+
+  async function publishVersion(version: number, model = `model-${version}`): Promise<void> {
+    await probe.publish(
+      CONFIG_TOPIC,
+      buildEnvelope(keys, { version, config: configWithModel(model) }),
+    );
+  }
+
+  async function waitForHealth(
+    match: (health: InstanceStatus) => boolean,
+    what: string,
+  ): Promise<InstanceStatus> {
+    const message = await probe.waitFor(
+      (m) => m.topic === HEALTH_TOPIC && match(healthOf(m.payload)),
+      what,
+    );
+    return healthOf(message.payload);
+  }
+
+  describe('starting', () => {
+    it('starts online on the retained config, secrets opened, and reports it', async () => {
+      await probe.publish(
+        CONFIG_TOPIC,
+        buildEnvelope(keys, {
+          version: 4,
+          config: configWithModel('model-4'),
+          secrets: { 'ai.api_key': SECRET },
+        }),
+      );
+
+      const sut = await startSut();
+      const run = sut.beginRun();
+
+      expect(run).toMatchObject({ version: 4, source: 'broker', schemaDrift: false });
+      expect(run.config.ai).toMatchObject({ model: 'model-4', api_key: SECRET });
+      expect(sut.status()).toMatchObject({
+        status: 'online',
+        appliedVersion: 4,
+        stagedVersion: 4,
+        lastRunVersion: 4,
+      });
+      await waitForHealth(
+        (h) => h.status === 'online' && h.appliedVersion === 4 && h.lastRunVersion === 4,
+        'online health for version 4',
+      );
+    });
+
+    it('without any config, runs degraded on the schema defaults and goes online when one arrives', async () => {
+      const sut = await startSut({ initialConfigTimeoutMs: 200 });
+
+      const run = sut.beginRun();
+      expect(run).toMatchObject({ version: 0, source: 'defaults' });
+      expect(run.config).toEqual({
+        ...defaultConfig(dedupWorkerDefinition()),
+        ai: { ...(defaultConfig(dedupWorkerDefinition()).ai as object), api_key: '' },
+      });
+      expect(sut.status()).toMatchObject({ status: 'degraded', source: 'defaults' });
+      await waitForHealth((h) => h.status === 'degraded', 'degraded health');
+
+      const accepted = nextEvent(sut, 'accepted');
+      await publishVersion(1);
+      expect(await accepted).toEqual({ version: 1, schemaDrift: false, source: 'broker' });
+
+      expect(sut.status()).toMatchObject({ status: 'online', appliedVersion: 1, source: 'broker' });
+      expect(sut.beginRun().version).toBe(1);
+      await waitForHealth((h) => h.status === 'online', 'online health');
+    });
+
+    it('refuses to start a client that was stopped first', async () => {
+      const sut = createSut();
+      await sut.stop();
+
+      await expect(sut.start()).rejects.toMatchObject({ code: ConfigClientErrorCode.Stopped });
+    });
+
+    it('refuses to begin a run before start()', () => {
+      const sut = createSut();
+
+      expect(() => sut.beginRun()).toThrow(
+        expect.objectContaining({ code: ConfigClientErrorCode.NotStarted }),
+      );
+    });
+  });
+
+  describe('rejecting', () => {
+    const otherKeys = (): TestKeys => ({ ...keys, signing: generateSigningKeyPair() });
+
+    it.each<[string, RejectionReason, (k: TestKeys) => Buffer]>([
+      [
+        'a bad signature',
+        'signature',
+        (k) =>
+          buildEnvelope(k, { version: 3, signingSecretKey: generateSigningKeyPair().secretKey }),
+      ],
+      [
+        'an unknown kid',
+        'unknown-key',
+        (k) => buildEnvelope({ ...otherKeys(), kid: 'rogue', box: k.box }, { version: 3 }),
+      ],
+      [
+        'an unsupported alg',
+        'unsupported-alg',
+        (k) => buildEnvelope(k, { version: 3, alg: 'RS256' }),
+      ],
+      [
+        'a payload for another service',
+        'service',
+        (k) => buildEnvelope(k, { version: 3, service: 'billing-worker' }),
+      ],
+      ['an older version replayed', 'stale', (k) => buildEnvelope(k, { version: 1 })],
+      [
+        'a schema-invalid config',
+        'schema',
+        (k) => buildEnvelope(k, { version: 3, config: { thresholds: { high: 0.2, low: 0.5 } } }),
+      ],
+      [
+        'a secret sealed to another key',
+        'secret',
+        (k) =>
+          buildEnvelope(k, {
+            version: 3,
+            secrets: { 'ai.api_key': SECRET },
+            recipient: generateBoxKeyPair().publicKey,
+          }),
+      ],
+      [
+        'a truncated envelope',
+        'malformed',
+        (k) => buildEnvelope(k, { version: 3 }).subarray(0, 40),
+      ],
+      ['non-JSON', 'malformed', () => Buffer.from('definitely not json')],
+      [
+        'an oversized envelope',
+        'oversized',
+        (k) => Buffer.concat([buildEnvelope(k, { version: 3 }), Buffer.alloc(300 * 1024, 0x20)]),
+      ],
+    ])('rejects %s (%s), keeps its config, counts and reports it', async (_case, reason, build) => {
+      await publishVersion(2);
+      const sut = await startSut();
+      const run = sut.beginRun();
+      expect(run.version).toBe(2);
+
+      const rejected = nextEvent(sut, 'rejected');
+      await probe.publish(CONFIG_TOPIC, build(keys));
+      const event = await rejected;
+
+      expect(event.reason).toBe(reason);
+      expect(event.detail).not.toContain(SECRET);
+      expect(sut.stats().rejected[reason]).toBe(1);
+      expect(totalRejections(sut.stats().rejected)).toBe(1);
+      expect(sut.beginRun()).toMatchObject({ version: 2, source: 'broker' });
+      const health = await waitForHealth(
+        (h) => h.lastRejection?.reason === reason,
+        `health reporting the ${reason} rejection`,
+      );
+      expect(health).toMatchObject({ status: 'online', appliedVersion: 2 });
+      expect(health.rejections[reason]).toBe(1);
+
+      // Still running: the next valid version is applied.
+      const accepted = nextEvent(sut, 'accepted');
+      await publishVersion(3);
+      expect((await accepted).version).toBe(3);
+      expect(sut.beginRun().version).toBe(3);
+    });
+
+    it('ignores the same version again silently: a duplicate is not a rejection', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      const rejections: unknown[] = [];
+      sut.on('rejected', (event) => rejections.push(event));
+
+      await publishVersion(2);
+      const accepted = nextEvent(sut, 'accepted');
+      await publishVersion(3);
+      await accepted;
+
+      expect(rejections).toEqual([]);
+      expect(sut.stats()).toMatchObject({ accepted: 2, duplicates: 1 });
+      expect(totalRejections(sut.stats().rejected)).toBe(0);
+      expect(sut.status().lastRejection).toBeUndefined();
+    });
+
+    it('applies a valid marker after 1,000 random malformed envelopes, and nothing before it', async () => {
+      await publishVersion(1);
+      const sut = await startSut();
+      const accepted: number[] = [];
+      sut.on('accepted', (event) => accepted.push(event.version));
+      const valid = buildEnvelope(keys, { version: 5 });
+      const garbage = fc.sample(
+        fc.oneof(
+          fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
+          fc.json().map((text) => Buffer.from(text)),
+          fc.integer({ min: 0, max: valid.length - 1 }).map((n) => valid.subarray(0, n)),
+          fc
+            .record({ index: fc.nat(valid.length - 1), mask: fc.integer({ min: 1, max: 255 }) })
+            .map(({ index, mask }) => {
+              const copy = Buffer.from(valid);
+              copy[index] ^= mask;
+              return copy;
+            }),
+        ),
+        { numRuns: 1000 },
+      );
+
+      // One connection keeps publish order, so the marker arrives after all of them.
+      await Promise.all(garbage.map((bytes) => probe.publish(CONFIG_TOPIC, bytes, false)));
+      const marker = nextEvent(sut, 'accepted', (event) => event.version === 100, 15000);
+      await publishVersion(100, 'marker');
+      await marker;
+
+      expect(accepted).toEqual([100]);
+      expect(totalRejections(sut.stats().rejected)).toBe(1000);
+      const run = sut.beginRun();
+      expect(run.version).toBe(100);
+      expect(run.config.ai.model).toBe('marker');
+    }, 30000);
+  });
+
+  describe('staging between runs', () => {
+    it('keeps one version for a whole run while five newer ones arrive; the next run gets the newest', async () => {
+      await publishVersion(1);
+      const sut = await startSut();
+      const run = sut.beginRun();
+      const before = JSON.stringify(run.config);
+
+      const sixth = nextEvent(sut, 'accepted', (event) => event.version === 6);
+      for (const version of [2, 3, 4, 5, 6]) {
+        await publishVersion(version);
+      }
+      await sixth;
+
+      expect(run.version).toBe(1);
+      expect(JSON.stringify(run.config)).toBe(before);
+      expect(Object.isFrozen(run.config.ai)).toBe(true);
+      expect(() => {
+        (run.config.ai as { model: string }).model = 'changed';
+      }).toThrow(TypeError);
+      expect(sut.current().version).toBe(1);
+      expect(sut.status()).toMatchObject({
+        appliedVersion: 6,
+        stagedVersion: 6,
+        lastRunVersion: 1,
+      });
+
+      const next = sut.beginRun();
+      expect(next.version).toBe(6);
+      expect(next.config.ai.model).toBe('model-6');
+      expect(run.config.ai.model).toBe('model-1');
+      await waitForHealth((h) => h.lastRunVersion === 6, 'health with lastRunVersion 6');
+    });
+  });
+
+  describe('last-known-good', () => {
+    async function acceptVersion(version: number, secret?: string): Promise<void> {
+      // No config is retained yet, so do not wait for one.
+      const first = await startSut({ initialConfigTimeoutMs: 50 });
+      const accepted = nextEvent(first, 'accepted', (event) => event.version === version);
+      await probe.publish(
+        CONFIG_TOPIC,
+        buildEnvelope(keys, {
+          version,
+          config: configWithModel(`model-${version}`),
+          secrets: secret === undefined ? {} : { 'ai.api_key': secret },
+        }),
+      );
+      await accepted;
+      await first.stop();
+    }
+
+    it('persists the accepted envelope atomically, without any plaintext secret', async () => {
+      await acceptVersion(3, SECRET);
+
+      const text = readFileSync(lkgPath(), 'utf8');
+      expect(readdirSync(join(dir, 'lkg'))).toEqual([`${SERVICE}.${INSTANCE}.lkg.json`]);
+      expect(text).not.toContain(SECRET);
+      const envelope = Buffer.from((JSON.parse(text) as { envelope: string }).envelope, 'base64');
+      const payloadB64 = (JSON.parse(envelope.toString()) as { payload: string }).payload;
+      expect(Buffer.from(payloadB64, 'base64').toString()).not.toContain(SECRET);
+      expect(envelope.toString()).not.toContain(Buffer.from(SECRET).toString('base64'));
+    });
+
+    it('restarts from it while the broker is down: degraded, same version, secret opened', async () => {
+      await acceptVersion(3, SECRET);
+
+      const sut = await startSut({ mqttUrl: await unreachableBrokerUrl() });
+
+      expect(sut.status()).toMatchObject({
+        status: 'degraded',
+        appliedVersion: 3,
+        source: 'lkg',
+      });
+      const run = sut.beginRun();
+      expect(run).toMatchObject({ version: 3, source: 'lkg' });
+      expect(run.config.ai).toMatchObject({ model: 'model-3', api_key: SECRET });
+      expect(logger.text()).toMatch(/Running degraded on the last-known-good .* version 3/);
+    });
+
+    it('goes online when the broker confirms the last-known-good version (a duplicate)', async () => {
+      await acceptVersion(3);
+
+      const sut = await startSut();
+
+      expect(sut.status()).toMatchObject({ status: 'online', appliedVersion: 3 });
+      expect(sut.stats()).toMatchObject({ accepted: 0, duplicates: 1 });
+    });
+
+    it.each<[string, (path: string) => void]>([
+      [
+        'tampered',
+        (path) => {
+          const file = JSON.parse(readFileSync(path, 'utf8')) as { envelope: string };
+          const envelope = Buffer.from(file.envelope, 'base64');
+          envelope[envelope.length - 3] ^= 1;
+          writeFileSync(path, JSON.stringify({ ...file, envelope: envelope.toString('base64') }));
+        },
+      ],
+      ['truncated', (path) => writeFileSync(path, readFileSync(path, 'utf8').slice(0, 100))],
+    ])('refuses a %s file, logs it, and runs degraded on defaults', async (_case, damage) => {
+      await acceptVersion(3);
+      damage(lkgPath());
+      const contents = readFileSync(lkgPath(), 'utf8');
+
+      const sut = await startSut({ mqttUrl: await unreachableBrokerUrl() });
+
+      expect(sut.beginRun()).toMatchObject({ version: 0, source: 'defaults' });
+      expect(sut.status()).toMatchObject({ status: 'degraded', appliedVersion: 0 });
+      const refusal = logger.lines.find(
+        (line) => line.level === 'error' && line.message.includes('Ignoring last-known-good file'),
+      );
+      expect(refusal?.message).toContain(lkgPath());
+      expect(logger.text()).not.toContain(contents.slice(20, 60));
+    });
+
+    it('refuses a file with a valid HMAC whose envelope no longer verifies', async () => {
+      const forged = buildEnvelope({ ...keys, signing: generateSigningKeyPair() }, { version: 9 });
+      await new LastKnownGoodStore(lkgPath(), hmacKey).save(forged, SERVICE);
+
+      const sut = await startSut({ mqttUrl: await unreachableBrokerUrl() });
+
+      expect(sut.beginRun()).toMatchObject({ version: 0, source: 'defaults' });
+      expect(logger.text()).toMatch(
+        /Ignoring last-known-good file .*fails verification \(signature/,
+      );
+    });
+
+    it('rejects an older version replayed after a restart as stale', async () => {
+      await acceptVersion(5);
+      await publishVersion(3);
+
+      const sut = await startSut();
+
+      expect(sut.stats().rejected.stale).toBe(1);
+      expect(sut.beginRun()).toMatchObject({ version: 5, source: 'lkg' });
+      expect(sut.status()).toMatchObject({
+        status: 'degraded',
+        appliedVersion: 5,
+        lastRejection: { reason: 'stale', version: 3 },
+      });
+    });
+  });
+
+  it('reports schemaDrift when the manager built the version for another schema', async () => {
+    await probe.publish(
+      CONFIG_TOPIC,
+      buildEnvelope(keys, { version: 2, schemaHash: `sha256:${'a'.repeat(64)}` }),
+    );
+
+    const sut = await startSut();
+
+    expect(sut.beginRun()).toMatchObject({ version: 2, schemaDrift: true });
+    expect(sut.status().schemaDrift).toBe(true);
+    await waitForHealth((h) => h.schemaDrift, 'health with schemaDrift');
+    expect(logger.text()).toMatch(/schemaDrift/);
+  });
+
+  describe('offline status', () => {
+    it('leaves a will: a dropped connection makes the broker publish the retained offline status', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      sut.beginRun();
+      await waitForHealth((h) => h.status === 'online' && h.lastRunVersion === 2, 'online');
+      const seen = probe.messages.length;
+
+      broker.dropClient(`${SERVICE}.${INSTANCE}`);
+
+      const will = await probe.waitFor(
+        (m) =>
+          probe.messages.indexOf(m) >= seen &&
+          m.topic === HEALTH_TOPIC &&
+          healthOf(m.payload).status === 'offline',
+        'the offline will',
+      );
+      // The broker holds the will from CONNECT time, so only its identity and status are certain.
+      expect(healthOf(will.payload)).toMatchObject({ service: SERVICE, instanceId: INSTANCE });
+      // It reconnects by itself and says so again.
+      await probe.waitFor(
+        (m) =>
+          probe.messages.indexOf(m) > probe.messages.indexOf(will) &&
+          m.topic === HEALTH_TOPIC &&
+          healthOf(m.payload).status === 'online',
+        'online again after reconnecting',
+      );
+    });
+
+    it('publishes a retained offline status on stop()', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+
+      await sut.stop();
+
+      const late = await MqttProbe.connect(broker.url, [HEALTH_TOPIC]);
+      try {
+        const retained = await late.waitFor((m) => m.retain, 'the retained health');
+        expect(healthOf(retained.payload)).toMatchObject({ status: 'offline', appliedVersion: 2 });
+      } finally {
+        await late.close();
+      }
+    });
+  });
+
+  it('keeps going when a listener throws, and logs it', async () => {
+    await publishVersion(1);
+    const sut = await startSut();
+    sut.on('accepted', () => {
+      throw new Error('listener bug');
+    });
+
+    const accepted = nextEvent(sut, 'accepted');
+    await publishVersion(2);
+
+    expect((await accepted).version).toBe(2);
+    expect(logger.text()).toMatch(/"accepted" listener .* threw: listener bug/);
+  });
+
+  describe('options', () => {
+    it.each<[string, Partial<ConfigClientOptions>]>([
+      ['service', { service: 'unknown-service' }],
+      ['instanceId', { instanceId: 'bad/id' }],
+      ['trustedKeys', { trustedKeys: new Map() }],
+      ['lkgHmacKey', { lkgHmacKey: randomBytes(8) }],
+      ['mqttUrl', { mqttUrl: 'http://example.com' }],
+      ['topicPrefix', { topicPrefix: 'no-slash' }],
+      ['initialConfigTimeoutMs', { initialConfigTimeoutMs: -1 }],
+      ['mqttCaFile', { mqttCaFile: '/nonexistent/ca.pem' }],
+    ])('refuses an invalid %s with a ConfigClientError naming it', (option, overrides) => {
+      let caught: unknown;
+      try {
+        new ConfigClient(options(overrides));
+      } catch (error) {
+        caught = error;
+      }
+
+      expect(caught).toBeInstanceOf(ConfigClientError);
+      expect(caught).toMatchObject({
+        code: ConfigClientErrorCode.InvalidOption,
+        problems: [option],
+        message: expect.stringContaining(option) as unknown,
+      });
+    });
+
+    it('uses the topic prefix for both topics', async () => {
+      const prefixed = await MqttProbe.connect(broker.url, [`tenant-a/${HEALTH_TOPIC}`]);
+      try {
+        await prefixed.publish(`tenant-a/${CONFIG_TOPIC}`, buildEnvelope(keys, { version: 7 }));
+        const sut = await startSut({ topicPrefix: 'tenant-a/' });
+
+        expect(sut.beginRun().version).toBe(7);
+        await prefixed.waitFor((m) => healthOf(m.payload).appliedVersion === 7, 'prefixed health');
+      } finally {
+        await prefixed.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,669 @@
+import { readFileSync } from 'node:fs';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import {
+  configTopic,
+  defaultConfig,
+  findServiceDefinition,
+  healthTopic,
+  INSTANCE_ID_PATTERN,
+  parseConfigTopic,
+  type ServiceDefinition,
+  serviceDefinitions,
+} from '@app/contracts';
+import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
+import {
+  type ConfigClientEvents,
+  type ConfigClientListener,
+  TypedEmitter,
+} from './config-client.events';
+import { type ConfigClientLogger, SILENT_LOGGER } from './config-client.logger';
+import { deepFreeze, secretDefaultsOf, withSecretDefaults } from './config-paths';
+import {
+  EnvelopeVerifier,
+  REJECTION_REASONS,
+  type EnvelopeVerdict,
+  type RejectionReason,
+} from './envelope-verifier';
+import type {
+  ConfigSource,
+  InstanceStatus,
+  InstanceStatusValue,
+  LastRejection,
+} from './instance-status';
+import { LastKnownGoodStore } from './last-known-good';
+
+/** Default wait for the broker's first config before running on last-known-good or defaults. */
+export const DEFAULT_INITIAL_CONFIG_TIMEOUT_MS = 3000;
+
+/** Everything a ConfigClient needs; `configClientOptionsFromEnv` builds it from the environment. */
+export interface ConfigClientOptions {
+  /** The worker's service (registered in @app/contracts). */
+  readonly service: string;
+  /** This instance's id (INSTANCE_ID_PATTERN); also part of the MQTT client id. */
+  readonly instanceId: string;
+  readonly mqttUrl: string;
+  readonly mqttUsername?: string;
+  readonly mqttPassword?: string;
+  /** CA certificate file for mqtts:// brokers with a private CA; read once, in the constructor. */
+  readonly mqttCaFile?: string;
+  /** Prepended to both topics, like the manager's MQTT_TOPIC_PREFIX (`tenant-a/`); default ''. */
+  readonly topicPrefix?: string;
+  /** Trusted Ed25519 public keys (32 bytes) by key id. */
+  readonly trustedKeys: ReadonlyMap<string, Buffer>;
+  /** The service's X25519 secret key (32 bytes); without it any payload with secrets is rejected. */
+  readonly secretKey?: Buffer;
+  /** Last-known-good file. */
+  readonly lkgPath: string;
+  /** HMAC key of the last-known-good file, at least 16 bytes. */
+  readonly lkgHmacKey: Buffer;
+  /** How long start() waits for the broker's config (default 3000 ms). */
+  readonly initialConfigTimeoutMs?: number;
+  /** Largest accepted envelope (default 256 KiB). */
+  readonly maxEnvelopeBytes?: number;
+  /** Default: silent. The Nest module passes Nest's Logger. */
+  readonly logger?: ConfigClientLogger;
+}
+
+/** What one run sees: a version and its deep-frozen configuration, which never change afterwards. */
+export interface ConfigSnapshot<T> {
+  readonly version: number;
+  /** Deep-frozen plain JSON (the schema class's shape, not an instance of it). */
+  readonly config: T;
+  readonly schemaDrift: boolean;
+  readonly source: ConfigSource;
+  /** When this snapshot was taken (by beginRun() or current()). */
+  readonly takenAt: string;
+}
+
+/** Counters since construction: broker messages accepted, duplicates, rejected by reason. */
+export interface ConfigClientStats {
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: Readonly<Record<RejectionReason, number>>;
+}
+
+interface ConfigState {
+  readonly version: number;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly schemaDrift: boolean;
+  readonly source: ConfigSource;
+}
+
+type Phase = 'new' | 'starting' | 'running' | 'stopped';
+type InitialOutcome = 'config' | 'rejected' | 'timeout' | 'unreachable' | 'stopped';
+
+const TOPIC_PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
+const MQTT_URL = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/;
+const MAX_INITIAL_TIMEOUT_MS = 10 * 60 * 1000;
+const RECONNECT_PERIOD_MS = 1000;
+const CONNECT_TIMEOUT_MS = 5000;
+// stop() should not hang a shutdown on a broker that went away.
+const STOP_TIMEOUT_MS = 2000;
+
+/**
+ * The worker side of the config centre: subscribes to its service's signed config, verifies
+ * each message (EnvelopeVerifier), stages what it accepts, and swaps it in only at beginRun(),
+ * so one run always sees one version. It keeps a last-known-good file, so it starts and refuses
+ * replays while the manager or broker is down, and reports its state on its health topic.
+ */
+export class ConfigClient<T extends object = Record<string, unknown>> {
+  private readonly definition: ServiceDefinition;
+  private readonly instanceId: string;
+  private readonly verifier: EnvelopeVerifier;
+  private readonly store: LastKnownGoodStore;
+  private readonly logger: ConfigClientLogger;
+  private readonly mqttOptions: IClientOptions;
+  private readonly mqttUrl: string;
+  private readonly topicPrefix: string;
+  private readonly configTopic: string;
+  private readonly healthTopic: string;
+  private readonly initialTimeoutMs: number;
+  private readonly defaults: ConfigState;
+  private readonly events: TypedEmitter<ConfigClientEvents>;
+
+  private phase: Phase = 'new';
+  private active: ConfigState;
+  private staged: ConfigState | undefined;
+  private applied: ConfigState | undefined;
+  // The broker delivered (or re-delivered) the applied version: that is what "online" means.
+  private confirmed = false;
+  private lastRunVersion: number | null = null;
+  private lastRejection: LastRejection | undefined;
+  private readonly counts = {
+    accepted: 0,
+    duplicates: 0,
+    rejected: zeroCounts(),
+  };
+  private client: MqttClient | undefined;
+  private everConnected = false;
+  private lastMqttError: string | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private resolveInitial: ((outcome: InitialOutcome) => void) | undefined;
+  private pendingSave: Promise<void> = Promise.resolve();
+  private lastStatusValue: InstanceStatusValue | undefined;
+  // Set once start() has settled on a config: from then on beginRun() may be called.
+  private ready = false;
+
+  constructor(options: ConfigClientOptions) {
+    const definition = findServiceDefinition(options.service);
+    if (definition === undefined) {
+      throw invalidOption(
+        'service',
+        `service ${JSON.stringify(options.service)} is not registered (known: ${serviceDefinitions()
+          .map((d) => d.name)
+          .join(', ')})`,
+      );
+    }
+    this.definition = definition;
+    if (!INSTANCE_ID_PATTERN.test(options.instanceId)) {
+      throw invalidOption(
+        'instanceId',
+        `instanceId must match ${String(INSTANCE_ID_PATTERN)} (it is an MQTT topic segment)`,
+      );
+    }
+    this.instanceId = options.instanceId;
+    const topicPrefix = options.topicPrefix ?? '';
+    if (!TOPIC_PREFIX.test(topicPrefix)) {
+      throw invalidOption(
+        'topicPrefix',
+        'topicPrefix must be empty or segments ending in "/", like "tenant-a/"',
+      );
+    }
+    this.topicPrefix = topicPrefix;
+    this.configTopic = topicPrefix + configTopic(definition.name);
+    this.healthTopic = topicPrefix + healthTopic(definition.name, options.instanceId);
+    if (!MQTT_URL.test(options.mqttUrl)) {
+      throw invalidOption('mqttUrl', 'mqttUrl must be an mqtt://, mqtts://, ws:// or wss:// URL');
+    }
+    this.mqttUrl = options.mqttUrl;
+    const timeout = options.initialConfigTimeoutMs ?? DEFAULT_INITIAL_CONFIG_TIMEOUT_MS;
+    if (!Number.isSafeInteger(timeout) || timeout < 0 || timeout > MAX_INITIAL_TIMEOUT_MS) {
+      throw invalidOption(
+        'initialConfigTimeoutMs',
+        `initialConfigTimeoutMs must be an integer from 0 to ${MAX_INITIAL_TIMEOUT_MS}`,
+      );
+    }
+    this.initialTimeoutMs = timeout;
+    this.verifier = new EnvelopeVerifier({
+      definition,
+      trustedKeys: options.trustedKeys,
+      secretKey: options.secretKey,
+      maxEnvelopeBytes: options.maxEnvelopeBytes,
+    });
+    this.store = new LastKnownGoodStore(options.lkgPath, options.lkgHmacKey);
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.events = new TypedEmitter<ConfigClientEvents>((event, error) =>
+      this.logger.error(`A "${event}" listener of the config client threw: ${errorMessage(error)}`),
+    );
+    this.mqttOptions = {
+      // Stable, so a restarted instance takes over its old session at once instead of the old
+      // one's will (offline) landing later over the new instance's online status.
+      clientId: `${definition.name}.${options.instanceId}`,
+      username: options.mqttUsername,
+      password: options.mqttPassword,
+      ca: options.mqttCaFile === undefined ? undefined : readCaFile(options.mqttCaFile),
+      clean: true,
+      // Subscribed on every connect below: with a clean session nothing survives a reconnect.
+      resubscribe: false,
+      reconnectPeriod: RECONNECT_PERIOD_MS,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+    };
+    this.defaults = deepFrozenState({
+      version: 0,
+      config: withSecretDefaults(defaultConfig(definition), secretDefaultsOf(definition)),
+      schemaDrift: false,
+      source: 'defaults',
+    });
+    this.active = this.defaults;
+  }
+
+  /**
+   * Loads the last-known-good file, connects, and resolves once the broker's config is accepted
+   * (or confirms the last-known-good version), a first message is rejected, the broker is
+   * unreachable, or `initialConfigTimeoutMs` passes. Never rejects because the broker is down.
+   */
+  start(): Promise<void> {
+    if (this.phase === 'stopped' && this.starting === undefined) {
+      return Promise.reject(
+        new ConfigClientError(
+          ConfigClientErrorCode.Stopped,
+          'this config client was stopped; create a new one',
+        ),
+      );
+    }
+    this.starting ??= this.startOnce();
+    return this.starting;
+  }
+
+  /** Swaps in the newest staged config, if any (the only place the active config changes), and returns its snapshot for this run. */
+  beginRun(): ConfigSnapshot<T> {
+    if (!this.ready) {
+      throw new ConfigClientError(
+        ConfigClientErrorCode.NotStarted,
+        'beginRun() before start() resolved: await client.start() first (ConfigClientModule does it at bootstrap)',
+      );
+    }
+    if (this.staged !== undefined) {
+      this.active = this.staged;
+      this.staged = undefined;
+      this.logger.log(
+        `Runs now use ${this.definition.name} config version ${this.active.version} (${this.active.source})`,
+      );
+    }
+    const changed = this.lastRunVersion !== this.active.version;
+    this.lastRunVersion = this.active.version;
+    // Only when it changes: a health message per run would flood the broker with copies.
+    if (changed) {
+      this.publishHealth();
+    }
+    return this.snapshotOf(this.active);
+  }
+
+  /** The active snapshot (what the current run uses), without swapping in a staged one. */
+  current(): ConfigSnapshot<T> {
+    return this.snapshotOf(this.active);
+  }
+
+  /** The health payload as it would be published now. */
+  status(): InstanceStatus {
+    const reference = this.applied ?? this.defaults;
+    return {
+      service: this.definition.name,
+      instanceId: this.instanceId,
+      status: this.statusValue(),
+      appliedVersion: this.applied?.version ?? 0,
+      stagedVersion: (this.staged ?? this.active).version,
+      lastRunVersion: this.lastRunVersion,
+      ...(this.lastRejection === undefined ? {} : { lastRejection: { ...this.lastRejection } }),
+      schemaDrift: reference.schemaDrift,
+      source: reference.source,
+      rejections: { ...this.counts.rejected },
+      at: new Date().toISOString(),
+    };
+  }
+
+  /** Counters of broker messages (the last-known-good file is not counted). */
+  stats(): ConfigClientStats {
+    return {
+      accepted: this.counts.accepted,
+      duplicates: this.counts.duplicates,
+      rejected: { ...this.counts.rejected },
+    };
+  }
+
+  /** Adds a listener; returns a function that removes it. A throwing listener is logged and skipped. */
+  on<K extends keyof ConfigClientEvents>(event: K, listener: ConfigClientListener<K>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof ConfigClientEvents>(event: K, listener: ConfigClientListener<K>): void {
+    this.events.off(event, listener);
+  }
+
+  /** Publishes `offline` (retained), disconnects and waits for a pending last-known-good write. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async startOnce(): Promise<void> {
+    this.phase = 'starting';
+    await this.loadLastKnownGood();
+    if (this.phase !== 'starting') {
+      return;
+    }
+    const initial = new Promise<InitialOutcome>((resolve) => {
+      this.resolveInitial = resolve;
+    });
+    const timer = setTimeout(() => this.finishInitial('timeout'), this.initialTimeoutMs);
+    this.connect();
+    const outcome = await initial;
+    clearTimeout(timer);
+    if (this.phase !== 'starting') {
+      return;
+    }
+    this.phase = 'running';
+    this.ready = true;
+    this.logStartOutcome(outcome);
+    this.publishHealth();
+  }
+
+  private async stopOnce(): Promise<void> {
+    this.phase = 'stopped';
+    this.finishInitial('stopped');
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) {
+      const offline = JSON.stringify(this.status());
+      try {
+        if (client.connected) {
+          await withTimeout(
+            client.publishAsync(this.healthTopic, offline, { qos: 1, retain: true }),
+            STOP_TIMEOUT_MS,
+          );
+        }
+      } catch (error) {
+        this.logger.warn(`Could not publish offline status: ${errorMessage(error)}`);
+      }
+      const ended = await withTimeout(client.endAsync(), STOP_TIMEOUT_MS).catch(() => false);
+      if (ended === false) {
+        // The will publishes `offline` for us when the broker notices.
+        client.end(true);
+      }
+    }
+    await this.pendingSave;
+    this.events.emit('status', this.status());
+    this.logger.log(`Config client for ${this.definition.name}/${this.instanceId} stopped`);
+  }
+
+  private async loadLastKnownGood(): Promise<void> {
+    const path = this.store.path;
+    const loaded = await this.store.load(this.definition.name);
+    if (loaded.kind === 'missing') {
+      this.logger.log(`No last-known-good config at ${path} yet`);
+      return;
+    }
+    if (loaded.kind === 'invalid') {
+      this.logger.error(
+        `Ignoring last-known-good file ${path}: it ${loaded.reason}. It is not used and will be ` +
+          'replaced by the next valid config; if this repeats, check LKG_HMAC_KEY and what else writes that file.',
+      );
+      return;
+    }
+    const verdict = this.verifier.verify(loaded.envelopeBytes, {
+      topicService: this.definition.name,
+      appliedVersion: 0,
+    });
+    if (verdict.kind !== 'accepted') {
+      this.logger.error(
+        `Ignoring last-known-good file ${path}: its envelope fails verification ` +
+          `(${verdict.kind === 'rejected' ? `${verdict.reason}: ${verdict.detail}` : verdict.kind}). ` +
+          'Was the signing key rotated out of the trusted keys, or the schema changed?',
+      );
+      return;
+    }
+    this.logger.log(
+      `Loaded last-known-good ${this.definition.name} config version ${verdict.version} from ${path} (saved ${loaded.savedAt})`,
+    );
+    this.accept(verdict, loaded.envelopeBytes, 'lkg');
+  }
+
+  private connect(): void {
+    const client = connect(this.mqttUrl, {
+      ...this.mqttOptions,
+      will: this.willOf(this.status()),
+    });
+    this.client = client;
+    client.on('connect', () => {
+      this.lastMqttError = undefined;
+      this.logger.log(
+        `${this.everConnected ? 'Reconnected' : 'Connected'} to MQTT broker ${safeUrl(this.mqttUrl)}; subscribing to ${this.configTopic}`,
+      );
+      this.everConnected = true;
+      client.subscribe(this.configTopic, { qos: 1 }, (error) => {
+        if (error) {
+          this.logger.error(
+            `Subscribing to ${this.configTopic} failed: ${error.message}. Check the broker ACL for this client.`,
+          );
+        }
+      });
+      // A reconnect follows our will (offline) or a broker restart: say where we are again.
+      if (this.phase === 'running') {
+        this.publishHealth();
+      }
+    });
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (error) => {
+      if (this.lastMqttError !== error.message) {
+        this.logger.warn(`MQTT broker ${safeUrl(this.mqttUrl)}: ${error.message}`);
+      }
+      this.lastMqttError = error.message;
+    });
+    const onDown = (): void => {
+      if (!this.everConnected) {
+        this.finishInitial('unreachable');
+      }
+    };
+    client.on('offline', () => {
+      onDown();
+      if (this.phase === 'running') {
+        this.logger.warn(
+          `MQTT broker ${safeUrl(this.mqttUrl)} unreachable: runs continue on version ${this.active.version}; reconnecting`,
+        );
+      }
+    });
+    client.on('close', onDown);
+  }
+
+  private onMessage(topic: string, bytes: Buffer): void {
+    if (this.phase === 'stopped' || this.phase === 'new') {
+      return;
+    }
+    const topicService = topic.startsWith(this.topicPrefix)
+      ? parseConfigTopic(topic.slice(this.topicPrefix.length))?.service
+      : undefined;
+    const verdict = this.verifier.verify(bytes, {
+      topicService,
+      appliedVersion: this.applied?.version ?? 0,
+    });
+    switch (verdict.kind) {
+      case 'accepted':
+        this.accept(verdict, bytes, 'broker');
+        break;
+      case 'duplicate':
+        this.counts.duplicates += 1;
+        if (!this.confirmed && this.applied?.version === verdict.version) {
+          this.confirmed = true;
+          this.logger.log(
+            `The broker confirms ${this.definition.name} config version ${verdict.version} (the last-known-good one)`,
+          );
+          this.publishHealth();
+        }
+        this.finishInitial('config');
+        break;
+      case 'rejected':
+        this.reject(verdict, topic);
+        break;
+    }
+  }
+
+  private accept(
+    verdict: Extract<EnvelopeVerdict, { kind: 'accepted' }>,
+    bytes: Buffer,
+    source: 'broker' | 'lkg',
+  ): void {
+    const state = deepFrozenState({
+      version: verdict.version,
+      config: verdict.config,
+      schemaDrift: verdict.schemaDrift,
+      source,
+    });
+    this.applied = state;
+    this.staged = state;
+    if (source === 'broker') {
+      this.confirmed = true;
+      this.counts.accepted += 1;
+      this.logger.log(
+        `Accepted ${this.definition.name} config version ${verdict.version}; staged for the next run`,
+      );
+      this.persist(bytes);
+    }
+    if (verdict.schemaDrift) {
+      this.logger.warn(
+        `${this.definition.name} config version ${verdict.version} was built for schema ${verdict.payload.schemaHash ?? '(none)'}, ` +
+          `this worker has ${this.definition.schemaHash} (schemaDrift): deploy matching versions of the manager and this worker`,
+      );
+    }
+    this.publishHealth();
+    this.events.emit('accepted', {
+      version: verdict.version,
+      schemaDrift: verdict.schemaDrift,
+      source,
+    });
+    if (source === 'broker') {
+      this.finishInitial('config');
+    }
+  }
+
+  private reject(verdict: Extract<EnvelopeVerdict, { kind: 'rejected' }>, topic: string): void {
+    const at = new Date().toISOString();
+    this.counts.rejected[verdict.reason] += 1;
+    this.lastRejection =
+      verdict.version === undefined
+        ? { reason: verdict.reason, at }
+        : { version: verdict.version, reason: verdict.reason, at };
+    this.logger.warn(
+      `Rejected a config message on ${topic} (${verdict.reason}${verdict.version === undefined ? '' : `, version ${verdict.version}`}): ` +
+        `${verdict.detail}. Still on version ${(this.staged ?? this.active).version}.`,
+    );
+    this.publishHealth();
+    this.events.emit('rejected', {
+      reason: verdict.reason,
+      ...(verdict.version === undefined ? {} : { version: verdict.version }),
+      detail: verdict.detail,
+      at,
+    });
+    this.finishInitial('rejected');
+  }
+
+  private persist(bytes: Buffer): void {
+    const path = this.store.path;
+    this.pendingSave = this.store.save(bytes, this.definition.name).catch((error: unknown) => {
+      this.logger.error(
+        `Could not write the last-known-good file ${path}: ${errorMessage(error)}. ` +
+          'The worker keeps running, but a restart without the broker would fall back further.',
+      );
+    });
+  }
+
+  private publishHealth(): void {
+    const status = this.status();
+    const client = this.client;
+    if (client !== undefined) {
+      // The broker reads the will at CONNECT: keep it current for the next reconnection.
+      client.options.will = this.willOf(status);
+      if (client.connected && this.phase !== 'stopped') {
+        client.publish(
+          this.healthTopic,
+          JSON.stringify(status),
+          { qos: 1, retain: true },
+          (error) => {
+            if (error) {
+              this.logger.warn(`Could not publish health to ${this.healthTopic}: ${error.message}`);
+            }
+          },
+        );
+      }
+    }
+    if (status.status !== this.lastStatusValue && this.phase !== 'starting') {
+      this.lastStatusValue = status.status;
+      this.logger.log(`Status ${status.status} (applied version ${status.appliedVersion})`);
+    }
+    this.events.emit('status', status);
+  }
+
+  private willOf(status: InstanceStatus): NonNullable<IClientOptions['will']> {
+    return {
+      topic: this.healthTopic,
+      payload: Buffer.from(JSON.stringify({ ...status, status: 'offline' })),
+      qos: 1,
+      retain: true,
+    };
+  }
+
+  private finishInitial(outcome: InitialOutcome): void {
+    const resolve = this.resolveInitial;
+    this.resolveInitial = undefined;
+    resolve?.(outcome);
+  }
+
+  private logStartOutcome(outcome: InitialOutcome): void {
+    const why = {
+      config: 'the broker delivered it',
+      rejected: 'the broker sent a config that was rejected',
+      timeout: `nothing valid arrived within ${this.initialTimeoutMs} ms`,
+      unreachable: `the broker ${safeUrl(this.mqttUrl)} is unreachable`,
+      stopped: 'stopped',
+    }[outcome];
+    const next = this.staged ?? this.active;
+    if (this.statusValue() === 'online') {
+      this.logger.log(`Running on ${this.definition.name} config version ${next.version} (${why})`);
+    } else if (next.source === 'lkg') {
+      this.logger.warn(
+        `Running degraded on the last-known-good ${this.definition.name} config version ${next.version} ` +
+          `(${why}); a valid config from the broker will replace it`,
+      );
+    } else {
+      this.logger.warn(
+        `Running degraded on the ${this.definition.name} schema defaults (${why}, no usable ` +
+          'last-known-good file); a valid config from the broker will replace them',
+      );
+    }
+  }
+
+  private statusValue(): InstanceStatusValue {
+    if (this.phase === 'stopped') {
+      return 'offline';
+    }
+    return this.applied !== undefined && this.confirmed ? 'online' : 'degraded';
+  }
+
+  private snapshotOf(state: ConfigState): ConfigSnapshot<T> {
+    return Object.freeze({
+      version: state.version,
+      // The schema class's shape as plain, frozen JSON: T describes it, it is not an instance.
+      config: state.config as T,
+      schemaDrift: state.schemaDrift,
+      source: state.source,
+      takenAt: new Date().toISOString(),
+    });
+  }
+}
+
+function deepFrozenState(state: ConfigState): ConfigState {
+  return Object.freeze({ ...state, config: deepFreeze(state.config) });
+}
+
+function zeroCounts(): Record<RejectionReason, number> {
+  return Object.fromEntries(REJECTION_REASONS.map((reason) => [reason, 0])) as Record<
+    RejectionReason,
+    number
+  >;
+}
+
+function readCaFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw invalidOption('mqttCaFile', `mqttCaFile ${path} cannot be read: ${errorMessage(error)}`);
+  }
+}
+
+async function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R | false> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function invalidOption(option: string, message: string): ConfigClientError {
+  return new ConfigClientError(ConfigClientErrorCode.InvalidOption, message, [option]);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// Credentials in the URL never reach a log line.
+function safeUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}

@@ -1,0 +1,533 @@
+import fc from 'fast-check';
+import { defaultConfig, MAX_SECRET_LENGTH } from '@app/contracts';
+import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
+import {
+  buildEnvelope,
+  configWithModel,
+  createTestKeys,
+  dedupWorkerDefinition,
+  signPayload,
+  type TestKeys,
+  trustedKeysOf,
+} from '../test/support/envelope-factory';
+import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
+import {
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  type EnvelopeVerdict,
+  EnvelopeVerifier,
+  type EnvelopeVerifierOptions,
+  REJECTION_REASONS,
+  type RejectionReason,
+} from './envelope-verifier';
+
+const SERVICE = 'dedup-worker';
+const SECRET = 'sk-live-0123456789-do-not-log';
+
+function createSut(
+  keys: TestKeys,
+  overrides: Partial<EnvelopeVerifierOptions> = {},
+): EnvelopeVerifier {
+  return new EnvelopeVerifier({
+    definition: dedupWorkerDefinition(),
+    trustedKeys: trustedKeysOf(keys),
+    secretKey: keys.box.secretKey,
+    ...overrides,
+  });
+}
+
+function verifyAt(
+  sut: EnvelopeVerifier,
+  bytes: Buffer,
+  appliedVersion = 0,
+  topicService: string | undefined = SERVICE,
+): EnvelopeVerdict {
+  return sut.verify(bytes, { topicService, appliedVersion });
+}
+
+function expectRejected(verdict: EnvelopeVerdict, reason: RejectionReason): string {
+  if (verdict.kind !== 'rejected') {
+    throw new Error(`expected a ${reason} rejection, got ${verdict.kind}`);
+  }
+  expect(verdict.reason).toBe(reason);
+  return verdict.detail;
+}
+
+function payloadBytes(payload: unknown): Buffer {
+  return Buffer.from(JSON.stringify(payload), 'utf8');
+}
+
+function validPayload(version: number): Record<string, unknown> {
+  return {
+    service: SERVICE,
+    version,
+    issuedAt: new Date().toISOString(),
+    schemaHash: dedupWorkerDefinition().schemaHash,
+    config: defaultConfig(dedupWorkerDefinition()),
+    secrets: {},
+  };
+}
+
+describe(EnvelopeVerifier.name, () => {
+  const keys = createTestKeys();
+  const sut = createSut(keys);
+
+  describe('accepting', () => {
+    it('accepts a manager-built envelope: version, validated config, opened secret', () => {
+      const verdict = verifyAt(
+        sut,
+        buildEnvelope(keys, {
+          version: 7,
+          config: configWithModel('model-7'),
+          secrets: { 'ai.api_key': SECRET },
+        }),
+        3,
+      );
+
+      if (verdict.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(verdict)}`);
+      expect(verdict.version).toBe(7);
+      expect(verdict.schemaDrift).toBe(false);
+      expect(verdict.payload).toMatchObject({ service: SERVICE, version: 7 });
+      expect(verdict.payload.secretPaths).toEqual(['ai.api_key']);
+      expect(verdict.config).toMatchObject({ ai: { model: 'model-7', api_key: SECRET } });
+    });
+
+    it('gives a secret path that the payload does not carry its default (empty)', () => {
+      const verdict = verifyAt(sut, buildEnvelope(keys, { version: 1 }));
+
+      if (verdict.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(verdict)}`);
+      expect(verdict.config).toMatchObject({ ai: { api_key: '' } });
+    });
+
+    it('accepts a payload without a secrets field at all', () => {
+      const payload = validPayload(2);
+      delete payload.secrets;
+
+      expect(verifyAt(sut, signPayload(payloadBytes(payload), keys)).kind).toBe('accepted');
+    });
+
+    it('reports schemaDrift when the schemaHash differs, without rejecting', () => {
+      const verdict = verifyAt(
+        sut,
+        buildEnvelope(keys, { version: 1, schemaHash: `sha256:${'0'.repeat(64)}` }),
+      );
+
+      expect(verdict).toMatchObject({ kind: 'accepted', schemaDrift: true });
+    });
+
+    it('trusts every configured key (rotation: old and new at once)', () => {
+      const newKeys = createTestKeys('cfg-new');
+      const both = createSut(keys, {
+        trustedKeys: new Map([...trustedKeysOf(keys), ...trustedKeysOf(newKeys)]),
+      });
+
+      expect(verifyAt(both, buildEnvelope(keys, { version: 1 })).kind).toBe('accepted');
+      expect(
+        verifyAt(both, buildEnvelope({ ...newKeys, box: keys.box }, { version: 2 })).kind,
+      ).toBe('accepted');
+    });
+  });
+
+  describe('rule 0: size', () => {
+    it('refuses an envelope over maxEnvelopeBytes before parsing it, even a valid one', () => {
+      const valid = buildEnvelope(keys, { version: 1 });
+      const padded = Buffer.concat([valid, Buffer.alloc(DEFAULT_MAX_ENVELOPE_BYTES, 0x20)]);
+      const small = createSut(keys, { maxEnvelopeBytes: valid.length - 1 });
+
+      expectRejected(verifyAt(sut, padded), 'oversized');
+      expectRejected(verifyAt(small, valid), 'oversized');
+      expect(
+        createSut(keys, { maxEnvelopeBytes: valid.length }).verify(valid, {
+          topicService: SERVICE,
+          appliedVersion: 0,
+        }).kind,
+      ).toBe('accepted');
+    });
+  });
+
+  describe('rule 1: envelope, alg, kid', () => {
+    it.each([
+      ['not JSON', Buffer.from('hello')],
+      ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d])],
+      ['a JSON array', Buffer.from('[]')],
+      ['a field of the wrong type', Buffer.from('{"alg":"Ed25519","kid":1,"payload":"","sig":""}')],
+      ['a missing field', Buffer.from('{"alg":"Ed25519","kid":"cfg-test","payload":""}')],
+    ])('rejects %s as malformed', (_case, bytes) => {
+      expectRejected(verifyAt(sut, bytes), 'malformed');
+    });
+
+    it('rejects a truncated envelope as malformed', () => {
+      const valid = buildEnvelope(keys, { version: 1 });
+
+      expectRejected(verifyAt(sut, valid.subarray(0, valid.length - 1)), 'malformed');
+    });
+
+    it('rejects another algorithm', () => {
+      expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, alg: 'HS256' })),
+        'unsupported-alg',
+      );
+    });
+
+    it('rejects a key id it does not trust, even with a good signature', () => {
+      const detail = expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, kid: 'rogue' })),
+        'unknown-key',
+      );
+      expect(detail).toContain('"rogue"');
+    });
+  });
+
+  describe('rule 2: signature', () => {
+    it('rejects a signature by another key under a trusted kid', () => {
+      const forged = buildEnvelope(keys, {
+        version: 1,
+        signingSecretKey: generateSigningKeyPair().secretKey,
+      });
+
+      expectRejected(verifyAt(sut, forged), 'signature');
+    });
+
+    it('rejects a payload changed after signing', () => {
+      const envelope = JSON.parse(buildEnvelope(keys, { version: 1 }).toString()) as Record<
+        string,
+        string
+      >;
+      const changed = payloadBytes({ ...validPayload(99) });
+      const tampered = { ...envelope, payload: changed.toString('base64') };
+
+      expectRejected(verifyAt(sut, payloadBytes(tampered)), 'signature');
+    });
+
+    it('rejects non-canonical base64 in payload or sig', () => {
+      const envelope = JSON.parse(buildEnvelope(keys, { version: 1 }).toString()) as Record<
+        string,
+        string
+      >;
+
+      expectRejected(
+        verifyAt(sut, payloadBytes({ ...envelope, payload: ` ${envelope.payload}` })),
+        'signature',
+      );
+      expectRejected(
+        verifyAt(sut, payloadBytes({ ...envelope, sig: envelope.sig.replace(/=+$/, '') })),
+        'signature',
+      );
+    });
+  });
+
+  describe('rule 3: service', () => {
+    it('rejects a signed payload for another service', () => {
+      const detail = expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, service: 'other-worker' })),
+        'service',
+      );
+      expect(detail).toContain('other-worker');
+    });
+
+    it('rejects a payload for this service arriving on another service topic', () => {
+      expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1 }), 0, 'other-worker'),
+        'service',
+      );
+      expectRejected(
+        sut.verify(buildEnvelope(keys, { version: 1 }), {
+          topicService: undefined,
+          appliedVersion: 0,
+        }),
+        'service',
+      );
+    });
+
+    it('checks the service before the version', () => {
+      expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, service: 'other-worker' }), 5),
+        'service',
+      );
+    });
+
+    it('rejects a signed payload that is not a JSON object as malformed', () => {
+      expectRejected(verifyAt(sut, signPayload(Buffer.from('[1,2]'), keys)), 'malformed');
+      expectRejected(verifyAt(sut, signPayload(Buffer.from('{"a":'), keys)), 'malformed');
+    });
+  });
+
+  describe('rule 4: version', () => {
+    it.each([0, -1, 1.5, '3', null, Number.MAX_SAFE_INTEGER + 1])(
+      'rejects version %p as malformed',
+      (version) => {
+        expectRejected(
+          verifyAt(sut, signPayload(payloadBytes({ ...validPayload(1), version }), keys)),
+          'malformed',
+        );
+      },
+    );
+
+    it('calls the applied version again a duplicate, not a rejection', () => {
+      expect(verifyAt(sut, buildEnvelope(keys, { version: 4 }), 4)).toEqual({
+        kind: 'duplicate',
+        version: 4,
+      });
+    });
+
+    it('rejects an older version as stale, with its version', () => {
+      const verdict = verifyAt(sut, buildEnvelope(keys, { version: 3 }), 4);
+
+      expect(verdict).toMatchObject({ kind: 'rejected', reason: 'stale', version: 3 });
+    });
+
+    it('checks the version before the schema: an invalid duplicate is still a duplicate', () => {
+      const invalid = buildEnvelope(keys, { version: 4, config: { scoring: { date: 5 } } });
+
+      expect(verifyAt(sut, invalid, 4).kind).toBe('duplicate');
+    });
+  });
+
+  describe('rule 5: schema', () => {
+    it('rejects a config that breaks the schema, naming the problem', () => {
+      const config = defaultConfig(dedupWorkerDefinition());
+      const detail = expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, config: { ...config, unknown_x: 1 } })),
+        'schema',
+      );
+      expect(detail).toContain('unknown_x');
+    });
+
+    it('rejects scoring weights that do not sum to 1', () => {
+      const config = defaultConfig(dedupWorkerDefinition());
+      const scoring = { ...(config.scoring as Record<string, unknown>), date: 0.9 };
+      const detail = expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, config: { ...config, scoring } })),
+        'schema',
+      );
+      expect(detail).toMatch(/sum/);
+    });
+
+    it('rejects a secret smuggled into the plain config, without echoing it', () => {
+      const config = defaultConfig(dedupWorkerDefinition());
+      const ai = { ...(config.ai as Record<string, unknown>), api_key: SECRET };
+      const detail = expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, config: { ...config, ai } })),
+        'schema',
+      );
+      expect(detail).toContain('ai.api_key');
+      expect(detail).not.toContain(SECRET);
+    });
+  });
+
+  describe('rule 6: secrets', () => {
+    it('rejects a secret sealed to another key, without echoing anything of it', () => {
+      const detail = expectRejected(
+        verifyAt(
+          sut,
+          buildEnvelope(keys, {
+            version: 1,
+            secrets: { 'ai.api_key': SECRET },
+            recipient: generateBoxKeyPair().publicKey,
+          }),
+        ),
+        'secret',
+      );
+      expect(detail).toContain('ai.api_key');
+      expect(detail).not.toContain(SECRET);
+    });
+
+    it('rejects any secret when the client has no secret key', () => {
+      const withoutKey = createSut(keys, { secretKey: undefined });
+
+      expectRejected(
+        verifyAt(
+          withoutKey,
+          buildEnvelope(keys, { version: 1, secrets: { 'ai.api_key': SECRET } }),
+        ),
+        'secret',
+      );
+      expect(verifyAt(withoutKey, buildEnvelope(keys, { version: 1 })).kind).toBe('accepted');
+    });
+
+    it('rejects a secret at a path the schema does not mark secret', () => {
+      expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, secrets: { 'ai.model': 'x' } })),
+        'secret',
+      );
+    });
+
+    it.each([
+      ['an array', []],
+      ['a string', 'x'],
+      ['null', null],
+    ])('rejects secrets that are %s', (_case, secrets) => {
+      expectRejected(
+        verifyAt(sut, signPayload(payloadBytes({ ...validPayload(1), secrets }), keys)),
+        'secret',
+      );
+    });
+
+    it('rejects a malformed sealed secret', () => {
+      const secrets = { 'ai.api_key': { alg: 'x25519-xsalsa20-poly1305', epk: 'AA==' } };
+
+      expectRejected(
+        verifyAt(sut, signPayload(payloadBytes({ ...validPayload(1), secrets }), keys)),
+        'secret',
+      );
+    });
+
+    it('rejects an opened secret that fails the schema (too long), without echoing it', () => {
+      const long = 'k'.repeat(MAX_SECRET_LENGTH + 1);
+      const detail = expectRejected(
+        verifyAt(sut, buildEnvelope(keys, { version: 1, secrets: { 'ai.api_key': long } })),
+        'secret',
+      );
+      expect(detail).not.toContain(long.slice(0, 32));
+    });
+  });
+
+  describe('configuration', () => {
+    it.each<[string, Partial<EnvelopeVerifierOptions>, string]>([
+      ['no trusted key', { trustedKeys: new Map() }, 'trustedKeys'],
+      ['a short trusted key', { trustedKeys: new Map([['k', Buffer.alloc(31)]]) }, 'trustedKeys'],
+      ['a short secret key', { secretKey: Buffer.alloc(16) }, 'secretKey'],
+      ['a zero size limit', { maxEnvelopeBytes: 0 }, 'maxEnvelopeBytes'],
+    ])('refuses %s with a ConfigClientError naming the option', (_case, overrides, option) => {
+      const build = (): EnvelopeVerifier => createSut(keys, overrides);
+
+      expect(build).toThrow(ConfigClientError);
+      try {
+        build();
+      } catch (error) {
+        expect(error).toMatchObject({
+          code: ConfigClientErrorCode.InvalidOption,
+          problems: [option],
+        });
+      }
+    });
+  });
+
+  describe('hostile input (property-based)', () => {
+    const valid = buildEnvelope(keys, { version: 5, secrets: { 'ai.api_key': SECRET } });
+    const validEnvelope = JSON.parse(valid.toString()) as Record<string, string>;
+    const appliedVersion = fc.integer({ min: 0, max: 10 });
+
+    function expectClassifiedRejection(verdict: EnvelopeVerdict): void {
+      if (verdict.kind !== 'rejected') {
+        throw new Error(`expected a rejection, got ${JSON.stringify(verdict)}`);
+      }
+      expect(REJECTION_REASONS).toContain(verdict.reason);
+      // The catch-all must never be what classified it.
+      expect(verdict.detail).not.toMatch(/internal verifier error/);
+      expect(verdict.detail).not.toContain(SECRET);
+    }
+
+    it('rejects 1,000 arbitrary byte strings without throwing', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 4096 }), appliedVersion, (bytes, applied) => {
+          expectClassifiedRejection(verifyAt(sut, Buffer.from(bytes), applied));
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
+    const wrongTypes = fc
+      .record({
+        alg: fc.oneof(fc.constant('Ed25519'), fc.anything()),
+        kid: fc.oneof(fc.constant(keys.kid), fc.anything()),
+        payload: fc.oneof(fc.constant(validEnvelope.payload), fc.anything()),
+        sig: fc.anything(),
+      })
+      .map((envelope) => payloadBytes(envelope));
+
+    const randomBase64 = fc
+      .record({
+        payload: fc.uint8Array({ maxLength: 512 }),
+        sig: fc.uint8Array({ minLength: 0, maxLength: 80 }),
+      })
+      .map(({ payload, sig }) =>
+        payloadBytes({
+          alg: 'Ed25519',
+          kid: keys.kid,
+          payload: Buffer.from(payload).toString('base64'),
+          sig: Buffer.from(sig).toString('base64'),
+        }),
+      );
+
+    const randomJson = fc.oneof(
+      fc.json().map((text) => Buffer.from(text)),
+      fc
+        .dictionary(fc.string(), fc.jsonValue())
+        .map((fields) => payloadBytes({ ...validEnvelope, ...fields, sig: fields.sig ?? 'AA==' })),
+    );
+
+    const truncations = fc
+      .integer({ min: 0, max: valid.length - 1 })
+      .map((length) => valid.subarray(0, length));
+
+    const flips = fc
+      .record({
+        index: fc.integer({ min: 0, max: valid.length - 1 }),
+        mask: fc.integer({ min: 1, max: 255 }),
+      })
+      .map(({ index, mask }) => {
+        const copy = Buffer.from(valid);
+        copy[index] ^= mask;
+        return copy;
+      });
+
+    // Signed by the trusted key, so they get past rules 1-2; exactly one field is wrong each time.
+    const isVersion = (value: unknown): boolean =>
+      typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+    const isObject = (value: unknown): boolean =>
+      typeof value === 'object' && value !== null && !Array.isArray(value);
+    const signedButWrong = fc
+      .oneof(
+        fc
+          .anything()
+          .filter((service) => service !== SERVICE)
+          .map((service) => ({ service })),
+        fc
+          .anything()
+          .filter((version) => !isVersion(version))
+          .map((version) => ({ version })),
+        fc.integer({ min: 1, max: 10 }).map((version) => ({ version: -version })),
+        fc
+          .oneof(
+            fc.anything().filter((config) => config !== undefined && !isObject(config)),
+            fc.dictionary(
+              fc.string().map((key) => `x_${key}`),
+              fc.jsonValue(),
+              { minKeys: 1 },
+            ),
+          )
+          .map((config) => ({ config })),
+        fc
+          .oneof(
+            fc.anything().filter((secrets) => secrets !== undefined && !isObject(secrets)),
+            fc.dictionary(fc.constant('ai.api_key'), fc.jsonValue(), { minKeys: 1 }),
+            fc.dictionary(
+              fc.string().filter((path) => path !== 'ai.api_key'),
+              fc.jsonValue(),
+              {
+                minKeys: 1,
+              },
+            ),
+          )
+          .map((secrets) => ({ secrets })),
+      )
+      .map((wrong) => signPayload(payloadBytes({ ...validPayload(11), ...wrong }), keys));
+
+    it('rejects 1,000+ plausible but wrong envelopes without throwing', () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(wrongTypes, randomBase64, randomJson, truncations, flips, signedButWrong),
+          appliedVersion,
+          (bytes, applied) => {
+            expectClassifiedRejection(verifyAt(sut, bytes, applied));
+          },
+        ),
+        { numRuns: 1500 },
+      );
+    });
+
+    it('still accepts the untouched envelope those were derived from', () => {
+      expect(verifyAt(sut, valid, 4).kind).toBe('accepted');
+    });
+  });
+});

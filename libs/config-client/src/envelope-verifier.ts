@@ -1,0 +1,374 @@
+import {
+  type ConfigIssue,
+  ENVELOPE_ALG,
+  isPlainObject,
+  type ServiceDefinition,
+  validateConfig,
+} from '@app/contracts';
+import { CryptoError, decodeStrictBase64, Ed25519Verifier, openSealedSecret } from '@app/crypto';
+import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
+import { secretDefaultsOf, setAtPath } from './config-paths';
+
+/** Largest envelope a worker reads (256 KiB); anything longer is refused before it is parsed. */
+export const DEFAULT_MAX_ENVELOPE_BYTES = 256 * 1024;
+
+/** Why a message was rejected, one per worker rule (plus `oversized`, checked before any parsing). */
+export const REJECTION_REASONS = [
+  'oversized',
+  'malformed',
+  'unsupported-alg',
+  'unknown-key',
+  'signature',
+  'service',
+  'stale',
+  'schema',
+  'secret',
+] as const;
+
+/** Why a message was rejected. */
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** What an accepted payload said about itself (the opened secrets are only in `config`). */
+export interface AcceptedPayload {
+  readonly service: string;
+  readonly version: number;
+  /** As the manager wrote it; undefined when absent or not a string. */
+  readonly issuedAt?: string;
+  /** As the manager wrote it; undefined when absent or not a string. */
+  readonly schemaHash?: string;
+  /** The secret paths the payload carried (the others took their defaults). */
+  readonly secretPaths: readonly string[];
+}
+
+/** The verdict on one message; never an exception. */
+export type EnvelopeVerdict =
+  | {
+      readonly kind: 'accepted';
+      readonly version: number;
+      readonly payload: AcceptedPayload;
+      /** Validated, complete, with opened secrets at their paths. */
+      readonly config: Record<string, unknown>;
+      /** The manager's schema hash differs from ours (reported, not a rejection). */
+      readonly schemaDrift: boolean;
+    }
+  | { readonly kind: 'duplicate'; readonly version: number }
+  | {
+      readonly kind: 'rejected';
+      readonly reason: RejectionReason;
+      /** Only once the signature verified: an unverified version is attacker-chosen. */
+      readonly version?: number;
+      /** For logs and events: never contains a secret value or key. */
+      readonly detail: string;
+    };
+
+/** What the verifier needs; keys are checked once here, so verify() itself never throws. */
+export interface EnvelopeVerifierOptions {
+  /** The worker's own service. */
+  readonly definition: ServiceDefinition;
+  /** Trusted Ed25519 public keys (32 bytes) by key id. */
+  readonly trustedKeys: ReadonlyMap<string, Buffer>;
+  /** The service's X25519 secret key (32 bytes); without it, any payload carrying secrets is rejected. */
+  readonly secretKey?: Buffer;
+  readonly maxEnvelopeBytes?: number;
+}
+
+/** Where a message came from and what the worker already has. */
+export interface VerificationContext {
+  /** The service named by the message's topic (undefined if the topic names none). */
+  readonly topicService: string | undefined;
+  /** The newest version already accepted (0 when none). */
+  readonly appliedVersion: number;
+}
+
+type Rejected = Extract<EnvelopeVerdict, { kind: 'rejected' }>;
+
+// Enough to explain a schema failure in a log line; the rest is one request away in the manager.
+const MAX_ISSUES_IN_DETAIL = 3;
+// Attacker-chosen strings (kid, service) are echoed only this far.
+const MAX_ECHO = 64;
+const SECRET_KEY_BYTES = 32;
+
+/**
+ * Applies the design's worker rules, in order, to the raw bytes of a config message. Pure:
+ * it neither logs nor remembers; the caller supplies the applied version and acts on the verdict.
+ */
+export class EnvelopeVerifier {
+  private readonly definition: ServiceDefinition;
+  private readonly verifiers: ReadonlyMap<string, Ed25519Verifier>;
+  private readonly secretKey: Buffer | undefined;
+  private readonly maxEnvelopeBytes: number;
+  private readonly secretDefaults: ReadonlyMap<string, string>;
+  private readonly secretPaths: ReadonlySet<string>;
+
+  constructor(options: EnvelopeVerifierOptions) {
+    this.definition = options.definition;
+    const verifiers = new Map<string, Ed25519Verifier>();
+    for (const [kid, key] of options.trustedKeys) {
+      try {
+        verifiers.set(kid, new Ed25519Verifier(key, `trusted key ${kid}`));
+      } catch (error) {
+        throw invalidOption('trustedKeys', errorMessage(error));
+      }
+    }
+    if (verifiers.size === 0) {
+      throw invalidOption('trustedKeys', 'trustedKeys must hold at least one Ed25519 public key');
+    }
+    this.verifiers = verifiers;
+    if (options.secretKey !== undefined && options.secretKey.length !== SECRET_KEY_BYTES) {
+      throw invalidOption(
+        'secretKey',
+        `secretKey must be a ${SECRET_KEY_BYTES}-byte X25519 secret key (got ${options.secretKey.length} bytes)`,
+      );
+    }
+    this.secretKey = options.secretKey;
+    const max = options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
+    if (!Number.isSafeInteger(max) || max <= 0) {
+      throw invalidOption('maxEnvelopeBytes', 'maxEnvelopeBytes must be a positive integer');
+    }
+    this.maxEnvelopeBytes = max;
+    this.secretDefaults = secretDefaultsOf(this.definition);
+    this.secretPaths = new Set(this.definition.secretPaths);
+  }
+
+  /** The verdict on `bytes`; never throws, whatever the input. */
+  verify(bytes: Uint8Array, context: VerificationContext): EnvelopeVerdict {
+    try {
+      return this.applyRules(bytes, context);
+    } catch (error) {
+      // Every rule is written not to throw; this keeps a bug from taking the worker down with
+      // a hostile message. Only the error's name: its message could quote the input.
+      return reject('malformed', `internal verifier error (${errorName(error)}): please report`);
+    }
+  }
+
+  private applyRules(bytes: Uint8Array, context: VerificationContext): EnvelopeVerdict {
+    // Rule 0: size before anything else, so a huge message costs no parsing.
+    if (bytes.length > this.maxEnvelopeBytes) {
+      return reject(
+        'oversized',
+        `envelope is ${bytes.length} bytes, more than the limit of ${this.maxEnvelopeBytes}`,
+      );
+    }
+
+    // Rule 1: the envelope parses, names Ed25519 and a trusted key.
+    const envelope = parseJsonObject(bytes);
+    if (envelope === undefined) {
+      return reject('malformed', 'envelope is not a UTF-8 JSON object');
+    }
+    const alg = ownField(envelope, 'alg');
+    const kid = ownField(envelope, 'kid');
+    const payloadText = ownField(envelope, 'payload');
+    const sigText = ownField(envelope, 'sig');
+    if (
+      typeof alg !== 'string' ||
+      typeof kid !== 'string' ||
+      typeof payloadText !== 'string' ||
+      typeof sigText !== 'string'
+    ) {
+      return reject('malformed', 'envelope must have string fields alg, kid, payload and sig');
+    }
+    if (alg !== ENVELOPE_ALG) {
+      return reject('unsupported-alg', `envelope alg ${echo(alg)} is not ${ENVELOPE_ALG}`);
+    }
+    const verifier = this.verifiers.get(kid);
+    if (verifier === undefined) {
+      return reject(
+        'unknown-key',
+        `envelope kid ${echo(kid)} is not a trusted key (trusted: ${[...this.verifiers.keys()].join(', ')})`,
+      );
+    }
+
+    // Rule 2: the signature over the exact payload bytes.
+    const payloadBytes = decodeStrictBase64(payloadText);
+    const signature = decodeStrictBase64(sigText);
+    if (payloadBytes === undefined || signature === undefined) {
+      return reject('signature', 'payload or sig is not canonical standard base64');
+    }
+    if (!verifier.verify(payloadBytes, signature)) {
+      return reject('signature', `signature does not verify with key ${kid}`);
+    }
+
+    // Rule 3: signed, so from here on the content is the manager's, but still checked.
+    const payload = parseJsonObject(payloadBytes);
+    if (payload === undefined) {
+      return reject('malformed', 'signed payload is not a UTF-8 JSON object');
+    }
+    const rawVersion = ownField(payload, 'version');
+    const version = isVersion(rawVersion) ? rawVersion : undefined;
+    const service = ownField(payload, 'service');
+    if (
+      typeof service !== 'string' ||
+      service !== context.topicService ||
+      service !== this.definition.name
+    ) {
+      return reject(
+        'service',
+        `payload is for service ${typeof service === 'string' ? echo(service) : '(none)'}, ` +
+          `the topic is for ${context.topicService === undefined ? '(no service)' : echo(context.topicService)} ` +
+          `and this client is ${this.definition.name}`,
+        version,
+      );
+    }
+
+    // Rule 4: only newer versions; the same one again is the retained copy or a redelivery.
+    if (version === undefined) {
+      return reject('malformed', 'payload.version must be a positive integer');
+    }
+    if (version === context.appliedVersion) {
+      return { kind: 'duplicate', version };
+    }
+    if (version < context.appliedVersion) {
+      return reject(
+        'stale',
+        `version ${version} is older than the applied version ${context.appliedVersion} (replayed or out of order)`,
+        version,
+      );
+    }
+
+    // Rule 5: the non-secret config against our own schema; secrets must not hide in it.
+    const validated = validateConfig(this.definition, ownField(payload, 'config'));
+    if (!validated.ok) {
+      return reject(
+        'schema',
+        `config does not match the ${this.definition.name} schema: ${summarize(validated.issues)}`,
+        version,
+      );
+    }
+
+    // Rule 6: every secret opens with our key and is valid where it lands.
+    const opened = this.openSecrets(ownField(payload, 'secrets'), version);
+    if ('kind' in opened) {
+      return opened;
+    }
+    const config = validated.config;
+    for (const path of this.secretPaths) {
+      const value = opened.has(path) ? opened.get(path) : this.secretDefaults.get(path);
+      if (!setAtPath(config, path, value) && opened.has(path)) {
+        return reject('secret', `secret ${path} has no object to live in`, version);
+      }
+    }
+    const complete = validateConfig(this.definition, config, { allowSecrets: true });
+    if (!complete.ok) {
+      // Issue messages name paths and rules, never the values.
+      return reject('secret', `opened secrets are invalid: ${summarize(complete.issues)}`, version);
+    }
+
+    const schemaHash = ownField(payload, 'schemaHash');
+    const issuedAt = ownField(payload, 'issuedAt');
+    return {
+      kind: 'accepted',
+      version,
+      payload: {
+        service,
+        version,
+        issuedAt: typeof issuedAt === 'string' ? issuedAt : undefined,
+        schemaHash: typeof schemaHash === 'string' ? schemaHash : undefined,
+        secretPaths: [...opened.keys()],
+      },
+      config: complete.config,
+      schemaDrift: schemaHash !== this.definition.schemaHash,
+    };
+  }
+
+  private openSecrets(raw: unknown, version: number): Map<string, string> | Rejected {
+    const opened = new Map<string, string>();
+    // A manager with no recipient key for the service sends none; absent means the same.
+    if (raw === undefined) {
+      return opened;
+    }
+    if (!isPlainObject(raw)) {
+      return reject('secret', 'payload.secrets must be an object', version);
+    }
+    const paths = Object.keys(raw);
+    const unknown = paths.find((path) => !this.secretPaths.has(path));
+    if (unknown !== undefined) {
+      return reject(
+        'secret',
+        `payload.secrets has ${echo(unknown)}, which is not a secret path of ${this.definition.name}`,
+        version,
+      );
+    }
+    if (paths.length > 0 && this.secretKey === undefined) {
+      return reject(
+        'secret',
+        `payload carries sealed secrets (${paths.join(', ')}) but this client has no X25519 secret key`,
+        version,
+      );
+    }
+    for (const path of paths) {
+      let plaintext: Buffer;
+      try {
+        plaintext = openSealedSecret(raw[path], this.secretKey as Buffer);
+      } catch (error) {
+        const why = error instanceof CryptoError ? error.message : 'it could not be read';
+        return reject('secret', `secret ${path} does not open: ${why}`, version);
+      }
+      const text = decodeUtf8(plaintext);
+      plaintext.fill(0);
+      if (text === undefined) {
+        return reject('secret', `secret ${path} is not UTF-8 text`, version);
+      }
+      opened.set(path, text);
+    }
+    return opened;
+  }
+}
+
+function reject(reason: RejectionReason, detail: string, version?: number): Rejected {
+  return version === undefined
+    ? { kind: 'rejected', reason, detail }
+    : { kind: 'rejected', reason, version, detail };
+}
+
+// Fatal decoding: bytes that are not UTF-8 are refused rather than repaired into something else.
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  const text = decodeUtf8(bytes);
+  if (text === undefined) {
+    return undefined;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isPlainObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Own properties only: JSON.parse can create a "__proto__" key, and inherited values are not input.
+function ownField(object: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+function isVersion(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function summarize(issues: readonly ConfigIssue[]): string {
+  const shown = issues.slice(0, MAX_ISSUES_IN_DETAIL).map((issue) => issue.message);
+  const more = issues.length - shown.length;
+  return shown.join('; ') + (more > 0 ? ` (and ${more} more)` : '');
+}
+
+function echo(value: string): string {
+  return JSON.stringify(value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value);
+}
+
+function invalidOption(option: string, message: string): ConfigClientError {
+  return new ConfigClientError(ConfigClientErrorCode.InvalidOption, message, [option]);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

@@ -1,0 +1,14 @@
+export * from './config-client';
+export * from './config-client.error';
+export type {
+  ConfigAcceptedEvent,
+  ConfigClientEvents,
+  ConfigClientListener,
+  ConfigRejectedEvent,
+} from './config-client.events';
+export * from './config-client.logger';
+export * from './config-client.module';
+export * from './config-client.settings';
+export * from './envelope-verifier';
+export * from './instance-status';
+export * from './last-known-good';

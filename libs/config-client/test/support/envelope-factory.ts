@@ -1,0 +1,98 @@
+import {
+  type ConfigPayload,
+  DEDUP_WORKER_SERVICE,
+  defaultConfig,
+  ENVELOPE_ALG,
+  findServiceDefinition,
+  type ServiceDefinition,
+  type SignedEnvelope,
+} from '@app/contracts';
+import {
+  type BoxKeyPair,
+  Ed25519Signer,
+  generateBoxKeyPair,
+  generateSigningKeyPair,
+  sealSecret,
+  type SigningKeyPair,
+} from '@app/crypto';
+
+/** The registered dedup-worker definition. */
+export function dedupWorkerDefinition(): ServiceDefinition {
+  const definition = findServiceDefinition(DEDUP_WORKER_SERVICE);
+  if (definition === undefined) throw new Error('dedup-worker is not registered');
+  return definition;
+}
+
+/** The manager's signing key and the worker's box key, as a test deployment has them. */
+export interface TestKeys {
+  readonly kid: string;
+  readonly signing: SigningKeyPair;
+  readonly box: BoxKeyPair;
+}
+
+/** Fresh keys for one test. */
+export function createTestKeys(kid = 'cfg-test'): TestKeys {
+  return { kid, signing: generateSigningKeyPair(), box: generateBoxKeyPair() };
+}
+
+/** The trusted key map a worker pins for `keys`. */
+export function trustedKeysOf(keys: TestKeys): Map<string, Buffer> {
+  return new Map([[keys.kid, keys.signing.publicKey]]);
+}
+
+/** What differs between test envelopes; everything else is what the manager would send. */
+export interface EnvelopeSpec {
+  readonly version: number;
+  readonly service?: string;
+  readonly config?: Record<string, unknown>;
+  /** Plaintext secrets by path, sealed to `recipient` (default: the worker's own box key). */
+  readonly secrets?: Record<string, string>;
+  readonly recipient?: Buffer;
+  readonly schemaHash?: string;
+  readonly kid?: string;
+  readonly alg?: string;
+  /** Signs with this key instead of the trusted one. */
+  readonly signingSecretKey?: Buffer;
+}
+
+/** Envelope bytes built exactly as config-manager's EnvelopeBuilderService builds them. */
+export function buildEnvelope(keys: TestKeys, spec: EnvelopeSpec): Buffer {
+  const definition = dedupWorkerDefinition();
+  const recipient = spec.recipient ?? keys.box.publicKey;
+  const payload: ConfigPayload = {
+    service: spec.service ?? definition.name,
+    version: spec.version,
+    issuedAt: new Date().toISOString(),
+    schemaHash: spec.schemaHash ?? definition.schemaHash,
+    config: spec.config ?? defaultConfig(definition),
+    secrets: Object.fromEntries(
+      Object.entries(spec.secrets ?? {}).map(([path, value]) => [
+        path,
+        sealSecret(value, recipient),
+      ]),
+    ),
+  };
+  return signPayload(Buffer.from(JSON.stringify(payload), 'utf8'), keys, spec);
+}
+
+/** Signs arbitrary payload bytes into an envelope (for payloads the manager would never build). */
+export function signPayload(
+  payloadBytes: Buffer,
+  keys: TestKeys,
+  spec: Pick<EnvelopeSpec, 'kid' | 'alg' | 'signingSecretKey'> = {},
+): Buffer {
+  const signer = new Ed25519Signer(spec.signingSecretKey ?? keys.signing.secretKey);
+  const envelope: Omit<SignedEnvelope, 'alg'> & { alg: string } = {
+    alg: spec.alg ?? ENVELOPE_ALG,
+    kid: spec.kid ?? keys.kid,
+    payload: payloadBytes.toString('base64'),
+    sig: signer.sign(payloadBytes).toString('base64'),
+  };
+  return Buffer.from(JSON.stringify(envelope), 'utf8');
+}
+
+/** A dedup-worker config that differs from the defaults in one recognisable value. */
+export function configWithModel(model: string): Record<string, unknown> {
+  const config = defaultConfig(dedupWorkerDefinition());
+  return { ...config, ai: { ...(config.ai as Record<string, unknown>), model } };
+}
