@@ -144,7 +144,9 @@ describe('dedup-worker on the config SDK, end to end', () => {
     const replayed = WorkerProcess.start({ ...workerEnv, MQTT_URL: replaying.url });
     try {
       await replayed.waitForLine(/Loaded last-known-good dedup-worker config version 3/);
-      await replayed.waitForLine(/Rejected a config message on system\/config\/dedup-worker \(stale, version 2\)/);
+      await replayed.waitForLine(
+        /Rejected a config message on system\/config\/dedup-worker \(stale, version 2\)/,
+      );
       expect(replayed.lines.join('\n')).not.toMatch(/Accepted dedup-worker config version 2/);
     } finally {
       await replayed.kill('SIGTERM');
