@@ -37,9 +37,14 @@ async function main(): Promise<void> {
   for (let i = 0; i < clients.length; i += 50) {
     await Promise.all(clients.slice(i, i + 50).map((c) => c.start()));
   }
+  const cpuAtReady = process.cpuUsage();
   process.send?.('ready');
   process.on('message', (message) => {
     if (message !== 'stop') return;
+    // CPU spent on applying versions (and reporting them) since the fleet was ready.
+    const cpu = process.cpuUsage(cpuAtReady);
+    const applies = clients.reduce((sum, c) => sum + c.stats().accepted, 0);
+    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, applies });
     void Promise.all(clients.map((c) => c.stop())).finally(() => process.exit(0));
   });
 }

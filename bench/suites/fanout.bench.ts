@@ -8,17 +8,19 @@ import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import type { SuiteResult } from '../lib/report';
 import { summarize } from '../lib/stats';
 import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
+import { startBenchMosquitto } from '../lib/mosquitto';
 
 const FLEETS = (process.env.BENCH_FLEETS ?? '1,100,1000').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 20);
 const CLIENTS_PER_PROCESS = 250;
-const MOSQUITTO_URL = process.env.BENCH_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const AUTH = { Authorization: `Bearer ${BENCH_TOKEN}` };
 
 /** Issue 4: time from a PATCH response until every simulated worker reported the version applied. */
 export async function fanoutBench(): Promise<SuiteResult> {
   const recipient = generateBoxKeyPair();
   const prefix = `fan${randomBytes(3).toString('hex')}/`;
+  const mosquitto = await startBenchMosquitto();
+  const MOSQUITTO_URL = mosquitto.url;
   const manager = await startManagerProcess({
     MQTT_URL: MOSQUITTO_URL,
     MQTT_TOPIC_PREFIX: prefix,
@@ -51,7 +53,11 @@ export async function fanoutBench(): Promise<SuiteResult> {
       const hosts: ChildProcess[] = [];
       for (let offset = 0; offset < size; offset += CLIENTS_PER_PROCESS) {
         const host = fork(join(__dirname, '..', 'lib', 'fleet-host.ts'), [], {
-          execArgv: ['-r', '@swc-node/register'],
+          execArgv: [
+            ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/fleetprof'] : []),
+            '-r',
+            '@swc-node/register',
+          ],
           env: {
             ...process.env,
             FLEET_CONFIG: JSON.stringify({
@@ -104,6 +110,8 @@ export async function fanoutBench(): Promise<SuiteResult> {
         version = body.version;
         await waitAll(version, 30000);
         samples.push(performance.now() - started);
+        if (process.env.BENCH_DEBUG)
+          console.error(size, round, (performance.now() - started).toFixed(1));
       }
       const stats = summarize(samples, 1);
       figures.push({
@@ -112,15 +120,24 @@ export async function fanoutBench(): Promise<SuiteResult> {
         unit: 'ms',
         target: size === 1000 ? '< 100 ms p99' : undefined,
       });
-      await Promise.all(
+      const usage = await Promise.all(
         hosts.map(
           (host) =>
-            new Promise<void>((resolve) => {
-              host.once('exit', () => resolve());
+            new Promise<{ cpuMs: number; applies: number }>((resolve) => {
+              let report = { cpuMs: 0, applies: 0 };
+              host.on('message', (m: { cpuMs: number; applies: number }) => (report = m));
+              host.once('exit', () => resolve(report));
               host.send('stop');
             }),
         ),
       );
+      const cpuMs = usage.reduce((sum, u) => sum + u.cpuMs, 0);
+      const applies = usage.reduce((sum, u) => sum + u.applies, 0);
+      figures.push({
+        name: `${size} worker${size === 1 ? '' : 's'}: worker CPU per applied version`,
+        value: applies > 0 ? (cpuMs / applies).toFixed(2) : 'n/a',
+        unit: 'ms',
+      });
       first += size;
     }
   } finally {
@@ -138,6 +155,7 @@ export async function fanoutBench(): Promise<SuiteResult> {
     );
     await watcher.endAsync();
     await manager.stop();
+    await mosquitto.stop();
     rmSync(lkgDir, { recursive: true, force: true });
   }
   return {

@@ -11,10 +11,10 @@ import {
 import type { SuiteResult } from '../lib/report';
 import { summarize } from '../lib/stats';
 import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
+import { startBenchMosquitto } from '../lib/mosquitto';
 
 const CRYPTO_ROUNDS = Number(process.env.BENCH_CRYPTO_ROUNDS ?? 2000);
 const PATCHES = Number(process.env.BENCH_PATCHES ?? 500);
-const MOSQUITTO_URL = process.env.BENCH_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 
 function timeEach(rounds: number, op: () => void): number[] {
   for (let i = 0; i < 100; i++) op(); // warm-up
@@ -64,7 +64,8 @@ export async function pushBench(): Promise<SuiteResult> {
   );
 
   const embedded = await patchToReceived();
-  const mosquitto = await patchToReceived(MOSQUITTO_URL);
+  const broker = await startBenchMosquitto();
+  const mosquitto = await patchToReceived(broker.url).finally(() => broker.stop());
 
   return {
     suite: 'signed retained push',

@@ -397,6 +397,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     });
     this.client = client;
     client.on('connect', () => {
+      disableNagle(client);
       this.lastMqttError = undefined;
       this.logger.log(
         `${this.everConnected ? 'Reconnected' : 'Connected'} to MQTT broker ${safeUrl(this.mqttUrl)}; subscribing to ${this.configTopic}`,
@@ -666,4 +667,14 @@ function errorMessage(error: unknown): string {
 // Credentials in the URL never reach a log line.
 function safeUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+/**
+ * mqtt.js opens its TCP socket with Nagle's algorithm on: a small PUBLISH sent right after a
+ * PUBACK then waits for the broker's delayed ACK (~40 ms on Linux). Config updates and health
+ * reports are small and latency-sensitive, so send them at once.
+ */
+function disableNagle(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
 }

@@ -44,6 +44,7 @@ export class LastKnownGoodStore {
   private readonly hmacKey: Buffer;
   // Saves run one after another so an older version can never be renamed over a newer one.
   private queue: Promise<void> = Promise.resolve();
+  private directoryReady: Promise<void> | undefined;
 
   constructor(
     readonly path: string,
@@ -119,8 +120,11 @@ export class LastKnownGoodStore {
       envelope: envelopeBytes.toString('base64'),
       hmac: hmacSha256(this.hmacKey, this.macInput(service, envelopeBytes)).toString('base64'),
     };
-    const directory = dirname(this.path);
-    await mkdir(directory, { recursive: true, mode: 0o700 });
+    // Once per store: a mkdir per save is measurable when a process hosts many clients.
+    this.directoryReady ??= mkdir(dirname(this.path), { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+    );
+    await this.directoryReady;
     const temp = `${this.path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
     try {
       const handle = await open(temp, 'wx', 0o600);
@@ -136,7 +140,7 @@ export class LastKnownGoodStore {
       await unlink(temp).catch(() => undefined);
       throw error;
     }
-    await syncDirectory(directory);
+    await syncDirectory(dirname(this.path));
   }
 
   private macInput(service: string, envelopeBytes: Buffer): Buffer {

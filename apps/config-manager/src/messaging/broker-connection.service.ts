@@ -56,6 +56,7 @@ export class BrokerConnectionService implements OnApplicationShutdown {
     const client = connect(this.url, options);
     this.client = client;
     client.on('connect', () => {
+      disableNagle(client);
       this.lastError = undefined;
       this.logger.log(`Connected to MQTT broker ${safeUrl(this.url)}`);
       if (this.subscriptions.length > 0) {
@@ -140,4 +141,14 @@ export class BrokerConnectionService implements OnApplicationShutdown {
 
 function safeUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+/**
+ * mqtt.js opens its TCP socket with Nagle's algorithm on: a small PUBLISH sent right after a
+ * PUBACK then waits for the broker's delayed ACK (~40 ms on Linux). Config updates and health
+ * reports are small and latency-sensitive, so send them at once.
+ */
+function disableNagle(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
 }

@@ -41,7 +41,11 @@ export class EmbeddedBrokerService {
   private async listen(): Promise<string> {
     const { embeddedHost: host, embeddedPort: port } = this.settings.mqtt;
     const broker = createBroker();
-    const server = createServer(broker.handle);
+    // Small MQTT packets must not wait for delayed ACKs (Nagle), or each hop costs ~40 ms.
+    const server = createServer((socket) => {
+      socket.setNoDelay(true);
+      broker.handle(socket);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
