@@ -1,6 +1,7 @@
 import { configStoreBench } from './suites/config-store.bench';
 import { pushBench } from './suites/push.bench';
 import { fanoutBench } from './suites/fanout.bench';
+import { dedupBench } from './suites/dedup.bench';
 import { SuiteResult, writeReport } from './lib/report';
 
 /** Every benchmark suite, by name (run a subset with `npm run bench -- <name>…`). */
@@ -8,6 +9,7 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   store: configStoreBench,
   push: pushBench,
   fanout: fanoutBench,
+  dedup: dedupBench,
 };
 
 async function main(): Promise<void> {

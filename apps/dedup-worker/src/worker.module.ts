@@ -1,13 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigClientModule, ConfigClientOptions } from '@app/config-client';
+import { RunLoopService, WORKER_SETTINGS } from './runs/run-loop.service';
+import type { WorkerSettings } from './runs/worker-settings';
 
-/** dedup-worker: configuration through the SDK (its matching pipeline plugs in here). */
+/** dedup-worker: configuration through the SDK, de-duplication runs over INPUT_DIR. */
 @Module({})
 export class WorkerModule {
-  static forRoot(options: ConfigClientOptions): DynamicModule {
+  static forRoot(options: ConfigClientOptions, settings: WorkerSettings): DynamicModule {
     return {
       module: WorkerModule,
       imports: [ConfigClientModule.forRoot(options)],
+      providers: [{ provide: WORKER_SETTINGS, useValue: settings }, RunLoopService],
     };
   }
 }

@@ -251,12 +251,9 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
         `Runs now use ${this.definition.name} config version ${this.active.version} (${this.active.source})`,
       );
     }
-    const changed = this.lastRunVersion !== this.active.version;
     this.lastRunVersion = this.active.version;
-    // Only when it changes: a health message per run would flood the broker with copies.
-    if (changed) {
-      this.publishHealth();
-    }
+    // Health at every run start (the design's contract): ops see runs happening, and which version.
+    this.publishHealth();
     return this.snapshotOf(this.active);
   }
 

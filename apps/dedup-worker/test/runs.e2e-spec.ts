@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
+import { geminiReply, GeminiStub, type StubReply } from '../src/ai/testing/gemini-stub';
+import type { RunReport } from '../src/runs/run-report';
+import {
+  bearer,
+  startManager,
+  TestManager,
+  TOKENS,
+} from '../../config-manager/test/support/test-app';
+import { WorkerProcess } from './support/worker-process';
+
+const SERVICE = 'dedup-worker';
+const admin = bearer(TOKENS.admin);
+const EXAMPLES = resolve(__dirname, '..', '..', '..', 'examples', 'batches');
+const API_KEY = 'AIza-runs-e2e-never-in-a-report';
+
+/** Waits until OUTPUT_DIR holds `count` reports; returns them oldest first. */
+async function reports(dir: string, count: number, timeoutMs = 15000): Promise<RunReport[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const names = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((n) => n.endsWith('.json'))
+          .sort()
+      : [];
+    if (names.length >= count)
+      return names.map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as RunReport);
+    if (Date.now() > deadline)
+      throw new Error(`only ${names.length} of ${count} reports in ${dir}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function appliedVersion(manager: TestManager, version: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const res = await manager.http().get(`/api/services/${SERVICE}/instances`).set(admin);
+    if ((res.body as Array<{ appliedVersion: number }>).some((i) => i.appliedVersion === version))
+      return;
+    if (Date.now() > deadline) throw new Error(`no instance applied v${version}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const drop = (dir: string, ...names: string[]) =>
+  names.forEach((n) => copyFileSync(join(EXAMPLES, n), join(dir, n)));
+const titles = (report: RunReport) =>
+  report.clusters.map((c) => `${c.canonical.title} ×${c.members.length}`).sort();
+
+describe('dedup-worker runs, end to end', () => {
+  const recipient = generateBoxKeyPair();
+  let manager: TestManager;
+  let dir: string;
+  let env: Record<string, string>;
+  let worker: WorkerProcess | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dw-runs-'));
+    manager = await startManager({
+      store: 'sqlite',
+      env: { SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]) },
+    });
+    const keys = await manager.http().get('/api/keys').expect(200);
+    const ready = await manager.http().get('/health/ready').expect(200);
+    env = {
+      MQTT_URL: ready.body.checks.broker.url as string,
+      INSTANCE_ID: 'w-runs',
+      CONFIG_TRUSTED_KEYS: `${keys.body.signing[0].kid as string}:${keys.body.signing[0].publicKey as string}`,
+      CONFIG_SECRET_KEY: recipient.secretKey.toString('base64'),
+      LKG_HMAC_KEY: randomBytes(32).toString('base64'),
+      DATA_DIR: dir,
+      INPUT_DIR: join(dir, 'inbox'),
+      OUTPUT_DIR: join(dir, 'outbox'),
+      RUN_DEBOUNCE_MS: '100',
+    };
+    mkdirSync(env.INPUT_DIR, { recursive: true });
+  }, 30000);
+
+  afterEach(async () => {
+    await worker?.kill('SIGTERM');
+    worker = undefined;
+    await manager.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('de-duplicates dropped batches, and a PATCHed threshold changes the next run', async () => {
+    worker = WorkerProcess.start(env);
+    await appliedVersion(manager, 1);
+
+    drop(env.INPUT_DIR, 'tickets.json', 'cityguide.json', 'social.json');
+    const [first] = await reports(env.OUTPUT_DIR, 1);
+
+    expect(first).toMatchObject({ configVersion: 1, configSource: 'broker', failed: [] });
+    expect(first.counts).toMatchObject({
+      events: 8,
+      clusters: 5,
+      duplicatesMerged: 3,
+      ambiguous: 1,
+      aiCalls: 0,
+    });
+    expect(titles(first)).toEqual([
+      'Jazz Brunch ×1',
+      'Nils Frahm – Live in Concert! ×3',
+      'Nutcracker ballet ×1',
+      'Poetry Slam at Lido ×2',
+      'The Nutcracker ×1',
+    ]);
+    expect(readdirSync(join(env.INPUT_DIR, 'processed')).sort()).toEqual([
+      'cityguide.json',
+      'social.json',
+      'tickets.json',
+    ]);
+
+    await manager
+      .http()
+      .patch(`/api/services/${SERVICE}/config`)
+      .set(admin)
+      .send({ thresholds: { high: 0.7 } })
+      .expect(200);
+    await appliedVersion(manager, 2);
+    drop(env.INPUT_DIR, 'tickets.json', 'social.json');
+    const [, second] = await reports(env.OUTPUT_DIR, 2);
+
+    expect(second.configVersion).toBe(2);
+    expect(titles(second)).toContain('Nutcracker ballet ×2');
+  }, 60000);
+
+  it('sets a malformed file aside in failed/ with its reason while the others are processed', async () => {
+    worker = WorkerProcess.start(env);
+    await appliedVersion(manager, 1);
+    writeFileSync(join(env.INPUT_DIR, 'broken.json'), '{"source": "x", "events": [');
+    writeFileSync(
+      join(env.INPUT_DIR, 'wrong.json'),
+      JSON.stringify({ source: 'x', source_type: 'y', events: [{ id: 1 }] }),
+    );
+    drop(env.INPUT_DIR, 'tickets.json');
+
+    const [report] = await reports(env.OUTPUT_DIR, 1);
+
+    expect(report.counts.events).toBe(3);
+    expect(report.failed.map((f) => f.file).sort()).toEqual(['broken.json', 'wrong.json']);
+    expect(readFileSync(join(env.INPUT_DIR, 'failed', 'broken.json.reason.txt'), 'utf8')).toMatch(
+      /not valid JSON/,
+    );
+    expect(readFileSync(join(env.INPUT_DIR, 'failed', 'wrong.json.reason.txt'), 'utf8')).toMatch(
+      /events\[0\]/,
+    );
+    expect(readdirSync(join(env.INPUT_DIR, 'processed'))).toEqual(['tickets.json']);
+    await appliedVersion(manager, 1); // still running and reporting
+  }, 60000);
+
+  it('--once processes the files present and exits', async () => {
+    drop(env.INPUT_DIR, 'tickets.json', 'cityguide.json');
+    const once = WorkerProcess.start(env, ['--once']);
+
+    expect(await once.exit()).toBe(0);
+    const [report] = await reports(env.OUTPUT_DIR, 1, 1000);
+    expect(report.counts.events).toBe(6);
+  }, 60000);
+
+  it('a run keeps the version it started with while a newer one arrives; the next run uses the newer', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let asked: () => void = () => undefined;
+    const firstQuestion = new Promise<void>((r) => (asked = r));
+    const stub = new GeminiStub(async (): Promise<StubReply> => {
+      asked();
+      await gate;
+      return geminiReply({ same_event: false, confidence: 0.9, reason: 'different productions' });
+    });
+    const baseUrl = await stub.start();
+    try {
+      await manager
+        .http()
+        .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
+        .set(admin)
+        .send({ value: API_KEY })
+        .expect(204);
+      await manager
+        .http()
+        .patch(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .send({ ai: { enabled: true } })
+        .expect(200);
+      worker = WorkerProcess.start({ ...env, AI_BASE_URL: baseUrl });
+      await appliedVersion(manager, 3);
+
+      drop(env.INPUT_DIR, 'tickets.json', 'social.json');
+      await firstQuestion; // the run is in flight, waiting on the AI
+      await manager
+        .http()
+        .patch(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .send({ thresholds: { high: 0.7 } })
+        .expect(200);
+      await appliedVersion(manager, 4);
+      release();
+
+      const [first] = await reports(env.OUTPUT_DIR, 1);
+      expect(first.configVersion).toBe(3);
+      expect(first.counts.aiCalls).toBeGreaterThan(0);
+      drop(env.INPUT_DIR, 'cityguide.json');
+      const [, second] = await reports(env.OUTPUT_DIR, 2);
+      expect(second.configVersion).toBe(4);
+      expect(stub.requests[0].headers['x-goog-api-key']).toBe(API_KEY);
+      const written = readdirSync(env.OUTPUT_DIR)
+        .map((n) => readFileSync(join(env.OUTPUT_DIR, n), 'utf8'))
+        .join('');
+      expect(written).not.toContain(API_KEY);
+      expect(worker.lines.join('\n')).not.toContain(API_KEY);
+    } finally {
+      release();
+      await stub.stop();
+    }
+  }, 60000);
+});
