@@ -44,7 +44,8 @@ export async function startManagerProcess(
       cwd: ROOT,
       env: {
         ...process.env,
-        NODE_ENV: 'production',
+        // Not production: some benches use the embedded broker, which production refuses.
+        NODE_ENV: 'test',
         PORT: String(port),
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,

@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigClientModule, ConfigClientOptions } from '@app/config-client';
-import { RunLoopService, WORKER_SETTINGS } from './runs/run-loop.service';
+import { WorkerMetricsService } from './metrics/worker-metrics.service';
+import { RunLoopService } from './runs/run-loop.service';
+import { WORKER_SETTINGS } from './runs/worker-settings.token';
 import type { WorkerSettings } from './runs/worker-settings';
 
 /** dedup-worker: configuration through the SDK, de-duplication runs over INPUT_DIR. */
@@ -10,7 +12,11 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [ConfigClientModule.forRoot(options)],
-      providers: [{ provide: WORKER_SETTINGS, useValue: settings }, RunLoopService],
+      providers: [
+        { provide: WORKER_SETTINGS, useValue: settings },
+        WorkerMetricsService,
+        RunLoopService,
+      ],
     };
   }
 }

@@ -20,6 +20,8 @@ import {
   TestManager,
   TOKENS,
 } from '../../config-manager/test/support/test-app';
+import { MqttProbe } from '../../config-manager/test/support/mqtt-probe';
+import { freePort } from '../../config-manager/test/support/temp-postgres';
 import { WorkerProcess } from './support/worker-process';
 
 const SERVICE = 'dedup-worker';
@@ -160,6 +162,30 @@ describe('dedup-worker runs, end to end', () => {
     );
     expect(readdirSync(join(env.INPUT_DIR, 'processed'))).toEqual(['tickets.json']);
     await appliedVersion(manager, 1); // still running and reporting
+  }, 60000);
+
+  it('exposes its counters on METRICS_PORT: runs, run duration, accepted and rejected configs by reason', async () => {
+    const port = await freePort();
+    worker = WorkerProcess.start({ ...env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' });
+    await appliedVersion(manager, 1);
+    drop(env.INPUT_DIR, 'tickets.json');
+    await reports(env.OUTPUT_DIR, 1);
+    const forger = await MqttProbe.connect(env.MQTT_URL, []);
+    await forger.publishRetained('system/config/dedup-worker', Buffer.from('not an envelope'));
+    await forger.close();
+    await worker.waitForLine(/Rejected a config message .*\(malformed\)/);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+
+    expect(metrics).toMatch(/^dedup_worker_runs_total 1$/m);
+    expect(metrics).toMatch(/^dedup_worker_run_duration_seconds_count 1$/m);
+    expect(metrics).toMatch(/^dedup_worker_events_total 3$/m);
+    expect(metrics).toMatch(/^dedup_worker_config_accepted_total 1$/m);
+    expect(metrics).toMatch(/^dedup_worker_config_rejected_total\{reason="malformed"\} 1$/m);
+    expect(metrics).toMatch(/^dedup_worker_config_applied_version 1$/m);
+    expect(metrics).toMatch(/^dedup_worker_degraded 0$/m);
+    const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+    expect(health).toEqual({ status: 'ok', config: 'online' });
   }, 60000);
 
   it('--once processes the files present and exits', async () => {

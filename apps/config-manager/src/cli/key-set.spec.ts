@@ -31,7 +31,16 @@ describe(generateKeySet.name, () => {
     const env = asEnv(generateKeySet('cfg-2026-11'));
 
     const sut = loadSettings(
-      { ...env, NODE_ENV: 'production', DATA_DIR: dataDir },
+      {
+        ...env,
+        NODE_ENV: 'production',
+        DATA_DIR: dataDir,
+        // The two production settings that are not keys.
+        MQTT_URL: 'mqtt://broker:1883',
+        API_TOKENS: JSON.stringify([
+          { name: 'ops', roles: ['admin'], token: 'ops-token-0123456789abcdef' },
+        ]),
+      },
       { warn: () => undefined },
     );
 

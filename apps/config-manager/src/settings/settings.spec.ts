@@ -65,6 +65,18 @@ describe(loadSettings.name, () => {
     expect(() => statSync(join(dataDir, DEV_KEYS_FILE))).toThrow();
   });
 
+  it('in production refuses the embedded broker and a generated admin token, naming each variable', () => {
+    const error = errorOf({ NODE_ENV: 'production' });
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        'CONFIG_MASTER_KEY is required in production (generate one with: openssl rand -base64 32)',
+        'CONFIG_SIGNING_KEY is required in production (generate keys with: npm run keys -- generate)',
+        'MQTT_URL is required in production (the embedded broker is for development only)',
+        'API_TOKENS is required in production (a generated admin token is for development only)',
+      ]),
+    );
+  });
+
   it('names every malformed variable at once', () => {
     const error = errorOf({
       PORT: 'eighty',

@@ -104,6 +104,19 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
   const signing = parseSigningSettings(env, devKeys, problems);
   const recipientKeys = parseRecipientKeys(env, devKeys, problems);
 
+  if (production) {
+    // Production must be explicit: no in-process broker, no token written to a local file.
+    if (!mqtt.url) {
+      problems.push(
+        'MQTT_URL is required in production (the embedded broker is for development only)',
+      );
+    }
+    if (apiTokens.length === 0) {
+      problems.push(
+        'API_TOKENS is required in production (a generated admin token is for development only)',
+      );
+    }
+  }
   if (problems.length > 0) {
     throw new SettingsError(problems);
   }

@@ -18,12 +18,11 @@ import { parseBatch, type SourceEvent } from '../matching/event';
 import { moveInto, moveToFailed, pendingFiles } from './input-files';
 import type { RunReport } from './run-report';
 import type { WorkerSettings } from './worker-settings';
+import { WORKER_SETTINGS } from './worker-settings.token';
+import { WorkerMetricsService } from '../metrics/worker-metrics.service';
 
 /** How often the input directory is looked at even without a watcher event. */
 const RESCAN_INTERVAL_MS = 2000;
-
-/** Injection token of the worker's settings. */
-export const WORKER_SETTINGS = Symbol('WORKER_SETTINGS');
 
 /**
  * The worker's run loop. A run takes the batch files present when it starts (after a short
@@ -47,6 +46,7 @@ export class RunLoopService implements OnApplicationBootstrap, BeforeApplication
   constructor(
     @Inject(WORKER_SETTINGS) private readonly settings: WorkerSettings,
     private readonly config: ConfigClient<MatchingConfig>,
+    private readonly metrics: WorkerMetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -159,6 +159,7 @@ export class RunLoopService implements OnApplicationBootstrap, BeforeApplication
     };
     await this.writeReport(report, deduplicated);
     for (const file of used) await moveInto(file, this.settings.processedDir);
+    this.metrics.recordRun((performance.now() - t0) / 1000, events.length);
     this.logger.log(
       `${runId}: config v${snapshot.version}, ${inputs.length} file(s), ${events.length} events → ${report.counts.clusters} ` +
         `(${report.counts.duplicatesMerged} duplicates merged, ${report.counts.ambiguous} ambiguous, ${report.counts.aiCalls} AI calls, ` +

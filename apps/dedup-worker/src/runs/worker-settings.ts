@@ -16,6 +16,9 @@ export interface WorkerSettings {
   aiTimeoutMs: number;
   /** Most ambiguous pairs a run sends to the AI (the highest-scoring first). */
   aiMaxPairsPerRun: number;
+  /** Port of the /metrics and /health endpoint; undefined: none. */
+  metricsPort?: number;
+  metricsHost: string;
   /** Process the files present at start, then exit. */
   once: boolean;
 }
@@ -71,6 +74,10 @@ export function loadWorkerSettings(env: Env, argv: readonly string[]): WorkerSet
     aiBaseUrl,
     aiTimeoutMs: integer(env, 'AI_TIMEOUT_MS', 15_000, 100, 600_000, problems),
     aiMaxPairsPerRun: integer(env, 'AI_MAX_PAIRS_PER_RUN', 200, 0, 1_000_000, problems),
+    metricsPort: env.METRICS_PORT?.trim()
+      ? integer(env, 'METRICS_PORT', 9464, 0, 65535, problems)
+      : undefined,
+    metricsHost: env.METRICS_HOST?.trim() || '0.0.0.0',
     once: argv.includes('--once'),
   };
   if (problems.length > 0) throw new WorkerSettingsError(problems);
