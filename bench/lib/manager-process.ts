@@ -53,6 +53,8 @@ export async function startManagerProcess(
         CONFIG_MASTER_KEY: randomBytes(32).toString('base64'),
         API_TOKENS: JSON.stringify([{ name: 'bench', roles: ['admin'], token: BENCH_TOKEN }]),
         LOG_LEVEL: 'warn',
+        // The bench drives the manager from one address, far above any sane per-client limit.
+        RATE_LIMIT_PER_MINUTE: '1000000',
         CONFIG_SIGNING_KEY: generateSigningKeyPair().secretKey.toString('base64'),
         CONFIG_SIGNING_KEY_ID: 'cfg-bench',
         MQTT_EMBEDDED_PORT: String(await freePort()),

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { HttpErrorFilter } from './common/http-error.filter';
@@ -7,6 +8,7 @@ import { ReadOnlyInterceptor } from './common/read-only.interceptor';
 import { ConfigsModule } from './configs/configs.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PublishingModule } from './publishing/publishing.module';
 import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -21,6 +23,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         SettingsModule.forRoot(settings),
+        // Per client IP and minute; /health and /metrics opt out with @SkipThrottle.
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 60_000, limit: settings.rateLimitPerMinute }],
+          errorMessage: `Too many requests: at most ${settings.rateLimitPerMinute} per minute per client; retry after the Retry-After seconds`,
+        }),
         DatabaseModule,
         AuthModule,
         AuditModule,
@@ -29,8 +36,11 @@ export class AppModule {
         SearchModule,
         PublishingModule,
         HealthModule,
+        MetricsModule,
       ],
       providers: [
+        // Before the auth guard's providers, so floods are refused before any token is checked.
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: ReadOnlyInterceptor },
       ],

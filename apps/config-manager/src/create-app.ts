@@ -1,13 +1,27 @@
-import { INestApplication, LoggerService, RequestMethod, ValidationPipe } from '@nestjs/common';
+import { INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { jsonBody } from './common/json-body.middleware';
+import { AppLogger } from './logging/app-logger';
+import { REQUEST_ID_HEADER } from './logging/request-id';
+import { MetricsService } from './metrics/metrics.service';
 import type { Settings } from './settings/settings';
 
 /** Largest accepted request body; larger ones get 413. */
 export const BODY_LIMIT = '100kb';
+
+/** Where Swagger UI is served; the only page that needs a looser Content-Security-Policy. */
+const DOCS_PATH = 'api/docs';
+
+export interface CreateAppOptions {
+  /** Where the JSON log lines go (default stdout); tests pass a capture. */
+  logDestination?: DestinationStream;
+}
 
 /**
  * Creates the configured HTTP application (used by main.ts and by the end-to-end tests, so both
@@ -15,20 +29,31 @@ export const BODY_LIMIT = '100kb';
  */
 export async function createApp(
   settings: Settings,
-  logger?: LoggerService,
+  options: CreateAppOptions = {},
 ): Promise<INestApplication> {
+  const logger = AppLogger.create(settings, options.logDestination);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), {
-    logger: logger ?? levelsFrom(settings.logLevel),
+    logger,
     bodyParser: false,
     abortOnError: false,
   });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', settings.trustProxyHops);
+  // Order matters: the request id and the timer come first, so even a request refused by the
+  // body parser (413, 415) is logged, measured and answered with its id.
+  app.use(logger.httpMiddleware());
+  app.use(app.get(MetricsService).httpMiddleware());
+  app.use(securityHeaders());
+  if (settings.corsOrigins.length > 0) {
+    app.enableCors({ origin: settings.corsOrigins, exposedHeaders: [REQUEST_ID_HEADER] });
+  }
   app.use(jsonBody(BODY_LIMIT));
   app.setGlobalPrefix('api', {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
     ],
   });
   app.useGlobalPipes(
@@ -42,7 +67,7 @@ export async function createApp(
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: 'api/docs-json' });
   app.enableShutdownHooks();
   // Runs module start-up now (migrations, initial versions, key checks) so a bad store, defaults
   // file or key fails here, before the port is opened.
@@ -50,9 +75,20 @@ export async function createApp(
   return app;
 }
 
-function levelsFrom(
-  level: Settings['logLevel'],
-): Array<'error' | 'warn' | 'log' | 'debug' | 'verbose'> {
-  const order = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return order.slice(0, order.indexOf(level) + 1);
+/**
+ * helmet's defaults everywhere. Swagger UI's page loads its scripts, styles and images from
+ * this server, and the manager is often reached over plain HTTP inside a cluster, where
+ * `upgrade-insecure-requests` would send those loads to an https port that does not exist.
+ */
+function securityHeaders(): RequestHandler {
+  const strict = helmet();
+  const docs = helmet({
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  return (req, res, next) =>
+    (req.path === `/${DOCS_PATH}` || req.path.startsWith(`/${DOCS_PATH}/`) ? docs : strict)(
+      req,
+      res,
+      next,
+    );
 }

@@ -94,7 +94,9 @@ describe('layered defaults', () => {
       'geo:\n  max_distance_km: 5\n',
     );
     const logs = new CapturedLogger();
-    const app = await createApp(loadSettings(env({ APP_ENV: 'staging' })), logs);
+    const app = await createApp(loadSettings(env({ APP_ENV: 'staging' })), {
+      logDestination: logs,
+    });
     try {
       const state = app.get(ConfigsService).current('dedup-worker');
       expect(state.version).toBe(1);
@@ -116,7 +118,9 @@ describe('layered defaults', () => {
     'refuses to start on a defaults file with %s, naming file and field',
     async (_, yaml, message) => {
       writeFileSync(join(dataDir, 'defaults', 'dedup-worker.yaml'), yaml);
-      await expect(createApp(loadSettings(env()), new CapturedLogger())).rejects.toThrow(message);
+      await expect(
+        createApp(loadSettings(env()), { logDestination: new CapturedLogger() }),
+      ).rejects.toThrow(message);
     },
   );
 });

@@ -142,6 +142,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('validation on %s', (store) => 
       statusCode: 400,
       error: 'Bad Request',
       message: 'Request body is not valid JSON',
+      requestId: bad.headers['x-request-id'],
     });
 
     await sut

@@ -188,6 +188,36 @@ describe('dedup-worker runs, end to end', () => {
     expect(health).toEqual({ status: 'ok', config: 'online' });
   }, 60000);
 
+  it("two replicas sharing an inbox process each file exactly once; a crashed run's claims are taken up again", async () => {
+    // A file an interrupted run of w-runs had claimed, left in its claim directory.
+    mkdirSync(join(env.INPUT_DIR, '.claimed-w-runs'));
+    copyFileSync(
+      join(EXAMPLES, 'social.json'),
+      join(env.INPUT_DIR, '.claimed-w-runs', 'social.json'),
+    );
+    worker = WorkerProcess.start(env);
+    const second = WorkerProcess.start({ ...env, INSTANCE_ID: 'w-runs-2' });
+    try {
+      await appliedVersion(manager, 1);
+      drop(env.INPUT_DIR, 'tickets.json', 'cityguide.json');
+      const deadline = Date.now() + 15000;
+      const processed = () => readdirSync(join(env.INPUT_DIR, 'processed')).sort();
+      while (processed().length < 3 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+
+      expect(processed()).toEqual(['cityguide.json', 'social.json', 'tickets.json']);
+      const all = readdirSync(env.OUTPUT_DIR).map(
+        (n) => JSON.parse(readFileSync(join(env.OUTPUT_DIR, n), 'utf8')) as RunReport,
+      );
+      const files = all.flatMap((r) => r.inputs.map((i) => i.file)).sort();
+      expect(files).toEqual(['cityguide.json', 'social.json', 'tickets.json']);
+      expect(all.reduce((sum, r) => sum + r.counts.events, 0)).toBe(8);
+      await worker.waitForLine(/Put 1 file\(s\) an interrupted run had claimed back/);
+    } finally {
+      await second.kill('SIGTERM');
+    }
+  }, 60000);
+
   it('--once processes the files present and exits', async () => {
     drop(env.INPUT_DIR, 'tickets.json', 'cityguide.json');
     const once = WorkerProcess.start(env, ['--once']);

@@ -7,8 +7,9 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { requestIdOf } from '../logging/request-id';
 import { DomainError, ErrorCode, ErrorDetail } from './domain-error';
 
 /** The error body every endpoint answers with. */
@@ -17,6 +18,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   details?: ErrorDetail[];
+  /** The request's id (also the X-Request-Id response header), to quote when reporting it. */
+  requestId?: string;
 }
 
 function statusOf(code: ErrorCode): number {
@@ -54,7 +57,7 @@ function detailsFromValidationPipe(response: unknown): ErrorDetail[] | undefined
 }
 
 /**
- * Maps every failure to `{ statusCode, error, message, details? }`. Domain codes map exhaustively;
+ * Maps every failure to `{ statusCode, error, message, details?, requestId }`. Domain codes map exhaustively;
  * anything unexpected is logged with its stack and answered as a bare 500 with no internals.
  */
 @Catch()
@@ -62,10 +65,12 @@ export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
     const body = this.toBody(exception, res);
     if (res.headersSent) return;
-    res.status(body.statusCode).json(body);
+    const requestId = requestIdOf(http.getRequest<Request>());
+    res.status(body.statusCode).json(requestId ? { ...body, requestId } : body);
   }
 
   private toBody(exception: unknown, res: Response): ErrorBody {

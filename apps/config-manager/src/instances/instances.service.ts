@@ -17,6 +17,14 @@ export interface InstanceCounts {
   onCurrentVersion: number;
 }
 
+/** How many instances of a service run one applied version with one status. */
+export interface VersionGroup {
+  service: string;
+  version: number | null;
+  status: InstanceView['status'];
+  count: number;
+}
+
 /**
  * The per-instance view of the fleet: every worker's retained health message (including the
  * `offline` its last will leaves) as it arrives, served from memory and persisted in batches
@@ -91,6 +99,23 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
         counts.onCurrentVersion++;
     }
     return counts;
+  }
+
+  /** Instances grouped by service, applied version and status (the metrics gauge). */
+  byAppliedVersion(): VersionGroup[] {
+    const groups = new Map<string, VersionGroup>();
+    for (const view of this.views.values()) {
+      const id = `${view.service}\u0000${view.appliedVersion}\u0000${view.status}`;
+      const group = groups.get(id) ?? {
+        service: view.service,
+        version: view.appliedVersion,
+        status: view.status,
+        count: 0,
+      };
+      group.count++;
+      groups.set(id, group);
+    }
+    return [...groups.values()];
   }
 
   private onHealth(topic: string, payload: Buffer): void {

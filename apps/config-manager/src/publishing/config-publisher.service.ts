@@ -23,6 +23,7 @@ import { DatabaseService } from '../database/database.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 import { BrokerConnectionService } from '../messaging/broker-connection.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
 import { offlineStatus, onlineStatus } from './manager-status';
 
@@ -83,6 +84,7 @@ export class ConfigPublisherService
     private readonly envelopes: EnvelopeBuilderService,
     private readonly configs: ConfigsService,
     private readonly db: DatabaseService,
+    private readonly metrics: MetricsService,
   ) {
     const { keyId, publicKey, previous } = settings.signing;
     this.verifiers = new Map([
@@ -137,6 +139,7 @@ export class ConfigPublisherService
       true,
     );
     if (ok) await this.markAcknowledged(state.service, state.version);
+    else this.metrics.publishFailed(state.service);
     return ok;
   }
 
@@ -228,6 +231,7 @@ export class ConfigPublisherService
   private async markAcknowledged(service: string, version: number): Promise<void> {
     if (version <= (this.acknowledged.get(service) ?? 0)) return;
     this.acknowledged.set(service, version);
+    this.metrics.versionPublished(service);
     try {
       await this.db.transaction((m) =>
         m

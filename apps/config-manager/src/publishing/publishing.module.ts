@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigsModule } from '../configs/configs.module';
 import { MessagingModule } from '../messaging/messaging.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { ConfigPublisherService } from './config-publisher.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
 import { KeysController } from './keys.controller';
@@ -8,7 +9,7 @@ import { RepublishController } from './republish.controller';
 
 /** Signed, retained delivery of every version over MQTT. */
 @Module({
-  imports: [ConfigsModule, MessagingModule],
+  imports: [ConfigsModule, MessagingModule, MetricsModule],
   controllers: [KeysController, RepublishController],
   providers: [EnvelopeBuilderService, ConfigPublisherService],
 })

@@ -130,4 +130,38 @@ describe(loadSettings.name, () => {
       schema: 'tenant_a',
     });
   });
+
+  it('rate limit, CORS and proxy settings: defaults, parsing, and errors naming the variable', () => {
+    expect(loadSettings({ DATA_DIR: dataDir }, warn)).toMatchObject({
+      rateLimitPerMinute: 600,
+      corsOrigins: [],
+      trustProxyHops: 0,
+    });
+    const sut = loadSettings(
+      {
+        DATA_DIR: dataDir,
+        RATE_LIMIT_PER_MINUTE: '30',
+        CORS_ORIGINS: 'https://console.example.com, http://localhost:5173/',
+        TRUST_PROXY_HOPS: '1',
+      },
+      warn,
+    );
+    expect(sut).toMatchObject({
+      rateLimitPerMinute: 30,
+      corsOrigins: ['https://console.example.com', 'http://localhost:5173'],
+      trustProxyHops: 1,
+    });
+    expect(
+      errorOf({
+        RATE_LIMIT_PER_MINUTE: '0',
+        CORS_ORIGINS: 'https://ok.example.com,*,https://x.example.com/path',
+        TRUST_PROXY_HOPS: 'yes',
+      }).problems,
+    ).toEqual([
+      'RATE_LIMIT_PER_MINUTE must be an integer from 1 to 1000000 (got "0")',
+      'CORS_ORIGINS entries must be origins like https://console.example.com (got "*")',
+      'CORS_ORIGINS entries must be origins like https://console.example.com (got "https://x.example.com/path")',
+      'TRUST_PROXY_HOPS must be an integer from 0 to 10 (got "yes")',
+    ]);
+  });
 });

@@ -38,6 +38,12 @@ export interface Settings {
   signing: SigningSettings;
   /** X25519 public key per service that secrets are sealed to; a service without one gets none. */
   recipientKeys: ReadonlyMap<string, Buffer>;
+  /** Requests per minute one client IP may make to /api (health and metrics are not limited). */
+  rateLimitPerMinute: number;
+  /** Origins allowed cross-origin access; empty means CORS stays off. */
+  corsOrigins: string[];
+  /** Reverse-proxy hops whose X-Forwarded-For is trusted for the client IP (0 = none). */
+  trustProxyHops: number;
 }
 
 /** Thrown when the environment cannot make a valid Settings; the message names every bad variable. */
@@ -99,6 +105,17 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
       }
     });
 
+  const rateLimitPerMinute = parseInteger(
+    env.RATE_LIMIT_PER_MINUTE,
+    'RATE_LIMIT_PER_MINUTE',
+    600,
+    1,
+    1_000_000,
+    problems,
+  );
+  const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
+  const trustProxyHops = parseInteger(env.TRUST_PROXY_HOPS, 'TRUST_PROXY_HOPS', 0, 0, 10, problems);
+
   const apiTokens = parseApiTokens(env.API_TOKENS, problems);
   const mqtt = parseMqttSettings(env, problems);
   const signing = parseSigningSettings(env, devKeys, problems);
@@ -138,7 +155,36 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
     mqtt,
     signing: signing as SigningSettings,
     recipientKeys,
+    rateLimitPerMinute,
+    corsOrigins,
+    trustProxyHops,
   };
+}
+
+/** `https://a.example,http://localhost:5173`: each entry an exact http(s) origin. */
+function parseCorsOrigins(raw: string | undefined, problems: string[]): string[] {
+  const entries = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return entries
+    .filter((entry) => {
+      let origin: string | undefined;
+      try {
+        const url = new URL(entry);
+        origin = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+      } catch {
+        origin = undefined;
+      }
+      if (origin !== entry.replace(/\/$/, '')) {
+        problems.push(
+          `CORS_ORIGINS entries must be origins like https://console.example.com (got "${entry}")`,
+        );
+        return false;
+      }
+      return true;
+    })
+    .map((entry) => entry.replace(/\/$/, ''));
 }
 
 function parseKey(

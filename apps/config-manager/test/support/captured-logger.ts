@@ -1,23 +1,27 @@
-import type { LoggerService } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 
-/** A Nest logger that keeps every line in memory, so tests can assert what was (not) logged. */
-export class CapturedLogger implements LoggerService {
+/** One parsed log line (pino JSON). */
+export type LogEntry = Record<string, unknown> & {
+  level: number;
+  msg?: string;
+  requestId?: string;
+};
+
+/**
+ * A log destination that keeps every line in memory, so tests can assert what was (not)
+ * logged: the application's pino output (Nest logs, HTTP request logs) and start-up warnings.
+ */
+export class CapturedLogger implements DestinationStream {
   readonly lines: string[] = [];
 
-  log(message: unknown, ...rest: unknown[]): void {
-    this.push('log', message, rest);
+  /** pino writes one JSON line per call. */
+  write(line: string): void {
+    this.lines.push(line.endsWith('\n') ? line.slice(0, -1) : line);
   }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.push('error', message, rest);
-  }
-  warn(message: unknown, ...rest: unknown[]): void {
-    this.push('warn', message, rest);
-  }
-  debug(message: unknown, ...rest: unknown[]): void {
-    this.push('debug', message, rest);
-  }
-  verbose(message: unknown, ...rest: unknown[]): void {
-    this.push('verbose', message, rest);
+
+  /** For warnings that come before the app exists (loadSettings). */
+  warn(message: string): void {
+    this.lines.push(JSON.stringify({ level: 40, msg: message }));
   }
 
   /** Everything logged, as one string to search. */
@@ -25,8 +29,8 @@ export class CapturedLogger implements LoggerService {
     return this.lines.join('\n');
   }
 
-  private push(level: string, message: unknown, rest: unknown[]): void {
-    const parts = [message, ...rest].map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
-    this.lines.push(`${level} ${parts.join(' ')}`);
+  /** Every line, parsed. */
+  entries(): LogEntry[] {
+    return this.lines.map((l) => JSON.parse(l) as LogEntry);
   }
 }

@@ -84,7 +84,7 @@ export async function startManager(options: TestManagerOptions): Promise<TestMan
   };
   const logs = new CapturedLogger();
   const settings = loadSettings(env, { warn: (m) => logs.warn(m) });
-  const app = await createApp(settings, logs);
+  const app = await createApp(settings, { logDestination: logs });
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer() as Parameters<typeof request>[0];
   const manager: TestManager = {

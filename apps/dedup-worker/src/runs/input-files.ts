@@ -41,3 +41,28 @@ export async function moveToFailed(
   await writeFile(`${target}.reason.txt`, `${reason}\n`, 'utf8');
   return target;
 }
+
+/**
+ * Claims a file for this instance by renaming it into its own claim directory. Renames are
+ * atomic, so when several replicas share an inbox exactly one of them gets each file; the others
+ * see it gone and skip it.
+ */
+export async function claim(file: string, claimDir: string): Promise<string | undefined> {
+  await mkdir(claimDir, { recursive: true });
+  const target = join(claimDir, basename(file));
+  try {
+    await rename(file, target);
+    return target;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Puts back into the inbox the files a previous run of this instance claimed but never finished. */
+export async function releaseClaims(claimDir: string, inputDir: string): Promise<string[]> {
+  const left = await pendingFiles(claimDir).catch(() => []);
+  const released: string[] = [];
+  for (const file of left) released.push(await moveInto(file, inputDir));
+  return released;
+}

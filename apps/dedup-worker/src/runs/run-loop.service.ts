@@ -15,7 +15,7 @@ import { AiDecisionCache } from '../ai/ai-decision-cache';
 import { AiMatcher, isAiUsable } from '../ai/ai-matcher';
 import { deduplicate } from '../matching/deduplicate';
 import { parseBatch, type SourceEvent } from '../matching/event';
-import { moveInto, moveToFailed, pendingFiles } from './input-files';
+import { claim, moveInto, moveToFailed, pendingFiles, releaseClaims } from './input-files';
 import type { RunReport } from './run-report';
 import type { WorkerSettings } from './worker-settings';
 import { WORKER_SETTINGS } from './worker-settings.token';
@@ -54,6 +54,12 @@ export class RunLoopService implements OnApplicationBootstrap, BeforeApplication
     await Promise.all(
       [inputDir, outputDir, processedDir, failedDir].map((d) => mkdir(d, { recursive: true })),
     );
+    const released = await releaseClaims(this.claimDir(), inputDir);
+    if (released.length > 0) {
+      this.logger.warn(
+        `Put ${released.length} file(s) an interrupted run had claimed back into ${inputDir}`,
+      );
+    }
     if (this.settings.once) return;
     this.watcher = watch(inputDir, {
       depth: 0,
@@ -86,6 +92,11 @@ export class RunLoopService implements OnApplicationBootstrap, BeforeApplication
   /** Runs once over the files present now (used by --once); resolves with the report, if any. */
   runOnce(): Promise<RunReport | undefined> {
     return this.runExclusive();
+  }
+
+  /** Where this instance's runs hold the files they took (hidden, inside the inbox: same filesystem). */
+  private claimDir(): string {
+    return join(this.settings.inputDir, `.claimed-${this.config.status().instanceId}`);
   }
 
   private async rescan(): Promise<void> {
@@ -125,7 +136,11 @@ export class RunLoopService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async run(): Promise<RunReport | undefined> {
-    const files = await pendingFiles(this.settings.inputDir);
+    // Claim the files first: replicas sharing the inbox never process the same file twice.
+    const claimed = await Promise.all(
+      (await pendingFiles(this.settings.inputDir)).map((file) => claim(file, this.claimDir())),
+    );
+    const files = claimed.filter((file): file is string => file !== undefined);
     if (files.length === 0) return undefined;
     const startedAt = new Date();
     const runId = `run-${startedAt.toISOString().replace(/[-:.]/g, '')}-${String(++this.sequence).padStart(4, '0')}`;

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { InstancesService } from '../instances/instances.service';
+
+/** Route label of a request that matched no route (404, or refused before routing: 413, 415). */
+const UNMATCHED_ROUTE = '(unmatched)';
+
+/**
+ * The manager's Prometheus metrics, in a registry of its own (not prom-client's global one, so
+ * several managers in one process never clash): HTTP latency, publishing outcomes, how the
+ * fleet is spread over versions, and the default process metrics.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly versionsPublished = new Counter({
+    name: 'config_versions_published_total',
+    help: 'Config versions acknowledged by the MQTT broker, per service',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+  private readonly publishFailures = new Counter({
+    name: 'config_publish_failures_total',
+    help: 'Publishes the MQTT broker did not acknowledge (retried by the sweep), per service',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(instances: InstancesService) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'config_instances',
+      help: 'Worker instances per service, applied config version and status',
+      labelNames: ['service', 'version', 'status'] as const,
+      registers: [this.registry],
+      // Computed at scrape time from the instance view, so it never drifts from it.
+      collect() {
+        this.reset();
+        for (const group of instances.byAppliedVersion()) {
+          this.set(
+            {
+              service: group.service,
+              version: String(group.version ?? 'none'),
+              status: group.status,
+            },
+            group.count,
+          );
+        }
+      },
+    });
+  }
+
+  /** A version of `service` was acknowledged by the broker for the first time. */
+  versionPublished(service: string): void {
+    this.versionsPublished.inc({ service });
+  }
+
+  /** The broker did not acknowledge a publish of `service`. */
+  publishFailed(service: string): void {
+    this.publishFailures.inc({ service });
+  }
+
+  /** Express middleware timing every request; labels use the route template, never the raw URL. */
+  httpMiddleware(): RequestHandler {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const end = this.httpDuration.startTimer();
+      res.once('finish', () => {
+        const route = (req.route as { path?: unknown } | undefined)?.path;
+        end({
+          method: req.method,
+          route: typeof route === 'string' ? route : UNMATCHED_ROUTE,
+          status: String(res.statusCode),
+        });
+      });
+      next();
+    };
+  }
+}

@@ -1,0 +1,392 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
+import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
+import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
+import { readEnvelope } from './support/envelopes';
+import { freePort } from './support/temp-postgres';
+import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+
+/**
+ * The production broker configuration (docker/mosquitto/mosquitto.conf + acl, password file
+ * from ops/mosquitto-passwords.sh) on a real mosquitto of this test's own: only the listener
+ * port and the file paths are rewritten into a temp dir.
+ */
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const SERVICE = 'dedup-worker';
+const CONFIG_TOPIC = `system/config/${SERVICE}`;
+const admin = bearer(TOKENS.admin);
+
+const PASSWORDS = {
+  manager: `manager-${randomBytes(8).toString('hex')}`,
+  worker: `worker-${randomBytes(8).toString('hex')}`,
+};
+
+interface Received {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
+/** An MQTT client that records what it receives and can wait for a message. */
+class Client {
+  readonly messages: Received[] = [];
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly mqtt: MqttClient) {
+    mqtt.on('message', (topic, payload, packet) => {
+      this.messages.push({ topic, payload, retain: packet.retain });
+      for (const wake of [...this.waiters]) wake();
+    });
+  }
+
+  static async connect(url: string, auth: Pick<IClientOptions, 'username' | 'password'>) {
+    const mqtt = await connectAsync(url, {
+      ...auth,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+      clientId: `acl-test-${randomBytes(6).toString('hex')}`,
+    });
+    return new Client(mqtt);
+  }
+
+  /** Subscribes; a subscription the ACL refuses may be acknowledged or refused, both are fine. */
+  async subscribe(filter: string): Promise<void> {
+    await this.mqtt.subscribeAsync(filter, { qos: 1 }).catch(() => undefined);
+  }
+
+  /** QoS 1: resolves on the broker's PUBACK, i.e. once the broker has handled the message. */
+  async publish(topic: string, payload: string | Buffer, retain: boolean): Promise<void> {
+    await this.mqtt.publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  async waitFor(match: (m: Received) => boolean, what: string, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found) return found;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new Error(
+          `no ${what} within ${timeoutMs} ms; got ${this.messages.map((m) => m.topic).join(', ') || 'nothing'}`,
+        );
+      }
+      await new Promise<void>((wakeUp) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.waiters = this.waiters.filter((w) => w !== wake);
+          wakeUp();
+        };
+        const timer = setTimeout(wake, remaining);
+        this.waiters.push(wake);
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.mqtt.endAsync();
+  }
+}
+
+/** The repository's mosquitto.conf, ACL and generated password file, on a free port. */
+class ProductionMosquitto {
+  readonly lines: string[] = [];
+  private child?: ChildProcess;
+  private exited?: Promise<unknown>;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<ProductionMosquitto> {
+    const dir = mkdtempSync(join(tmpdir(), 'cm-mosquitto-acl-'));
+    const broker = new ProductionMosquitto(dir, await freePort());
+    try {
+      broker.prepare();
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    await broker.launch();
+    return broker;
+  }
+
+  private prepare(): void {
+    const { dir } = this;
+    const dataDir = join(dir, 'data');
+    mkdirSync(dataDir);
+
+    const conf = readFileSync(join(ROOT, 'docker/mosquitto/mosquitto.conf'), 'utf8');
+    const rewritten = conf
+      .replace(/^listener 1883$/m, `listener ${this.port} 127.0.0.1`)
+      .replace(/\/mosquitto\/config\//g, `${dir}/`)
+      .replace(/\/mosquitto\/data\//g, `${dataDir}/`);
+    // The rewrite must have hit: no production path or port may be left in the test's copy.
+    expect(rewritten).not.toMatch(/\/mosquitto\/|^listener 1883$/m);
+    expect(rewritten).toMatch(/^allow_anonymous false$/m);
+    expect(rewritten).toMatch(/^set_tcp_nodelay true$/m);
+    writeFileSync(join(dir, 'mosquitto.conf'), rewritten);
+    writeFileSync(join(dir, 'acl'), readFileSync(join(ROOT, 'docker/mosquitto/acl')));
+
+    // Run as root, mosquitto drops to its `mosquitto` user before reading the password file
+    // (as in the eclipse-mosquitto image, where it runs as uid 1883): give it the files.
+    const owner = process.getuid?.() === 0 ? mosquittoUser() : undefined;
+    execFileSync('bash', [join(ROOT, 'ops/mosquitto-passwords.sh'), join(dir, 'passwords')], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        MQTT_ENV_FILE: join(dir, 'no-such.env'),
+        MQTT_MANAGER_PASSWORD: PASSWORDS.manager,
+        MQTT_DEDUP_WORKER_PASSWORD: PASSWORDS.worker,
+        ...(owner ? { MOSQUITTO_UID: String(owner.uid), MOSQUITTO_GID: String(owner.gid) } : {}),
+      },
+      stdio: 'pipe',
+    });
+    if (owner) {
+      for (const path of [dir, dataDir, join(dir, 'acl'), join(dir, 'mosquitto.conf')]) {
+        chownSync(path, owner.uid, owner.gid);
+      }
+    }
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn('mosquitto', ['-c', join(this.dir, 'mosquitto.conf')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = new Promise((done) => child.once('exit', done));
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on('data', (chunk: Buffer) => {
+        this.lines.push(...chunk.toString().split('\n').filter(Boolean));
+      });
+    }
+    // Ready once its listener accepts connections (its stdout is block-buffered on a pipe,
+    // so the log cannot tell); a failed start shows up as an exit.
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      if (await accepts(this.port)) return;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await this.destroy();
+        throw new Error(`mosquitto did not start:\n${this.lines.join('\n')}`);
+      }
+      await new Promise((wake) => setTimeout(wake, 25));
+    }
+  }
+
+  async destroy(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await this.exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = new Socket();
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+    socket.connect(port, '127.0.0.1');
+  });
+}
+
+function mosquittoUser(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', 'mosquitto']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'mosquitto']).toString().trim());
+  return { uid, gid };
+}
+
+type Instance = { instanceId: string; status: string; appliedVersion: number | null };
+
+/** Polls the manager's instance view (its state, not a timer) until `check` passes. */
+async function untilInstance(
+  manager: TestManager,
+  instanceId: string,
+  check: (i: Instance | undefined) => boolean,
+  timeoutMs: number,
+): Promise<Instance | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await manager.http().get(`/api/services/${SERVICE}/instances`).set(admin);
+    const instance = (res.body as Instance[]).find((i) => i.instanceId === instanceId);
+    if (check(instance)) return instance;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `instance view never reached the expected state: ${JSON.stringify(instance)}`,
+      );
+    }
+    await new Promise((wake) => setTimeout(wake, 20));
+  }
+}
+
+describe('production mosquitto configuration (ACL, no anonymous access)', () => {
+  const manager = { username: 'config-manager', password: PASSWORDS.manager };
+  const worker = { username: SERVICE, password: PASSWORDS.worker };
+  const recipient = generateBoxKeyPair();
+  let broker: ProductionMosquitto;
+  let cm: TestManager | undefined;
+  let workDir: string;
+  /** The genuine retained envelope the manager published (version 2 after the PATCH). */
+  let retainedEnvelope: Buffer;
+  const clients: Client[] = [];
+
+  async function client(auth: Pick<IClientOptions, 'username' | 'password'>) {
+    const c = await Client.connect(broker.url, auth);
+    clients.push(c);
+    return c;
+  }
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'dw-acl-'));
+    broker = await ProductionMosquitto.start();
+  }, 30000);
+
+  afterAll(async () => {
+    for (const c of clients) await c.close().catch(() => undefined);
+    await cm?.close();
+    await broker?.destroy();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('refuses anonymous clients and wrong passwords', async () => {
+    await expect(Client.connect(broker.url, {})).rejects.toThrow(/Not authorized/i);
+    await expect(
+      Client.connect(broker.url, { username: SERVICE, password: 'not-the-password' }),
+    ).rejects.toThrow(/Not authorized|Bad username or password/i);
+    await expect(
+      Client.connect(broker.url, { username: 'dedup-worker-2', password: PASSWORDS.worker }),
+    ).rejects.toThrow(/Not authorized|Bad username or password/i);
+  });
+
+  it('carries a change from config-manager to a real dedup-worker process, each on its own credentials', async () => {
+    cm = await startManager({
+      store: 'sqlite',
+      env: {
+        MQTT_URL: broker.url,
+        MQTT_USERNAME: manager.username,
+        MQTT_PASSWORD: manager.password,
+        SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
+      },
+    });
+    const keys = await cm.http().get('/api/keys').expect(200);
+    const signing = keys.body.signing[0] as { kid: string; publicKey: string };
+    const workerProcess = WorkerProcess.start({
+      MQTT_URL: broker.url,
+      MQTT_USERNAME: worker.username,
+      MQTT_PASSWORD: worker.password,
+      INSTANCE_ID: 'w-acl',
+      CONFIG_TRUSTED_KEYS: `${signing.kid}:${signing.publicKey}`,
+      CONFIG_SECRET_KEY: recipient.secretKey.toString('base64'),
+      LKG_PATH: join(workDir, 'dedup-worker.lkg.json'),
+      LKG_HMAC_KEY: randomBytes(32).toString('base64'),
+      DATA_DIR: workDir,
+      INITIAL_CONFIG_TIMEOUT_MS: '3000',
+    });
+    try {
+      await untilInstance(
+        cm,
+        'w-acl',
+        (i) => i?.status === 'online' && i.appliedVersion === 1,
+        20000,
+      );
+
+      const patched = await cm
+        .http()
+        .patch(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .send({ thresholds: { high: 0.8 } })
+        .expect(200);
+      expect(patched.body.version).toBe(2);
+      expect(patched.headers['x-config-published']).toBe('true');
+      await untilInstance(cm, 'w-acl', (i) => i?.appliedVersion === 2, 5000);
+      await workerProcess.waitForLine(/Accepted dedup-worker config version 2/);
+    } finally {
+      await workerProcess.kill('SIGTERM');
+    }
+    await untilInstance(cm, 'w-acl', (i) => i?.status === 'offline', 5000);
+
+    // Stop the manager: the denial checks below use raw clients only; the retained v2 stays.
+    await cm.stop();
+    const reader = await client(manager);
+    await reader.subscribe(CONFIG_TOPIC);
+    retainedEnvelope = (await reader.waitFor((m) => m.retain, 'retained envelope')).payload;
+    expect(readEnvelope(retainedEnvelope).payload.version).toBe(2);
+  }, 60000);
+
+  it("does not let the worker's credentials publish a config, even its own service's", async () => {
+    const watcher = await client(manager);
+    await watcher.subscribe(CONFIG_TOPIC);
+    await watcher.subscribe('system/config/other-service');
+    await watcher.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 'retained envelope');
+
+    const forger = await client(worker);
+    const forged = Buffer.from(
+      JSON.stringify({ alg: 'Ed25519', forged: randomBytes(8).toString('hex') }),
+    );
+    // QoS 1: the PUBACK comes after mosquitto has handled (here: dropped) each message, so a
+    // delivery, had there been one, would be queued to the watcher before the marker below.
+    await forger.publish(CONFIG_TOPIC, forged, true);
+    await forger.publish('system/config/other-service', forged, true);
+
+    const marker = await client(manager);
+    await marker.publish(CONFIG_TOPIC, 'marker-after-forgery', false);
+    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 'marker');
+    expect(watcher.messages.filter((m) => m.payload.equals(forged))).toEqual([]);
+    expect(watcher.messages.filter((m) => m.topic === 'system/config/other-service')).toEqual([]);
+
+    // A new subscriber gets exactly one retained message per topic: still the manager's v2.
+    const fresh = await client(manager);
+    await fresh.subscribe(CONFIG_TOPIC);
+    const retained = await fresh.waitFor((m) => m.retain, 'retained envelope');
+    expect(retained.payload.equals(retainedEnvelope)).toBe(true);
+  });
+
+  it("does not let the worker's credentials read another service's config", async () => {
+    const publisher = await client(manager);
+    await publisher.publish('system/config/other-service', 'other-retained', true);
+
+    const snoop = await client(worker);
+    // Subscribed one after the other: mosquitto queues a subscription's retained messages while
+    // handling its SUBSCRIBE, so other-service's would arrive before dedup-worker's envelope.
+    await snoop.subscribe('system/config/other-service');
+    await snoop.subscribe(CONFIG_TOPIC);
+    await snoop.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 'own retained envelope');
+
+    // Live: the same publisher, other-service first, then a marker the worker may read.
+    await publisher.publish('system/config/other-service', 'other-live', false);
+    await publisher.publish(CONFIG_TOPIC, 'marker-after-other', false);
+    await snoop.waitFor((m) => m.payload.toString() === 'marker-after-other', 'marker');
+    expect(snoop.messages.filter((m) => m.topic !== CONFIG_TOPIC)).toEqual([]);
+    expect(snoop.messages.map((m) => m.payload.toString())).not.toContain('other-retained');
+  });
+
+  it("does not let the worker's credentials publish another service's health or the manager's", async () => {
+    const watcher = await client(manager);
+    await watcher.subscribe('system/health/#');
+
+    const w = await client(worker);
+    await w.publish('system/health/other-service/x', 'forged-health', true);
+    await w.publish('system/health/config-manager', 'forged-manager-health', true);
+    // Its own health topic is allowed: published after the others on the same connection.
+    await w.publish(`system/health/${SERVICE}/acl-marker`, 'own-health-marker', false);
+    await watcher.waitFor((m) => m.payload.toString() === 'own-health-marker', 'own health');
+    const forgedSeen = watcher.messages.filter((m) =>
+      ['forged-health', 'forged-manager-health'].includes(m.payload.toString()),
+    );
+    expect(forgedSeen).toEqual([]);
+  });
+});

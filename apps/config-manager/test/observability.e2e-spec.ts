@@ -1,0 +1,195 @@
+import { connectAsync } from 'mqtt';
+import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+
+const SERVICE = 'dedup-worker';
+const admin = bearer(TOKENS.admin);
+const SECRET = 'sk-live-observability-do-not-leak';
+const FACADE_SECRET = 'sk-live-facade-do-not-leak';
+
+/** The value of one sample in Prometheus text, 0 when absent. */
+function sample(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/** Polls until `check` passes or a few seconds went by (MQTT work is asynchronous). */
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('observability', () => {
+  let sut: TestManager;
+
+  beforeEach(async () => {
+    sut = await startManager({ store: 'sqlite' });
+  });
+
+  afterEach(async () => {
+    await sut.close();
+  });
+
+  const metrics = async (): Promise<string> =>
+    (
+      await sut
+        .http()
+        .get('/metrics')
+        .expect(200)
+        .expect('Content-Type', /text\/plain/)
+    ).text;
+
+  describe('request ids', () => {
+    it('honours a valid incoming X-Request-Id and returns it', async () => {
+      const res = await sut
+        .http()
+        .get(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .set('X-Request-Id', 'deploy-42.step_3')
+        .expect(200);
+      expect(res.headers['x-request-id']).toBe('deploy-42.step_3');
+    });
+
+    it.each([
+      ['characters outside [A-Za-z0-9._-]', 'id with spaces'],
+      ['more than 64 characters', 'a'.repeat(65)],
+      ['a forged log line', 'x"}\n{"level":60'],
+    ])('replaces an incoming id with %s by a generated one', async (_, incoming) => {
+      const res = await sut
+        .http()
+        .get(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .set('X-Request-Id', incoming.replace('\n', ''))
+        .expect(200);
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('puts the request id into every error body, matching the header', async () => {
+      const unknown = await sut.http().get('/api/services/nope/config').set(admin).expect(404);
+      expect(unknown.body.requestId).toBe(unknown.headers['x-request-id']);
+
+      const unauthenticated = await sut
+        .http()
+        .get(`/api/services/${SERVICE}/config`)
+        .set('X-Request-Id', 'caller-chosen-id')
+        .expect(401);
+      expect(unauthenticated.body).toMatchObject({
+        statusCode: 401,
+        requestId: 'caller-chosen-id',
+      });
+      expect(unauthenticated.headers['x-request-id']).toBe('caller-chosen-id');
+    });
+  });
+
+  describe('logs', () => {
+    it('log every request with its id as JSON, and never a token or a secret', async () => {
+      await sut
+        .http()
+        .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
+        .set(admin)
+        .set('X-Request-Id', 'put-secret-1')
+        .send({ value: SECRET })
+        .expect(204);
+      await sut
+        .http()
+        .patch('/api/config')
+        .set(admin)
+        .set('X-Request-Id', 'patch-facade-1')
+        .send({ ai_api_key: FACADE_SECRET, thresholds: { high: 0.8 } })
+        .expect(200);
+
+      const text = sut.logs.text();
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(FACADE_SECRET);
+      expect(text).not.toContain(TOKENS.admin);
+
+      const entries = sut.logs.entries();
+      const put = entries.filter((e) => e.requestId === 'put-secret-1');
+      const patch = entries.filter((e) => e.requestId === 'patch-facade-1');
+      expect(put.length).toBeGreaterThan(0);
+      expect(patch.length).toBeGreaterThan(0);
+      // The completion line of each request is there, with the credential header redacted.
+      expect(put).toContainEqual(
+        expect.objectContaining({
+          msg: 'request completed',
+          req: expect.objectContaining({
+            method: 'PUT',
+            headers: expect.objectContaining({ authorization: '[redacted]' }),
+          }),
+          res: expect.objectContaining({ statusCode: 204 }),
+        }),
+      );
+      // Application logs written while handling the request carry its id too.
+      expect(patch.some((e) => e.msg !== 'request completed')).toBe(true);
+    });
+  });
+
+  describe('/metrics', () => {
+    it('serves Prometheus text with publish counters, the HTTP histogram and process metrics', async () => {
+      const published = `config_versions_published_total{service="${SERVICE}"}`;
+      // Version 1 is published once the broker connection is up.
+      const before = sample(await eventually(metrics, (t) => sample(t, published) >= 1), published);
+      expect(before).toBe(1);
+
+      await sut
+        .http()
+        .patch(`/api/services/${SERVICE}/config`)
+        .set(admin)
+        .send({ thresholds: { high: 0.8 } })
+        .expect(200);
+
+      const text = await metrics();
+      expect(sample(text, published)).toBe(2);
+      expect(text).toContain('# TYPE config_publish_failures_total counter');
+      expect(
+        sample(
+          text,
+          'http_request_duration_seconds_count{method="PATCH",route="/api/services/:service/config",status="200"}',
+        ),
+      ).toBe(1);
+      expect(text).toContain('# TYPE http_request_duration_seconds histogram');
+      expect(text).toContain('process_cpu_user_seconds_total');
+    });
+
+    it('labels requests refused before routing without their raw URL', async () => {
+      await sut.http().get('/api/no/such/route/abc123').set(admin).expect(404);
+      const text = await metrics();
+      expect(text).toContain('route="(unmatched)",status="404"');
+      expect(text).not.toContain('abc123');
+    });
+
+    it('counts instances per service, applied version and status', async () => {
+      const ready = await eventually(
+        () => sut.http().get('/health/ready'),
+        (res) => res.status === 200,
+      );
+      const worker = await connectAsync(ready.body.checks.broker.url as string, {
+        reconnectPeriod: 0,
+      });
+      try {
+        await worker.publishAsync(
+          `system/health/${SERVICE}/w-1`,
+          JSON.stringify({
+            service: SERVICE,
+            instanceId: 'w-1',
+            status: 'online',
+            appliedVersion: 1,
+          }),
+          { qos: 1, retain: true },
+        );
+        const series = `config_instances{service="${SERVICE}",version="1",status="online"}`;
+        expect(sample(await eventually(metrics, (t) => sample(t, series) === 1), series)).toBe(1);
+      } finally {
+        await worker.endAsync(true);
+      }
+    });
+
+    it('is not under /api and needs no token', async () => {
+      await sut.http().get('/api/metrics').set(admin).expect(404);
+      await sut.http().get('/metrics').expect(200);
+    });
+  });
+});
