@@ -4,10 +4,11 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
-import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
 import { readEnvelope } from './support/envelopes';
+import { MqttProbe } from './support/mqtt-probe';
 import { freePort } from './support/temp-postgres';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
@@ -27,70 +28,16 @@ const PASSWORDS = {
   worker: `worker-${randomBytes(8).toString('hex')}`,
 };
 
-interface Received {
-  topic: string;
-  payload: Buffer;
-  retain: boolean;
-}
-
-/** An MQTT client that records what it receives and can wait for a message. */
-class Client {
-  readonly messages: Received[] = [];
-  private waiters: Array<() => void> = [];
-
-  private constructor(readonly mqtt: MqttClient) {
-    mqtt.on('message', (topic, payload, packet) => {
-      this.messages.push({ topic, payload, retain: packet.retain });
-      for (const wake of [...this.waiters]) wake();
-    });
-  }
-
-  static async connect(url: string, auth: Pick<IClientOptions, 'username' | 'password'>) {
-    const mqtt = await connectAsync(url, {
-      ...auth,
-      reconnectPeriod: 0,
-      connectTimeout: 3000,
-      clientId: `acl-test-${randomBytes(6).toString('hex')}`,
-    });
-    return new Client(mqtt);
-  }
-
-  /** Subscribes; a subscription the ACL refuses may be acknowledged or refused, both are fine. */
-  async subscribe(filter: string): Promise<void> {
-    await this.mqtt.subscribeAsync(filter, { qos: 1 }).catch(() => undefined);
-  }
-
-  /** QoS 1: resolves on the broker's PUBACK, i.e. once the broker has handled the message. */
-  async publish(topic: string, payload: string | Buffer, retain: boolean): Promise<void> {
-    await this.mqtt.publishAsync(topic, payload, { qos: 1, retain });
-  }
-
-  async waitFor(match: (m: Received) => boolean, what: string, timeoutMs = 5000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.find(match);
-      if (found) return found;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new Error(
-          `no ${what} within ${timeoutMs} ms; got ${this.messages.map((m) => m.topic).join(', ') || 'nothing'}`,
-        );
-      }
-      await new Promise<void>((wakeUp) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((w) => w !== wake);
-          wakeUp();
-        };
-        const timer = setTimeout(wake, remaining);
-        this.waiters.push(wake);
-      });
-    }
-  }
-
-  close(): Promise<void> {
-    return this.mqtt.endAsync();
-  }
+/** A client with the given credentials that records what it receives (no reconnects). */
+function connectAs(
+  url: string,
+  auth: Pick<IClientOptions, 'username' | 'password'>,
+): Promise<MqttProbe> {
+  return MqttProbe.connect(url, [], {
+    ...auth,
+    reconnectPeriod: 0,
+    clientId: `acl-test-${randomBytes(6).toString('hex')}`,
+  });
 }
 
 /** The repository's mosquitto.conf, ACL and generated password file, on a free port. */
@@ -242,10 +189,10 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
   let workDir: string;
   /** The genuine retained envelope the manager published (version 2 after the PATCH). */
   let retainedEnvelope: Buffer;
-  const clients: Client[] = [];
+  const clients: MqttProbe[] = [];
 
   async function client(auth: Pick<IClientOptions, 'username' | 'password'>) {
-    const c = await Client.connect(broker.url, auth);
+    const c = await connectAs(broker.url, auth);
     clients.push(c);
     return c;
   }
@@ -263,12 +210,12 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
   });
 
   it('refuses anonymous clients and wrong passwords', async () => {
-    await expect(Client.connect(broker.url, {})).rejects.toThrow(/Not authorized/i);
+    await expect(connectAs(broker.url, {})).rejects.toThrow(/Not authorized/i);
     await expect(
-      Client.connect(broker.url, { username: SERVICE, password: 'not-the-password' }),
+      connectAs(broker.url, { username: SERVICE, password: 'not-the-password' }),
     ).rejects.toThrow(/Not authorized|Bad username or password/i);
     await expect(
-      Client.connect(broker.url, { username: 'dedup-worker-2', password: PASSWORDS.worker }),
+      connectAs(broker.url, { username: 'dedup-worker-2', password: PASSWORDS.worker }),
     ).rejects.toThrow(/Not authorized|Bad username or password/i);
   });
 
@@ -323,7 +270,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     await cm.stop();
     const reader = await client(manager);
     await reader.subscribe(CONFIG_TOPIC);
-    retainedEnvelope = (await reader.waitFor((m) => m.retain, 'retained envelope')).payload;
+    retainedEnvelope = (await reader.waitFor((m) => m.retain, 5000, 'retained envelope')).payload;
     expect(readEnvelope(retainedEnvelope).payload.version).toBe(2);
   }, 60000);
 
@@ -331,7 +278,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     const watcher = await client(manager);
     await watcher.subscribe(CONFIG_TOPIC);
     await watcher.subscribe('system/config/other-service');
-    await watcher.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 'retained envelope');
+    await watcher.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 5000, 'retained envelope');
 
     const forger = await client(worker);
     const forged = Buffer.from(
@@ -344,14 +291,14 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
 
     const marker = await client(manager);
     await marker.publish(CONFIG_TOPIC, 'marker-after-forgery', false);
-    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 'marker');
+    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 5000, 'marker');
     expect(watcher.messages.filter((m) => m.payload.equals(forged))).toEqual([]);
     expect(watcher.messages.filter((m) => m.topic === 'system/config/other-service')).toEqual([]);
 
     // A new subscriber gets exactly one retained message per topic: still the manager's v2.
     const fresh = await client(manager);
     await fresh.subscribe(CONFIG_TOPIC);
-    const retained = await fresh.waitFor((m) => m.retain, 'retained envelope');
+    const retained = await fresh.waitFor((m) => m.retain, 5000, 'retained envelope');
     expect(retained.payload.equals(retainedEnvelope)).toBe(true);
   });
 
@@ -364,12 +311,12 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     // handling its SUBSCRIBE, so other-service's would arrive before dedup-worker's envelope.
     await snoop.subscribe('system/config/other-service');
     await snoop.subscribe(CONFIG_TOPIC);
-    await snoop.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 'own retained envelope');
+    await snoop.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 5000, 'own retained envelope');
 
     // Live: the same publisher, other-service first, then a marker the worker may read.
     await publisher.publish('system/config/other-service', 'other-live', false);
     await publisher.publish(CONFIG_TOPIC, 'marker-after-other', false);
-    await snoop.waitFor((m) => m.payload.toString() === 'marker-after-other', 'marker');
+    await snoop.waitFor((m) => m.payload.toString() === 'marker-after-other', 5000, 'marker');
     expect(snoop.messages.filter((m) => m.topic !== CONFIG_TOPIC)).toEqual([]);
     expect(snoop.messages.map((m) => m.payload.toString())).not.toContain('other-retained');
   });
@@ -383,7 +330,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     await w.publish('system/health/config-manager', 'forged-manager-health', true);
     // Its own health topic is allowed: published after the others on the same connection.
     await w.publish(`system/health/${SERVICE}/acl-marker`, 'own-health-marker', false);
-    await watcher.waitFor((m) => m.payload.toString() === 'own-health-marker', 'own health');
+    await watcher.waitFor((m) => m.payload.toString() === 'own-health-marker', 5000, 'own health');
     const forgedSeen = watcher.messages.filter((m) =>
       ['forged-health', 'forged-manager-health'].includes(m.payload.toString()),
     );

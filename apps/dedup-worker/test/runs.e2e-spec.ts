@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -11,18 +10,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import { geminiReply, GeminiStub, type StubReply } from '../src/ai/testing/gemini-stub';
 import type { RunReport } from '../src/runs/run-report';
-import {
-  bearer,
-  startManager,
-  TestManager,
-  TOKENS,
-} from '../../config-manager/test/support/test-app';
+import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
 import { MqttProbe } from '../../config-manager/test/support/mqtt-probe';
 import { freePort } from '../../config-manager/test/support/temp-postgres';
 import { WorkerProcess } from './support/worker-process';
+import { startWorkerStack, waitForInstance } from './support/worker-stack';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
@@ -46,16 +40,9 @@ async function reports(dir: string, count: number, timeoutMs = 15000): Promise<R
   }
 }
 
-async function appliedVersion(manager: TestManager, version: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const res = await manager.http().get(`/api/services/${SERVICE}/instances`).set(admin);
-    if ((res.body as Array<{ appliedVersion: number }>).some((i) => i.appliedVersion === version))
-      return;
-    if (Date.now() > deadline) throw new Error(`no instance applied v${version}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Waits until some instance applied `version`. */
+const appliedVersion = (manager: TestManager, version: number) =>
+  waitForInstance(manager, (i) => i.appliedVersion === version);
 
 const drop = (dir: string, ...names: string[]) =>
   names.forEach((n) => copyFileSync(join(EXAMPLES, n), join(dir, n)));
@@ -63,7 +50,6 @@ const titles = (report: RunReport) =>
   report.clusters.map((c) => `${c.canonical.title} ×${c.members.length}`).sort();
 
 describe('dedup-worker runs, end to end', () => {
-  const recipient = generateBoxKeyPair();
   let manager: TestManager;
   let dir: string;
   let env: Record<string, string>;
@@ -71,19 +57,10 @@ describe('dedup-worker runs, end to end', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dw-runs-'));
-    manager = await startManager({
-      store: 'sqlite',
-      env: { SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]) },
-    });
-    const keys = await manager.http().get('/api/keys').expect(200);
-    const ready = await manager.http().get('/health/ready').expect(200);
+    const stack = await startWorkerStack();
+    manager = stack.manager;
     env = {
-      MQTT_URL: ready.body.checks.broker.url as string,
-      INSTANCE_ID: 'w-runs',
-      CONFIG_TRUSTED_KEYS: `${keys.body.signing[0].kid as string}:${keys.body.signing[0].publicKey as string}`,
-      CONFIG_SECRET_KEY: recipient.secretKey.toString('base64'),
-      LKG_HMAC_KEY: randomBytes(32).toString('base64'),
-      DATA_DIR: dir,
+      ...stack.workerEnv(dir, 'w-runs'),
       INPUT_DIR: join(dir, 'inbox'),
       OUTPUT_DIR: join(dir, 'outbox'),
       RUN_DEBOUNCE_MS: '100',

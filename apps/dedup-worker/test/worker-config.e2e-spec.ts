@@ -1,44 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import { readEnvelope } from '../../config-manager/test/support/envelopes';
 import { startAedes } from '../../config-manager/test/support/mqtt-brokers';
 import { MqttProbe } from '../../config-manager/test/support/mqtt-probe';
-import {
-  bearer,
-  startManager,
-  TestManager,
-  TOKENS,
-} from '../../config-manager/test/support/test-app';
+import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
 import { WorkerProcess } from './support/worker-process';
+import { startWorkerStack, waitForInstance } from './support/worker-stack';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
 const API_KEY = 'sk-worker-e2e-4f1a-never-in-clear';
-
-type Instance = { instanceId: string; status: string; appliedVersion: number | null };
-
-/** Polls the instance view until `check` passes; returns how long it took. */
-async function until(
-  manager: TestManager,
-  check: (i: Instance | undefined) => boolean,
-  timeoutMs: number,
-): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    const res = await manager.http().get(`/api/services/${SERVICE}/instances`).set(admin);
-    const instance = (res.body as Instance[]).find((i) => i.instanceId === 'w-e2e');
-    if (check(instance)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(
-        `instance view did not reach the expected state: ${JSON.stringify(instance)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The version held by a last-known-good file (it is written after the apply is announced). */
 async function lkgVersion(path: string, expected: number, timeoutMs = 5000): Promise<string> {
@@ -57,7 +29,6 @@ async function lkgVersion(path: string, expected: number, timeoutMs = 5000): Pro
 }
 
 describe('dedup-worker on the config SDK, end to end', () => {
-  const recipient = generateBoxKeyPair();
   let manager: TestManager;
   let workDir: string;
   let workerEnv: Record<string, string>;
@@ -65,20 +36,11 @@ describe('dedup-worker on the config SDK, end to end', () => {
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'dw-e2e-'));
-    manager = await startManager({
-      store: 'sqlite',
-      env: { SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]) },
-    });
-    const keys = await manager.http().get('/api/keys').expect(200);
-    const ready = await manager.http().get('/health/ready').expect(200);
+    const stack = await startWorkerStack();
+    manager = stack.manager;
     workerEnv = {
-      MQTT_URL: ready.body.checks.broker.url as string,
-      INSTANCE_ID: 'w-e2e',
-      CONFIG_TRUSTED_KEYS: `${keys.body.signing[0].kid as string}:${keys.body.signing[0].publicKey as string}`,
-      CONFIG_SECRET_KEY: recipient.secretKey.toString('base64'),
+      ...stack.workerEnv(workDir, 'w-e2e'),
       LKG_PATH: join(workDir, 'dedup-worker.lkg.json'),
-      LKG_HMAC_KEY: randomBytes(32).toString('base64'),
-      DATA_DIR: workDir,
       INITIAL_CONFIG_TIMEOUT_MS: '1000',
     };
   }, 30000);
@@ -92,7 +54,10 @@ describe('dedup-worker on the config SDK, end to end', () => {
     const probe = await MqttProbe.connect(workerEnv.MQTT_URL, ['system/config/#']);
     const worker = WorkerProcess.start(workerEnv);
     try {
-      await until(manager, (i) => i?.status === 'online' && i.appliedVersion === 1, 20000);
+      await waitForInstance(manager, (i) => i.status === 'online' && i.appliedVersion === 1, {
+        instanceId: 'w-e2e',
+        timeoutMs: 20000,
+      });
 
       await manager
         .http()
@@ -100,7 +65,10 @@ describe('dedup-worker on the config SDK, end to end', () => {
         .set(admin)
         .send({ thresholds: { high: 0.8 } })
         .expect(200);
-      const tookMs = await until(manager, (i) => i?.appliedVersion === 2, 1000);
+      const tookMs = await waitForInstance(manager, (i) => i.appliedVersion === 2, {
+        instanceId: 'w-e2e',
+        timeoutMs: 1000,
+      });
       expect(tookMs).toBeLessThanOrEqual(1000);
       capturedV2 = (await probe.waitFor((m) => readEnvelope(m.payload).payload.version === 2))
         .payload;
@@ -111,7 +79,10 @@ describe('dedup-worker on the config SDK, end to end', () => {
         .set(admin)
         .send({ value: API_KEY })
         .expect(204);
-      await until(manager, (i) => i?.appliedVersion === 3, 2000);
+      await waitForInstance(manager, (i) => i.appliedVersion === 3, {
+        instanceId: 'w-e2e',
+        timeoutMs: 2000,
+      });
       await worker.waitForLine(/Accepted dedup-worker config version 3/);
       const lkg = await lkgVersion(workerEnv.LKG_PATH, 3);
       expect(lkg).not.toContain(API_KEY);
@@ -123,7 +94,10 @@ describe('dedup-worker on the config SDK, end to end', () => {
       await worker.kill('SIGKILL');
       await probe.close();
     }
-    await until(manager, (i) => i?.status === 'offline', 5000);
+    await waitForInstance(manager, (i) => i.status === 'offline', {
+      instanceId: 'w-e2e',
+      timeoutMs: 5000,
+    });
   }, 60000);
 
   it('restarts with the broker down from its last-known-good file, and refuses an old version replayed after the restart', async () => {

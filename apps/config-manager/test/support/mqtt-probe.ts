@@ -1,4 +1,4 @@
-import { connectAsync, MqttClient } from 'mqtt';
+import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
 
 /** A message the probe received. */
 export interface ProbeMessage {
@@ -22,8 +22,16 @@ export class MqttProbe {
     });
   }
 
-  static async connect(url: string, filters: string[]): Promise<MqttProbe> {
-    const client = await connectAsync(url, { reconnectPeriod: 200, connectTimeout: 3000 });
+  static async connect(
+    url: string,
+    filters: string[],
+    options: IClientOptions = {},
+  ): Promise<MqttProbe> {
+    const client = await connectAsync(url, {
+      reconnectPeriod: 200,
+      connectTimeout: 3000,
+      ...options,
+    });
     const probe = new MqttProbe(client);
     if (filters.length > 0) await client.subscribeAsync(filters, { qos: 1 });
     return probe;
@@ -55,6 +63,16 @@ export class MqttProbe {
         this.waiters.push(wake);
       });
     }
+  }
+
+  /** Subscribes; a subscription a broker's ACL refuses may be acknowledged or refused, both are fine. */
+  async subscribe(filter: string): Promise<void> {
+    await this.client.subscribeAsync(filter, { qos: 1 }).catch(() => undefined);
+  }
+
+  /** QoS 1: resolves on the broker's PUBACK, i.e. once the broker has handled the message. */
+  async publish(topic: string, payload: string | Buffer, retain: boolean): Promise<void> {
+    await this.client.publishAsync(topic, payload, { qos: 1, retain });
   }
 
   /** Publishes a retained QoS 1 message, as any client with write access could. */
