@@ -6,7 +6,7 @@ import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
 import type { SuiteResult } from '../lib/report';
 
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 10000);
-const GET_SECONDS = Number(process.env.BENCH_GET_SECONDS ?? 10);
+const GET_SECONDS = Number(process.env.BENCH_GET_SECONDS ?? 30);
 const AUTH = { Authorization: `Bearer ${BENCH_TOKEN}` };
 const CATEGORIES = ['music', 'markets', 'talks', 'theatre', 'sports', 'family', 'food', 'art'];
 

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { FixedWindowThrottlerStorage } from './common/fixed-window-throttler.storage';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { ReadOnlyInterceptor } from './common/read-only.interceptor';
 import { ConfigsModule } from './configs/configs.module';
@@ -26,6 +27,7 @@ export class AppModule {
         // Per client IP and minute; /health and /metrics opt out with @SkipThrottle.
         ThrottlerModule.forRoot({
           throttlers: [{ ttl: 60_000, limit: settings.rateLimitPerMinute }],
+          storage: new FixedWindowThrottlerStorage(),
           errorMessage: `Too many requests: at most ${settings.rateLimitPerMinute} per minute per client; retry after the Retry-After seconds`,
         }),
         DatabaseModule,

@@ -1,9 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ServerResponse } from 'node:http';
 import pino, { DestinationStream, Level, Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { Settings } from '../settings/settings';
 import { REDACTED, redactPaths } from './redaction';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id';
@@ -28,7 +26,7 @@ const QUIET_PATHS = new Set(['/health', '/health/ready', '/metrics']);
  * application in the same process (tests, replicas) would log to the first one's destination.
  */
 export class AppLogger implements LoggerService {
-  private readonly requestLogger = new AsyncLocalStorage<Logger>();
+  private readonly requestIds = new AsyncLocalStorage<string>();
 
   constructor(private readonly root: Logger) {}
 
@@ -44,31 +42,42 @@ export class AppLogger implements LoggerService {
 
   /**
    * Express middleware: assigns the request id (a valid incoming `X-Request-Id`, or a new one),
-   * returns it as a response header, logs the request when it completes (never the bodies) and
-   * makes every log line written while handling it carry the id.
+   * returns it as a response header, logs one line when the request ends (method, URL, status,
+   * duration; never headers or bodies) and makes every log line written while handling it carry
+   * the id. Deliberately lean: it runs on every request, so no child logger is built per request.
    */
   httpMiddleware(): RequestHandler {
-    const http = pinoHttp({
-      logger: this.root,
-      quietReqLogger: true,
-      customAttributeKeys: { reqId: 'requestId' },
-      // The status is what matters; response headers would repeat the same policy every line.
-      serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
-      genReqId: (req, res) => {
-        const id = resolveRequestId(req.headers[REQUEST_ID_HEADER.toLowerCase()]);
-        res.setHeader(REQUEST_ID_HEADER, id);
-        return id;
-      },
-      customLogLevel: (req, res: ServerResponse, error) => {
-        if (error || res.statusCode >= 500) return 'error';
-        if (res.statusCode >= 400) return 'warn';
-        return QUIET_PATHS.has((req.url ?? '').split('?')[0] ?? '') ? 'debug' : 'info';
-      },
-    });
     return (req: Request, res: Response, next: NextFunction) => {
-      http(req, res);
-      this.requestLogger.run(req.log, next);
+      const started = process.hrtime.bigint();
+      const requestId = resolveRequestId(req.headers[REQUEST_ID_HEADER.toLowerCase()]);
+      (req as Request & { id?: string }).id = requestId;
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      res.once('close', () => this.logRequest(req, res, requestId, started));
+      this.requestIds.run(requestId, next);
     };
+  }
+
+  private logRequest(req: Request, res: Response, requestId: string, started: bigint): void {
+    const aborted = !res.writableFinished;
+    const level: Level =
+      aborted || res.statusCode >= 500
+        ? 'error'
+        : res.statusCode >= 400
+          ? 'warn'
+          : QUIET_PATHS.has(req.path)
+            ? 'debug'
+            : 'info';
+    if (!this.root.isLevelEnabled(level)) return;
+    this.root[level](
+      {
+        requestId,
+        req: { method: req.method, url: req.originalUrl, remoteAddress: req.ip },
+        res: { statusCode: res.statusCode },
+        responseTime: Number(process.hrtime.bigint() - started) / 1e6,
+        ...(aborted ? { aborted: true } : {}),
+      },
+      aborted ? 'request aborted' : 'request completed',
+    );
   }
 
   log(message: unknown, ...params: unknown[]): void {
@@ -92,10 +101,14 @@ export class AppLogger implements LoggerService {
 
   /** Nest passes `(message, ...extra, context?)`, and for errors `(message, stack?, context?)`. */
   private write(level: Level, message: unknown, params: unknown[]): void {
-    const logger = this.requestLogger.getStore() ?? this.root;
+    const logger = this.root;
     const rest = [...params];
     const context = typeof rest[rest.length - 1] === 'string' ? rest.pop() : undefined;
-    const fields: Record<string, unknown> = context ? { context } : {};
+    const requestId = this.requestIds.getStore();
+    const fields: Record<string, unknown> = {
+      ...(requestId ? { requestId } : {}),
+      ...(context ? { context } : {}),
+    };
     if (level === 'error' && typeof rest[0] === 'string') fields.stack = rest.shift();
     if (rest.length > 0) fields.params = rest;
     if (message instanceof Error) {
