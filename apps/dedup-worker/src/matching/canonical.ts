@@ -10,16 +10,21 @@ import { compareStrings } from './blocking';
 import { startMillis, type EventLocation, type SourceEvent } from './event';
 import { normaliseText } from './similarity';
 
+/** The listing fields a canonical event is merged from (one strategy each, `end` with `start`). */
+type MergedFields = Pick<
+  SourceEvent,
+  | 'title'
+  | 'short_description'
+  | 'description'
+  | 'highlights'
+  | 'categories'
+  | 'start'
+  | 'end'
+  | 'location'
+>;
+
 /** One event standing for a cluster of duplicates, merged field by field. */
-export interface CanonicalEvent {
-  title: string;
-  short_description: string;
-  description: string;
-  highlights: string[];
-  categories: string[];
-  start: string;
-  end?: string;
-  location: EventLocation | null;
+export interface CanonicalEvent extends MergedFields {
   /** Keys of the merged events, in key order. */
   members: string[];
   /** Distinct sources of the merged events, in alphabetical order. */
