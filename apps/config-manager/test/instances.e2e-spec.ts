@@ -1,4 +1,5 @@
 import { connectAsync, MqttClient } from 'mqtt';
+import { eventually } from './support/eventually';
 import { startAedes, TestBroker } from './support/mqtt-brokers';
 import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
 
@@ -28,21 +29,6 @@ async function report(client: MqttClient, instanceId: string, body: object): Pro
       retain: true,
     },
   );
-}
-
-/** Polls the API until `check` passes (the view updates asynchronously). */
-async function eventually<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  timeoutMs = 1000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) => {
@@ -85,7 +71,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
       schemaDrift: true,
     });
 
-    const view = await eventually(instances, (v) => v.length === 2);
+    const view = await eventually(instances, (v) => v.length === 2, 1000);
 
     expect(view).toEqual(
       expect.arrayContaining([
@@ -118,11 +104,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
   it('marks an instance offline when it dies (its last will), and keeps the view across a restart', async () => {
     const worker = await fakeWorker(broker.url, 'w-9');
     await report(worker, 'w-9', { status: 'online', appliedVersion: 1 });
-    await eventually(instances, (v) => v.length === 1);
+    await eventually(instances, (v) => v.length === 1, 1000);
 
     worker.stream.destroy(); // a crash: no DISCONNECT, so the broker publishes the will
 
-    const view = await eventually(instances, (v) => v[0]?.status === 'offline');
+    const view = await eventually(instances, (v) => v[0]?.status === 'offline', 1000);
     expect(view[0]).toMatchObject({ instanceId: 'w-9', status: 'offline' });
 
     await sut.stop();
@@ -151,7 +137,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
     clients.push(good);
     await report(good, 'w-ok', { status: 'online', appliedVersion: 1 });
 
-    const view = await eventually(instances, (v) => v.length > 0);
+    const view = await eventually(instances, (v) => v.length > 0, 1000);
     expect(view.map((v) => v.instanceId)).toEqual(['w-ok']);
     await sut.http().get('/api/services/unknown-service/instances').set(admin).expect(404);
     await sut.http().get(`/api/services/${SERVICE}/instances`).expect(401);

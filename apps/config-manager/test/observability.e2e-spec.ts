@@ -1,4 +1,5 @@
 import { connectAsync } from 'mqtt';
+import { eventually } from './support/eventually';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
@@ -10,16 +11,6 @@ const FACADE_SECRET = 'sk-live-facade-do-not-leak';
 function sample(metrics: string, series: string): number {
   const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
-}
-
-/** Polls until `check` passes or a few seconds went by (MQTT work is asynchronous). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const value = await read();
-    if (check(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('observability', () => {

@@ -6,6 +6,7 @@ import {
   openSealedSecret,
 } from '@app/crypto';
 import { readEnvelope, verifiesWith } from './support/envelopes';
+import { eventually } from './support/eventually';
 import {
   SHARED_MOSQUITTO_URL,
   startAedes,
@@ -354,13 +355,12 @@ describe('replicas', () => {
         .send({ thresholds: { low: 0.3 } })
         .expect(200);
 
-      const deadline = Date.now() + 5000;
-      let seen = 0;
-      while (seen !== 2 && Date.now() < deadline) {
-        seen = (await b.http().get(`/api/services/${SERVICE}/config`).set(admin)).body
-          .version as number;
-      }
-      expect(seen).toBe(2);
+      const seen = await eventually(
+        () => b.http().get(`/api/services/${SERVICE}/config`).set(admin),
+        (res) => res.body.version === 2,
+        5000,
+      );
+      expect(seen.body.version).toBe(2);
     } finally {
       await b.stop();
       await a.close();

@@ -1,21 +1,9 @@
+import { eventually } from './support/eventually';
 import { TempPostgres } from './support/temp-postgres';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
-
-/** Polls until `check` passes or the timeout expires (no fixed sleeps). */
-async function eventually(check: () => Promise<void>, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 describe('Postgres outage under a running manager', () => {
   let pg: TempPostgres;
@@ -44,11 +32,14 @@ describe('Postgres outage under a running manager', () => {
 
     pg.stop();
 
-    await eventually(async () => {
-      const res = await sut.http().get(`/api/services/${SERVICE}/config`).set(admin).expect(200);
-      expect(res.headers['x-read-only']).toBe('true');
-      expect(res.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
-    });
+    const res = await eventually(
+      () => sut.http().get(`/api/services/${SERVICE}/config`).set(admin),
+      (r) => r.headers['x-read-only'] === 'true',
+      10000,
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers['x-read-only']).toBe('true');
+    expect(res.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
     const façade = await sut.http().get('/api/config').set(admin).expect(200);
     expect(façade.headers['x-read-only']).toBe('true');
     const write = await sut
