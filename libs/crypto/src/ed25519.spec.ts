@@ -10,6 +10,7 @@ import {
   SigningKeyPair,
   signingPublicKeyOf,
 } from './ed25519';
+import { thrown } from '../test/support/thrown';
 
 // Key pairs derived from generated seeds, so fast-check can replay and shrink a failing case.
 // The public half comes from Node: tweetnacl is ~10x slower inside Jest's VM context, and
@@ -31,18 +32,6 @@ function flipBit(bytes: Buffer, bit: number): Buffer {
   const copy = Buffer.from(bytes);
   copy[Math.floor(bit / 8) % copy.length] ^= 1 << (bit % 8);
   return copy;
-}
-
-function thrown(action: () => unknown): CryptoError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CryptoError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a CryptoError, nothing was thrown');
 }
 
 describe('Ed25519 interop (Node built-in and tweetnacl)', () => {

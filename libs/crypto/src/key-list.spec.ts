@@ -1,24 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { CryptoError, CryptoErrorCode } from './crypto.error';
+import { CryptoErrorCode } from './crypto.error';
 import { formatKeyList, KeyListEntry, parseKeyList } from './key-list';
+import { thrown } from '../test/support/thrown';
 
 const NAME = 'CONFIG_TRUSTED_KEYS';
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);
 const b64A = keyA.toString('base64');
 const b64B = keyB.toString('base64');
-
-function thrown(action: () => unknown): CryptoError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CryptoError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a CryptoError, nothing was thrown');
-}
 
 describe(parseKeyList.name, () => {
   const sut = parseKeyList;

@@ -8,21 +8,10 @@ import {
   SealedSecret,
   sealSecret,
 } from './sealed-secret';
+import { thrown } from '../test/support/thrown';
 
 const recipient = generateBoxKeyPair();
 const plaintext = 'sk-live-very-secret-api-key';
-
-function thrown(action: () => unknown): CryptoError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof CryptoError) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected a CryptoError, nothing was thrown');
-}
 
 /** Flips one bit in the middle of a base64 field, keeping it valid base64 of the same length. */
 function tamper(sealed: SealedSecret, field: 'epk' | 'nonce' | 'box'): SealedSecret {
