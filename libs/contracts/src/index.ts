@@ -17,6 +17,7 @@ export {
   Secret,
   type ConfigClass,
   type ConfigInvariant,
+  type InvariantSum,
 } from './schema/config-field.decorators';
 export { MAP_KEY_PATTERN } from './schema/config-shape';
 export * from './schema/cross-field.validators';

@@ -77,6 +77,7 @@ function formatSum(sum: number): string {
 
 @Invariant<ScoringWeights>({
   description: `The four weights must sum to 1 (within ${WEIGHT_SUM_TOLERANCE}).`,
+  sum: { equals: 1, tolerance: WEIGHT_SUM_TOLERANCE },
   check: (weights) => {
     const sum = weights.date + weights.geo + weights.title + weights.description;
     return Math.abs(sum - 1) <= WEIGHT_SUM_TOLERANCE

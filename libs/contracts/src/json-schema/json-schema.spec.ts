@@ -251,6 +251,17 @@ describe(buildJsonSchema.name, () => {
     );
   });
 
+  it('publishes the cross-field rules in machine-readable x- keywords for clients', () => {
+    const schema = buildSut();
+
+    expect(def(schema, 'ScoringWeights')['x-sum']).toEqual({ equals: 1, tolerance: 0.001 });
+    expect(prop(def(schema, 'Thresholds'), 'low')['x-not-greater-than']).toBe('high');
+    expect(prop(def(schema, 'DateConfig'), 'time_close_minutes')['x-not-less-than']).toBe(
+      'time_tolerance_minutes',
+    );
+    expect(def(schema, 'Thresholds')['x-sum']).toBeUndefined();
+  });
+
   it('is standalone: every $ref points into its own $defs', () => {
     const schema = buildSut();
     const refs = everySchema(schema).flatMap((node) =>

@@ -61,6 +61,12 @@ export interface JsonSchema {
   readonly anyOf?: readonly JsonSchema[];
   readonly writeOnly?: boolean;
   readonly 'x-secret'?: boolean;
+  /** Extension: the object's number fields must sum to `equals` (within `tolerance`). */
+  readonly 'x-sum'?: { readonly equals: number; readonly tolerance: number };
+  /** Extension: this number must be <= the named sibling field. */
+  readonly 'x-not-greater-than'?: string;
+  /** Extension: this number must be >= the named sibling field. */
+  readonly 'x-not-less-than'?: string;
 }
 
 type MutableSchema = { -readonly [K in keyof JsonSchema]: JsonSchema[K] };
@@ -103,8 +109,10 @@ function objectSchema(
     properties[field.name] = fieldSchema(type, field, defaults[field.name], defs);
   }
   const rules = shape.invariants.map((invariant) => invariant.description);
+  const sum = shape.invariants.find((invariant) => invariant.sum !== undefined)?.sum;
   return {
     ...(rules.length > 0 ? { description: rules.join(' ') } : {}),
+    ...(sum !== undefined ? { 'x-sum': { equals: sum.equals, tolerance: sum.tolerance } } : {}),
     type: 'object',
     properties,
     // Secrets are never part of the stored configuration, so they cannot be required.
@@ -215,6 +223,8 @@ const KEY_ORDER: readonly (keyof JsonSchema)[] = [
   'default',
   'writeOnly',
   'x-secret',
+  'x-not-greater-than',
+  'x-not-less-than',
 ];
 
 function inReadingOrder(schema: MutableSchema): JsonSchema {
@@ -290,9 +300,11 @@ function applyConstraint(
       break;
     case IS_NOT_GREATER_THAN_FIELD:
       notes.push(`Must be less than or equal to ${String(first)}.`);
+      schema['x-not-greater-than'] = String(first);
       break;
     case IS_NOT_LESS_THAN_FIELD:
       notes.push(`Must be greater than or equal to ${String(first)}.`);
+      schema['x-not-less-than'] = String(first);
       break;
     default:
       // Conditions (ValidateIf), nested validation and unknown custom rules have no JSON Schema keyword.

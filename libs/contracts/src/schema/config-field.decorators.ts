@@ -12,6 +12,17 @@ export interface ConfigInvariant<T extends object> {
   readonly description: string;
   /** Returns the problem, phrased to follow the object's path (`weights must sum to 1 (got 1.05)`), or undefined. */
   readonly check: (value: T) => string | undefined;
+  /**
+   * The rule in machine-readable form, for clients that check it before sending (the admin page
+   * shows a live sum). Published in the JSON Schema as `x-sum`.
+   */
+  readonly sum?: InvariantSum;
+}
+
+/** The object's number fields must add up to `equals`, within `tolerance`. */
+export interface InvariantSum {
+  readonly equals: number;
+  readonly tolerance: number;
 }
 
 /** How a field holds its value. */
