@@ -2,6 +2,7 @@ import { configStoreBench } from './suites/config-store.bench';
 import { pushBench } from './suites/push.bench';
 import { fanoutBench } from './suites/fanout.bench';
 import { dedupBench } from './suites/dedup.bench';
+import { searchBench } from './suites/search.bench';
 import { SuiteResult, writeReport } from './lib/report';
 
 /** Every benchmark suite, by name (run a subset with `npm run bench -- <name>…`). */
@@ -10,6 +11,7 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   push: pushBench,
   fanout: fanoutBench,
   dedup: dedupBench,
+  search: searchBench,
 };
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
+import { adminUiBuilt, adminUiHandlers } from './admin-ui/admin-ui.middleware';
 import { AppModule } from './app.module';
 import { jsonBody } from './common/json-body.middleware';
 import { AppLogger } from './logging/app-logger';
@@ -48,6 +49,15 @@ export async function createApp(
   if (settings.corsOrigins.length > 0) {
     app.enableCors({ origin: settings.corsOrigins, exposedHeaders: [REQUEST_ID_HEADER] });
   }
+  const adminUi = adminUiHandlers(settings.adminUiDir);
+  app.useStaticAssets(adminUi.files.root, adminUi.files.options);
+  app.use(adminUi.fallback);
+  if (!adminUiBuilt(settings.adminUiDir)) {
+    logger.warn(
+      `No admin page in ${settings.adminUiDir}: run \`npm run build\` to serve it at /`,
+      'AdminUi',
+    );
+  }
   app.use(jsonBody(BODY_LIMIT));
   app.setGlobalPrefix('api', {
     exclude: [
@@ -76,19 +86,19 @@ export async function createApp(
 }
 
 /**
- * helmet's defaults everywhere. Swagger UI's page loads its scripts, styles and images from
- * this server, and the manager is often reached over plain HTTP inside a cluster, where
- * `upgrade-insecure-requests` would send those loads to an https port that does not exist.
+ * helmet's defaults for the API. The pages (the admin page at `/` and Swagger UI) load their
+ * scripts, styles and images from this server only, and the manager is often reached over plain
+ * HTTP inside a cluster, where `upgrade-insecure-requests` would send those loads to an https
+ * port that does not exist.
  */
 function securityHeaders(): RequestHandler {
   const strict = helmet();
-  const docs = helmet({
+  const pages = helmet({
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
-  return (req, res, next) =>
-    (req.path === `/${DOCS_PATH}` || req.path.startsWith(`/${DOCS_PATH}/`) ? docs : strict)(
-      req,
-      res,
-      next,
-    );
+  const isApi = (path: string) =>
+    (path === '/api' || path.startsWith('/api/')) &&
+    path !== `/${DOCS_PATH}` &&
+    !path.startsWith(`/${DOCS_PATH}/`);
+  return (req, res, next) => (isApi(req.path) ? strict : pages)(req, res, next);
 }

@@ -8,6 +8,12 @@ export const PUBLIC_ROUTE = 'auth:public';
 /** The role a route needs. Routes with neither this nor @Public() need `admin`. */
 export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
 
+/** Marker for routes any valid token may call, whatever its roles (`GET /api/me`). */
+export const ANY_ROLE = 'any';
+
+/** A route that needs a valid token but no particular role. */
+export const Authenticated = () => SetMetadata(REQUIRED_ROLE, ANY_ROLE);
+
 /** A route anyone may call (health, keys, docs). */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { AuthenticatedRequest, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
+import { ANY_ROLE, AuthenticatedRequest, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
 import type { Role } from './roles';
 import { TokenRegistryService } from './token-registry.service';
 
@@ -16,7 +16,8 @@ export class AuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const required = this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ?? 'admin';
+    const required =
+      this.reflector.getAllAndOverride<Role | typeof ANY_ROLE>(REQUIRED_ROLE, targets) ?? 'admin';
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
@@ -27,7 +28,7 @@ export class AuthGuard implements CanActivate {
         match ? 'The bearer token is not valid' : 'Missing "Authorization: Bearer <token>" header',
       );
     }
-    if (!principal.roles.has(required)) {
+    if (required !== ANY_ROLE && !principal.roles.has(required)) {
       throw new DomainError(
         ErrorCode.Forbidden,
         `This needs the "${required}" role, which token "${principal.name}" lacks`,

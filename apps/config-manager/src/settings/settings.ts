@@ -44,6 +44,8 @@ export interface Settings {
   corsOrigins: string[];
   /** Reverse-proxy hops whose X-Forwarded-For is trusted for the client IP (0 = none). */
   trustProxyHops: number;
+  /** The built admin page (apps/admin-ui), served at `/`. */
+  adminUiDir: string;
 }
 
 /** Thrown when the environment cannot make a valid Settings; the message names every bad variable. */
@@ -158,6 +160,7 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
     rateLimitPerMinute,
     corsOrigins,
     trustProxyHops,
+    adminUiDir: resolve(env.ADMIN_UI_DIR?.trim() || './dist/admin-ui'),
   };
 }
 

@@ -1,0 +1,74 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Paths that belong to the API and probes, never to the page. */
+const NOT_THE_PAGE = /^\/(api|health|metrics)(\/|$)/;
+
+/** Content-hashed bundles from Vite: safe to cache for a year. */
+const IMMUTABLE_ASSETS = /^\/assets\//;
+
+export interface AdminUiHandlers {
+  /** Serves the built files; hashed assets are cached for a year, everything else revalidated. */
+  readonly files: { root: string; options: StaticOptions };
+  /** Answers every other page path with index.html (the page routes in the browser). */
+  readonly fallback: RequestHandler;
+}
+
+interface StaticOptions {
+  index: false;
+  redirect: false;
+  fallthrough: true;
+  setHeaders: (res: Response, path: string) => void;
+}
+
+/** Whether `dir` holds a built admin page. */
+export function adminUiBuilt(dir: string): boolean {
+  return existsSync(join(dir, 'index.html'));
+}
+
+/**
+ * The admin page (apps/admin-ui, built by `npm run build` into ADMIN_UI_DIR) at `/`. Only GET and
+ * HEAD outside /api, /health and /metrics reach it, so an unknown API route still answers the
+ * API's JSON 404. When the page was not built, `/` says how to build it instead of a bare 404.
+ */
+export function adminUiHandlers(dir: string): AdminUiHandlers {
+  const index = join(dir, 'index.html');
+  return {
+    files: {
+      root: dir,
+      options: {
+        index: false,
+        redirect: false,
+        fallthrough: true,
+        setHeaders: (res, path) =>
+          res.setHeader(
+            'Cache-Control',
+            IMMUTABLE_ASSETS.test(path.slice(dir.length).replaceAll('\\', '/'))
+              ? 'public, max-age=31536000, immutable'
+              : 'no-cache',
+          ),
+      },
+    },
+    fallback: (req: Request, res: Response, next: NextFunction) => {
+      if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_THE_PAGE.test(req.path)) {
+        next();
+        return;
+      }
+      if (IMMUTABLE_ASSETS.test(req.path) || !existsSync(index)) {
+        // A missing bundle is a 404, not the page: the browser would try to run HTML as script.
+        res
+          .status(404)
+          .type('text/plain')
+          .send(
+            existsSync(index)
+              ? 'Not found'
+              : 'The admin page is not built here: run `npm run build` (or set ADMIN_UI_DIR).',
+          );
+        return;
+      }
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(index);
+    },
+  };
+}
