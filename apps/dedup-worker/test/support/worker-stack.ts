@@ -24,12 +24,15 @@ export interface WorkerStack {
   workerEnv(dataDir: string, instanceId: string): Record<string, string>;
 }
 
-/** Starts the manager side of a worker end-to-end test. */
-export async function startWorkerStack(): Promise<WorkerStack> {
+/** Starts the manager side of a worker end-to-end test; `env` adds to the manager's environment. */
+export async function startWorkerStack(env: Record<string, string> = {}): Promise<WorkerStack> {
   const recipient = generateBoxKeyPair();
   const manager = await startManager({
     store: 'sqlite',
-    env: { SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]) },
+    env: {
+      SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
+      ...env,
+    },
   });
   const keys = await manager.http().get('/api/keys').expect(200);
   const ready = await manager.http().get('/health/ready').expect(200);

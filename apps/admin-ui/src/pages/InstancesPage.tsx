@@ -1,0 +1,92 @@
+import { segment } from '../api/client';
+import type { InstanceView } from '../api/types';
+import { ErrorNotice, Loading } from '../components/common';
+import { formatAgo, formatTime } from '../format';
+import { useLoad, useSession } from '../session';
+
+const REFRESH_MS = 2000;
+
+/** Every instance of the service and what it applied; refreshes every two seconds. */
+export function InstancesPage({ service, current }: { service: string; current: number }) {
+  const { api } = useSession();
+  const instances = useLoad(
+    (signal) => api.get<InstanceView[]>(`/services/${segment(service)}/instances`, { signal }),
+    [api, service],
+    REFRESH_MS,
+  );
+  if (instances.data === undefined) {
+    return instances.error ? (
+      <ErrorNotice error={instances.error} title="Could not load the instances" />
+    ) : (
+      <Loading what="instances" />
+    );
+  }
+  if (instances.data.length === 0) {
+    return (
+      <p>
+        No instance of {service} has reported yet. Workers report when they connect to the broker.
+      </p>
+    );
+  }
+  return (
+    <>
+      <ErrorNotice error={instances.error} title="Refresh failed" />
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Instance</th>
+              <th scope="col">Status</th>
+              <th scope="col">Applied version</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Last rejection</th>
+            </tr>
+          </thead>
+          <tbody>
+            {instances.data.map((instance) => (
+              <tr key={instance.instanceId} data-testid={`instance-${instance.instanceId}`}>
+                <th scope="row">
+                  <code>{instance.instanceId}</code>
+                </th>
+                <td>
+                  <span className={`status status-${instance.status}`}>{instance.status}</span>
+                  {instance.schemaDrift ? (
+                    <span className="badge" title="the worker's schema differs from the manager's">
+                      schema drift
+                    </span>
+                  ) : null}
+                </td>
+                <td data-testid="applied-version">
+                  {instance.appliedVersion === null ? '—' : `v${instance.appliedVersion}`}
+                  {instance.appliedVersion !== null && instance.appliedVersion < current ? (
+                    <span className="muted"> (behind v{current})</span>
+                  ) : null}
+                  {instance.stagedVersion !== null &&
+                  instance.stagedVersion !== instance.appliedVersion ? (
+                    <div className="muted small">
+                      v{instance.stagedVersion} staged for the next run
+                    </div>
+                  ) : null}
+                </td>
+                <td title={formatTime(instance.lastSeen)}>{formatAgo(instance.lastSeen)}</td>
+                <td>
+                  {instance.lastRejection ? (
+                    <>
+                      {instance.lastRejection.version !== undefined
+                        ? `v${instance.lastRejection.version}: `
+                        : ''}
+                      {instance.lastRejection.reason}
+                      <div className="muted small">{formatTime(instance.lastRejection.at)}</div>
+                    </>
+                  ) : (
+                    <span className="muted">none</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

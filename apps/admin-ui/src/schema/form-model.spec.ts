@@ -1,0 +1,127 @@
+import { defaultConfig, findServiceDefinition } from '@app/contracts';
+import type { JsonSchema } from '../api/types';
+import {
+  buildForm,
+  changedPaths,
+  checkConfig,
+  fieldsOf,
+  getAt,
+  groupsOf,
+  patchBetween,
+  rebase,
+  setAt,
+} from './form-model';
+
+// The real dedup-worker schema, exactly as GET /api/services/dedup-worker/schema serves it.
+const definition = findServiceDefinition('dedup-worker')!;
+const schema = definition.jsonSchema as unknown as JsonSchema;
+const defaults = () => defaultConfig(definition);
+
+describe('buildForm', () => {
+  const form = buildForm(schema);
+
+  it('makes one section per top-level key and a field for every leaf but the secret', () => {
+    expect(form.map((group) => group.path)).toEqual([
+      'scoring',
+      'thresholds',
+      'geo',
+      'date',
+      'title',
+      'cluster',
+      'canonical',
+      'ai',
+      'category_weights',
+    ]);
+    const paths = fieldsOf(form).map((field) => field.path);
+    expect(paths).toContain('thresholds.high');
+    expect(paths).toContain('canonical.field_strategies.title');
+    expect(paths).toContain('title.cross_source_type.primary_weight');
+    expect(paths).not.toContain('ai.api_key');
+  });
+
+  it('picks an input per type and describes ranges', () => {
+    const byPath = new Map(fieldsOf(form).map((field) => [field.path, field]));
+    expect(byPath.get('thresholds.high')).toMatchObject({ kind: 'number', hint: '0 to 1' });
+    expect(byPath.get('cluster.max_cluster_size')?.kind).toBe('integer');
+    expect(byPath.get('ai.enabled')?.kind).toBe('boolean');
+    expect(byPath.get('canonical.field_strategies.start')?.kind).toBe('enum');
+    expect(byPath.get('category_weights.priority')?.kind).toBe('string-list');
+    expect(byPath.get('category_weights.overrides')?.kind).toBe('json');
+    expect(byPath.get('geo.max_distance_km')?.hint).toBe('> 0');
+  });
+
+  it('knows the weights must sum to 1 and that cross_source_type may be switched off', () => {
+    const groups = new Map(groupsOf(form).map((group) => [group.path, group]));
+    expect(groups.get('scoring')?.sum).toEqual({ equals: 1, tolerance: 0.001 });
+    expect(groups.get('title.cross_source_type')).toMatchObject({ nullable: true });
+    expect(groups.get('title.cross_source_type')?.defaultValue).toMatchObject({
+      primary_weight: 0.7,
+    });
+  });
+});
+
+describe('checkConfig', () => {
+  const form = buildForm(schema);
+
+  it('accepts the defaults', () => {
+    expect(checkConfig(form, defaults())).toEqual({});
+  });
+
+  it('names the field or group of each problem', () => {
+    let config = defaults();
+    config = setAt(config, 'scoring.date', 0.5);
+    config = setAt(config, 'thresholds.low', 0.9);
+    config = setAt(config, 'cluster.max_cluster_size', 2.5);
+    config = setAt(config, 'geo.min_confidence', 'high');
+    config = setAt(config, 'ai.model', '');
+    expect(checkConfig(form, config)).toEqual({
+      scoring: 'must sum to 1 (now 1.2)',
+      'thresholds.low': 'must be less than or equal to high (0.75)',
+      'cluster.max_cluster_size': 'must be a whole number',
+      'geo.min_confidence': 'must be a number',
+      'ai.model': 'must not be empty',
+    });
+  });
+});
+
+describe('patchBetween, changedPaths and rebase', () => {
+  const form = buildForm(schema);
+
+  it('sends only what changed, deleting removed map entries with null', () => {
+    const base = setAt(defaults(), 'category_weights.overrides', {
+      music: { date: 0.25, geo: 0.25, title: 0.25, description: 0.25 },
+      film: { date: 0.25, geo: 0.25, title: 0.25, description: 0.25 },
+    });
+    let edited = setAt(base, 'thresholds.high', 0.8);
+    edited = setAt(edited, 'category_weights.overrides', {
+      music: { date: 0.4, geo: 0.1, title: 0.25, description: 0.25 },
+    });
+    expect(patchBetween(base, edited)).toEqual({
+      thresholds: { high: 0.8 },
+      category_weights: { overrides: { music: { date: 0.4, geo: 0.1 }, film: null } },
+    });
+    expect(patchBetween(base, base)).toBeUndefined();
+  });
+
+  it('lays the admin changes over a newer version without undoing the other writer', () => {
+    const base = defaults();
+    const mine = setAt(setAt(base, 'thresholds.high', 0.8), 'title.cross_source_type', null);
+    const theirs = setAt(setAt(base, 'geo.max_distance_km', 25), 'thresholds.high', 0.9);
+    const paths = changedPaths(form, base, mine);
+    expect(paths).toEqual(['thresholds.high']);
+
+    const withGroup = setAt(base, 'title.cross_source_type', {
+      primary_weight: 0.6,
+      secondary_weight: 0.4,
+      blend_lower: 0.4,
+      blend_upper: 0.8,
+    });
+    const groupPaths = changedPaths(form, base, withGroup);
+    expect(groupPaths).toEqual(['title.cross_source_type']);
+
+    const rebased = rebase(theirs, mine, paths);
+    expect(getAt(rebased, 'thresholds.high')).toBe(0.8);
+    expect(getAt(rebased, 'geo.max_distance_km')).toBe(25);
+    expect(patchBetween(theirs, rebased)).toEqual({ thresholds: { high: 0.8 } });
+  });
+});
