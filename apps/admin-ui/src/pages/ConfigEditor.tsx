@@ -377,17 +377,15 @@ function SumLine({
       aria-live="polite"
       data-testid={`sum-${group.path}`}
     >
-      Sum: <strong>{total === undefined ? '—' : formatNumber(total)}</strong> (must be{' '}
-      {group.sum?.equals}
+      Sum: <strong>{total === undefined ? '—' : formatNumber(total)}</strong>
       {error ? (
         <span className="field-error" role="alert" id={`${fieldId(group.path)}-error`}>
           {' '}
           — {group.path} {error}
         </span>
       ) : (
-        ' ✓'
+        <span> ✓ (must be {group.sum?.equals})</span>
       )}
-      )
     </p>
   );
 }
