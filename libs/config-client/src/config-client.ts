@@ -428,7 +428,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       onDown();
       if (this.phase === 'running') {
         this.logger.warn(
-          `MQTT broker ${safeUrl(this.mqttUrl)} unreachable: runs continue on version ${this.active.version}; reconnecting`,
+          `MQTT broker ${safeUrl(this.mqttUrl)} unreachable: runs continue on version ${(this.staged ?? this.active).version}; reconnecting`,
         );
       }
     });
