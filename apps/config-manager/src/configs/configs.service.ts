@@ -244,6 +244,14 @@ export class ConfigsService implements OnModuleInit {
             published: this.isPublished(applied.state),
           };
         }
+        if (this.settings.chaosExitAfterCommit) {
+          // Test hook (chaos/ scenario 2, never in production): crash between the commit and the
+          // publish, so only the outbox (republish on connect, sweep) can deliver this version.
+          this.logger.warn(
+            `CHAOS_EXIT_AFTER_COMMIT: killed after committing ${service} v${applied.state.version}`,
+          );
+          process.kill(process.pid, 'SIGKILL');
+        }
         this.cache.set(applied.state);
         this.secrets.commitToCache(service, applied.secretUpdates);
         const published = (await this.publisher?.publish(applied.state)) ?? false;

@@ -77,6 +77,16 @@ describe(loadSettings.name, () => {
     );
   });
 
+  it('honours the chaos harness hook CHAOS_EXIT_AFTER_COMMIT only outside production', () => {
+    expect(loadSettings({ DATA_DIR: dataDir }, warn).chaosExitAfterCommit).toBe(false);
+    expect(
+      loadSettings({ DATA_DIR: dataDir, CHAOS_EXIT_AFTER_COMMIT: '1' }, warn).chaosExitAfterCommit,
+    ).toBe(true);
+    expect(errorOf({ NODE_ENV: 'production', CHAOS_EXIT_AFTER_COMMIT: '1' }).problems).toContain(
+      'CHAOS_EXIT_AFTER_COMMIT is a test hook and is refused in production',
+    );
+  });
+
   it('names every malformed variable at once', () => {
     const error = errorOf({
       PORT: 'eighty',

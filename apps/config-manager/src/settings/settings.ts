@@ -33,6 +33,11 @@ export interface Settings {
   /** Tokens from API_TOKENS; empty means "generate an admin token at first start". */
   apiTokens: ApiTokenSetting[];
   dbProbeIntervalMs: number;
+  /**
+   * Test hook of the chaos harness (chaos/, scenario 2): kill the process right after a write
+   * commits and before it is published. CHAOS_EXIT_AFTER_COMMIT=1; refused in production.
+   */
+  chaosExitAfterCommit: boolean;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   mqtt: MqttSettings;
   signing: SigningSettings;
@@ -117,6 +122,7 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
   );
   const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
   const trustProxyHops = parseInteger(env.TRUST_PROXY_HOPS, 'TRUST_PROXY_HOPS', 0, 0, 10, problems);
+  const chaosExitAfterCommit = env.CHAOS_EXIT_AFTER_COMMIT?.trim() === '1';
 
   const apiTokens = parseApiTokens(env.API_TOKENS, problems);
   const mqtt = parseMqttSettings(env, problems);
@@ -134,6 +140,9 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
       problems.push(
         'API_TOKENS is required in production (a generated admin token is for development only)',
       );
+    }
+    if (chaosExitAfterCommit) {
+      problems.push('CHAOS_EXIT_AFTER_COMMIT is a test hook and is refused in production');
     }
   }
   if (problems.length > 0) {
@@ -153,6 +162,7 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
     previousMasterKeys,
     apiTokens,
     dbProbeIntervalMs,
+    chaosExitAfterCommit,
     logLevel,
     mqtt,
     signing: signing as SigningSettings,
