@@ -1,0 +1,104 @@
+const SERVICE_PATH = '/api/services/dedup-worker';
+const REQUEST_TIMEOUT_MS = 15_000;
+
+export interface ApiResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** GET/PATCH …/config (the fields the harness reads). */
+export interface ConfigState {
+  version: number;
+  config: Record<string, unknown>;
+}
+
+/** One entry of …/versions (newest first). */
+export interface VersionSummary {
+  version: number;
+  createdBy: string;
+  reason: string | null;
+  kind: string;
+}
+
+/** One entry of …/instances. */
+export interface InstanceSummary {
+  instanceId: string;
+  status: string;
+  appliedVersion: number | null;
+  lastRejection?: { reason: string; version?: number };
+}
+
+export interface PatchOptions {
+  ifMatch?: number;
+  reason?: string;
+}
+
+/** The config-manager REST API for the dedup-worker service, as an admin. */
+export class ManagerApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  config(): Promise<ApiResponse<ConfigState>> {
+    return this.request('GET', `${SERVICE_PATH}/config`);
+  }
+
+  /** PATCH with a JSON value, or with `body` sent as is when it is a string (fuzzing). */
+  patch(body: unknown, options: PatchOptions = {}): Promise<ApiResponse<ConfigState>> {
+    const headers: Record<string, string> = {};
+    if (options.ifMatch !== undefined) headers['If-Match'] = `"${options.ifMatch}"`;
+    if (options.reason !== undefined) headers['X-Change-Reason'] = options.reason;
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    return this.request('PATCH', `${SERVICE_PATH}/config`, text, headers);
+  }
+
+  versions(limit: number): Promise<ApiResponse<VersionSummary[]>> {
+    return this.request('GET', `${SERVICE_PATH}/versions?limit=${limit}`);
+  }
+
+  version(version: number): Promise<ApiResponse<ConfigState>> {
+    return this.request('GET', `${SERVICE_PATH}/versions/${version}`);
+  }
+
+  instances(): Promise<ApiResponse<InstanceSummary[]>> {
+    return this.request('GET', `${SERVICE_PATH}/instances`);
+  }
+
+  ready(): Promise<ApiResponse<{ status: string }>> {
+    return this.request('GET', '/health/ready');
+  }
+
+  republish(): Promise<ApiResponse<unknown>> {
+    return this.request('POST', `${SERVICE_PATH}/republish`);
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: string,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      },
+      body,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: parseJson(text) as T };
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { configTopic } from '@app/contracts';
+import { pause } from './poll';
+
+const SERVICE = 'dedup-worker';
+const HEALTH_FILTER = `system/health/${SERVICE}/+`;
+const RETAINED_WAIT_MS = 1000;
+
+/** A worker health message published while the observer was subscribed (not a retained copy). */
+export interface HealthEvent {
+  instanceId: string;
+  status: string;
+  appliedVersion: number;
+}
+
+/** A config message seen on the bus: its bytes and the version its payload claims (unverified). */
+export interface ConfigMessage {
+  version: number | undefined;
+  bytes: Buffer;
+}
+
+export interface ObserverCredentials {
+  username?: string;
+  password?: string;
+}
+
+/**
+ * An MQTT subscriber that records, from the bus itself, what workers report on
+ * system/health/dedup-worker/+ and which config versions cross system/config/dedup-worker.
+ * Retained copies are left out of the health record: a broker restored from an older
+ * persistence file replays old states that are not new events. It reconnects on its own.
+ */
+export class BusObserver {
+  readonly health: HealthEvent[] = [];
+  /** Every config message seen, retained copies included. */
+  readonly configs: ConfigMessage[] = [];
+
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly url: string,
+    private readonly credentials: ObserverCredentials,
+  ) {
+    client.on('message', (topic, payload, packet) => {
+      if (topic === configTopic(SERVICE)) {
+        this.configs.push({ version: payloadVersion(payload), bytes: payload });
+      } else if (!packet.retain) {
+        const event = healthEvent(payload);
+        if (event) this.health.push(event);
+      }
+    });
+  }
+
+  static async connect(url: string, credentials: ObserverCredentials): Promise<BusObserver> {
+    const client = await connectAsync(url, {
+      ...credentials,
+      clientId: `chaos-observer-${randomBytes(4).toString('hex')}`,
+      reconnectPeriod: 200,
+      connectTimeout: 3000,
+    });
+    // Listening before subscribing: retained messages follow the SUBACK at once.
+    const observer = new BusObserver(client, url, credentials);
+    await client.subscribeAsync([configTopic(SERVICE), HEALTH_FILTER], { qos: 1 });
+    return observer;
+  }
+
+  /** The version of the config the broker retains now, as a new subscriber gets it. */
+  async retainedConfigVersion(): Promise<number | undefined> {
+    const client = await connectAsync(this.url, {
+      ...this.credentials,
+      clientId: `chaos-reader-${randomBytes(4).toString('hex')}`,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+    });
+    try {
+      const retained = new Promise<Buffer>((resolve) =>
+        client.once('message', (_topic, payload) => resolve(payload)),
+      );
+      // A retained message is sent right after the SUBACK; without one, nothing comes.
+      await client.subscribeAsync(configTopic(SERVICE), { qos: 1 });
+      const payload = await Promise.race([retained, pause(RETAINED_WAIT_MS).then(() => undefined)]);
+      return payload === undefined ? undefined : payloadVersion(payload);
+    } finally {
+      await client.endAsync(true);
+    }
+  }
+
+  /**
+   * Instances whose live health reports ever showed a lower applied version than an earlier
+   * report (an `offline` last will is left out: the broker wrote it at connect time).
+   */
+  regressions(): string[] {
+    const highest = new Map<string, number>();
+    const found: string[] = [];
+    for (const event of this.health) {
+      if (event.status === 'offline') continue;
+      const before = highest.get(event.instanceId) ?? 0;
+      if (event.appliedVersion < before) {
+        found.push(`${event.instanceId} reported v${event.appliedVersion} after v${before}`);
+      }
+      highest.set(event.instanceId, Math.max(before, event.appliedVersion));
+    }
+    return found;
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
+
+function healthEvent(payload: Buffer): HealthEvent | undefined {
+  try {
+    const parsed = JSON.parse(payload.toString('utf8')) as Partial<HealthEvent>;
+    return typeof parsed.instanceId === 'string' &&
+      typeof parsed.status === 'string' &&
+      typeof parsed.appliedVersion === 'number'
+      ? {
+          instanceId: parsed.instanceId,
+          status: parsed.status,
+          appliedVersion: parsed.appliedVersion,
+        }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function payloadVersion(envelope: Buffer): number | undefined {
+  try {
+    const { payload } = JSON.parse(envelope.toString('utf8')) as { payload: string };
+    const { version } = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as {
+      version: unknown;
+    };
+    return typeof version === 'number' ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}

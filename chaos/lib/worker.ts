@@ -1,0 +1,194 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Child } from './child';
+import type { Janitor } from './janitor';
+import { freePort } from './net';
+import { ROOT } from './paths';
+import { until } from './poll';
+
+const START_TIMEOUT_MS = 60_000;
+const REQUEST_TIMEOUT_MS = 5000;
+
+/** What the stack's workers share (trusted key, secret key, broker user, LKG HMAC key). */
+export interface WorkerSetup {
+  mqttUrl: string;
+  mqttUsername: string;
+  mqttPassword: string;
+  trustedKeys: string;
+  secretKey: string;
+  lkgHmacKey: string;
+}
+
+/** One config the worker took on, from its log: accepted from the broker, or loaded from its last-known-good file. */
+export interface AppliedEvent {
+  version: number;
+  source: 'broker' | 'lkg';
+}
+
+/** The worker's own view, from its /metrics and /health (METRICS_PORT). */
+export interface WorkerView {
+  appliedVersion: number;
+  status: string;
+  degraded: boolean;
+  rejected: Record<string, number>;
+}
+
+const ACCEPTED = /Accepted dedup-worker config version (\d+)/;
+const LOADED_LKG = /Loaded last-known-good dedup-worker config version (\d+)/;
+
+/**
+ * A dedup-worker child process (from source) with its own data dir, inbox, outbox and metrics
+ * port, all kept across restarts. Every config it applies is recorded from its log, over all its
+ * lives, so a scenario can prove it never went back to a lower version.
+ */
+export class WorkerNode {
+  /** Every config applied, in order, over every restart. */
+  private readonly applied: AppliedEvent[] = [];
+  private child: Child | undefined;
+
+  private constructor(
+    readonly instanceId: string,
+    readonly dir: string,
+    readonly metricsPort: number,
+    private readonly setup: WorkerSetup,
+    private readonly janitor: Janitor,
+  ) {}
+
+  static async create(
+    instanceId: string,
+    dir: string,
+    setup: WorkerSetup,
+    janitor: Janitor,
+  ): Promise<WorkerNode> {
+    mkdirSync(dir, { recursive: true });
+    return new WorkerNode(instanceId, dir, await freePort(), setup, janitor);
+  }
+
+  get inbox(): string {
+    return join(this.dir, 'inbox');
+  }
+
+  get outbox(): string {
+    return join(this.dir, 'outbox');
+  }
+
+  /** Where a run keeps the files it took (see apps/dedup-worker input-files.ts). */
+  get claimDir(): string {
+    return join(this.inbox, `.claimed-${this.instanceId}`);
+  }
+
+  get running(): boolean {
+    return this.child?.alive ?? false;
+  }
+
+  /** Starts the worker and waits until its metrics endpoint answers (it then has a config). */
+  async start(): Promise<void> {
+    const child = Child.start(
+      {
+        command: process.execPath,
+        args: ['-r', '@swc-node/register', join(ROOT, 'apps/dedup-worker/src/main.ts')],
+        cwd: ROOT,
+        env: { ...process.env, ...this.environment() },
+        logFile: join(this.dir, 'worker.log'),
+        onLine: (line) => this.onLine(line),
+      },
+      this.janitor,
+    );
+    this.child = child;
+    await until(
+      `${this.instanceId} /health`,
+      async () => {
+        if (!child.alive) throw new Error(`${this.instanceId} exited:\n${child.tail()}`);
+        const res = await this.get('/health');
+        await res.body?.cancel();
+        return res.ok || undefined;
+      },
+      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100 },
+    );
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    await this.child?.kill(signal);
+  }
+
+  async stop(): Promise<void> {
+    await this.child?.stop();
+  }
+
+  tail(): string {
+    return this.child?.tail() ?? '';
+  }
+
+  /**
+   * Each config applied below one applied before, over all its lives (an accepted one must be
+   * above every earlier one; a last-known-good file loaded at start must not be below them).
+   */
+  regressions(): string[] {
+    const found: string[] = [];
+    let highest = 0;
+    for (const { version, source } of this.applied) {
+      const regressed = source === 'broker' ? version <= highest : version < highest;
+      if (regressed)
+        found.push(`${this.instanceId} applied v${version} (${source}) after v${highest}`);
+      highest = Math.max(highest, version);
+    }
+    return found;
+  }
+
+  /** Its applied version, status and rejection counters, as it reports them itself. */
+  async view(): Promise<WorkerView> {
+    const [metrics, health] = await Promise.all([this.get('/metrics'), this.get('/health')]);
+    const text = await metrics.text();
+    const { config } = (await health.json()) as { config: string };
+    const rejected: Record<string, number> = {};
+    for (const match of text.matchAll(
+      /^dedup_worker_config_rejected_total\{reason="([^"]+)"\} (\d+)$/gm,
+    )) {
+      rejected[match[1]] = Number(match[2]);
+    }
+    return {
+      appliedVersion: gauge(text, 'dedup_worker_config_applied_version'),
+      status: config,
+      degraded: gauge(text, 'dedup_worker_degraded') === 1,
+      rejected,
+    };
+  }
+
+  private get(path: string): Promise<Response> {
+    return fetch(`http://127.0.0.1:${this.metricsPort}${path}`, {
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  }
+
+  private onLine(line: string): void {
+    const accepted = ACCEPTED.exec(line);
+    if (accepted) this.applied.push({ version: Number(accepted[1]), source: 'broker' });
+    const loaded = LOADED_LKG.exec(line);
+    if (loaded) this.applied.push({ version: Number(loaded[1]), source: 'lkg' });
+  }
+
+  private environment(): Record<string, string> {
+    const s = this.setup;
+    return {
+      NODE_ENV: 'test',
+      NO_COLOR: '1',
+      DATA_DIR: this.dir,
+      INSTANCE_ID: this.instanceId,
+      MQTT_URL: s.mqttUrl,
+      MQTT_USERNAME: s.mqttUsername,
+      MQTT_PASSWORD: s.mqttPassword,
+      CONFIG_TRUSTED_KEYS: s.trustedKeys,
+      CONFIG_SECRET_KEY: s.secretKey,
+      LKG_HMAC_KEY: s.lkgHmacKey,
+      METRICS_PORT: String(this.metricsPort),
+      METRICS_HOST: '127.0.0.1',
+      RUN_DEBOUNCE_MS: '50',
+    };
+  }
+}
+
+function gauge(metrics: string, name: string): number {
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics);
+  if (!match) throw new Error(`worker metrics have no ${name}`);
+  return Number(match[1]);
+}
