@@ -3,6 +3,7 @@ import { pushBench } from './suites/push.bench';
 import { fanoutBench } from './suites/fanout.bench';
 import { dedupBench } from './suites/dedup.bench';
 import { searchBench } from './suites/search.bench';
+import { loadavg } from 'node:os';
 import { SuiteResult, writeReport } from './lib/report';
 
 /** Every benchmark suite, by name (run a subset with `npm run bench -- <name>…`). */
@@ -23,12 +24,13 @@ async function main(): Promise<void> {
       `unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`,
     );
   }
+  const loadBefore = loadavg();
   const results: SuiteResult[] = [];
   for (const name of names) {
     console.error(`running ${name}…`);
     results.push(await SUITES[name]());
   }
-  writeReport(results);
+  writeReport(results, loadBefore);
 }
 
 main().catch((error: unknown) => {

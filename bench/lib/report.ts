@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /** One measured figure. */
@@ -19,18 +19,24 @@ export interface SuiteResult {
 }
 
 /** Prints results as a Markdown table and writes bench/results/latest.{md,json}. */
-export function writeReport(results: SuiteResult[]): void {
+export function writeReport(results: SuiteResult[], loadBefore: readonly number[]): void {
   const machine = {
     node: process.version,
+    os: `${platform()} ${release()}`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Figures are load-sensitive on a shared machine: the 1-minute load before the run says how quiet it was.
+    loadAverageBefore: loadBefore.map((value) => Number(value.toFixed(2))),
     at: new Date().toISOString(),
   };
   const lines = [
     '# Benchmark report',
     '',
-    `Node ${machine.node}, ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.at}`,
+    `Node ${machine.node} on ${machine.os}, ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB; ` +
+      `load average before the run ${machine.loadAverageBefore.join(' / ')} (1/5/15 min); ${machine.at}`,
+    '',
+    'Reproduce with `npm run bench` (one suite: `npm run bench -- <suite>`); medians and p99s are per operation.',
     '',
   ];
   for (const result of results) {
