@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { generateSigningKeyPair } from '@app/crypto';
+import { freePort } from '../../apps/config-manager/test/support/temp-postgres';
+
+export { freePort };
 
 const ROOT = resolve(__dirname, '..', '..');
 export const BENCH_TOKEN = 'bench-admin-token-0123456789';
@@ -15,18 +17,6 @@ export interface ManagerProcess {
   dataDir: string;
   dbFile: string;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** Starts the manager from source on a fresh SQLite file and waits until it answers. */

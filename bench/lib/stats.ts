@@ -18,3 +18,15 @@ export function summarize(
     n: values.length,
   };
 }
+
+/** Runs `op` `rounds` times after a warm-up and returns each run's duration in milliseconds. */
+export function timeEach(rounds: number, op: () => void, warmUp = 100): number[] {
+  for (let i = 0; i < warmUp; i++) op();
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = process.hrtime.bigint();
+    op();
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return samples;
+}

@@ -9,23 +9,12 @@ import {
   naclVerify,
 } from '@app/crypto';
 import type { SuiteResult } from '../lib/report';
-import { summarize } from '../lib/stats';
+import { summarize, timeEach } from '../lib/stats';
 import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
 import { startBenchMosquitto } from '../lib/mosquitto';
 
 const CRYPTO_ROUNDS = Number(process.env.BENCH_CRYPTO_ROUNDS ?? 2000);
 const PATCHES = Number(process.env.BENCH_PATCHES ?? 500);
-
-function timeEach(rounds: number, op: () => void): number[] {
-  for (let i = 0; i < 100; i++) op(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const started = process.hrtime.bigint();
-    op();
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  return samples;
-}
 
 /** Issue 3: sign/verify cost per envelope, and PATCH-to-received latency at a subscriber. */
 export async function pushBench(): Promise<SuiteResult> {

@@ -1,22 +1,11 @@
 import { searchConfigs } from '../../apps/config-manager/src/search/search-configs';
 import { syntheticServices } from '../../apps/config-manager/src/search/testing/synthetic-services';
 import type { SuiteResult } from '../lib/report';
-import { summarize } from '../lib/stats';
+import { summarize, timeEach } from '../lib/stats';
 import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
 
 const ROUNDS = Number(process.env.BENCH_SEARCH_ROUNDS ?? 1000);
 const REQUESTS = Number(process.env.BENCH_SEARCH_REQUESTS ?? 500);
-
-function timeEach(rounds: number, op: () => void): number[] {
-  for (let i = 0; i < 50; i++) op(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const started = process.hrtime.bigint();
-    op();
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  return samples;
-}
 
 /**
  * Issue 7: the admin page's search. The search itself over 10 services of 200 keys (in process,
