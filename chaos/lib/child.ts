@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import type { Janitor } from './janitor';
+import { until } from './poll';
 
 /** How many recent output lines a child keeps in memory (older ones are only in its log file). */
 const KEPT_LINES = 400;
@@ -108,4 +109,26 @@ export class Child {
     }
     this.options.onLine?.(line);
   }
+}
+
+/**
+ * Polls `url` until it answers 2xx; fails at once, with the last output, if the process exits
+ * first (a manager or worker that cannot start says why instead of timing out).
+ */
+export async function untilHealthy(
+  child: Child,
+  name: string,
+  url: string,
+  timeoutMs: number,
+): Promise<void> {
+  await until(
+    `${name} ${new URL(url).pathname}`,
+    async () => {
+      if (!child.alive) throw new Error(`${name} exited:\n${child.tail()}`);
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      return res.ok || undefined;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }

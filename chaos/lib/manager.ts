@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { Child } from './child';
+import { Child, untilHealthy } from './child';
 import type { Janitor } from './janitor';
 import { freePort } from './net';
 import { ROOT } from './paths';
-import { until } from './poll';
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -64,16 +63,7 @@ export class ManagerNode {
       this.janitor,
     );
     this.child = child;
-    await until(
-      'config-manager /health',
-      async () => {
-        if (!child.alive) throw new Error(`config-manager exited:\n${child.tail()}`);
-        const res = await fetch(`${this.url}/health`);
-        await res.body?.cancel();
-        return res.ok || undefined;
-      },
-      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100 },
-    );
+    await untilHealthy(child, 'config-manager', `${this.url}/health`, START_TIMEOUT_MS);
   }
 
   async kill(signal: NodeJS.Signals): Promise<void> {

@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Child } from './child';
+import { Child, untilHealthy } from './child';
 import type { Janitor } from './janitor';
 import { freePort } from './net';
 import { ROOT } from './paths';
-import { until } from './poll';
 
 const START_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 5000;
@@ -95,15 +94,11 @@ export class WorkerNode {
       this.janitor,
     );
     this.child = child;
-    await until(
-      `${this.instanceId} /health`,
-      async () => {
-        if (!child.alive) throw new Error(`${this.instanceId} exited:\n${child.tail()}`);
-        const res = await this.get('/health');
-        await res.body?.cancel();
-        return res.ok || undefined;
-      },
-      { timeoutMs: START_TIMEOUT_MS, intervalMs: 100 },
+    await untilHealthy(
+      child,
+      this.instanceId,
+      `http://127.0.0.1:${this.metricsPort}/health`,
+      START_TIMEOUT_MS,
     );
   }
 
