@@ -60,4 +60,24 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // The admin page runs in the browser: it may use the libs' types, never their code (Node
+    // modules, decorators) which would be bundled into the page.
+    files: ['apps/admin-ui/src/**/*.ts', 'apps/admin-ui/src/**/*.tsx'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@app/*', 'node:*'],
+              allowTypeImports: true,
+              message: 'The admin page imports only types from the libs (import type).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

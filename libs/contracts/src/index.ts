@@ -26,3 +26,4 @@ export * from './validation/config-issue';
 export * from './validation/json-safety';
 export * from './validation/validate-config';
 export * from './envelope';
+export * from './api/rest-api';

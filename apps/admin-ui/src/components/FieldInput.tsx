@@ -32,20 +32,23 @@ export function FieldInput(props: FieldInputProps) {
           onChange={(event) => props.onChange(event.target.checked)}
         />
       );
-    case 'enum':
+    case 'enum': {
+      // Options by index, so that number and boolean enums keep their type.
+      const options = field.schema.enum ?? [];
       return (
         <select
           {...common}
-          value={String(value)}
-          onChange={(event) => props.onChange(event.target.value)}
+          value={String(options.findIndex((option) => option === value))}
+          onChange={(event) => props.onChange(options[Number(event.target.value)])}
         >
-          {(field.schema.enum ?? []).map((option) => (
-            <option key={String(option)} value={String(option)}>
-              {String(option)}
+          {options.map((option, index) => (
+            <option key={index} value={String(index)}>
+              {typeof option === 'string' ? option : JSON.stringify(option)}
             </option>
           ))}
         </select>
       );
+    }
     case 'number':
     case 'integer':
       return (

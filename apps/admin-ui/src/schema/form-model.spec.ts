@@ -1,5 +1,4 @@
 import { defaultConfig, findServiceDefinition } from '@app/contracts';
-import type { JsonSchema } from '../api/types';
 import {
   buildForm,
   changedPaths,
@@ -14,7 +13,7 @@ import {
 
 // The real dedup-worker schema, exactly as GET /api/services/dedup-worker/schema serves it.
 const definition = findServiceDefinition('dedup-worker')!;
-const schema = definition.jsonSchema as unknown as JsonSchema;
+const schema = definition.jsonSchema;
 const defaults = () => defaultConfig(definition);
 
 describe('buildForm', () => {

@@ -205,7 +205,9 @@ export function checkField(
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'must be true or false';
     case 'enum':
-      return schema.enum?.includes(value) ? undefined : `must be one of ${schema.enum?.join(', ')}`;
+      return schema.enum?.some((option) => option === value)
+        ? undefined
+        : `must be one of ${(schema.enum ?? []).map((option) => JSON.stringify(option)).join(', ')}`;
     case 'string':
       return checkString(schema, value);
     case 'string-list': {

@@ -3,22 +3,11 @@ import { EntityManager, LessThan } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
 import { AuditEntryEntity } from './audit-entry.entity';
 
-/** One changed path: values for config, a bare flag for secrets (their values are never kept). */
-export type AuditChange =
-  { path: string; from: unknown; to: unknown } | { path: string; changed: true };
+import type { AuditEntry, ChangeEntry } from '@app/contracts';
 
-/** An audit record as the API shows it. */
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  service: string;
-  kind: string;
-  versionBefore: number | null;
-  versionAfter: number | null;
-  reason: string | null;
-  changes: AuditChange[];
-}
+export type { AuditEntry } from '@app/contracts';
+/** One changed path: values for config, a bare flag for secrets (their values are never kept). */
+export type AuditChange = ChangeEntry;
 
 /** Filters for listing the audit log, newest first. */
 export interface AuditQuery {

@@ -1,14 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from './auth.decorators';
-import type { Principal, Role } from './roles';
-
-/** Who the presented token is, so a client (the admin page) can show only what it may do. */
-export interface WhoAmI {
-  name: string;
-  /** Effective roles, implied ones included (`admin` brings every other role). */
-  roles: Role[];
-}
+import type { WhoAmI } from '@app/contracts';
+import type { Principal } from './roles';
 
 @ApiTags('auth')
 @ApiBearerAuth()

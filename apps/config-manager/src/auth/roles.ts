@@ -1,5 +1,6 @@
-/** The roles a token can hold. */
-export type Role = 'config:read' | 'config:write' | 'secrets:write' | 'admin';
+import type { Role } from '@app/contracts';
+
+export type { Role } from '@app/contracts';
 
 // admin can do everything; a config writer must be able to read what it changes.
 const IMPLIED: Readonly<Record<Role, readonly Role[]>> = {

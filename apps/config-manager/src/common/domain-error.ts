@@ -1,8 +1,6 @@
-/** One detail of a rejected request: the field path (dotted) and what is wrong with it. */
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+import type { ErrorDetail } from '@app/contracts';
+
+export type { ErrorDetail } from '@app/contracts';
 
 /** Every domain failure the manager can report; each transport maps these exhaustively. */
 export enum ErrorCode {

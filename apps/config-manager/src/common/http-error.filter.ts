@@ -10,17 +10,10 @@ import {
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { requestIdOf } from '../logging/request-id';
-import { DomainError, ErrorCode, ErrorDetail } from './domain-error';
+import type { ErrorBody, ErrorDetail } from '@app/contracts';
+import { DomainError, ErrorCode } from './domain-error';
 
-/** The error body every endpoint answers with. */
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  details?: ErrorDetail[];
-  /** The request's id (also the X-Request-Id response header), to quote when reporting it. */
-  requestId?: string;
-}
+export type { ErrorBody } from '@app/contracts';
 
 function statusOf(code: ErrorCode): number {
   switch (code) {

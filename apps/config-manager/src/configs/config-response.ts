@@ -1,17 +1,7 @@
-import type { ConfigState, SecretState } from './config-state';
-import type { ServiceDefinition } from '@app/contracts';
+import type { ConfigResponse, SecretState, ServiceDefinition } from '@app/contracts';
+import type { ConfigState } from './config-state';
 
-/** The body of GET/PATCH/PUT config: values, and for secrets only whether they are set. */
-export interface ConfigResponse {
-  service: string;
-  version: number;
-  updatedAt: string;
-  updatedBy: string;
-  config: Readonly<Record<string, unknown>>;
-  secrets: Record<string, SecretState>;
-  /** Whether the MQTT broker acknowledged this version (false: committed, not yet delivered). */
-  published: boolean;
-}
+export type { ConfigResponse } from '@app/contracts';
 
 /** Secret flags for every secret path of the service (a path added later shows as not set). */
 export function secretFlags(

@@ -1,10 +1,6 @@
-import type { VersionKind } from './entities/config-version.entity';
+import type { SecretState, VersionKind } from '@app/contracts';
 
-/** Whether a secret is set, and when it last changed (null: never). Never its value. */
-export interface SecretState {
-  set: boolean;
-  updatedAt: string | null;
-}
+export type { SecretState } from '@app/contracts';
 
 /** A version's content: the non-secret config plus the secrets' set flags. */
 export interface Snapshot {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { VersionSummary } from '@app/contracts';
 import { EntityManager, LessThan } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
 import { DomainError, ErrorCode } from '../common/domain-error';
@@ -18,14 +19,7 @@ export interface StoredVersion extends Snapshot {
   reason: string | null;
 }
 
-/** A history entry (no content). */
-export interface VersionSummary {
-  version: number;
-  createdAt: string;
-  createdBy: string;
-  reason: string | null;
-  kind: VersionKind;
-}
+export type { VersionSummary } from '@app/contracts';
 
 /** Reads and writes version rows, hiding the snapshot encoding. */
 @Injectable()

@@ -11,6 +11,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ServiceSchemaResponse, ServiceSummary } from '@app/contracts';
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
 import { versionEtag } from '../common/change-headers';
@@ -48,7 +49,7 @@ export class ConfigsController {
   @Get()
   @RequireRole('config:read')
   @ApiOperation({ summary: 'Services with their current version' })
-  list() {
+  list(): ServiceSummary[] {
     return this.configs.list().map((state) => ({
       service: state.service,
       description: this.configs.definition(state.service).description,
@@ -62,7 +63,7 @@ export class ConfigsController {
   @Get(':service/schema')
   @RequireRole('config:read')
   @ApiOperation({ summary: 'JSON Schema of the service config, its secret paths and schemaHash' })
-  schema(@Param('service') service: string) {
+  schema(@Param('service') service: string): ServiceSchemaResponse {
     const definition = this.configs.definition(service);
     return {
       service: definition.name,

@@ -1,17 +1,6 @@
-import { findServiceDefinition, parseHealthTopic } from '@app/contracts';
+import { findServiceDefinition, parseHealthTopic, type InstanceView } from '@app/contracts';
 
-/** How a worker instance is doing, as the instance view shows it. */
-export interface InstanceView {
-  service: string;
-  instanceId: string;
-  status: 'online' | 'degraded' | 'offline';
-  appliedVersion: number | null;
-  stagedVersion: number | null;
-  lastRunVersion: number | null;
-  schemaDrift: boolean;
-  lastRejection: { version?: number; reason: string; at: string } | null;
-  lastSeen: string;
-}
+export type { InstanceView } from '@app/contracts';
 
 const STATUSES = new Set(['online', 'degraded', 'offline']);
 /** Health messages are small; anything bigger is not one. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { INSTANCE_HEALTH_TOPIC_FILTER } from '@app/contracts';
+import { INSTANCE_HEALTH_TOPIC_FILTER, type InstanceCounts } from '@app/contracts';
 import { DatabaseService } from '../database/database.service';
 import { BrokerConnectionService } from '../messaging/broker-connection.service';
 import { InstanceEntity } from './instance.entity';
@@ -8,14 +8,7 @@ import { InstanceView, parseInstanceHealth } from './instance-status';
 /** How often reported statuses are written to the database (one transaction per batch). */
 const FLUSH_INTERVAL_MS = 500;
 
-/** Instance counts of a service for GET /api/services. */
-export interface InstanceCounts {
-  total: number;
-  online: number;
-  degraded: number;
-  offline: number;
-  onCurrentVersion: number;
-}
+export type { InstanceCounts } from '@app/contracts';
 
 /** How many instances of a service run one applied version with one status. */
 export interface VersionGroup {

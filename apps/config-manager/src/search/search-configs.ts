@@ -1,9 +1,6 @@
-import { flattenLeaves } from '@app/contracts';
+import { flattenLeaves, type SearchHit } from '@app/contracts';
 
-/** A search hit: a config value, or a secret that matched by name (never by value). */
-export type SearchHit =
-  | { service: string; path: string; value: unknown }
-  | { service: string; path: string; secret: true; set: boolean };
+export type { SearchHit } from '@app/contracts';
 
 /** What the search reads of one service: its current config and which secrets are set. */
 export interface SearchSource {

@@ -1,8 +1,8 @@
+import type { VersionKind } from '@app/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { BinaryColumn } from '../../database/binary-column';
 
-/** How a version came to be. */
-export type VersionKind = 'initial' | 'update' | 'rollback' | 'secret';
+export type { VersionKind } from '@app/contracts';
 
 /** An immutable snapshot of a service's configuration; never updated once inserted. */
 @Entity({ name: 'config_versions' })

@@ -1,0 +1,121 @@
+// The bodies of config-manager's REST API (DESIGN.md, README "REST API"): one definition that
+// the manager answers with and its clients (the admin page) read.
+import type { JsonSchema } from '../json-schema/json-schema';
+
+/** The roles a token can hold. */
+export type Role = 'config:read' | 'config:write' | 'secrets:write' | 'admin';
+
+/** GET /api/me. */
+export interface WhoAmI {
+  name: string;
+  /** Effective roles, implied ones included (`admin` brings every other role). */
+  roles: Role[];
+}
+
+/** How a version came to be. */
+export type VersionKind = 'initial' | 'update' | 'rollback' | 'secret';
+
+/** Whether a secret is set, and when it last changed (null: never). Never its value. */
+export interface SecretState {
+  set: boolean;
+  updatedAt: string | null;
+}
+
+/** The body of GET/PATCH/PUT config: values, and for secrets only whether they are set. */
+export interface ConfigResponse {
+  service: string;
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+  config: Readonly<Record<string, unknown>>;
+  secrets: Record<string, SecretState>;
+  /** Whether the MQTT broker acknowledged this version (false: committed, not yet delivered). */
+  published: boolean;
+}
+
+/** Instance counts of a service. */
+export interface InstanceCounts {
+  total: number;
+  online: number;
+  degraded: number;
+  offline: number;
+  onCurrentVersion: number;
+}
+
+/** One entry of GET /api/services. */
+export interface ServiceSummary {
+  service: string;
+  description: string;
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+  instances: InstanceCounts;
+}
+
+/** GET /api/services/:service/schema. */
+export interface ServiceSchemaResponse {
+  service: string;
+  schemaHash: string;
+  secretPaths: readonly string[];
+  schema: JsonSchema;
+}
+
+/** One entry of GET /api/services/:service/versions. */
+export interface VersionSummary {
+  version: number;
+  createdAt: string;
+  createdBy: string;
+  reason: string | null;
+  kind: VersionKind;
+}
+
+/** One changed path (diff, audit): values for config, a bare flag for secrets. */
+export type ChangeEntry =
+  { path: string; from: unknown; to: unknown } | { path: string; changed: true };
+
+/** One entry of GET /api/audit. */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  service: string;
+  kind: string;
+  versionBefore: number | null;
+  versionAfter: number | null;
+  reason: string | null;
+  changes: ChangeEntry[];
+}
+
+/** How a worker instance is doing, as the instance view shows it. */
+export interface InstanceView {
+  service: string;
+  instanceId: string;
+  status: 'online' | 'degraded' | 'offline';
+  appliedVersion: number | null;
+  stagedVersion: number | null;
+  lastRunVersion: number | null;
+  schemaDrift: boolean;
+  lastRejection: { version?: number; reason: string; at: string } | null;
+  lastSeen: string;
+}
+
+/** A search hit: a config value, or a secret that matched by name (never by value). */
+export type SearchHit =
+  | { service: string; path: string; value: unknown }
+  | { service: string; path: string; secret: true; set: boolean };
+
+/** A problem with one field of a request, by dotted path. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** The error body every endpoint answers with. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: ErrorDetail[];
+  /** The request's id (also the X-Request-Id response header), to quote when reporting it. */
+  requestId?: string;
+}
