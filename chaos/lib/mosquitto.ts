@@ -1,14 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Child } from './child';
 import type { Janitor } from './janitor';
-import { accepts, freePort } from './net';
+import { accepts, freePort } from '../../apps/config-manager/test/support/ports';
+import {
+  type BrokerMode,
+  writeProductionMosquittoConfig,
+} from '../../apps/config-manager/test/support/production-mosquitto';
 import { until } from './poll';
-import { ROOT } from './paths';
 
-/** `acl`: the production configuration; `open`: anyone may connect and write anything. */
-export type BrokerMode = 'acl' | 'open';
+export type { BrokerMode } from '../../apps/config-manager/test/support/production-mosquitto';
 
 /** Broker users of the stack (the ACL gives each exactly its topics). */
 export interface BrokerUsers {
@@ -87,60 +87,11 @@ export class Mosquitto {
   }
 
   private prepare(mode: BrokerMode, users: BrokerUsers): void {
-    const dataDir = join(this.dir, 'data');
-    mkdirSync(dataDir);
-    const production = readFileSync(join(ROOT, 'docker/mosquitto/mosquitto.conf'), 'utf8');
-    writeFileSync(
-      join(this.dir, 'mosquitto.conf'),
-      rewriteConf(production, this.port, this.dir, mode),
+    writeProductionMosquittoConfig(
+      this.dir,
+      this.port,
+      { manager: users.manager.password, worker: users.worker.password },
+      mode,
     );
-    writeFileSync(join(this.dir, 'acl'), readFileSync(join(ROOT, 'docker/mosquitto/acl')));
-    // Run as root, mosquitto drops to its `mosquitto` user before reading the password file and
-    // writing its persistence file, as the eclipse-mosquitto image runs as uid 1883.
-    const owner = process.getuid?.() === 0 ? mosquittoUser() : undefined;
-    execFileSync('bash', [join(ROOT, 'ops/mosquitto-passwords.sh'), join(this.dir, 'passwords')], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        MQTT_ENV_FILE: join(this.dir, 'no-such.env'),
-        MQTT_MANAGER_PASSWORD: users.manager.password,
-        MQTT_DEDUP_WORKER_PASSWORD: users.worker.password,
-        ...(owner ? { MOSQUITTO_UID: String(owner.uid), MOSQUITTO_GID: String(owner.gid) } : {}),
-      },
-      stdio: 'pipe',
-    });
-    if (owner) {
-      for (const path of [
-        this.dir,
-        dataDir,
-        join(this.dir, 'acl'),
-        join(this.dir, 'mosquitto.conf'),
-      ]) {
-        chownSync(path, owner.uid, owner.gid);
-      }
-    }
   }
-}
-
-/** The production file with this broker's port and paths; `open` also drops authentication and ACL. */
-function rewriteConf(production: string, port: number, dir: string, mode: BrokerMode): string {
-  let conf = production
-    .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
-    .replace(/\/mosquitto\/config\//g, `${dir}/`)
-    .replace(/\/mosquitto\/data\//g, `${join(dir, 'data')}/`);
-  if (mode === 'open') {
-    conf = conf
-      .replace(/^allow_anonymous false$/m, 'allow_anonymous true')
-      .replace(/^(password_file|acl_file) .*$/gm, '');
-  }
-  // The rewrite must have hit: no production path or port may be left in the harness's copy.
-  const expected = mode === 'open' ? /^allow_anonymous true$/m : /^acl_file /m;
-  if (/\/mosquitto\/|^listener 1883$/m.test(conf) || !expected.test(conf)) {
-    throw new Error('docker/mosquitto/mosquitto.conf changed shape: update chaos/lib/mosquitto.ts');
-  }
-  return conf;
-}
-
-function mosquittoUser(): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'mosquitto']).toString().trim());
-  return { uid: id('-u'), gid: id('-g') };
 }

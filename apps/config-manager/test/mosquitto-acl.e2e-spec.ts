@@ -1,15 +1,15 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
 import { readEnvelope } from './support/envelopes';
 import { MqttProbe } from './support/mqtt-probe';
-import { freePort } from './support/temp-postgres';
+import { accepts, freePort } from './support/ports';
+import { writeProductionMosquittoConfig } from './support/production-mosquitto';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 /**
@@ -18,7 +18,6 @@ import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
  * port and the file paths are rewritten into a temp dir.
  */
 
-const ROOT = resolve(__dirname, '..', '..', '..');
 const SERVICE = 'dedup-worker';
 const CONFIG_TOPIC = `system/config/${SERVICE}`;
 const admin = bearer(TOKENS.admin);
@@ -69,40 +68,10 @@ class ProductionMosquitto {
   }
 
   private prepare(): void {
-    const { dir } = this;
-    const dataDir = join(dir, 'data');
-    mkdirSync(dataDir);
-
-    const conf = readFileSync(join(ROOT, 'docker/mosquitto/mosquitto.conf'), 'utf8');
-    const rewritten = conf
-      .replace(/^listener 1883$/m, `listener ${this.port} 127.0.0.1`)
-      .replace(/\/mosquitto\/config\//g, `${dir}/`)
-      .replace(/\/mosquitto\/data\//g, `${dataDir}/`);
-    // The rewrite must have hit: no production path or port may be left in the test's copy.
-    expect(rewritten).not.toMatch(/\/mosquitto\/|^listener 1883$/m);
-    expect(rewritten).toMatch(/^allow_anonymous false$/m);
-    expect(rewritten).toMatch(/^set_tcp_nodelay true$/m);
-    writeFileSync(join(dir, 'mosquitto.conf'), rewritten);
-    writeFileSync(join(dir, 'acl'), readFileSync(join(ROOT, 'docker/mosquitto/acl')));
-
-    // Run as root, mosquitto drops to its `mosquitto` user before reading the password file
-    // (as in the eclipse-mosquitto image, where it runs as uid 1883): give it the files.
-    const owner = process.getuid?.() === 0 ? mosquittoUser() : undefined;
-    execFileSync('bash', [join(ROOT, 'ops/mosquitto-passwords.sh'), join(dir, 'passwords')], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        MQTT_ENV_FILE: join(dir, 'no-such.env'),
-        MQTT_MANAGER_PASSWORD: PASSWORDS.manager,
-        MQTT_DEDUP_WORKER_PASSWORD: PASSWORDS.worker,
-        ...(owner ? { MOSQUITTO_UID: String(owner.uid), MOSQUITTO_GID: String(owner.gid) } : {}),
-      },
-      stdio: 'pipe',
-    });
-    if (owner) {
-      for (const path of [dir, dataDir, join(dir, 'acl'), join(dir, 'mosquitto.conf')]) {
-        chownSync(path, owner.uid, owner.gid);
-      }
-    }
+    const conf = writeProductionMosquittoConfig(this.dir, this.port, PASSWORDS);
+    // The test runs what production runs: no anonymous clients, no Nagle delay.
+    expect(conf).toMatch(/^allow_anonymous false$/m);
+    expect(conf).toMatch(/^set_tcp_nodelay true$/m);
   }
 
   private async launch(): Promise<void> {
@@ -137,24 +106,6 @@ class ProductionMosquitto {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = new Socket();
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1');
-  });
-}
-
-function mosquittoUser(): { uid: number; gid: number } {
-  const uid = Number(execFileSync('id', ['-u', 'mosquitto']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'mosquitto']).toString().trim());
-  return { uid, gid };
 }
 
 type Instance = { instanceId: string; status: string; appliedVersion: number | null };

@@ -14,7 +14,7 @@ import { geminiReply, GeminiStub, type StubReply } from '../src/ai/testing/gemin
 import type { RunReport } from '../src/runs/run-report';
 import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
 import { MqttProbe } from '../../config-manager/test/support/mqtt-probe';
-import { freePort } from '../../config-manager/test/support/temp-postgres';
+import { freePort } from '../../config-manager/test/support/ports';
 import { WorkerProcess } from './support/worker-process';
 import { startWorkerStack, waitForInstance } from './support/worker-stack';
 
