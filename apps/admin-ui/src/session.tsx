@@ -29,7 +29,6 @@ export function useSession(): Session {
 export interface Loaded<T> {
   readonly data: T | undefined;
   readonly error: ApiError | undefined;
-  readonly loading: boolean;
   readonly reload: () => void;
 }
 
@@ -44,25 +43,21 @@ export function useLoad<T>(
 ): Loaded<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<ApiError>();
-  const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
 
   useEffect(() => {
     const controller = new AbortController();
-    setLoading(true);
     loadRef.current(controller.signal).then(
       (value) => {
         if (controller.signal.aborted) return;
         setData(value);
         setError(undefined);
-        setLoading(false);
       },
       (reason: unknown) => {
         if (controller.signal.aborted) return;
         setError(reason instanceof ApiError ? reason : new ApiError(0, undefined));
-        setLoading(false);
       },
     );
     return () => controller.abort();
@@ -75,5 +70,5 @@ export function useLoad<T>(
   }, [pollMs]);
 
   const reload = useCallback(() => setTick((n) => n + 1), []);
-  return { data, error, loading, reload };
+  return { data, error, reload };
 }

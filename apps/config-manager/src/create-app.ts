@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { DestinationStream } from 'pino';
-import { adminUiBuilt, adminUiHandlers } from './admin-ui/admin-ui.middleware';
+import { adminUiHandlers } from './admin-ui/admin-ui.middleware';
 import { AppModule } from './app.module';
 import { jsonBody } from './common/json-body.middleware';
 import { AppLogger } from './logging/app-logger';
@@ -52,7 +52,7 @@ export async function createApp(
   const adminUi = adminUiHandlers(settings.adminUiDir);
   app.useStaticAssets(adminUi.files.root, adminUi.files.options);
   app.use(adminUi.fallback);
-  if (!adminUiBuilt(settings.adminUiDir)) {
+  if (!adminUi.built) {
     logger.warn(
       `No admin page in ${settings.adminUiDir}: run \`npm run build\` to serve it at /`,
       'AdminUi',

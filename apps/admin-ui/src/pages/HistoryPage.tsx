@@ -127,24 +127,13 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
                       <span className="badge badge-set">current</span>
                     ) : null}
                   </th>
-                  <td>
-                    <input
-                      type="radio"
-                      name="compare-from"
-                      aria-label={`compare from version ${version.version}`}
-                      checked={from === version.version}
-                      onChange={() => setFrom(version.version)}
-                    />
-                  </td>
-                  <td>
-                    <input
-                      type="radio"
-                      name="compare-to"
-                      aria-label={`compare to version ${version.version}`}
-                      checked={to === version.version}
-                      onChange={() => setTo(version.version)}
-                    />
-                  </td>
+                  <CompareCell
+                    side="from"
+                    version={version.version}
+                    picked={from}
+                    onPick={setFrom}
+                  />
+                  <CompareCell side="to" version={version.version} picked={to} onPick={setTo} />
                   <td>
                     {formatTime(version.createdAt)}
                     <div className="muted small">{version.createdBy}</div>
@@ -209,5 +198,25 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
         </ConfirmDialog>
       ) : null}
     </>
+  );
+}
+
+/** One of the two radio columns that pick the versions to compare. */
+function CompareCell(props: {
+  side: 'from' | 'to';
+  version: number;
+  picked: number | undefined;
+  onPick: (version: number) => void;
+}) {
+  return (
+    <td>
+      <input
+        type="radio"
+        name={`compare-${props.side}`}
+        aria-label={`compare ${props.side} version ${props.version}`}
+        checked={props.picked === props.version}
+        onChange={() => props.onPick(props.version)}
+      />
+    </td>
   );
 }

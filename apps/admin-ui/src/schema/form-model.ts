@@ -364,14 +364,6 @@ export function rebase(
   return paths.reduce((result, path) => setAt(result, path, getAt(edited, path)), current);
 }
 
-/** Dotted paths of every leaf a PATCH body sets. */
-export function leafPaths(patch: unknown, prefix = ''): string[] {
-  if (!isObject(patch)) return prefix === '' ? [] : [prefix];
-  return Object.entries(patch).flatMap(([key, value]) =>
-    leafPaths(value, prefix === '' ? key : `${prefix}.${key}`),
-  );
-}
-
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -9,6 +9,8 @@ const NOT_THE_PAGE = /^\/(api|health|metrics)(\/|$)/;
 const IMMUTABLE_ASSETS = /^\/assets\//;
 
 export interface AdminUiHandlers {
+  /** Whether ADMIN_UI_DIR held a built page at start (looked up once, not per request). */
+  readonly built: boolean;
   /** Serves the built files; hashed assets are cached for a year, everything else revalidated. */
   readonly files: { root: string; options: StaticOptions };
   /** Answers every other page path with index.html (the page routes in the browser). */
@@ -22,19 +24,17 @@ interface StaticOptions {
   setHeaders: (res: Response, path: string) => void;
 }
 
-/** Whether `dir` holds a built admin page. */
-export function adminUiBuilt(dir: string): boolean {
-  return existsSync(join(dir, 'index.html'));
-}
-
 /**
  * The admin page (apps/admin-ui, built by `npm run build` into ADMIN_UI_DIR) at `/`. Only GET and
  * HEAD outside /api, /health and /metrics reach it, so an unknown API route still answers the
- * API's JSON 404. When the page was not built, `/` says how to build it instead of a bare 404.
+ * API's JSON 404. When the page was not built (at start), `/` says how to build it instead of a
+ * bare 404.
  */
 export function adminUiHandlers(dir: string): AdminUiHandlers {
   const index = join(dir, 'index.html');
+  const built = existsSync(index);
   return {
+    built,
     files: {
       root: dir,
       options: {
@@ -55,13 +55,13 @@ export function adminUiHandlers(dir: string): AdminUiHandlers {
         next();
         return;
       }
-      if (IMMUTABLE_ASSETS.test(req.path) || !existsSync(index)) {
+      if (IMMUTABLE_ASSETS.test(req.path) || !built) {
         // A missing bundle is a 404, not the page: the browser would try to run HTML as script.
         res
           .status(404)
           .type('text/plain')
           .send(
-            existsSync(index)
+            built
               ? 'Not found'
               : 'The admin page is not built here: run `npm run build` (or set ADMIN_UI_DIR).',
           );
