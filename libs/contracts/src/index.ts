@@ -5,6 +5,7 @@ export * from './json/deep-merge';
 export * from './json/flatten';
 export * from './json/json.types';
 export { isPlainObject } from './json/plain-object';
+export * from './json-schema/extension-keywords';
 export * from './json-schema/json-schema';
 export * from './registry/service-definition';
 export * from './registry/service-registry';
@@ -21,6 +22,7 @@ export {
 } from './schema/config-field.decorators';
 export { MAP_KEY_PATTERN } from './schema/config-shape';
 export * from './schema/cross-field.validators';
+export * from './schema/text-length.validators';
 export * from './topics';
 export * from './validation/config-issue';
 export * from './validation/json-safety';

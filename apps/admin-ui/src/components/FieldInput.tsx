@@ -70,7 +70,6 @@ export function FieldInput(props: FieldInputProps) {
           {...common}
           type="text"
           autoComplete="off"
-          maxLength={field.schema.maxLength}
           value={typeof value === 'string' ? value : ''}
           onChange={(event) => props.onChange(event.target.value)}
         />

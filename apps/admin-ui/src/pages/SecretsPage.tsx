@@ -3,7 +3,7 @@ import { ApiError, segment } from '../api/client';
 import type { ConfigResponse, ServiceSchema } from '../api/types';
 import { ConfirmDialog } from '../components/common';
 import { formatTime } from '../format';
-import { schemaAt } from '../schema/form-model';
+import { codePointLength, schemaAt } from '../schema/form-model';
 import { useSession } from '../session';
 
 /** Write-only secrets: set, replace or clear; a value is never shown back, not even masked. */
@@ -78,7 +78,7 @@ function SecretRow(props: {
       setError('Type the new value, or use Clear');
       return;
     }
-    if (schema?.maxLength !== undefined && value.length > schema.maxLength) {
+    if (schema?.maxLength !== undefined && codePointLength(value) > schema.maxLength) {
       setError(`At most ${schema.maxLength} characters`);
       return;
     }

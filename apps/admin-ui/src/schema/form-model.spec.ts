@@ -1,8 +1,15 @@
-import { defaultConfig, findServiceDefinition } from '@app/contracts';
+import fc from 'fast-check';
+import {
+  codePointLength as managerCodePointLength,
+  defaultConfig,
+  findServiceDefinition,
+  validateConfig,
+} from '@app/contracts';
 import {
   buildForm,
   changedPaths,
   checkConfig,
+  codePointLength,
   fieldsOf,
   getAt,
   groupsOf,
@@ -122,5 +129,46 @@ describe('patchBetween, changedPaths and rebase', () => {
     expect(getAt(rebased, 'thresholds.high')).toBe(0.8);
     expect(getAt(rebased, 'geo.max_distance_km')).toBe(25);
     expect(patchBetween(theirs, rebased)).toEqual({ thresholds: { high: 0.8 } });
+  });
+});
+
+describe('the page checks what the manager checks', () => {
+  const form = buildForm(schema);
+  const units = ['a', 'é', 'e\u0301', '❤️', '\uFE0F', '😀', '👍🏽', '\u200D'];
+  const text = fc
+    .array(fc.constantFrom(...units), { minLength: 40, maxLength: 80, size: 'max' })
+    .map((parts) => parts.join(''));
+
+  it('counts lengths in code points, as the manager and JSON Schema do', () => {
+    const verdicts = new Set<boolean>();
+    fc.assert(
+      fc.property(text, (model) => {
+        expect(codePointLength(model)).toBe(managerCodePointLength(model));
+        const config = { ...defaults(), ai: { ...(defaults().ai as object), model } };
+        const pageSaysOk = checkConfig(form, config)['ai.model'] === undefined;
+        expect(pageSaysOk).toBe(validateConfig(definition, config).ok);
+        verdicts.add(pageSaysOk);
+      }),
+      { numRuns: 300 },
+    );
+    expect([...verdicts].sort()).toEqual([false, true]);
+  });
+
+  it('applies the weight-sum tolerance inclusively at both ends, as the manager does', () => {
+    const weights = { date: 0.3, geo: 0.25, title: 0.3, description: 0.15 };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.constantFrom(0.001, -0.001, 0.0011, -0.0011, 0),
+          fc.double({ min: -0.002, max: 0.002, noNaN: true }),
+        ),
+        (delta) => {
+          const config = { ...defaults(), scoring: { ...weights, date: 0.3 + delta } };
+          const pageSaysOk = checkConfig(form, config).scoring === undefined;
+          expect(pageSaysOk).toBe(validateConfig(definition, config).ok);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -224,13 +224,25 @@ export function checkField(
   }
 }
 
+/**
+ * A string's length as JSON Schema (and the manager) count it: in code points, so 😀 is one and
+ * ❤️ (U+2764 U+FE0F) two. Not `value.length` (UTF-16 units) nor the input's maxlength attribute.
+ */
+export function codePointLength(value: string): number {
+  return Array.from(value).length;
+}
+
+/** The manager's `x-sum` slack for floating-point rounding: the tolerance is inclusive. */
+export const SUM_ROUNDING_SLACK = 1e-9;
+
 function checkString(schema: JsonSchema, value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be text';
-  if (schema.minLength !== undefined && value.length < schema.minLength)
+  const length = codePointLength(value);
+  if (schema.minLength !== undefined && length < schema.minLength)
     return schema.minLength === 1
       ? 'must not be empty'
       : `must have at least ${schema.minLength} characters`;
-  if (schema.maxLength !== undefined && value.length > schema.maxLength)
+  if (schema.maxLength !== undefined && length > schema.maxLength)
     return `must have at most ${schema.maxLength} characters`;
   if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
     return `must match ${schema.pattern}`;
@@ -255,7 +267,7 @@ export function checkGroup(group: GroupNode, value: unknown): string | undefined
   if (group.sum === undefined || value === null) return undefined;
   const total = sumOf(group, value);
   if (total === undefined) return undefined;
-  return Math.abs(total - group.sum.equals) <= group.sum.tolerance
+  return Math.abs(total - group.sum.equals) <= group.sum.tolerance + SUM_ROUNDING_SLACK
     ? undefined
     : `must sum to ${group.sum.equals} (now ${formatNumber(total)})`;
 }

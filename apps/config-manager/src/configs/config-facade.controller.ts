@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Patch, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { deepMerge } from '@app/contracts';
+import { codePointLength, deepMerge, MAX_SECRET_LENGTH } from '@app/contracts';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import type { Principal } from '../auth/roles';
 import { versionEtag } from '../common/change-headers';
@@ -55,11 +55,16 @@ export class ConfigFacadeController {
     }
     const { [API_KEY_FIELD]: apiKey, ...sections } = body as Record<string, unknown>;
     if (apiKey !== undefined) {
-      if (typeof apiKey !== 'string' || apiKey.length > 4096) {
+      if (typeof apiKey !== 'string' || codePointLength(apiKey) > MAX_SECRET_LENGTH) {
         throw new DomainError(
           ErrorCode.ValidationFailed,
-          `${API_KEY_FIELD} must be a string of at most 4096 characters`,
-          [{ path: API_KEY_FIELD, message: 'must be a string of at most 4096 characters' }],
+          `${API_KEY_FIELD} must be a string of at most ${MAX_SECRET_LENGTH} characters`,
+          [
+            {
+              path: API_KEY_FIELD,
+              message: `must be a string of at most ${MAX_SECRET_LENGTH} characters`,
+            },
+          ],
         );
       }
       if (!principal.roles.has('secrets:write')) {

@@ -8,9 +8,7 @@ import {
   IsPositive,
   IsString,
   Max,
-  MaxLength,
   Min,
-  MinLength,
 } from 'class-validator';
 import {
   ConfigMap,
@@ -19,7 +17,12 @@ import {
   NestedConfig,
   Secret,
 } from '../schema/config-field.decorators';
-import { IsNotGreaterThanField, IsNotLessThanField } from '../schema/cross-field.validators';
+import {
+  IsNotGreaterThanField,
+  IsNotLessThanField,
+  sumRule,
+} from '../schema/cross-field.validators';
+import { MaxCodePoints, MinCodePoints } from '../schema/text-length.validators';
 
 /** Strategies for free-text fields when merging duplicates into one canonical event. */
 export const TEXT_STRATEGIES = ['longest', 'shortest', 'most_common', 'first'] as const;
@@ -38,11 +41,11 @@ export type ListStrategy = (typeof LIST_STRATEGIES)[number];
 export type LocationStrategy = (typeof LOCATION_STRATEGIES)[number];
 export type StartStrategy = (typeof START_STRATEGIES)[number];
 
-/** How far the scoring weights may be from summing to exactly 1. */
+/** How far the scoring weights may be from summing to exactly 1 (inclusive, see isWithinSum). */
 export const WEIGHT_SUM_TOLERANCE = 0.001;
 /** Most entries in `category_weights.priority` and `category_weights.overrides`. */
 export const MAX_CATEGORY_ENTRIES = 100;
-/** Longest category name, in characters. */
+/** Longest category name, in characters (Unicode code points, as JSON Schema counts). */
 export const MAX_CATEGORY_LENGTH = 100;
 
 // Composite decorators apply in the order written, so the type check is registered (and reported) first.
@@ -70,21 +73,14 @@ function IsIntInRange(min: number, max?: number): PropertyDecorator {
   return max === undefined ? compose(IsInt(), Min(min)) : compose(IsInt(), Min(min), Max(max));
 }
 
-function formatSum(sum: number): string {
-  // Hides float noise (1.0500000000000003) without hiding a real difference.
-  return String(Math.round(sum * 1e6) / 1e6);
-}
-
-@Invariant<ScoringWeights>({
-  description: `The four weights must sum to 1 (within ${WEIGHT_SUM_TOLERANCE}).`,
-  sum: { equals: 1, tolerance: WEIGHT_SUM_TOLERANCE },
-  check: (weights) => {
-    const sum = weights.date + weights.geo + weights.title + weights.description;
-    return Math.abs(sum - 1) <= WEIGHT_SUM_TOLERANCE
-      ? undefined
-      : `weights must sum to 1 (got ${formatSum(sum)})`;
-  },
-})
+@Invariant<ScoringWeights>(
+  sumRule({
+    equals: 1,
+    tolerance: WEIGHT_SUM_TOLERANCE,
+    subject: 'weights',
+    description: `The four weights must sum to 1 within ${WEIGHT_SUM_TOLERANCE}, inclusive.`,
+  }),
+)
 export class ScoringWeights {
   @Describe('Weight of the date similarity in the overall score')
   @IsUnitInterval()
@@ -231,8 +227,8 @@ export class AiConfig {
 
   @Describe('Name of the AI model')
   @IsString()
-  @MinLength(1, { message: '$property must not be empty' })
-  @MaxLength(100)
+  @MinCodePoints(1, { message: '$property must not be empty' })
+  @MaxCodePoints(100)
   model = 'gemini-2.5-flash';
 
   @Describe('Sampling temperature of the AI model')
@@ -275,8 +271,8 @@ export class CategoryWeights {
   @IsArray()
   @ArrayMaxSize(MAX_CATEGORY_ENTRIES)
   @IsString({ each: true, message: '$property entries must be strings' })
-  @MinLength(1, { each: true, message: '$property entries must not be empty' })
-  @MaxLength(MAX_CATEGORY_LENGTH, {
+  @MinCodePoints(1, { each: true, message: '$property entries must not be empty' })
+  @MaxCodePoints(MAX_CATEGORY_LENGTH, {
     each: true,
     message: `$property entries must be at most ${MAX_CATEGORY_LENGTH} characters`,
   })

@@ -5,13 +5,15 @@ import {
   Describe,
   findServiceDefinition,
   MatchingConfig,
+  codePointLength,
+  MaxCodePoints,
   TITLE_STRATEGIES,
   validateConfig,
   type JsonSchema,
   type JsonValue,
   type ServiceDefinition,
 } from '@app/contracts';
-import { IsIn, IsNumber, Max, Min } from 'class-validator';
+import { IsIn, IsNumber, IsString, Max, MaxLength, Min } from 'class-validator';
 
 function dedupWorker(): ServiceDefinition {
   const definition = findServiceDefinition(DEDUP_WORKER_SERVICE);
@@ -311,5 +313,37 @@ describe(buildJsonSchema.name, () => {
 
     expect(new ScoringWeights().date).toBe(7);
     expect(JSON.stringify(buildSut())).toBe(before);
+  });
+
+  it('publishes MaxCodePoints as maxLength and refuses class-validator MaxLength, which counts differently', () => {
+    class Named {
+      @Describe('A name')
+      @IsString()
+      @MaxCodePoints(3)
+      name = 'abc';
+    }
+    class Legacy {
+      @Describe('A name')
+      @IsString()
+      @MaxLength(3)
+      name = 'abc';
+    }
+
+    const schema = buildJsonSchema({ name: 'named', description: 'n', schema: Named });
+    expect(prop(schema, 'name')).toMatchObject({ type: 'string', maxLength: 3 });
+    expect(() => buildJsonSchema({ name: 'legacy', description: 'l', schema: Legacy })).toThrow(
+      /maxLength does not count characters as JSON Schema does/,
+    );
+  });
+});
+
+describe(codePointLength.name, () => {
+  it('counts code points: astral characters once, combining marks and variation selectors too', () => {
+    expect(codePointLength('')).toBe(0);
+    expect(codePointLength('😀')).toBe(1);
+    expect(codePointLength('❤️')).toBe(2);
+    expect(codePointLength('e\u0301')).toBe(2);
+    expect(codePointLength('👍🏽')).toBe(2);
+    expect(codePointLength('\ud800x')).toBe(2);
   });
 });

@@ -27,6 +27,7 @@ import {
   IS_NOT_GREATER_THAN_FIELD,
   IS_NOT_LESS_THAN_FIELD,
 } from '../schema/cross-field.validators';
+import { MAX_CODE_POINTS, MIN_CODE_POINTS } from '../schema/text-length.validators';
 
 /** JSON Schema type names. */
 export type JsonSchemaType =
@@ -283,15 +284,22 @@ function applyConstraint(
     case IS_POSITIVE:
       schema.exclusiveMinimum = 0;
       break;
-    case MIN_LENGTH:
+    case MIN_CODE_POINTS:
       schema.minLength = asNumber(first);
       break;
     case IS_NOT_EMPTY:
       schema.minLength = Math.max(schema.minLength ?? 0, 1);
       break;
-    case MAX_LENGTH:
+    case MAX_CODE_POINTS:
       schema.maxLength = asNumber(first);
       break;
+    case MIN_LENGTH:
+    case MAX_LENGTH:
+      // class-validator counts UTF-16 units less U+FE0E/U+FE0F; JSON Schema counts code points.
+      // Publishing one rule while applying the other would split a mixed fleet.
+      throw new TypeError(
+        `${name} does not count characters as JSON Schema does: use MinCodePoints/MaxCodePoints from @app/contracts`,
+      );
     case ARRAY_MIN_SIZE:
       schema.minItems = asNumber(first);
       break;

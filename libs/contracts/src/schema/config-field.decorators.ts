@@ -1,7 +1,8 @@
 // class-transformer's @Type reads design:type through the reflect-metadata polyfill.
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { IsObject, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import { IsObject, IsString, ValidateIf, ValidateNested } from 'class-validator';
+import { MaxCodePoints } from './text-length.validators';
 
 /** A configuration class: every field has an initializer, so `new C()` is the default configuration. */
 export type ConfigClass<T extends object = object> = new () => T;
@@ -38,7 +39,7 @@ export interface ConfigFieldAnnotation {
   readonly shape?: ConfigFieldKind;
 }
 
-/** Longest accepted secret value, in characters. */
+/** Longest accepted secret value, in characters (Unicode code points). */
 export const MAX_SECRET_LENGTH = 4096;
 
 // Keyed by prototype (what property decorators receive), so that subclasses inherit through the prototype chain.
@@ -56,7 +57,7 @@ export function Secret(): PropertyDecorator {
     annotate(target, key, { secret: true });
     ValidateIf((_object: unknown, value: unknown) => value !== undefined)(target, key);
     IsString()(target, key);
-    MaxLength(MAX_SECRET_LENGTH)(target, key);
+    MaxCodePoints(MAX_SECRET_LENGTH)(target, key);
   };
 }
 

@@ -39,8 +39,11 @@ export interface ConfigShape {
   readonly invariants: readonly ConfigInvariant<object>[];
 }
 
-/** Map keys become path segments, so they must be 1 to 100 characters without a dot. */
-export const MAP_KEY_PATTERN = /^[^.]{1,100}$/;
+/**
+ * Map keys become path segments, so they must be 1 to 100 characters without a dot. The `u`
+ * flag counts code points, as the published `propertyNames` pattern means (JSON Schema).
+ */
+export const MAP_KEY_PATTERN = /^[^.]{1,100}$/u;
 
 const shapes = new WeakMap<ConfigClass, ConfigShape>();
 

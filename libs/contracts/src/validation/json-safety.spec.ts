@@ -45,3 +45,36 @@ describe(checkJsonSafety.name, () => {
     expect(sut(input).length).toBeLessThanOrEqual(20);
   });
 });
+
+describe('well-formed Unicode', () => {
+  const sut = checkJsonSafety;
+
+  it('refuses a lone surrogate in a value or a key, naming the path (escaped for keys)', () => {
+    const input: unknown = JSON.parse(
+      '{"ai":{"model":"gem\\ud800ini"},"category_weights":{"priority":["ok","\\udc00"]},"k\\ud83d":1}',
+    );
+
+    expect(sut(input).map((issue) => issue.path)).toEqual([
+      'ai.model',
+      'category_weights.priority.1',
+      'k\\ud83d',
+    ]);
+    expect(sut(input)[0].message).toBe(
+      'ai.model is not well-formed Unicode (it holds a lone surrogate, which UTF-8 cannot encode)',
+    );
+    expect(JSON.stringify(sut(input))).not.toMatch(/[\ud800-\udfff]/);
+  });
+
+  it('accepts astral characters, emoji sequences and combining marks', () => {
+    expect(sut({ 'music😀': ['❤️', 'e\u0301', '👍🏽', '👩‍👩‍👧', '\u{10FFFF}'] })).toEqual([]);
+  });
+
+  it('checks a bare string document too', () => {
+    expect(sut('\ud800')).toEqual([
+      expect.objectContaining({
+        path: '',
+        message: expect.stringMatching(/^the document is not/) as unknown,
+      }) as unknown,
+    ]);
+  });
+});

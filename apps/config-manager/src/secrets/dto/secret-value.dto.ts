@@ -1,10 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { MAX_SECRET_LENGTH, MaxCodePoints } from '@app/contracts';
+import { IsString } from 'class-validator';
 
 /** Body of a secret write; the empty string clears the secret. */
 export class SecretValueDto {
-  @ApiProperty({ writeOnly: true, maxLength: 4096, description: 'The secret value; "" clears it' })
+  @ApiProperty({
+    writeOnly: true,
+    maxLength: MAX_SECRET_LENGTH,
+    description: 'The secret value; "" clears it',
+  })
   @IsString()
-  @MaxLength(4096)
+  @MaxCodePoints(MAX_SECRET_LENGTH)
   value!: string;
 }
