@@ -2,15 +2,25 @@ import { json } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { checkJsonSafety } from '@app/contracts';
 import { DomainError, ErrorCode } from './domain-error';
+import { findInvalidUtf8 } from './utf8-body';
+
+/** Thrown by the parser's verify hook; carries the domain error the body deserves. */
+class BodyRefused extends Error {
+  readonly type = 'body.refused';
+  constructor(readonly domainError: DomainError) {
+    super(domainError.message);
+  }
+}
 
 /**
  * Parses JSON request bodies and turns every way a body can be wrong into a domain error with a
  * clear message: not JSON (415, instead of being silently read as `{}`), malformed (400), too
- * large (413), or carrying keys like `__proto__` or absurd nesting (400, with the path), before
- * any handler sees it.
+ * large (413), not UTF-8 (400 naming the byte and the path: a decoder would silently turn bad
+ * bytes into U+FFFD), or carrying keys like `__proto__`, absurd nesting or strings that are not
+ * well-formed Unicode (400, with the path), before any handler sees it.
  */
 export function jsonBody(limit: string): RequestHandler {
-  const parse = json({ limit, strict: false });
+  const parse = json({ limit, strict: false, verify: verifyUtf8 });
   return (req: Request, res: Response, next: NextFunction) => {
     const hasBody =
       Number(req.headers['content-length'] ?? 0) > 0 ||
@@ -49,7 +59,24 @@ export function jsonBody(limit: string): RequestHandler {
   };
 }
 
+function verifyUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
+  if (encoding.toLowerCase() !== 'utf-8') {
+    throw new BodyRefused(
+      new DomainError(ErrorCode.UnsupportedMediaType, 'Send request bodies as UTF-8 JSON'),
+    );
+  }
+  const problem = findInvalidUtf8(body);
+  if (problem === undefined) return;
+  const where =
+    problem.path === '' ? '' : `, in ${problem.inKey ? 'a key of ' : ''}${problem.path}`;
+  const message = `Request body is not valid UTF-8 (at byte ${problem.offset}${where})`;
+  throw new BodyRefused(
+    new DomainError(ErrorCode.ValidationFailed, message, [{ path: problem.path, message }]),
+  );
+}
+
 function bodyError(error: unknown, limit: string): DomainError {
+  if (error instanceof BodyRefused) return error.domainError;
   const type =
     typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
   switch (type) {
