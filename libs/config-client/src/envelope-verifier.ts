@@ -1,13 +1,13 @@
 import {
   type ConfigIssue,
-  ENVELOPE_ALG,
   isPlainObject,
   type ServiceDefinition,
   validateConfig,
 } from '@app/contracts';
-import { CryptoError, decodeStrictBase64, Ed25519Verifier, openSealedSecret } from '@app/crypto';
+import { CryptoError, Ed25519Verifier, openSealedSecret } from '@app/crypto';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import { secretDefaultsOf, setAtPath } from './config-paths';
+import { decodeUtf8, echo, isVersion, ownField, readSignedEnvelope } from './envelope-reader';
 
 /** Largest envelope a worker reads (256 KiB); anything longer is refused before it is parsed. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = 256 * 1024;
@@ -84,8 +84,6 @@ type Rejected = Extract<EnvelopeVerdict, { kind: 'rejected' }>;
 
 // Enough to explain a schema failure in a log line; the rest is one request away in the manager.
 const MAX_ISSUES_IN_DETAIL = 3;
-// Attacker-chosen strings (kid, service) are echoed only this far.
-const MAX_ECHO = 64;
 const SECRET_KEY_BYTES = 32;
 
 /**
@@ -142,57 +140,14 @@ export class EnvelopeVerifier {
   }
 
   private applyRules(bytes: Uint8Array, context: VerificationContext): EnvelopeVerdict {
-    // Rule 0: size before anything else, so a huge message costs no parsing.
-    if (bytes.length > this.maxEnvelopeBytes) {
-      return reject(
-        'oversized',
-        `envelope is ${bytes.length} bytes, more than the limit of ${this.maxEnvelopeBytes}`,
-      );
-    }
-
-    // Rule 1: the envelope parses, names Ed25519 and a trusted key.
-    const envelope = parseJsonObject(bytes);
-    if (envelope === undefined) {
-      return reject('malformed', 'envelope is not a UTF-8 JSON object');
-    }
-    const alg = ownField(envelope, 'alg');
-    const kid = ownField(envelope, 'kid');
-    const payloadText = ownField(envelope, 'payload');
-    const sigText = ownField(envelope, 'sig');
-    if (
-      typeof alg !== 'string' ||
-      typeof kid !== 'string' ||
-      typeof payloadText !== 'string' ||
-      typeof sigText !== 'string'
-    ) {
-      return reject('malformed', 'envelope must have string fields alg, kid, payload and sig');
-    }
-    if (alg !== ENVELOPE_ALG) {
-      return reject('unsupported-alg', `envelope alg ${echo(alg)} is not ${ENVELOPE_ALG}`);
-    }
-    const verifier = this.verifiers.get(kid);
-    if (verifier === undefined) {
-      return reject(
-        'unknown-key',
-        `envelope kid ${echo(kid)} is not a trusted key (trusted: ${[...this.verifiers.keys()].join(', ')})`,
-      );
-    }
-
-    // Rule 2: the signature over the exact payload bytes.
-    const payloadBytes = decodeStrictBase64(payloadText);
-    const signature = decodeStrictBase64(sigText);
-    if (payloadBytes === undefined || signature === undefined) {
-      return reject('signature', 'payload or sig is not canonical standard base64');
-    }
-    if (!verifier.verify(payloadBytes, signature)) {
-      return reject('signature', `signature does not verify with key ${kid}`);
+    // Rules 0-2: size, envelope, algorithm, trusted key, signature; then the signed payload.
+    const reading = readSignedEnvelope(bytes, this.verifiers, this.maxEnvelopeBytes);
+    if (!reading.ok) {
+      return reject(reading.reason, reading.detail);
     }
 
     // Rule 3: signed, so from here on the content is the manager's, but still checked.
-    const payload = parseJsonObject(payloadBytes);
-    if (payload === undefined) {
-      return reject('malformed', 'signed payload is not a UTF-8 JSON object');
-    }
+    const payload = reading.payload;
     const rawVersion = ownField(payload, 'version');
     const version = isVersion(rawVersion) ? rawVersion : undefined;
     const service = ownField(payload, 'service');
@@ -324,45 +279,10 @@ function reject(reason: RejectionReason, detail: string, version?: number): Reje
     : { kind: 'rejected', reason, version, detail };
 }
 
-// Fatal decoding: bytes that are not UTF-8 are refused rather than repaired into something else.
-function decodeUtf8(bytes: Uint8Array): string | undefined {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
-  const text = decodeUtf8(bytes);
-  if (text === undefined) {
-    return undefined;
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return isPlainObject(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-// Own properties only: JSON.parse can create a "__proto__" key, and inherited values are not input.
-function ownField(object: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(object, key) ? object[key] : undefined;
-}
-
-function isVersion(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
-
 function summarize(issues: readonly ConfigIssue[]): string {
   const shown = issues.slice(0, MAX_ISSUES_IN_DETAIL).map((issue) => issue.message);
   const more = issues.length - shown.length;
   return shown.join('; ') + (more > 0 ? ` (and ${more} more)` : '');
-}
-
-function echo(value: string): string {
-  return JSON.stringify(value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value);
 }
 
 function invalidOption(option: string, message: string): ConfigClientError {

@@ -9,6 +9,11 @@ export type {
 export * from './config-client.logger';
 export * from './config-client.module';
 export * from './config-client.settings';
+export {
+  readSignedEnvelope,
+  type EnvelopeReadFailure,
+  type EnvelopeReading,
+} from './envelope-reader';
 export * from './envelope-verifier';
 export * from './instance-status';
 export * from './last-known-good';
