@@ -6,6 +6,7 @@ import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { BrokerHealthIndicator } from './broker.health';
 import { DatabaseHealthIndicator } from './database.health';
+import { RetainedConfigsHealthIndicator } from './retained-configs.health';
 
 /** Readiness as orchestrators, the worker tests and the benches read it. */
 export interface ReadinessBody {
@@ -22,6 +23,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: DatabaseHealthIndicator,
     private readonly broker: BrokerHealthIndicator,
+    private readonly retainedConfigs: RetainedConfigsHealthIndicator,
   ) {}
 
   @Get()
@@ -34,12 +36,16 @@ export class HealthController {
   @Get('ready')
   @Public()
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: database and MQTT broker (503 naming what is down)' })
+  @ApiOperation({
+    summary:
+      'Readiness: database and MQTT broker (503 naming what is down), and incidents on the config topics',
+  })
   async ready(@Res({ passthrough: true }) res: Response): Promise<ReadinessBody> {
     try {
       const result = await this.health.check([
         () => this.database.check('database'),
         () => this.broker.check('broker'),
+        () => this.retainedConfigs.check('retainedConfigs'),
       ]);
       return { status: 'ready', checks: result.details };
     } catch (error) {

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { MessagingModule } from '../messaging/messaging.module';
+import { PublishingModule } from '../publishing/publishing.module';
 import { BrokerHealthIndicator } from './broker.health';
 import { DatabaseHealthIndicator } from './database.health';
 import { HealthController } from './health.controller';
+import { RetainedConfigsHealthIndicator } from './retained-configs.health';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), MessagingModule],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), MessagingModule, PublishingModule],
   controllers: [HealthController],
-  providers: [DatabaseHealthIndicator, BrokerHealthIndicator],
+  providers: [DatabaseHealthIndicator, BrokerHealthIndicator, RetainedConfigsHealthIndicator],
 })
 export class HealthModule {}

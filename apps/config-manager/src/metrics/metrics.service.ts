@@ -34,6 +34,16 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly retainedIncidents = new Counter({
+    name: 'config_retained_incidents_total',
+    help:
+      'Messages on a config topic that were not the current signed envelope, per service and problem ' +
+      '(empty, oversized, malformed, unsupported-alg, unknown-key, signature, service, stale: republished at once; ' +
+      'ahead: a newer version signed with our key than the store holds)',
+    labelNames: ['service', 'problem'] as const,
+    registers: [this.registry],
+  });
+
   constructor(instances: InstancesService) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
@@ -66,6 +76,11 @@ export class MetricsService {
   /** The broker did not acknowledge a publish of `service`. */
   publishFailed(service: string): void {
     this.publishFailures.inc({ service });
+  }
+
+  /** A config topic held something other than the current signed envelope. */
+  retainedIncident(service: string, problem: string): void {
+    this.retainedIncidents.inc({ service, problem });
   }
 
   /** Express middleware timing every request; labels use the route template, never the raw URL. */

@@ -8,13 +8,10 @@ import {
 } from '@nestjs/common';
 import {
   CONFIG_TOPIC_FILTER,
-  ConfigPayload,
   MANAGER_HEALTH_TOPIC,
-  SignedEnvelope,
   configTopic,
   parseConfigTopic,
 } from '@app/contracts';
-import { Ed25519Verifier } from '@app/crypto';
 import type { ConfigState } from '../configs/config-state';
 import { ConfigsService, VersionPublisher } from '../configs/configs.service';
 import { ServiceEntity } from '../configs/entities/service.entity';
@@ -26,26 +23,23 @@ import { BrokerConnectionService } from '../messaging/broker-connection.service'
 import { MetricsService } from '../metrics/metrics.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
 import { offlineStatus, onlineStatus } from './manager-status';
+import {
+  RetainedConfigWatch,
+  type RetainedProblem,
+  type RetainedVerdict,
+} from './retained-config-watch';
 
-/** A config envelope seen on the bus, parsed but not yet verified. */
-interface BusEnvelope {
-  envelope: SignedEnvelope;
-  payloadBytes: Buffer;
-  version: number;
-}
-
-/** Parses an envelope for `service`; undefined if it is not one. Does not verify it. */
-function readEnvelope(service: string, bytes: Buffer): BusEnvelope | undefined {
-  try {
-    const envelope = JSON.parse(bytes.toString('utf8')) as SignedEnvelope;
-    const payloadBytes = Buffer.from(envelope.payload, 'base64');
-    const payload = JSON.parse(payloadBytes.toString('utf8')) as ConfigPayload;
-    if (payload.service !== service || !Number.isInteger(payload.version)) return undefined;
-    return { envelope, payloadBytes, version: payload.version };
-  } catch {
-    return undefined;
-  }
-}
+/** How a log line names what replaced the current envelope, when it carries no version. */
+const PROBLEM_WORDS: Record<RetainedProblem, string> = {
+  empty: 'an empty retained message (which deletes the config)',
+  oversized: 'an oversized message',
+  malformed: 'a message that is not a config envelope',
+  'unsupported-alg': 'an envelope not signed with Ed25519',
+  'unknown-key': "an envelope signed with a key that is not this manager's",
+  signature: 'an envelope whose signature does not verify',
+  service: "another service's envelope",
+  stale: 'an older envelope',
+};
 
 /** How often versions the broker has not acknowledged are published again. */
 const SWEEP_INTERVAL_MS = 5000;
@@ -58,7 +52,9 @@ export const BROKER_RETRY_AFTER_SECONDS = 5;
  * highest acknowledged version per service is the outbox mark (services.published_version), and
  * anything above it is published again by a periodic sweep. On every (re)connection the current
  * version of every service is republished, which also heals a broker that lost its retained
- * messages. Replicas learn of each other's writes from the retained messages they receive.
+ * messages. The manager watches its own topics (RetainedConfigWatch): a retained message that is
+ * not its current signed envelope (empty, unparsable, unauthentic, older) is replaced at once;
+ * a newer one signed with its key means another replica wrote, and is learnt from the database.
  */
 @Injectable()
 export class ConfigPublisherService
@@ -73,9 +69,8 @@ export class ConfigPublisherService
   private readonly acknowledged = new Map<string, number>();
   /** Highest version handed to the client, per service: an older one is never sent after it. */
   private readonly sent = new Map<string, number>();
-  /** Highest version seen on the bus, per service (our own publishes echo back). */
-  private readonly seenOnBus = new Map<string, number>();
-  private readonly verifiers: ReadonlyMap<string, Ed25519Verifier>;
+  /** Highest newer version seen on the bus that the database was re-read for, per service. */
+  private readonly refreshedFor = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -85,13 +80,8 @@ export class ConfigPublisherService
     private readonly configs: ConfigsService,
     private readonly db: DatabaseService,
     private readonly metrics: MetricsService,
-  ) {
-    const { keyId, publicKey, previous } = settings.signing;
-    this.verifiers = new Map([
-      [keyId, new Ed25519Verifier(publicKey)],
-      ...previous.map((p): [string, Ed25519Verifier] => [p.kid, new Ed25519Verifier(p.publicKey)]),
-    ]);
-  }
+    private readonly watch: RetainedConfigWatch,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const rows = await this.db.read((m) => m.find(ServiceEntity));
@@ -133,13 +123,18 @@ export class ConfigPublisherService
       return this.isPublished(state.service, state.version);
     }
     this.sent.set(state.service, state.version);
+    this.watch.publishing(state.service, state.version);
     const ok = await this.connection.publish(
       this.connection.topic(configTopic(state.service)),
       this.envelopes.build(state),
       true,
     );
-    if (ok) await this.markAcknowledged(state.service, state.version);
-    else this.metrics.publishFailed(state.service);
+    if (ok) {
+      await this.markAcknowledged(state.service, state.version);
+    } else {
+      this.watch.publishFailed(state.service, state.version);
+      this.metrics.publishFailed(state.service);
+    }
     return ok;
   }
 
@@ -158,6 +153,7 @@ export class ConfigPublisherService
   }
 
   private async republishAll(): Promise<void> {
+    this.watch.reconnected();
     const versions: Record<string, number> = {};
     for (const state of this.configs.list()) {
       const current = await this.freshState(state.service);
@@ -192,39 +188,60 @@ export class ConfigPublisherService
     }
   }
 
-  /** A retained envelope seen on the bus: learn of newer versions, repair older ones. */
+  /** A message on a config topic: learn of newer versions, replace anything else that is not ours. */
   private onBusMessage(topic: string, bytes: Buffer): void {
     const parsed = parseConfigTopic(topic.slice(this.settings.mqtt.topicPrefix.length));
     if (!parsed) return;
-    const service = parsed.service;
-    const current = this.configs.list().find((s) => s.service === service);
-    const message = current ? readEnvelope(service, bytes) : undefined;
-    if (!current || !message) return;
-    const seen = this.seenOnBus.get(service) ?? 0;
-    this.seenOnBus.set(service, Math.max(seen, message.version));
-    if (message.version > current.version) {
-      if (!this.isAuthentic(message)) return;
-      this.logger.log(
-        `${service} v${message.version} was published by another replica; refreshing`,
-      );
-      void this.configs.refresh(service).catch(() => undefined);
-    } else if (message.version < current.version && seen >= current.version) {
-      // Our version was on the bus and an older one replaced it (a stale replica): put ours
-      // back. An older version arriving before ours was seen is just our own earlier publish
-      // echoing late, and needs nothing.
-      if (!this.isAuthentic(message) || !this.connection.isConnected()) return;
-      this.logger.warn(
-        `${service} v${message.version} replaced v${current.version} on the broker; republishing v${current.version}`,
-      );
-      this.sent.delete(service);
-      void this.publish(current);
-    }
+    const current = this.configs.list().find((s) => s.service === parsed.service);
+    // Not a service of this manager (another tenant's, or one it does not know).
+    if (!current) return;
+    const verdict = this.watch.judge(current.service, bytes, current.version);
+    if (verdict.kind === 'newer') this.learnNewer(current.service, verdict.version);
+    else if (verdict.kind === 'repair') this.repair(current, verdict);
   }
 
-  private isAuthentic(message: BusEnvelope): boolean {
-    const verifier = this.verifiers.get(message.envelope.kid);
-    return (
-      verifier?.verify(message.payloadBytes, Buffer.from(message.envelope.sig, 'base64')) ?? false
+  private repair(
+    current: ConfigState,
+    verdict: Extract<RetainedVerdict, { kind: 'repair' }>,
+  ): void {
+    const { service, version } = current;
+    this.metrics.retainedIncident(service, verdict.problem);
+    this.watch.record({
+      service,
+      problem: verdict.problem,
+      ...(verdict.version === undefined ? {} : { version: verdict.version }),
+      currentVersion: version,
+    });
+    const what =
+      verdict.version === undefined
+        ? `${service}: ${PROBLEM_WORDS[verdict.problem]}`
+        : `${service} v${verdict.version}`;
+    this.logger.warn(
+      `${what} replaced v${version} on the broker (${verdict.problem}); republishing v${version}. ` +
+        "If this repeats, some client can write the config topics: check the broker's ACL.",
+    );
+    if (!this.connection.isConnected()) return; // the reconnect republishes everything
+    this.sent.delete(service);
+    void this.publish(current);
+  }
+
+  /** Re-reads the store once per newer version seen, however often that version is repeated. */
+  private learnNewer(service: string, version: number): void {
+    if ((this.refreshedFor.get(service) ?? 0) >= version) return;
+    this.refreshedFor.set(service, version);
+    this.logger.log(`${service} v${version} was published by another replica; refreshing`);
+    this.configs.refresh(service).then(
+      (state) => {
+        if (state.version >= version) return;
+        this.metrics.retainedIncident(service, 'ahead');
+        this.watch.record({ service, problem: 'ahead', version, currentVersion: state.version });
+        this.logger.warn(
+          `system/config/${service} holds v${version}, signed with this manager's key, but the store is at ` +
+            `v${state.version}: was an older backup restored, or does another deployment share the signing key?`,
+        );
+      },
+      // The database is away: the next message of that version tries again.
+      () => this.refreshedFor.delete(service),
     );
   }
 

@@ -6,11 +6,13 @@ import { ConfigPublisherService } from './config-publisher.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
 import { KeysController } from './keys.controller';
 import { RepublishController } from './republish.controller';
+import { RetainedConfigWatch } from './retained-config-watch';
 
 /** Signed, retained delivery of every version over MQTT. */
 @Module({
   imports: [ConfigsModule, MessagingModule, MetricsModule],
   controllers: [KeysController, RepublishController],
-  providers: [EnvelopeBuilderService, ConfigPublisherService],
+  providers: [EnvelopeBuilderService, ConfigPublisherService, RetainedConfigWatch],
+  exports: [RetainedConfigWatch],
 })
 export class PublishingModule {}

@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DEFAULT_MAX_ENVELOPE_BYTES, readSignedEnvelope } from '@app/config-client';
+import { Ed25519Verifier } from '@app/crypto';
+import type { Settings } from '../settings/settings';
+import { SETTINGS } from '../settings/settings.module';
+
+/** Why the retained message on a config topic is not the manager's current envelope. */
+export type RetainedProblem =
+  | 'empty'
+  | 'oversized'
+  | 'malformed'
+  | 'unsupported-alg'
+  | 'unknown-key'
+  | 'signature'
+  | 'service'
+  | 'stale';
+
+/** What a message seen on `system/config/<service>` means for the manager. */
+export type RetainedVerdict =
+  /** The current version (ours or another replica's copy of it), or our own earlier publish echoing. */
+  | { readonly kind: 'fine' }
+  /** Signed by us, above what this manager holds: another replica wrote (or the store is behind). */
+  | { readonly kind: 'newer'; readonly version: number }
+  /** Not our current envelope, and nothing of ours is on its way to replace it: republish. */
+  | { readonly kind: 'repair'; readonly problem: RetainedProblem; readonly version?: number };
+
+/** One thing that went wrong on the bus, as /health/ready reports it. */
+export interface RetainedIncident {
+  readonly service: string;
+  /** A problem the manager repaired by republishing, or `ahead`: the bus holds a newer signed version than the store. */
+  readonly problem: RetainedProblem | 'ahead';
+  /** The version the message carried, when its signature verified. */
+  readonly version?: number;
+  /** The version the manager held (and, unless `ahead`, republished). */
+  readonly currentVersion: number;
+  readonly at: string;
+}
+
+// Enough to see what is going on; a flood of forgeries cannot grow the answer.
+const MAX_INCIDENTS = 20;
+// A publish whose echo has not come back by then is taken as lost (it cannot cover for a bad message).
+const ECHO_TIMEOUT_MS = 10_000;
+
+/**
+ * Judges what the broker holds on each config topic against the manager's current version. The
+ * signature is verified before anything is believed: an unauthentic message never makes the
+ * manager reload, only republish. A bad message that arrives while a publish of the current
+ * version is still on its way (not yet echoed back) needs nothing: the broker orders messages on
+ * a topic, so ours lands after it, which is also why one republish answers a burst of forgeries.
+ */
+@Injectable()
+export class RetainedConfigWatch {
+  private readonly verifiers: ReadonlyMap<string, Ed25519Verifier>;
+  /** Versions published per service whose echo has not come back yet, with when they were sent. */
+  private readonly inFlight = new Map<string, Map<number, number>>();
+  private readonly recent: RetainedIncident[] = [];
+  private total = 0;
+
+  constructor(@Inject(SETTINGS) settings: Settings) {
+    const { keyId, publicKey, previous } = settings.signing;
+    this.verifiers = new Map([
+      [keyId, new Ed25519Verifier(publicKey)],
+      ...previous.map((p): [string, Ed25519Verifier] => [p.kid, new Ed25519Verifier(p.publicKey)]),
+    ]);
+  }
+
+  /** A publish of `version` is about to go out. */
+  publishing(service: string, version: number): void {
+    const versions = this.inFlight.get(service) ?? new Map<number, number>();
+    versions.set(version, Date.now());
+    this.inFlight.set(service, versions);
+  }
+
+  /** That publish was not acknowledged: no echo will come. */
+  publishFailed(service: string, version: number): void {
+    this.inFlight.get(service)?.delete(version);
+  }
+
+  /** A new connection: whatever was in flight on the old one is gone. */
+  reconnected(): void {
+    this.inFlight.clear();
+  }
+
+  /** The verdict on one message of `service`'s config topic, given the version the manager holds. */
+  judge(service: string, bytes: Buffer, currentVersion: number): RetainedVerdict {
+    if (bytes.length === 0) return this.bad(service, currentVersion, 'empty');
+    const reading = readSignedEnvelope(bytes, this.verifiers, DEFAULT_MAX_ENVELOPE_BYTES);
+    if (!reading.ok) return this.bad(service, currentVersion, reading.reason);
+    const version = reading.payload.version;
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+      return this.bad(service, currentVersion, 'malformed');
+    }
+    if (reading.payload.service !== service) {
+      // Our signature on another service's config: a replay onto the wrong topic.
+      return this.bad(service, currentVersion, 'service', version);
+    }
+    if (version > currentVersion) return { kind: 'newer', version };
+    const echoed = this.echoed(service, version);
+    if (version === currentVersion || echoed) return { kind: 'fine' };
+    return this.bad(service, currentVersion, 'stale', version);
+  }
+
+  /** Records an incident for /health/ready. */
+  record(incident: Omit<RetainedIncident, 'at'>): void {
+    this.total++;
+    this.recent.unshift({ ...incident, at: new Date().toISOString() });
+    this.recent.length = Math.min(this.recent.length, MAX_INCIDENTS);
+  }
+
+  /** How many incidents since start, and the most recent ones (newest first). */
+  incidents(): { total: number; recent: readonly RetainedIncident[] } {
+    return { total: this.total, recent: [...this.recent] };
+  }
+
+  // The echo of one of our publishes: it and everything older of ours has now been delivered.
+  private echoed(service: string, version: number): boolean {
+    const versions = this.inFlight.get(service);
+    if (!versions?.has(version)) return false;
+    for (const sent of versions.keys()) if (sent <= version) versions.delete(sent);
+    return true;
+  }
+
+  private bad(
+    service: string,
+    currentVersion: number,
+    problem: RetainedProblem,
+    version?: number,
+  ): RetainedVerdict {
+    const since = Date.now() - ECHO_TIMEOUT_MS;
+    const coming = [...(this.inFlight.get(service) ?? [])].some(
+      ([sent, at]) => sent >= currentVersion && at >= since,
+    );
+    if (coming) return { kind: 'fine' };
+    return version === undefined
+      ? { kind: 'repair', problem }
+      : { kind: 'repair', problem, version };
+  }
+}
