@@ -39,7 +39,8 @@ export class BusObserver {
   private constructor(
     private readonly client: MqttClient,
     private readonly url: string,
-    private readonly credentials: ObserverCredentials,
+    /** The reader's own: the broker uses the username as client id, one connection per user. */
+    private readonly readerCredentials: ObserverCredentials,
   ) {
     client.on('message', (topic, payload, packet) => {
       if (topic === configTopic(SERVICE)) {
@@ -51,7 +52,12 @@ export class BusObserver {
     });
   }
 
-  static async connect(url: string, credentials: ObserverCredentials): Promise<BusObserver> {
+  /** `reader` logs in the short-lived subscriber of retainedConfigVersion(). */
+  static async connect(
+    url: string,
+    credentials: ObserverCredentials,
+    reader: ObserverCredentials,
+  ): Promise<BusObserver> {
     const client = await connectAsync(url, {
       ...credentials,
       clientId: `chaos-observer-${randomBytes(4).toString('hex')}`,
@@ -59,7 +65,7 @@ export class BusObserver {
       connectTimeout: 3000,
     });
     // Listening before subscribing: retained messages follow the SUBACK at once.
-    const observer = new BusObserver(client, url, credentials);
+    const observer = new BusObserver(client, url, reader);
     await client.subscribeAsync([configTopic(SERVICE), HEALTH_FILTER], { qos: 1 });
     return observer;
   }
@@ -67,7 +73,7 @@ export class BusObserver {
   /** The version of the config the broker retains now, as a new subscriber gets it. */
   async retainedConfigVersion(): Promise<number | undefined> {
     const client = await connectAsync(this.url, {
-      ...this.credentials,
+      ...this.readerCredentials,
       clientId: `chaos-reader-${randomBytes(4).toString('hex')}`,
       reconnectPeriod: 0,
       connectTimeout: 3000,

@@ -4,16 +4,28 @@ import type { Janitor } from './janitor';
 import { accepts, freePort } from '../../apps/config-manager/test/support/ports';
 import {
   type BrokerMode,
+  type BrokerUser,
   writeProductionMosquittoConfig,
 } from '../../apps/config-manager/test/support/production-mosquitto';
 import { until } from './poll';
 
-export type { BrokerMode } from '../../apps/config-manager/test/support/production-mosquitto';
+export type {
+  BrokerMode,
+  BrokerUser,
+} from '../../apps/config-manager/test/support/production-mosquitto';
 
-/** Broker users of the stack (the ACL gives each exactly its topics). */
+/**
+ * Broker users of the stack, one per process or connection open at the same time (the broker
+ * uses the username as client id); the ACL gives each exactly its topics.
+ */
 export interface BrokerUsers {
-  manager: { username: string; password: string };
-  worker: { username: string; password: string };
+  /** `config-manager`. */
+  manager: BrokerUser;
+  /** Manager replica users (`config-manager/<replica>`) for the observer and its reader. */
+  observer: BrokerUser;
+  reader: BrokerUser;
+  /** One `<service>/<instanceId>` user per worker. */
+  workers: readonly BrokerUser[];
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -90,7 +102,7 @@ export class Mosquitto {
     writeProductionMosquittoConfig(
       this.dir,
       this.port,
-      { manager: users.manager.password, worker: users.worker.password },
+      [users.manager, users.observer, users.reader, ...users.workers],
       mode,
     );
   }

@@ -7,7 +7,7 @@ import { ManagerApi } from './api';
 import { BusObserver } from './bus-observer';
 import { Janitor } from './janitor';
 import { ManagerNode } from './manager';
-import { BrokerMode, BrokerUsers, Mosquitto } from './mosquitto';
+import { BrokerMode, BrokerUser, BrokerUsers, Mosquitto } from './mosquitto';
 import { until } from './poll';
 import { Postgres } from './postgres';
 import { WorkerNode } from './worker';
@@ -68,9 +68,17 @@ export class Stack {
     janitor: Janitor,
     release: () => void,
   ): Promise<Stack> {
+    const instanceIds = Array.from({ length: WORKER_COUNT }, (_, i) => `chaos-${i + 1}`);
+    const user = (username: string): BrokerUser => ({
+      username,
+      password: randomBytes(16).toString('hex'),
+    });
+    // One user per process, as in production: the broker uses the username as client id.
     const users: BrokerUsers = {
-      manager: { username: 'config-manager', password: randomBytes(16).toString('hex') },
-      worker: { username: SERVICE, password: randomBytes(16).toString('hex') },
+      manager: user('config-manager'),
+      observer: user('config-manager/chaos-observer'),
+      reader: user('config-manager/chaos-reader'),
+      workers: instanceIds.map((id) => user(`${SERVICE}/${id}`)),
     };
     const signing = generateSigningKeyPair();
     const recipient = generateBoxKeyPair();
@@ -102,18 +110,16 @@ export class Stack {
 
     const workerSetup = {
       mqttUrl: broker.url,
-      mqttUsername: users.worker.username,
-      mqttPassword: users.worker.password,
       trustedKeys: `${SIGNING_KEY_ID}:${signing.publicKey.toString('base64')}`,
       secretKey: recipient.secretKey.toString('base64'),
       lkgHmacKey: randomBytes(32).toString('base64'),
     };
     const workers = await Promise.all(
-      Array.from({ length: WORKER_COUNT }, (_, i) =>
-        WorkerNode.create(`chaos-${i + 1}`, join(dir, `worker-${i + 1}`), workerSetup, janitor),
+      instanceIds.map((id, i) =>
+        WorkerNode.create(id, join(dir, `worker-${i + 1}`), workerSetup, users.workers[i], janitor),
       ),
     );
-    const observer = await BusObserver.connect(broker.url, users.manager);
+    const observer = await BusObserver.connect(broker.url, users.observer, users.reader);
     janitor.add(() => void observer.close());
     return new Stack(
       dir,

@@ -2,17 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Child, untilHealthy } from './child';
 import type { Janitor } from './janitor';
+import type { BrokerUser } from './mosquitto';
 import { freePort } from '../../apps/config-manager/test/support/ports';
 import { ROOT } from './paths';
 
 const START_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 5000;
 
-/** What the stack's workers share (trusted key, secret key, broker user, LKG HMAC key). */
+/** What the stack's workers share (broker, trusted key, secret key, LKG HMAC key). */
 export interface WorkerSetup {
   mqttUrl: string;
-  mqttUsername: string;
-  mqttPassword: string;
   trustedKeys: string;
   secretKey: string;
   lkgHmacKey: string;
@@ -36,9 +35,9 @@ const ACCEPTED = /Accepted dedup-worker config version (\d+)/;
 const LOADED_LKG = /Loaded last-known-good dedup-worker config version (\d+)/;
 
 /**
- * A dedup-worker child process (from source) with its own data dir, inbox, outbox and metrics
- * port, all kept across restarts. Every config it applies is recorded from its log, over all its
- * lives, so a scenario can prove it never went back to a lower version.
+ * A dedup-worker child process (from source) with its own broker user, data dir, inbox, outbox
+ * and metrics port, all kept across restarts. Every config it applies is recorded from its log,
+ * over all its lives, so a scenario can prove it never went back to a lower version.
  */
 export class WorkerNode {
   /** Every config applied, in order, over every restart. */
@@ -50,6 +49,8 @@ export class WorkerNode {
     readonly dir: string,
     readonly metricsPort: number,
     private readonly setup: WorkerSetup,
+    /** Its own `dedup-worker/<instanceId>` user. */
+    private readonly credentials: BrokerUser,
     private readonly janitor: Janitor,
   ) {}
 
@@ -57,10 +58,11 @@ export class WorkerNode {
     instanceId: string,
     dir: string,
     setup: WorkerSetup,
+    credentials: BrokerUser,
     janitor: Janitor,
   ): Promise<WorkerNode> {
     mkdirSync(dir, { recursive: true });
-    return new WorkerNode(instanceId, dir, await freePort(), setup, janitor);
+    return new WorkerNode(instanceId, dir, await freePort(), setup, credentials, janitor);
   }
 
   get inbox(): string {
@@ -170,8 +172,8 @@ export class WorkerNode {
       DATA_DIR: this.dir,
       INSTANCE_ID: this.instanceId,
       MQTT_URL: s.mqttUrl,
-      MQTT_USERNAME: s.mqttUsername,
-      MQTT_PASSWORD: s.mqttPassword,
+      MQTT_USERNAME: this.credentials.username,
+      MQTT_PASSWORD: this.credentials.password,
       CONFIG_TRUSTED_KEYS: s.trustedKeys,
       CONFIG_SECRET_KEY: s.secretKey,
       LKG_HMAC_KEY: s.lkgHmacKey,

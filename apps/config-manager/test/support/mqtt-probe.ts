@@ -13,12 +13,18 @@ export interface ProbeMessage {
  */
 export class MqttProbe {
   readonly messages: ProbeMessage[] = [];
+  /** Whether the connection ever closed (the broker dropped it, or `close()`). */
+  closed = false;
   private waiters: Array<() => void> = [];
 
   private constructor(private readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
       this.messages.push({ topic, payload, retain: packet.retain });
-      for (const wake of [...this.waiters]) wake();
+      this.wakeAll();
+    });
+    client.on('close', () => {
+      this.closed = true;
+      this.wakeAll();
     });
   }
 
@@ -43,26 +49,21 @@ export class MqttProbe {
     timeoutMs = 5000,
     what = 'message',
   ): Promise<ProbeMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.find(match);
-      if (found) return found;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new Error(
-          `no ${what} within ${timeoutMs} ms; got ${this.messages.map((m) => m.topic).join(', ') || 'nothing'}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((w) => w !== wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, remaining);
-        this.waiters.push(wake);
-      });
-    }
+    return this.until(
+      () => this.messages.find(match),
+      timeoutMs,
+      () =>
+        `no ${what} within ${timeoutMs} ms; got ${this.messages.map((m) => m.topic).join(', ') || 'nothing'}`,
+    );
+  }
+
+  /** Resolves once the connection has closed (a probe without reconnects: the broker dropped it). */
+  async waitForClose(timeoutMs = 5000, what = 'connection'): Promise<void> {
+    await this.until(
+      () => this.closed || undefined,
+      timeoutMs,
+      () => `${what} still open after ${timeoutMs} ms`,
+    );
   }
 
   /** Subscribes; a subscription a broker's ACL refuses may be acknowledged or refused, both are fine. */
@@ -87,5 +88,33 @@ export class MqttProbe {
 
   async close(): Promise<void> {
     await this.client.endAsync();
+  }
+
+  /** Waits, woken by every message and by the close, until `check` returns something. */
+  private async until<T>(
+    check: () => T | undefined,
+    timeoutMs: number,
+    failure: () => string,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = check();
+      if (found !== undefined) return found;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(failure());
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.waiters = this.waiters.filter((w) => w !== wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, remaining);
+        this.waiters.push(wake);
+      });
+    }
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.waiters]) wake();
   }
 }

@@ -4,25 +4,31 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 
-/** Passwords of the broker users the ACL knows (config-manager and dedup-worker). */
-export interface BrokerPasswords {
-  manager: string;
-  worker: string;
+/**
+ * A broker user as ops/mosquitto-passwords.sh declares it: `config-manager`, a manager replica
+ * `config-manager/<replica>`, or a worker instance `<service>/<instanceId>`.
+ */
+export interface BrokerUser {
+  username: string;
+  password: string;
 }
+
+const MANAGER = 'config-manager';
 
 /** `acl`: the production configuration; `open`: anyone may connect and write anything. */
 export type BrokerMode = 'acl' | 'open';
 
 /**
  * Writes into `dir` the repository's docker/mosquitto configuration for a broker on
- * 127.0.0.1:`port`: mosquitto.conf with only the listener and file paths rewritten, the ACL, and
- * a password file made by ops/mosquitto-passwords.sh. `open` also drops authentication and the
- * ACL (an attacker with write access). Returns the written mosquitto.conf text.
+ * 127.0.0.1:`port`: mosquitto.conf with only the listener and file paths rewritten, and the
+ * password and ACL files ops/mosquitto-passwords.sh makes for `users` (which must include
+ * `config-manager`). `open` also drops authentication, the ACL and use_username_as_clientid (an
+ * attacker with write access, any client id). Returns the written mosquitto.conf text.
  */
 export function writeProductionMosquittoConfig(
   dir: string,
   port: number,
-  passwords: BrokerPasswords,
+  users: readonly BrokerUser[],
   mode: BrokerMode = 'acl',
 ): string {
   const dataDir = join(dir, 'data');
@@ -30,26 +36,71 @@ export function writeProductionMosquittoConfig(
   const production = readFileSync(join(ROOT, 'docker/mosquitto/mosquitto.conf'), 'utf8');
   const conf = rewriteConf(production, port, dir, mode);
   writeFileSync(join(dir, 'mosquitto.conf'), conf);
-  writeFileSync(join(dir, 'acl'), readFileSync(join(ROOT, 'docker/mosquitto/acl')));
-  // Run as root, mosquitto drops to its `mosquitto` user before reading the password file and
-  // writing its persistence file, as the eclipse-mosquitto image runs as uid 1883.
+  // Run as root, mosquitto drops to its `mosquitto` user before reading its password and ACL
+  // files and writing its persistence file, as the eclipse-mosquitto image runs as uid 1883.
   const owner = process.getuid?.() === 0 ? mosquittoUser() : undefined;
-  execFileSync('bash', [join(ROOT, 'ops/mosquitto-passwords.sh'), join(dir, 'passwords')], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      MQTT_ENV_FILE: join(dir, 'no-such.env'),
-      MQTT_MANAGER_PASSWORD: passwords.manager,
-      MQTT_DEDUP_WORKER_PASSWORD: passwords.worker,
-      ...(owner ? { MOSQUITTO_UID: String(owner.uid), MOSQUITTO_GID: String(owner.gid) } : {}),
-    },
-    stdio: 'pipe',
+  runMosquittoPasswords([join(dir, 'passwords'), join(dir, 'acl')], {
+    MQTT_ENV_FILE: join(dir, 'no-such.env'),
+    ...brokerUserEnv(users),
+    ...(owner ? { MOSQUITTO_UID: String(owner.uid), MOSQUITTO_GID: String(owner.gid) } : {}),
   });
   if (owner) {
-    for (const path of [dir, dataDir, join(dir, 'acl'), join(dir, 'mosquitto.conf')]) {
+    // (The script chowns the password and ACL files itself.)
+    for (const path of [dir, dataDir, join(dir, 'mosquitto.conf')]) {
       chownSync(path, owner.uid, owner.gid);
     }
   }
   return conf;
+}
+
+/**
+ * The ops/mosquitto-passwords.sh variables that declare `users` (the script's header has the
+ * scheme): MQTT_MANAGER_PASSWORD, MQTT_MANAGER_REPLICAS with MQTT_MANAGER_PASSWORD_<REPLICA>,
+ * MQTT_WORKER_USERS with MQTT_WORKER_PASSWORD_<SERVICE>__<INSTANCEID>.
+ */
+export function brokerUserEnv(users: readonly BrokerUser[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  const replicas: string[] = [];
+  const workers: string[] = [];
+  for (const { username, password } of users) {
+    const slash = username.indexOf('/');
+    const head = slash < 0 ? username : username.slice(0, slash);
+    const tail = slash < 0 ? '' : username.slice(slash + 1);
+    if (username === MANAGER) {
+      env.MQTT_MANAGER_PASSWORD = password;
+    } else if (head === MANAGER) {
+      replicas.push(tail);
+      env[`MQTT_MANAGER_PASSWORD_${envPart(tail)}`] = password;
+    } else {
+      workers.push(username);
+      env[`MQTT_WORKER_PASSWORD_${envPart(head)}__${envPart(tail)}`] = password;
+    }
+  }
+  if (replicas.length > 0) env.MQTT_MANAGER_REPLICAS = replicas.join(',');
+  if (workers.length > 0) env.MQTT_WORKER_USERS = workers.join(',');
+  return env;
+}
+
+/**
+ * Runs ops/mosquitto-passwords.sh with `args` and only `env` (plus PATH); throws with the
+ * script's stderr when it refuses.
+ */
+export function runMosquittoPasswords(args: string[], env: Record<string, string>): void {
+  try {
+    execFileSync('bash', [join(ROOT, 'ops/mosquitto-passwords.sh'), ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: 'pipe',
+      encoding: 'utf8',
+    });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`ops/mosquitto-passwords.sh failed: ${stderr.trim()}`);
+  }
+}
+
+/** A part of a username as the script's password variable names spell it. */
+function envPart(part: string): string {
+  return part.toUpperCase().replace(/[-._]/g, '_');
 }
 
 function rewriteConf(production: string, port: number, dir: string, mode: BrokerMode): string {
@@ -60,7 +111,7 @@ function rewriteConf(production: string, port: number, dir: string, mode: Broker
   if (mode === 'open') {
     conf = conf
       .replace(/^allow_anonymous false$/m, 'allow_anonymous true')
-      .replace(/^(password_file|acl_file) .*$/gm, '');
+      .replace(/^(password_file|acl_file|use_username_as_clientid) .*$/gm, '');
   }
   // The rewrite must have hit: no production path or port may be left in the copy.
   const expected = mode === 'open' ? /^allow_anonymous true$/m : /^acl_file /m;
