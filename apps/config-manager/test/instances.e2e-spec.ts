@@ -142,4 +142,214 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
     await sut.http().get('/api/services/unknown-service/instances').set(admin).expect(404);
     await sut.http().get(`/api/services/${SERVICE}/instances`).expect(401);
   });
+
+  it('keeps the versions an instance last reported when its last will says offline, and says since when', async () => {
+    const worker = await fakeWorker(broker.url, 'w-7');
+    await report(worker, 'w-7', {
+      status: 'online',
+      appliedVersion: 1,
+      stagedVersion: 1,
+      lastRunVersion: 1,
+    });
+    await eventually(instances, (v) => v[0]?.appliedVersion === 1, 1000);
+
+    // The will was fixed at CONNECT and carries no versions (a real worker's carries those of
+    // that moment, often 0): it must not erase what the instance applied since.
+    worker.stream.destroy();
+    const [view] = await eventually(instances, (v) => v[0]?.status === 'offline', 1000);
+    expect(view).toMatchObject({
+      instanceId: 'w-7',
+      status: 'offline',
+      appliedVersion: 1,
+      stagedVersion: 1,
+      lastRunVersion: 1,
+    });
+    expect(Date.parse(view.offlineSince as string)).toBeGreaterThan(Date.now() - 10_000);
+
+    const back = await fakeWorker(broker.url, 'w-7');
+    clients.push(back);
+    await report(back, 'w-7', { status: 'online', appliedVersion: 1 });
+    const [online] = await eventually(instances, (v) => v[0]?.status === 'online', 1000);
+    expect(online.offlineSince).toBeNull();
+  });
+
+  it('refuses reports that claim another service, another instance or an unpublished version, and counts them', async () => {
+    const spoofer = await connectAsync(broker.url);
+    clients.push(spoofer);
+    const publish = (instanceId: string, body: object) =>
+      spoofer.publishAsync(`system/health/${SERVICE}/${instanceId}`, JSON.stringify(body), {
+        qos: 1,
+        retain: true,
+      });
+    await publish('w-a', { service: 'billing-sync', instanceId: 'w-a', status: 'online' });
+    await publish('w-b', { service: SERVICE, instanceId: 'w-other', status: 'online' });
+    await publish('w-c', {
+      service: SERVICE,
+      instanceId: 'w-c',
+      status: 'online',
+      appliedVersion: 99,
+    });
+    await publish('w-d', { status: 'online' });
+    const good = await fakeWorker(broker.url, 'w-ok');
+    clients.push(good);
+    await report(good, 'w-ok', { status: 'online', appliedVersion: 1 });
+
+    const view = await eventually(instances, (v) => v.length > 0, 1000);
+    expect(view.map((v) => v.instanceId)).toEqual(['w-ok']);
+    const metrics = (await sut.http().get('/metrics').expect(200)).text;
+    for (const [reason, count] of [
+      ['service', 2],
+      ['instance', 1],
+      ['version', 1],
+    ] as const) {
+      expect(metrics).toContain(
+        `config_instance_reports_refused_total{service="${SERVICE}",reason="${reason}"} ${count}`,
+      );
+    }
+    expect(sut.logs.text()).toContain('check the broker ACL (one user per instance)');
+  });
+
+  it('does not let a later report without a rejection clear the last one', async () => {
+    const worker = await fakeWorker(broker.url, 'w-r');
+    clients.push(worker);
+    const rejection = { version: 1, reason: 'schema', at: new Date().toISOString() };
+    await report(worker, 'w-r', { status: 'online', appliedVersion: 1, lastRejection: rejection });
+    await eventually(
+      instances,
+      (v) => JSON.stringify(v[0]?.lastRejection ?? null).includes('schema'),
+      1000,
+    );
+    await report(worker, 'w-r', { status: 'online', appliedVersion: 1, lastRunVersion: 1 });
+    const [view] = await eventually(instances, (v) => v[0]?.lastRunVersion === 1, 1000);
+    expect(view.lastRejection).toEqual(rejection);
+  });
+
+  it('does not take a retained report it already holds as news after a restart', async () => {
+    const worker = await fakeWorker(broker.url, 'w-s');
+    clients.push(worker);
+    await report(worker, 'w-s', {
+      status: 'online',
+      appliedVersion: 1,
+      at: new Date().toISOString(),
+    });
+    const [seen] = await eventually(instances, (v) => v.length === 1, 1000);
+    await sut.stop(); // flushes the view to the store
+    // Same broker: the retained report is delivered again to the new manager.
+    sut = await startManager({ store, reuse: sut, env: { MQTT_URL: broker.url } });
+    const probe = await connectAsync(broker.url);
+    clients.push(probe);
+    // A marker after the replay: once it is in the view, the replay was handled.
+    await report(probe, 'w-marker', { status: 'online', appliedVersion: 1 });
+    const view = await eventually(
+      instances,
+      (v) => v.some((i) => i.instanceId === 'w-marker'),
+      2000,
+    );
+    expect(view.find((i) => i.instanceId === 'w-s')?.lastSeen).toBe(seen.lastSeen);
+  });
+});
+
+describe('a bounded instance view', () => {
+  let broker: TestBroker;
+  let sut: TestManager;
+  let spoofer: MqttClient;
+
+  beforeAll(async () => {
+    broker = await startAedes();
+    sut = await startManager({
+      store: 'sqlite',
+      env: {
+        MQTT_URL: broker.url,
+        INSTANCES_MAX_PER_SERVICE: '50',
+        INSTANCE_OFFLINE_TTL_SECONDS: '1',
+      },
+    });
+    spoofer = await connectAsync(broker.url);
+  });
+
+  afterAll(async () => {
+    await spoofer.endAsync(true);
+    await sut.close();
+    await broker.stop();
+  });
+
+  const page = (query: string) =>
+    sut.http().get(`/api/services/${SERVICE}/instances${query}`).set(admin).expect(200);
+
+  it('keeps at most INSTANCES_MAX_PER_SERVICE instances, counts the rest, and pages the list', async () => {
+    for (let i = 0; i < 120; i++) {
+      const instanceId = `spoof-${String(i).padStart(3, '0')}`;
+      await spoofer.publishAsync(
+        `system/health/${SERVICE}/${instanceId}`,
+        JSON.stringify({ service: SERVICE, instanceId, status: 'online', appliedVersion: 1 }),
+        { qos: 1, retain: true },
+      );
+    }
+    const full = await eventually(
+      () => page(''),
+      (res) => res.headers['x-total-count'] === '50',
+      2000,
+    );
+    expect(full.body).toHaveLength(50);
+    const metrics = await eventually(
+      () =>
+        sut
+          .http()
+          .get('/metrics')
+          .then((r) => r.text),
+      (text) => text.includes(`reason="capacity"} 70`),
+    );
+    expect(metrics).toContain(
+      `config_instance_reports_refused_total{service="${SERVICE}",reason="capacity"} 70`,
+    );
+
+    const first = await page('?limit=20');
+    expect(first.body).toHaveLength(20);
+    expect(first.headers.link).toBe(
+      `</api/services/${SERVICE}/instances?limit=20&offset=20>; rel="next"`,
+    );
+    const last = await page('?limit=20&offset=40');
+    expect(last.body).toHaveLength(10);
+    expect(last.headers.link).toBeUndefined();
+    const ids = [...first.body, ...(await page('?limit=20&offset=20')).body, ...last.body].map(
+      (v: { instanceId: string }) => v.instanceId,
+    );
+    expect(new Set(ids).size).toBe(50);
+    await sut.http().get(`/api/services/${SERVICE}/instances?limit=0`).set(admin).expect(400);
+    await sut.http().get(`/api/services/${SERVICE}/instances?limit=1001`).set(admin).expect(400);
+  });
+
+  it('forgets instances offline for longer than INSTANCE_OFFLINE_TTL_SECONDS, making room for new ones', async () => {
+    for (let i = 0; i < 50; i++) {
+      const instanceId = `spoof-${String(i).padStart(3, '0')}`;
+      await spoofer.publishAsync(
+        `system/health/${SERVICE}/${instanceId}`,
+        JSON.stringify({ service: SERVICE, instanceId, status: 'offline' }),
+        { qos: 1, retain: true },
+      );
+    }
+    await eventually(
+      () => page(''),
+      (res) => res.headers['x-total-count'] === '0',
+      5000,
+    ).then((res) => expect(res.headers['x-total-count']).toBe('0'));
+    expect(sut.logs.text()).toContain('removed from the instance view');
+
+    await spoofer.publishAsync(
+      `system/health/${SERVICE}/newcomer`,
+      JSON.stringify({
+        service: SERVICE,
+        instanceId: 'newcomer',
+        status: 'online',
+        appliedVersion: 1,
+      }),
+      { qos: 1, retain: true },
+    );
+    const view = await eventually(
+      () => page(''),
+      (res) => res.body.length === 1,
+      2000,
+    );
+    expect(view.body[0]).toMatchObject({ instanceId: 'newcomer', status: 'online' });
+  });
 });

@@ -14,6 +14,7 @@ const MIGRATION_NAMES = [
   'InitialSchema1763769600000',
   'PublicationOutbox1763856000000',
   'Instances1763942400000',
+  'InstanceOfflineSince1764806400000',
 ];
 
 async function migrationsRun(manager: TestManager): Promise<string[]> {

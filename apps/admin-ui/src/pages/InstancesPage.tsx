@@ -5,23 +5,38 @@ import { formatAgo, formatTime } from '../format';
 import { useLoad, useSession } from '../session';
 
 const REFRESH_MS = 2000;
+/** The most instances the page lists (the manager's largest page); the total is always shown. */
+const PAGE = 1000;
 
-/** Every instance of the service and what it applied; refreshes every two seconds. */
+interface InstancePage {
+  instances: InstanceView[];
+  total: number;
+}
+
+/** The instances of the service and what they applied, most recently seen first; refreshes every two seconds. */
 export function InstancesPage({ service, current }: { service: string; current: number }) {
   const { api } = useSession();
-  const instances = useLoad(
-    (signal) => api.get<InstanceView[]>(`/services/${segment(service)}/instances`, { signal }),
+  const loaded = useLoad(
+    async (signal): Promise<InstancePage> => {
+      const { data, headers } = await api.request<InstanceView[]>(
+        'GET',
+        `/services/${segment(service)}/instances?limit=${PAGE}`,
+        { signal },
+      );
+      return { instances: data, total: Number(headers.get('X-Total-Count') ?? data.length) };
+    },
     [api, service],
     REFRESH_MS,
   );
-  if (instances.data === undefined) {
-    return instances.error ? (
-      <ErrorNotice error={instances.error} title="Could not load the instances" />
+  if (loaded.data === undefined) {
+    return loaded.error ? (
+      <ErrorNotice error={loaded.error} title="Could not load the instances" />
     ) : (
       <Loading what="instances" />
     );
   }
-  if (instances.data.length === 0) {
+  const { instances, total } = loaded.data;
+  if (instances.length === 0) {
     return (
       <p>
         No instance of {service} has reported yet. Workers report when they connect to the broker.
@@ -30,7 +45,12 @@ export function InstancesPage({ service, current }: { service: string; current: 
   }
   return (
     <>
-      <ErrorNotice error={instances.error} title="Refresh failed" />
+      <ErrorNotice error={loaded.error} title="Refresh failed" />
+      {total > instances.length ? (
+        <p className="muted" role="status">
+          The {instances.length} most recently seen of {total} instances.
+        </p>
+      ) : null}
       <div className="table-wrap">
         <table>
           <thead>
@@ -43,13 +63,16 @@ export function InstancesPage({ service, current }: { service: string; current: 
             </tr>
           </thead>
           <tbody>
-            {instances.data.map((instance) => (
+            {instances.map((instance) => (
               <tr key={instance.instanceId} data-testid={`instance-${instance.instanceId}`}>
                 <th scope="row">
                   <code>{instance.instanceId}</code>
                 </th>
                 <td>
                   <span className={`status status-${instance.status}`}>{instance.status}</span>
+                  {instance.offlineSince ? (
+                    <div className="muted small">since {formatTime(instance.offlineSince)}</div>
+                  ) : null}
                   {instance.schemaDrift ? (
                     <span className="badge" title="the worker's schema differs from the manager's">
                       schema drift

@@ -9,6 +9,7 @@ import type { ConfigState } from './config-state';
 export class ConfigCacheService {
   private readonly states = new Map<string, ConfigState>();
   private readonly dictionaries = new Map<string, Buffer>();
+  private readonly announced = new Map<string, number>();
 
   get(service: string): ConfigState | undefined {
     return this.states.get(service);
@@ -24,6 +25,22 @@ export class ConfigCacheService {
     if (!known || known.version <= state.version) {
       this.states.set(state.service, deepFreeze(state));
     }
+  }
+
+  /** The bus showed an authentic version of `service` (signed with our key) that may not be loaded yet. */
+  announce(service: string, version: number): void {
+    if (version > (this.announced.get(service) ?? 0)) this.announced.set(service, version);
+  }
+
+  /**
+   * The highest version of a service known to exist: the current one, or a newer one the bus
+   * announced (another replica wrote it and this manager is still loading it). Undefined for a
+   * service this manager does not know.
+   */
+  highestKnownVersion(service: string): number | undefined {
+    const current = this.states.get(service)?.version;
+    if (current === undefined) return undefined;
+    return Math.max(current, this.announced.get(service) ?? 0);
   }
 
   /** The first version's JSON bytes of a service, used as the snapshot compression dictionary. */

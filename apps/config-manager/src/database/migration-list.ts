@@ -1,10 +1,12 @@
 import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-schema';
 import { PublicationOutbox1763856000000 } from './migrations/1763856000000-publication-outbox';
 import { Instances1763942400000 } from './migrations/1763942400000-instances';
+import { InstanceOfflineSince1764806400000 } from './migrations/1764806400000-instance-offline-since';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
   InitialSchema1763769600000,
   PublicationOutbox1763856000000,
   Instances1763942400000,
+  InstanceOfflineSince1764806400000,
 ];

@@ -30,4 +30,12 @@ export class InstanceEntity {
 
   @Column({ name: 'last_seen', type: 'varchar', length: 32 })
   lastSeen!: string;
+
+  /** When the instance went offline; null while it is up. */
+  @Column({ name: 'offline_since', type: 'varchar', length: 32, nullable: true })
+  offlineSince!: string | null;
+
+  /** The `at` of the report the row was built from (recognises a retained report seen again). */
+  @Column({ name: 'reported_at', type: 'varchar', length: 32, nullable: true })
+  reportedAt!: string | null;
 }

@@ -1,9 +1,10 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { findServiceDefinition } from '@app/contracts';
+import { findServiceDefinition, type InstanceView } from '@app/contracts';
+import type { Request, Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import type { InstanceView } from './instance-status';
+import { InstancesQueryDto } from './dto/instances-query.dto';
 import { InstancesService } from './instances.service';
 
 /** What each worker instance applied, as it reported on system/health/<service>/<instanceId>. */
@@ -15,11 +16,27 @@ export class InstancesController {
 
   @Get(':service/instances')
   @RequireRole('config:read')
-  @ApiOperation({ summary: 'Instances with applied version, status, last seen and last rejection' })
-  list(@Param('service') service: string): InstanceView[] {
+  @ApiOperation({
+    summary:
+      'Instances with applied version, status, last seen and last rejection, most recently seen first; ' +
+      'paged (limit, offset), X-Total-Count and a Link rel="next" header',
+  })
+  list(
+    @Param('service') service: string,
+    @Query() query: InstancesQueryDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): InstanceView[] {
     if (!findServiceDefinition(service)) {
       throw new DomainError(ErrorCode.UnknownService, `Unknown service "${service.slice(0, 80)}"`);
     }
-    return this.instances.list(service);
+    const all = this.instances.list(service);
+    const page = all.slice(query.offset, query.offset + query.limit);
+    res.setHeader('X-Total-Count', String(all.length));
+    const next = query.offset + page.length;
+    if (next < all.length) {
+      res.setHeader('Link', `<${req.path}?limit=${query.limit}&offset=${next}>; rel="next"`);
+    }
+    return page;
   }
 }

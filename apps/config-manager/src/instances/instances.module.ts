@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { ConfigCacheModule } from '../configs/config-cache.module';
 import { MessagingModule } from '../messaging/messaging.module';
 import { InstancesController } from './instances.controller';
 import { InstancesService } from './instances.service';
 
 /** The fleet as it reports itself: one row per worker instance. */
 @Module({
-  imports: [MessagingModule],
+  imports: [MessagingModule, ConfigCacheModule],
   controllers: [InstancesController],
   providers: [InstancesService],
   exports: [InstancesService],

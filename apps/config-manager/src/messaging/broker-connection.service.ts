@@ -11,7 +11,8 @@ export interface LastWill {
   payload: string;
 }
 
-type MessageListener = (topic: string, payload: Buffer) => void;
+/** `retained`: delivered from the broker's store on subscribing (a replay of the past), not live. */
+type MessageListener = (topic: string, payload: Buffer, retained: boolean) => void;
 
 /**
  * The manager's one MQTT connection. The `mqtt` client is used directly rather than through
@@ -69,8 +70,8 @@ export class BrokerConnectionService implements OnApplicationShutdown {
       }
       for (const listener of this.connectListeners) listener();
     });
-    client.on('message', (topic, payload) => {
-      for (const listener of this.messageListeners) listener(topic, payload);
+    client.on('message', (topic, payload, packet) => {
+      for (const listener of this.messageListeners) listener(topic, payload, packet.retain);
     });
     client.on('error', (error) => {
       if (this.lastError !== error.message) {

@@ -46,6 +46,21 @@ export class MetricsService {
 
   constructor(instances: InstancesService) {
     collectDefaultMetrics({ register: this.registry });
+    new Counter({
+      name: 'config_instance_reports_refused_total',
+      help:
+        'Health reports the instance view refused, per service and reason (malformed, service, instance, ' +
+        'version: above any published version, capacity: INSTANCES_MAX_PER_SERVICE reached)',
+      labelNames: ['service', 'reason'] as const,
+      registers: [this.registry],
+      // Counted by the instance view; read at scrape time so the two never disagree.
+      collect() {
+        this.reset();
+        for (const refusal of instances.refused()) {
+          this.inc({ service: refusal.service, reason: refusal.reason }, refusal.count);
+        }
+      },
+    });
     new Gauge({
       name: 'config_instances',
       help: 'Worker instances per service, applied config version and status',

@@ -12,6 +12,7 @@ import {
   configTopic,
   parseConfigTopic,
 } from '@app/contracts';
+import { ConfigCacheService } from '../configs/config-cache.service';
 import type { ConfigState } from '../configs/config-state';
 import { ConfigsService, VersionPublisher } from '../configs/configs.service';
 import { ServiceEntity } from '../configs/entities/service.entity';
@@ -81,6 +82,7 @@ export class ConfigPublisherService
     private readonly db: DatabaseService,
     private readonly metrics: MetricsService,
     private readonly watch: RetainedConfigWatch,
+    private readonly cache: ConfigCacheService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -227,6 +229,8 @@ export class ConfigPublisherService
 
   /** Re-reads the store once per newer version seen, however often that version is repeated. */
   private learnNewer(service: string, version: number): void {
+    // Workers may report it before the store is re-read: the instance view must believe them.
+    this.cache.announce(service, version);
     if ((this.refreshedFor.get(service) ?? 0) >= version) return;
     this.refreshedFor.set(service, version);
     this.logger.log(`${service} v${version} was published by another replica; refreshing`);

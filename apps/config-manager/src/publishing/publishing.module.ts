@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConfigCacheModule } from '../configs/config-cache.module';
 import { ConfigsModule } from '../configs/configs.module';
 import { MessagingModule } from '../messaging/messaging.module';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -10,7 +11,7 @@ import { RetainedConfigWatch } from './retained-config-watch';
 
 /** Signed, retained delivery of every version over MQTT. */
 @Module({
-  imports: [ConfigsModule, MessagingModule, MetricsModule],
+  imports: [ConfigsModule, ConfigCacheModule, MessagingModule, MetricsModule],
   controllers: [KeysController, RepublishController],
   providers: [EnvelopeBuilderService, ConfigPublisherService, RetainedConfigWatch],
   exports: [RetainedConfigWatch],

@@ -51,6 +51,10 @@ export interface Settings {
   trustProxyHops: number;
   /** The built admin page (apps/admin-ui), served at `/`. */
   adminUiDir: string;
+  /** Most instances the view keeps per service; reports of further ones are refused (counted). */
+  instancesMaxPerService: number;
+  /** An instance offline for longer than this leaves the instance view. */
+  instanceOfflineTtlMs: number;
 }
 
 /** Thrown when the environment cannot make a valid Settings; the message names every bad variable. */
@@ -123,6 +127,22 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
   const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
   const trustProxyHops = parseInteger(env.TRUST_PROXY_HOPS, 'TRUST_PROXY_HOPS', 0, 0, 10, problems);
   const chaosExitAfterCommit = env.CHAOS_EXIT_AFTER_COMMIT?.trim() === '1';
+  const instancesMaxPerService = parseInteger(
+    env.INSTANCES_MAX_PER_SERVICE,
+    'INSTANCES_MAX_PER_SERVICE',
+    2000,
+    1,
+    1_000_000,
+    problems,
+  );
+  const instanceOfflineTtlSeconds = parseInteger(
+    env.INSTANCE_OFFLINE_TTL_SECONDS,
+    'INSTANCE_OFFLINE_TTL_SECONDS',
+    7 * 24 * 3600,
+    1,
+    365 * 24 * 3600,
+    problems,
+  );
 
   const apiTokens = parseApiTokens(env.API_TOKENS, problems);
   const mqtt = parseMqttSettings(env, problems);
@@ -171,6 +191,8 @@ export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
     corsOrigins,
     trustProxyHops,
     adminUiDir: resolve(env.ADMIN_UI_DIR?.trim() || './dist/admin-ui'),
+    instancesMaxPerService,
+    instanceOfflineTtlMs: instanceOfflineTtlSeconds * 1000,
   };
 }
 

@@ -95,8 +95,12 @@ export interface InstanceView {
   stagedVersion: number | null;
   lastRunVersion: number | null;
   schemaDrift: boolean;
+  /** The newest rejection reported; a later report without one does not clear it. */
   lastRejection: { version?: number; reason: string; at: string } | null;
+  /** When the instance last reported something new. */
   lastSeen: string;
+  /** When it went offline (stopped, or its last will); null while it is up. Its versions are the last it reported while up. */
+  offlineSince: string | null;
 }
 
 /** A search hit: a config value, or a secret that matched by name (never by value). */

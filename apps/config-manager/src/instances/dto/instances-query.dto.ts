@@ -1,0 +1,24 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+/** Largest page of GET …/instances. */
+export const MAX_INSTANCES_PAGE = 1000;
+
+/** Paging of the instance view: most recently seen first, `offset` entries skipped. */
+export class InstancesQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_INSTANCES_PAGE, default: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_INSTANCES_PAGE)
+  limit: number = 200;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Entries to skip' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset: number = 0;
+}
