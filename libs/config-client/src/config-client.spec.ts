@@ -304,10 +304,11 @@ describe(ConfigClient.name, () => {
 
     it('drops a 5 MB retained message unread (oversized) and still applies the next version', async () => {
       await publishVersion(2);
-      const sut = await startSut();
+      await probe.publish(CONFIG_TOPIC, Buffer.alloc(5 * 1024 * 1024, 0x7b));
+      const sut = createSut();
       const rejected = nextEvent(sut, 'rejected');
 
-      await probe.publish(CONFIG_TOPIC, Buffer.alloc(5 * 1024 * 1024, 0x7b));
+      await sut.start();
       const event = await rejected;
 
       expect(event).toEqual({
@@ -320,12 +321,13 @@ describe(ConfigClient.name, () => {
         at: expect.any(String),
       });
       expect(sut.stats().rejected.oversized).toBe(1);
+      expect(sut.status()).toMatchObject({ status: 'degraded', appliedVersion: 0 });
       const health = await waitForHealth(
         (h) => h.lastRejection?.reason === 'oversized',
         'health reporting the oversized message',
       );
       expect(health.lastRejection).toEqual({ reason: 'oversized', at: event.at });
-      expect(health).toMatchObject({ status: 'online', appliedVersion: 2 });
+      expect(health.rejections.oversized).toBe(1);
       expect(logger.lines).toContainEqual({
         level: 'warn',
         message: expect.stringContaining(
@@ -335,6 +337,7 @@ describe(ConfigClient.name, () => {
       const accepted = nextEvent(sut, 'accepted');
       await publishVersion(3);
       expect((await accepted).version).toBe(3);
+      expect(sut.status()).toMatchObject({ status: 'online', appliedVersion: 3 });
     });
 
     it('ignores the same version again silently: a duplicate is not a rejection', async () => {
