@@ -18,6 +18,7 @@ export const MQTT_PACKET_HEADROOM_BYTES = 4 * 1024;
  * brokers accept and clients read: a maximal envelope always fits, and anything larger is refused
  * before it is buffered (mosquitto's `max_packet_size`, the embedded broker's and the clients'
  * packet size guards). Several MiB of junk retained on a config topic would otherwise be held
- * by every subscriber and downloaded again on every reconnect.
+ * by every subscriber and downloaded again on every reconnect. (mosquitto 2.0 counts only the type
+ * byte and the remaining length, so it lets a packet up to 3 bytes longer through: harmless.)
  */
 export const MAX_MQTT_PACKET_BYTES = MAX_ENVELOPE_BYTES + MQTT_PACKET_HEADROOM_BYTES;
