@@ -3,7 +3,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { configTopic, defaultConfig, healthTopic, type MatchingConfig } from '@app/contracts';
+import {
+  configTopic,
+  defaultConfig,
+  healthTopic,
+  MAX_ENVELOPE_BYTES,
+  MAX_MQTT_PACKET_BYTES,
+  type MatchingConfig,
+} from '@app/contracts';
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
 import { CapturedLogger } from '../test/support/captured-logger';
 import {
@@ -255,9 +262,16 @@ describe(ConfigClient.name, () => {
       ],
       ['non-JSON', 'malformed', () => Buffer.from('definitely not json')],
       [
-        'an oversized envelope',
+        // Small enough to pass the packet size guard: the verifier refuses it (rule 0).
+        'an envelope one byte over the limit',
         'oversized',
-        (k) => Buffer.concat([buildEnvelope(k, { version: 3 }), Buffer.alloc(300 * 1024, 0x20)]),
+        (k) => {
+          const envelope = buildEnvelope(k, { version: 3 });
+          return Buffer.concat([
+            envelope,
+            Buffer.alloc(MAX_ENVELOPE_BYTES + 1 - envelope.length, 0x20),
+          ]);
+        },
       ],
     ])('rejects %s (%s), keeps its config, counts and reports it', async (_case, reason, build) => {
       await publishVersion(2);
@@ -286,6 +300,44 @@ describe(ConfigClient.name, () => {
       await publishVersion(3);
       expect((await accepted).version).toBe(3);
       expect(sut.beginRun().version).toBe(3);
+    });
+
+    it('drops a 5 MB retained message unread (oversized) and still applies the next version', async () => {
+      await publishVersion(2);
+      await probe.publish(CONFIG_TOPIC, Buffer.alloc(5 * 1024 * 1024, 0x7b));
+      const sut = createSut();
+      const rejected = nextEvent(sut, 'rejected');
+
+      await sut.start();
+      const event = await rejected;
+
+      expect(event).toEqual({
+        reason: 'oversized',
+        detail: expect.stringMatching(
+          new RegExp(
+            `^the MQTT packet is \\d+ bytes, more than the limit of ${MAX_MQTT_PACKET_BYTES}; dropped unread$`,
+          ),
+        ),
+        at: expect.any(String),
+      });
+      expect(sut.stats().rejected.oversized).toBe(1);
+      expect(sut.status()).toMatchObject({ status: 'degraded', appliedVersion: 0 });
+      const health = await waitForHealth(
+        (h) => h.lastRejection?.reason === 'oversized',
+        'health reporting the oversized message',
+      );
+      expect(health.lastRejection).toEqual({ reason: 'oversized', at: event.at });
+      expect(health.rejections.oversized).toBe(1);
+      expect(logger.lines).toContainEqual({
+        level: 'warn',
+        message: expect.stringContaining(
+          `Rejected a config message on ${CONFIG_TOPIC} (oversized)`,
+        ),
+      });
+      const accepted = nextEvent(sut, 'accepted');
+      await publishVersion(3);
+      expect((await accepted).version).toBe(3);
+      expect(sut.status()).toMatchObject({ status: 'online', appliedVersion: 3 });
     });
 
     it('ignores the same version again silently: a duplicate is not a rejection', async () => {

@@ -6,6 +6,7 @@ import {
   findServiceDefinition,
   healthTopic,
   INSTANCE_ID_PATTERN,
+  MQTT_PACKET_HEADROOM_BYTES,
   parseConfigTopic,
   type ServiceDefinition,
   serviceDefinitions,
@@ -19,6 +20,7 @@ import {
 import { type ConfigClientLogger, SILENT_LOGGER } from './config-client.logger';
 import { deepFreeze, secretDefaultsOf, withSecretDefaults } from './config-paths';
 import {
+  DEFAULT_MAX_ENVELOPE_BYTES,
   EnvelopeVerifier,
   REJECTION_REASONS,
   type EnvelopeVerdict,
@@ -31,6 +33,7 @@ import type {
   LastRejection,
 } from './instance-status';
 import { LastKnownGoodStore } from './last-known-good';
+import { guardMqttClient } from './mqtt/packet-size-guard';
 
 /** Default wait for the broker's first config before running on last-known-good or defaults. */
 export const DEFAULT_INITIAL_CONFIG_TIMEOUT_MS = 3000;
@@ -58,7 +61,10 @@ export interface ConfigClientOptions {
   readonly lkgHmacKey: Buffer;
   /** How long start() waits for the broker's config (default 3000 ms). */
   readonly initialConfigTimeoutMs?: number;
-  /** Largest accepted envelope (default 256 KiB). */
+  /**
+   * Largest accepted envelope (default MAX_ENVELOPE_BYTES, 256 KiB). An MQTT packet larger than
+   * this plus MQTT_PACKET_HEADROOM_BYTES is dropped as it arrives, before it is buffered.
+   */
   readonly maxEnvelopeBytes?: number;
   /** Default: silent. The Nest module passes Nest's Logger. */
   readonly logger?: ConfigClientLogger;
@@ -113,6 +119,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private readonly store: LastKnownGoodStore;
   private readonly logger: ConfigClientLogger;
   private readonly mqttOptions: IClientOptions;
+  private readonly maxPacketBytes: number;
   private readonly mqttUrl: string;
   private readonly topicPrefix: string;
   private readonly configTopic: string;
@@ -191,6 +198,9 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       secretKey: options.secretKey,
       maxEnvelopeBytes: options.maxEnvelopeBytes,
     });
+    // Checked by the verifier above.
+    this.maxPacketBytes =
+      (options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES) + MQTT_PACKET_HEADROOM_BYTES;
     this.store = new LastKnownGoodStore(options.lkgPath, options.lkgHmacKey);
     this.logger = options.logger ?? SILENT_LOGGER;
     this.events = new TypedEmitter<ConfigClientEvents>((event, error) =>
@@ -391,6 +401,12 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     const client = connect(this.mqttUrl, {
       ...this.mqttOptions,
       will: this.willOf(this.status()),
+      // Connected below, once the packet size guard is under the client.
+      manualConnect: true,
+    });
+    guardMqttClient(client, {
+      maxPacketBytes: this.maxPacketBytes,
+      onOversized: (topic, bytes) => this.onOversized(topic, bytes),
     });
     this.client = client;
     client.on('connect', () => {
@@ -433,6 +449,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       }
     });
     client.on('close', onDown);
+    client.connect();
   }
 
   private onMessage(topic: string, bytes: Buffer): void {
@@ -465,6 +482,19 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
         this.reject(verdict, topic);
         break;
     }
+  }
+
+  // Rule 0 for a message too large to read at all: the guard skipped it as it arrived.
+  private onOversized(topic: string, bytes: number): void {
+    if (this.phase === 'stopped' || this.phase === 'new') {
+      return;
+    }
+    const detail = `the MQTT packet is ${bytes} bytes, more than the limit of ${this.maxPacketBytes}; dropped unread`;
+    if (topic !== this.configTopic) {
+      this.logger.warn(`Dropped a message on ${topic}: ${detail}`);
+      return;
+    }
+    this.reject({ kind: 'rejected', reason: 'oversized', detail }, topic);
   }
 
   private accept(

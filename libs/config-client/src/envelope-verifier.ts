@@ -1,6 +1,7 @@
 import {
   type ConfigIssue,
   isPlainObject,
+  MAX_ENVELOPE_BYTES,
   type ServiceDefinition,
   validateConfig,
 } from '@app/contracts';
@@ -9,8 +10,8 @@ import { ConfigClientError, ConfigClientErrorCode } from './config-client.error'
 import { secretDefaultsOf, setAtPath } from './config-paths';
 import { decodeUtf8, echo, isVersion, ownField, readSignedEnvelope } from './envelope-reader';
 
-/** Largest envelope a worker reads (256 KiB); anything longer is refused before it is parsed. */
-export const DEFAULT_MAX_ENVELOPE_BYTES = 256 * 1024;
+/** Largest envelope a worker reads (@app/contracts' MAX_ENVELOPE_BYTES, 256 KiB); anything longer is refused before it is parsed. */
+export const DEFAULT_MAX_ENVELOPE_BYTES = MAX_ENVELOPE_BYTES;
 
 /** Why a message was rejected, one per worker rule (plus `oversized`, checked before any parsing). */
 export const REJECTION_REASONS = [

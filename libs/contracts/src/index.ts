@@ -28,4 +28,5 @@ export * from './validation/config-issue';
 export * from './validation/json-safety';
 export * from './validation/validate-config';
 export * from './envelope';
+export * from './message-size-limits';
 export * from './api/rest-api';

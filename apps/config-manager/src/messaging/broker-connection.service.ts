@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { connect, IClientOptions, MqttClient } from 'mqtt';
+import { guardMqttClient } from '@app/config-client';
+import { MAX_MQTT_PACKET_BYTES } from '@app/contracts';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 import { EmbeddedBrokerService } from './embedded-broker.service';
@@ -13,6 +15,7 @@ export interface LastWill {
 
 /** `retained`: delivered from the broker's store on subscribing (a replay of the past), not live. */
 type MessageListener = (topic: string, payload: Buffer, retained: boolean) => void;
+type OversizedListener = (topic: string, bytes: number) => void;
 
 /**
  * The manager's one MQTT connection. The `mqtt` client is used directly rather than through
@@ -26,6 +29,7 @@ export class BrokerConnectionService implements OnApplicationShutdown {
   private client: MqttClient | undefined;
   private readonly connectListeners: Array<() => void> = [];
   private readonly messageListeners: MessageListener[] = [];
+  private readonly oversizedListeners: OversizedListener[] = [];
   private readonly subscriptions: string[] = [];
   private url = '';
   private lastError: string | undefined;
@@ -53,8 +57,14 @@ export class BrokerConnectionService implements OnApplicationShutdown {
       reconnectPeriod: 1000,
       connectTimeout: 5000,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
+      // Connected below, once the packet size guard is under the client.
+      manualConnect: true,
     };
     const client = connect(this.url, options);
+    guardMqttClient(client, {
+      maxPacketBytes: MAX_MQTT_PACKET_BYTES,
+      onOversized: (topic, bytes) => this.onOversizedMessage(topic, bytes),
+    });
     this.client = client;
     client.on('connect', () => {
       disableNagle(client);
@@ -84,11 +94,20 @@ export class BrokerConnectionService implements OnApplicationShutdown {
         `MQTT broker ${safeUrl(this.url)} unreachable: versions are committed and will be published when it returns`,
       );
     });
+    client.connect();
   }
 
   /** Calls `listener` on every (re)connection. */
   onConnect(listener: () => void): void {
     this.connectListeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` for every incoming message dropped unread because its packet is larger than
+   * MAX_MQTT_PACKET_BYTES (only a client with write access to our topics can have sent it).
+   */
+  onOversized(listener: OversizedListener): void {
+    this.oversizedListeners.push(listener);
   }
 
   /** Subscribes (on every connection) and delivers matching messages to `listener`. */
@@ -131,6 +150,15 @@ export class BrokerConnectionService implements OnApplicationShutdown {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private onOversizedMessage(topic: string, bytes: number): void {
+    this.logger.warn(
+      `Dropped a ${bytes}-byte message on ${topic} unread: larger than the MQTT packet limit of ` +
+        `${MAX_MQTT_PACKET_BYTES} bytes. Only config-manager publishes configs; find the client ` +
+        `that wrote it (broker log) and check the broker ACL and max_packet_size`,
+    );
+    for (const listener of this.oversizedListeners) listener(topic, bytes);
   }
 
   async onApplicationShutdown(): Promise<void> {

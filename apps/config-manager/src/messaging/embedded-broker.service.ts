@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createBroker } from 'aedes';
 import { createServer, Server } from 'node:net';
+import { guardBrokerConnection } from '@app/config-client';
+import { MAX_MQTT_PACKET_BYTES } from '@app/contracts';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 
@@ -9,7 +11,9 @@ type Broker = ReturnType<typeof createBroker>;
 /**
  * The in-process MQTT broker (aedes) used when MQTT_URL is unset, so `npm start` needs nothing
  * else. It keeps retained messages in memory; the manager republishes every current version
- * when it connects, so a restart heals it.
+ * when it connects, so a restart heals it. aedes has no packet size limit, so each connection
+ * goes through a guard that disconnects a client at the header of a packet larger than
+ * MAX_MQTT_PACKET_BYTES, as mosquitto's max_packet_size does, before aedes buffers it.
  */
 @Injectable()
 export class EmbeddedBrokerService {
@@ -44,7 +48,17 @@ export class EmbeddedBrokerService {
     // Small MQTT packets must not wait for delayed ACKs (Nagle), or each hop costs ~40 ms.
     const server = createServer((socket) => {
       socket.setNoDelay(true);
-      broker.handle(socket);
+      const client = `${socket.remoteAddress}:${socket.remotePort}`;
+      broker.handle(
+        guardBrokerConnection(socket, {
+          maxPacketBytes: MAX_MQTT_PACKET_BYTES,
+          onOversized: (bytes) =>
+            this.logger.warn(
+              `Disconnected MQTT client ${client}: it sent a ${bytes}-byte packet, more than the ` +
+                `limit of ${MAX_MQTT_PACKET_BYTES}. Config envelopes are far smaller; find that client`,
+            ),
+        }),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>

@@ -92,6 +92,7 @@ export class ConfigPublisherService
     this.connection.subscribe(this.connection.topic(CONFIG_TOPIC_FILTER), (topic, payload) =>
       this.onBusMessage(topic, payload),
     );
+    this.connection.onOversized((topic) => this.onOversizedMessage(topic));
     this.connection.onConnect(() => void this.republishAll());
     await this.connection.start({
       topic: this.connection.topic(MANAGER_HEALTH_TOPIC),
@@ -192,14 +193,26 @@ export class ConfigPublisherService
 
   /** A message on a config topic: learn of newer versions, replace anything else that is not ours. */
   private onBusMessage(topic: string, bytes: Buffer): void {
-    const parsed = parseConfigTopic(topic.slice(this.settings.mqtt.topicPrefix.length));
-    if (!parsed) return;
-    const current = this.configs.list().find((s) => s.service === parsed.service);
-    // Not a service of this manager (another tenant's, or one it does not know).
+    const current = this.stateOfTopic(topic);
     if (!current) return;
     const verdict = this.watch.judge(current.service, bytes, current.version);
     if (verdict.kind === 'newer') this.learnNewer(current.service, verdict.version);
     else if (verdict.kind === 'repair') this.repair(current, verdict);
+  }
+
+  /** A message the connection dropped unread for its size (it replaced the retained one, too). */
+  private onOversizedMessage(topic: string): void {
+    const current = this.stateOfTopic(topic);
+    if (!current) return;
+    const verdict = this.watch.oversized(current.service, current.version);
+    if (verdict.kind === 'repair') this.repair(current, verdict);
+  }
+
+  /** The current state of the service whose config topic this is; undefined for any other topic. */
+  private stateOfTopic(topic: string): ConfigState | undefined {
+    const parsed = parseConfigTopic(topic.slice(this.settings.mqtt.topicPrefix.length));
+    // Not a service of this manager (another tenant's, or one it does not know): undefined.
+    return parsed && this.configs.list().find((s) => s.service === parsed.service);
   }
 
   private repair(

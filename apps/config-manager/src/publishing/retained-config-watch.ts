@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEFAULT_MAX_ENVELOPE_BYTES, readSignedEnvelope } from '@app/config-client';
+import { readSignedEnvelope } from '@app/config-client';
+import { MAX_ENVELOPE_BYTES } from '@app/contracts';
 import { Ed25519Verifier } from '@app/crypto';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
@@ -84,7 +85,7 @@ export class RetainedConfigWatch {
   /** The verdict on one message of `service`'s config topic, given the version the manager holds. */
   judge(service: string, bytes: Buffer, currentVersion: number): RetainedVerdict {
     if (bytes.length === 0) return this.bad(service, currentVersion, 'empty');
-    const reading = readSignedEnvelope(bytes, this.verifiers, DEFAULT_MAX_ENVELOPE_BYTES);
+    const reading = readSignedEnvelope(bytes, this.verifiers, MAX_ENVELOPE_BYTES);
     if (!reading.ok) return this.bad(service, currentVersion, reading.reason);
     const version = reading.payload.version;
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
@@ -98,6 +99,11 @@ export class RetainedConfigWatch {
     const echoed = this.echoed(service, version);
     if (version === currentVersion || echoed) return { kind: 'fine' };
     return this.bad(service, currentVersion, 'stale', version);
+  }
+
+  /** The verdict on a message the connection dropped unread because it was too large. */
+  oversized(service: string, currentVersion: number): RetainedVerdict {
+    return this.bad(service, currentVersion, 'oversized');
   }
 
   /** Records an incident for /health/ready. */

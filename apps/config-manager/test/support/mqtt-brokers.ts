@@ -4,6 +4,8 @@ import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBroker } from 'aedes';
+import { guardBrokerConnection } from '@app/config-client';
+import { MAX_MQTT_PACKET_BYTES } from '@app/contracts';
 import { accepts, freePort } from './ports';
 
 /** The machine's shared mosquitto (CI makes sure it runs); tests isolate with a topic prefix. */
@@ -17,7 +19,10 @@ export interface TestBroker {
   start(): Promise<void>;
 }
 
-/** An aedes broker owned by the test (in memory: a restart loses retained messages). */
+/**
+ * An aedes broker owned by the test (in memory: a restart loses retained messages), behind the
+ * same packet size guard as the manager's embedded broker.
+ */
 export async function startAedes(): Promise<TestBroker> {
   const port = await freePort();
   let server: Server | undefined;
@@ -32,7 +37,7 @@ export async function startAedes(): Promise<TestBroker> {
       server = createServer((socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
-        b.handle(socket);
+        b.handle(guardBrokerConnection(socket, { maxPacketBytes: MAX_MQTT_PACKET_BYTES }));
       });
       const s = server;
       await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
@@ -51,12 +56,27 @@ export async function startAedes(): Promise<TestBroker> {
   return handle;
 }
 
-/** A mosquitto process of the test's own on a free port, without persistence. */
-export async function startMosquitto(): Promise<TestBroker & { destroy(): Promise<void> }> {
+/** How a test's own mosquitto is configured. */
+export interface MosquittoOptions {
+  /** Lines appended to the default configuration (open, no persistence, no packet size limit). */
+  extraConfig?: string[];
+  /** Writes `dir`/mosquitto.conf itself instead (e.g. writeProductionMosquittoConfig). */
+  configure?: (dir: string, port: number) => void;
+}
+
+/** A mosquitto process of the test's own on a free port, by default open and without persistence. */
+export async function startMosquitto(
+  options: MosquittoOptions = {},
+): Promise<TestBroker & { destroy(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'cm-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  if (options.configure) {
+    options.configure(dir, port);
+  } else {
+    const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false'];
+    writeFileSync(conf, [...lines, ...(options.extraConfig ?? [])].join('\n') + '\n');
+  }
   let child: ChildProcess | undefined;
   const handle = {
     url: `mqtt://127.0.0.1:${port}`,
