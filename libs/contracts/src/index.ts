@@ -21,6 +21,7 @@ export {
 } from './schema/config-field.decorators';
 export { MAP_KEY_PATTERN } from './schema/config-shape';
 export * from './schema/cross-field.validators';
+export * from './node-env';
 export * from './topics';
 export * from './validation/config-issue';
 export * from './validation/json-safety';
