@@ -14,7 +14,7 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestj
 import type { ServiceSchemaResponse, ServiceSummary } from '@app/contracts';
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
-import { versionEtag } from '../common/change-headers';
+import { CHANGE_REASON_HEADER, versionEtag } from '../common/change-headers';
 import { InstancesService } from '../instances/instances.service';
 import { ConfigResponse, secretFlags, toConfigResponse } from './config-response';
 import { ChangeContext, ChangeResult, ConfigsService, DiffEntry } from './configs.service';
@@ -29,11 +29,6 @@ const IF_MATCH = {
   name: 'If-Match',
   required: false,
   description: 'Version ETag, e.g. "12"; 412 when stale',
-};
-const REASON = {
-  name: 'X-Change-Reason',
-  required: false,
-  description: 'Why (kept in history and audit)',
 };
 
 /** Services, their schemas, current config, history, diff and rollback. */
@@ -93,7 +88,7 @@ export class ConfigsController {
   @RequireRole('config:write')
   @ApiOperation({ summary: 'Deep-merge a partial config, validate the whole, create a version' })
   @ApiHeader(IF_MATCH)
-  @ApiHeader(REASON)
+  @ApiHeader(CHANGE_REASON_HEADER)
   @ApiBody({ schema: { type: 'object', example: { thresholds: { high: 0.8 } } } })
   async patch(
     @Param('service') service: string,
@@ -109,7 +104,7 @@ export class ConfigsController {
   @RequireRole('config:write')
   @ApiOperation({ summary: 'Replace the whole config (omitted fields take schema defaults)' })
   @ApiHeader(IF_MATCH)
-  @ApiHeader(REASON)
+  @ApiHeader(CHANGE_REASON_HEADER)
   @ApiBody({ schema: { type: 'object' } })
   async put(
     @Param('service') service: string,
@@ -163,7 +158,7 @@ export class ConfigsController {
   @RequireRole('config:write')
   @ApiOperation({ summary: 'Create a new version with the config of an earlier one' })
   @ApiHeader(IF_MATCH)
-  @ApiHeader(REASON)
+  @ApiHeader(CHANGE_REASON_HEADER)
   async rollback(
     @Param('service') service: string,
     @Body() body: RollbackDto,
