@@ -10,11 +10,19 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { ServiceSchemaResponse, ServiceSummary } from '@app/contracts';
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
 import { CHANGE_REASON_HEADER, versionEtag } from '../common/change-headers';
+import { RawParam } from '../common/decimal-integer';
 import { InstancesService } from '../instances/instances.service';
 import { ConfigResponse, secretFlags, toConfigResponse } from './config-response';
 import { ChangeContext, ChangeResult, ConfigsService, DiffEntry } from './configs.service';
@@ -129,9 +137,11 @@ export class ConfigsController {
   @Get(':service/versions/:version')
   @RequireRole('config:read')
   @ApiOperation({ summary: "One version's config (secrets as set flags only)" })
+  // Declared here: Swagger does not see parameters read by a custom decorator (@RawParam).
+  @ApiParam({ name: 'version', schema: { type: 'integer', minimum: 1 } })
   async version(
     @Param('service') service: string,
-    @Param('version', ParseVersionPipe) version: number,
+    @RawParam('version', ParseVersionPipe) version: number,
   ) {
     const found = await this.configs.version(service, version);
     return {
