@@ -57,6 +57,15 @@ describe(loadSettings.name, () => {
     expect(readFileSync(file, 'utf8')).toContain('CONFIG_MASTER_KEY');
   });
 
+  it('creates a missing DATA_DIR (and its parents) 0700 for the generated keys', () => {
+    const fresh = join(dataDir, 'nested', 'data');
+    loadSettings({ DATA_DIR: fresh }, warn);
+
+    expect(statSync(join(dataDir, 'nested')).mode & 0o777).toBe(0o700);
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+    expect(statSync(join(fresh, DEV_KEYS_FILE)).mode & 0o777).toBe(0o600);
+  });
+
   it('in production a missing key is an error naming the variable, and nothing is generated', () => {
     const error = errorOf({ NODE_ENV: 'production' });
     expect(error.message).toContain('Invalid environment variables');
