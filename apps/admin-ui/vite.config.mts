@@ -14,7 +14,9 @@ export default defineConfig({
       process.env.ADMIN_UI_OUT_DIR ??
       fileURLToPath(new URL('../../dist/admin-ui', import.meta.url)),
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the build anyone reaching the manager can fetch; `npm run dev:admin-ui`
+    // still serves them while working on the page.
+    sourcemap: false,
   },
   server: {
     // `npm run dev:admin-ui`: the page with hot reload, the API proxied to a running manager.

@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
-import { FixedWindowThrottlerStorage } from './common/fixed-window-throttler.storage';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { RateLimitGuard, rateLimitOptions } from './common/rate-limit.guard';
 import { ReadOnlyInterceptor } from './common/read-only.interceptor';
 import { ConfigsModule } from './configs/configs.module';
 import { DatabaseModule } from './database/database.module';
@@ -24,12 +24,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         SettingsModule.forRoot(settings),
-        // Per client IP and minute; /health and /metrics opt out with @SkipThrottle.
-        ThrottlerModule.forRoot({
-          throttlers: [{ ttl: 60_000, limit: settings.rateLimitPerMinute }],
-          storage: new FixedWindowThrottlerStorage(),
-          errorMessage: `Too many requests: at most ${settings.rateLimitPerMinute} per minute per client; retry after the Retry-After seconds`,
-        }),
+        // Per client IP and per bearer token, each minute across all routes; /health and
+        // /metrics opt out with @SkipRateLimit.
+        ThrottlerModule.forRoot(rateLimitOptions(settings.rateLimitPerMinute)),
         DatabaseModule,
         AuthModule,
         AuditModule,
@@ -42,7 +39,7 @@ export class AppModule {
       ],
       providers: [
         // Before the auth guard's providers, so floods are refused before any token is checked.
-        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: ReadOnlyInterceptor },
       ],

@@ -14,6 +14,9 @@ import { bearer, TOKENS, type TestManager } from './support/test-app';
 const SERVICE = 'dedup-worker';
 const SECRET = 'sk-live-UI-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 const admin = bearer(TOKENS.admin);
+// Reasons beyond Latin-1, which a browser can send only encoded (RFC 8187).
+const EDIT_REASON = 'fewer false merges — Köln 🎉';
+const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
 
 // One browser session walks through the admin page against a real manager (SQLite, embedded
 // broker) and a real dedup-worker process; each test continues where the previous one stopped.
@@ -88,7 +91,7 @@ const admin = bearer(TOKENS.admin);
   it('changes a threshold with a reason and saves it as a new version', async () => {
     await page.getByRole('link', { name: SERVICE }).click();
     await field('thresholds.high').fill('0.8');
-    await page.getByLabel('Reason for the change').fill('fewer false merges');
+    await page.getByLabel('Reason for the change').fill(EDIT_REASON);
     await page.getByText('1 unsaved change on version 1').waitFor();
     await shot('config-editor');
     await saveButton().click();
@@ -97,13 +100,15 @@ const admin = bearer(TOKENS.admin);
     const after = await current();
     expect(after.version).toBe(2);
     expect(after.config.thresholds).toEqual({ high: 0.8, low: 0.35 });
+    const history = await manager.http().get(`/api/services/${SERVICE}/versions`).set(admin);
+    expect(history.body[0]).toMatchObject({ version: 2, reason: EDIT_REASON });
   });
 
   it('shows the new version in history with its reason, and the diff', async () => {
     await page.getByRole('link', { name: 'History', exact: true }).click();
     const row = page.getByTestId('version-2');
     await row.waitFor();
-    expect(await row.textContent()).toContain('fewer false merges');
+    expect(await row.textContent()).toContain(EDIT_REASON);
     expect(await row.textContent()).toContain('update');
     const diff = page.locator('table.diff');
     await diff.getByText('thresholds.high').waitFor();
@@ -204,8 +209,12 @@ const admin = bearer(TOKENS.admin);
     const latest = (await current()).version;
     await page.getByRole('button', { name: 'Roll back to v1' }).click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Reason').fill('back to defaults');
-    await dialog.getByRole('button', { name: 'Roll back to v1' }).click();
+    const confirm = dialog.getByRole('button', { name: 'Roll back to v1' });
+    await dialog.getByLabel('Reason').fill('x'.repeat(501));
+    await dialog.getByText('at most 500 characters').waitFor();
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel('Reason').fill(ROLLBACK_REASON);
+    await confirm.click();
     await page.getByText(`now version ${latest + 1}`).waitFor();
     await page
       .getByTestId(`version-${latest + 1}`)
@@ -216,6 +225,8 @@ const admin = bearer(TOKENS.admin);
     expect(after.version).toBe(latest + 1);
     expect(after.config.thresholds).toEqual({ high: 0.75, low: 0.35 });
     expect(after.config.geo.max_distance_km).toBe(10);
+    const history = await manager.http().get(`/api/services/${SERVICE}/versions`).set(admin);
+    expect(history.body[0]).toMatchObject({ kind: 'rollback', reason: ROLLBACK_REASON });
     await waitForInstance(manager, (i) => i.appliedVersion === latest + 1, { timeoutMs: 10_000 });
   });
 

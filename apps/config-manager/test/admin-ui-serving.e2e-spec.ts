@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildAdminUi } from './support/browser';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const INDEX =
@@ -72,6 +73,28 @@ describe('the admin page at /', () => {
       await sut.close();
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the production build of the admin page', () => {
+  let uiDir: string;
+
+  beforeAll(() => {
+    uiDir = buildAdminUi();
+  }, 60_000);
+
+  afterAll(() => rmSync(uiDir, { recursive: true, force: true }));
+
+  it('ships no source map, and no file points to one', () => {
+    const files = readdirSync(uiDir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name));
+
+    expect(files.some((file) => file.endsWith('.js'))).toBe(true);
+    expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
+    expect(files.filter((file) => readFileSync(file, 'utf8').includes('sourceMappingURL'))).toEqual(
+      [],
+    );
   });
 });
 

@@ -54,6 +54,60 @@ describe('HTTP hardening', () => {
     });
   });
 
+  describe('rate limiting per client and per token', () => {
+    let sut: TestManager;
+
+    // Every test request comes from 127.0.0.1: behind one trusted proxy hop, X-Forwarded-For
+    // names the client, which is how distinct clients are simulated here.
+    beforeEach(async () => {
+      sut = await startManager({
+        store: 'sqlite',
+        env: { RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY_HOPS: '1' },
+      });
+    });
+
+    afterEach(async () => {
+      await sut.close();
+    });
+
+    const from = (ip: string, token: string, path: string) =>
+      sut.http().get(path).set('X-Forwarded-For', ip).set(bearer(token));
+
+    it('counts one client across all routes, and leaves another client alone', async () => {
+      await from('203.0.113.1', TOKENS.admin, `/api/services/${SERVICE}/config`).expect(200);
+      await from('203.0.113.1', TOKENS.admin, `/api/services/${SERVICE}/schema`).expect(200);
+      await from('203.0.113.1', TOKENS.admin, `/api/services/${SERVICE}/config`).expect(200);
+
+      const limited = await from('203.0.113.1', TOKENS.admin, `/api/services/${SERVICE}/schema`);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      await from('203.0.113.1', TOKENS.admin, '/api/services').expect(429);
+
+      await from('203.0.113.2', TOKENS.reader, `/api/services/${SERVICE}/config`).expect(200);
+      await from('203.0.113.2', TOKENS.reader, `/api/services/${SERVICE}/schema`).expect(200);
+    });
+
+    it('limits one token used from many addresses, with Retry-After', async () => {
+      for (const ip of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) {
+        await from(ip, TOKENS.writer, `/api/services/${SERVICE}/config`).expect(200);
+      }
+
+      const limited = await from('198.51.100.4', TOKENS.writer, `/api/services/${SERVICE}/schema`);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+      await from('198.51.100.4', TOKENS.reader, `/api/services/${SERVICE}/schema`).expect(200);
+    });
+
+    it('keeps a client that rotates bogus tokens in its address bucket', async () => {
+      for (const [i, path] of ['/api/services', '/api/me', '/api/services'].entries()) {
+        await from('192.0.2.9', `bogus-token-${i}-0123456789`, path).expect(401);
+      }
+      await from('192.0.2.9', 'bogus-token-3-0123456789', '/api/me').expect(429);
+      await from('192.0.2.10', TOKENS.reader, '/api/services').expect(200);
+    });
+  });
+
   describe('defaults', () => {
     let sut: TestManager;
 

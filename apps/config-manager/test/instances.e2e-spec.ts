@@ -317,6 +317,7 @@ describe('a bounded instance view', () => {
     expect(new Set(ids).size).toBe(50);
     await sut.http().get(`/api/services/${SERVICE}/instances?limit=0`).set(admin).expect(400);
     await sut.http().get(`/api/services/${SERVICE}/instances?limit=1001`).set(admin).expect(400);
+    await sut.http().get(`/api/services/${SERVICE}/instances?offset=0x10`).set(admin).expect(400);
   });
 
   it('forgets instances offline for longer than INSTANCE_OFFLINE_TTL_SECONDS, making room for new ones', async () => {

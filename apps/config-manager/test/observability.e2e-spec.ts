@@ -118,6 +118,33 @@ describe('observability', () => {
       // Application logs written while handling the request carry its id too.
       expect(patch.some((e) => e.msg !== 'request completed')).toBe(true);
     });
+
+    it('logs the path and parameter names of a query string, never a token or a search term', async () => {
+      const needle = 'sk-live-searched-for-do-not-log';
+      await sut
+        .http()
+        .get('/api/search')
+        .query({ token: TOKENS.writer, q: needle, access_token: TOKENS.reader })
+        .set(admin)
+        .set('X-Request-Id', 'search-1')
+        // Refused (token and access_token are not parameters of the API), and logged all the same.
+        .expect(400);
+
+      const text = sut.logs.text();
+      expect(text).not.toContain(TOKENS.writer);
+      expect(text).not.toContain(TOKENS.reader);
+      expect(text).not.toContain(needle);
+      expect(sut.logs.entries()).toContainEqual(
+        expect.objectContaining({
+          requestId: 'search-1',
+          msg: 'request completed',
+          res: { statusCode: 400 },
+          req: expect.objectContaining({
+            url: '/api/search?token=[redacted]&q=[redacted]&access_token=[redacted]',
+          }),
+        }),
+      );
+    });
   });
 
   describe('/metrics', () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -124,4 +124,61 @@ describe('layered defaults', () => {
       ).rejects.toThrow(message);
     },
   );
+});
+
+describe('file modes of a SQLite store', () => {
+  let parent: string;
+
+  beforeEach(() => {
+    parent = mkdtempSync(join(tmpdir(), 'cm-modes-'));
+  });
+
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+  it('creates a fresh DATA_DIR 0700 and the database with its -wal and -shm files 0600', async () => {
+    const dataDir = join(parent, 'data');
+    const storeDir = join(parent, 'store', 'sqlite');
+    const sut = await startManager({
+      store: 'sqlite',
+      env: { DATA_DIR: dataDir, DATABASE_URL: `sqlite:${join(storeDir, 'config.db')}` },
+    });
+    try {
+      await sut
+        .http()
+        .patch('/api/services/dedup-worker/config')
+        .set(admin)
+        .send({ thresholds: { high: 0.8 } })
+        .expect(200);
+
+      expect(modeOf(dataDir)).toBe('700');
+      expect(modeOf(join(dataDir, 'dev-keys.json'))).toBe('600');
+      expect([modeOf(join(parent, 'store')), modeOf(storeDir)]).toEqual(['700', '700']);
+      // While the store is open: SQLite deletes the -wal and -shm files when it closes.
+      const files = ['config.db', 'config.db-wal', 'config.db-shm'];
+      expect(files.map((file) => modeOf(join(storeDir, file)))).toEqual(['600', '600', '600']);
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('tightens a database file others could read, and says so', async () => {
+    const dataDir = join(parent, 'data');
+    const database = join(dataDir, 'config.db');
+    const env = { DATA_DIR: dataDir, DATABASE_URL: `sqlite:${database}` };
+    const first = await startManager({ store: 'sqlite', env });
+    await first.stop();
+    chmodSync(database, 0o644);
+
+    const second = await startManager({ store: 'sqlite', reuse: first });
+    try {
+      expect(modeOf(database)).toBe('600');
+      expect(second.logs.text()).toContain(
+        `Tightened ${database} from mode 0644 to 0600: other users could read the config store`,
+      );
+    } finally {
+      await second.close();
+    }
+  });
 });

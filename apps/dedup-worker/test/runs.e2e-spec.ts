@@ -6,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -206,6 +207,22 @@ describe('dedup-worker runs, end to end', () => {
     expect(await once.exit()).toBe(0);
     const [report] = await reports(env.OUTPUT_DIR, 1, 1000);
     expect(report.counts.events).toBe(6);
+  }, 60000);
+
+  it('creates a missing DATA_DIR and the directories under it 0700', async () => {
+    const dataDir = join(dir, 'fresh-data');
+    // Inbox and outbox default to DATA_DIR; the last-known-good file is kept out of it, so only
+    // the run loop creates DATA_DIR.
+    const once = WorkerProcess.start(
+      { ...env, DATA_DIR: dataDir, INPUT_DIR: '', OUTPUT_DIR: '', LKG_PATH: join(dir, 'w.lkg') },
+      ['--once'],
+    );
+
+    expect(await once.exit()).toBe(0);
+    const modes = ['', 'inbox', 'outbox', 'inbox/processed', 'inbox/failed'].map((sub) =>
+      (statSync(join(dataDir, sub)).mode & 0o777).toString(8),
+    );
+    expect(modes).toEqual(['700', '700', '700', '700', '700']);
   }, 60000);
 
   it('a run keeps the version it started with while a newer one arrives; the next run uses the newer', async () => {

@@ -263,6 +263,38 @@ describe(configClientOptionsFromEnv.name, () => {
       ]);
     });
 
+    it.each(['Production', 'PRODUCTION'])('is never read with NODE_ENV=%j either', (nodeEnv) => {
+      writeDevKeys(managerDevKeys());
+
+      const problems = problemsOf(devEnv({ NODE_ENV: nodeEnv }));
+
+      expect(problems).toEqual([
+        expect.stringMatching(/^CONFIG_TRUSTED_KEYS is required/),
+        expect.stringMatching(/^LKG_HMAC_KEY is required/),
+      ]);
+    });
+
+    it('is read with NODE_ENV in any case of development or test', () => {
+      writeDevKeys(managerDevKeys());
+
+      for (const nodeEnv of ['Development', 'TEST']) {
+        const sut = configClientOptionsFromEnv(devEnv({ NODE_ENV: nodeEnv }));
+        expect(sut.trustedKeys).toEqual(new Map([['cfg-dev', signing.publicKey]]));
+      }
+    });
+
+    it('refuses an unknown NODE_ENV naming the accepted values, and does not read the file', () => {
+      writeDevKeys(managerDevKeys());
+
+      const problems = problemsOf(devEnv({ NODE_ENV: 'staging' }));
+
+      expect(problems).toEqual([
+        'NODE_ENV must be one of production, development, test (in any case; got "staging")',
+        expect.stringMatching(/^CONFIG_TRUSTED_KEYS is required/),
+        expect.stringMatching(/^LKG_HMAC_KEY is required/),
+      ]);
+    });
+
     it('reports a malformed file by name, without its content, and does not overwrite it', () => {
       const path = join(dir, DEV_KEYS_FILE);
       writeFileSync(path, '{"CONFIG_SIGNING_KEY": "trunc');

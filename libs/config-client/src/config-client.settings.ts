@@ -6,6 +6,7 @@ import {
   findServiceDefinition,
   INSTANCE_ID_PATTERN,
   isPlainObject,
+  parseNodeEnv,
   serviceDefinitions,
 } from '@app/contracts';
 import { decodeBase64Key, decodeStrictBase64, parseKeyList, signingPublicKeyOf } from '@app/crypto';
@@ -47,7 +48,8 @@ export function configClientOptionsFromEnv(
 ): ConfigClientOptions {
   const problems: string[] = [];
   const logger = options.logger ?? SILENT_LOGGER;
-  const production = env.NODE_ENV?.trim() === 'production';
+  // An unknown NODE_ENV is a problem and reads as production: never fall back to dev keys.
+  const production = parseNodeEnv(env.NODE_ENV, problems) === 'production';
   const dataDir = env.DATA_DIR?.trim() || './data';
   const devKeys = production ? undefined : DevKeys.open(join(dataDir, DEV_KEYS_FILE));
 

@@ -23,6 +23,7 @@ export {
 export { MAP_KEY_PATTERN } from './schema/config-shape';
 export * from './schema/cross-field.validators';
 export * from './schema/text-length.validators';
+export * from './node-env';
 export * from './topics';
 export * from './validation/config-issue';
 export * from './validation/json-safety';

@@ -30,6 +30,8 @@ export function ConfirmDialog(props: {
   confirmLabel: string;
   danger?: boolean;
   busy?: boolean;
+  /** Keeps the confirm button disabled (an input in the dialog is invalid). */
+  confirmDisabled?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -57,7 +59,7 @@ export function ConfirmDialog(props: {
           <button
             type="button"
             className={props.danger ? 'danger' : 'primary'}
-            disabled={props.busy}
+            disabled={props.busy || props.confirmDisabled}
             onClick={props.onConfirm}
           >
             {props.confirmLabel}

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { reasonHeaders, reasonProblem } from '../api/change-reason';
 import { ApiError, segment } from '../api/client';
 import type { ConfigObject, ConfigResponse, DiffEntry, ServiceSchema } from '../api/types';
 import { DiffTable } from '../components/DiffTable';
@@ -22,10 +23,6 @@ import {
 } from '../schema/form-model';
 import { href } from '../router';
 import { useSession } from '../session';
-
-/** X-Change-Reason travels in an HTTP header: at most 500 characters of ISO-8859-1. */
-const MAX_REASON = 500;
-const HEADER_SAFE = /^[\u0020-\u007e\u00a0-\u00ff]*$/;
 
 interface Conflict {
   readonly current: ConfigResponse;
@@ -55,12 +52,7 @@ export function ConfigEditor(props: {
 
   const mine = useMemo(() => changedPaths(form, base.config, draft), [form, base, draft]);
   const clientErrors = useMemo(() => checkConfig(form, draft), [form, draft]);
-  const reasonError =
-    reason.length > MAX_REASON
-      ? `at most ${MAX_REASON} characters`
-      : HEADER_SAFE.test(reason)
-        ? undefined
-        : 'use Latin letters, digits and punctuation only (it is sent as an HTTP header)';
+  const reasonError = reasonProblem(reason);
   const errors = { ...serverErrors, ...clientErrors };
   const knownPaths = useMemo(
     () => new Set([...fieldsOf(form), ...groupsOf(form)].map((node) => node.path)),
@@ -119,8 +111,7 @@ export function ConfigEditor(props: {
     setBusy(true);
     setFormError(undefined);
     try {
-      const headers: Record<string, string> = { 'If-Match': `"${base.version}"` };
-      if (reason.trim()) headers['X-Change-Reason'] = reason.trim();
+      const headers = { 'If-Match': `"${base.version}"`, ...reasonHeaders(reason) };
       const { data } = await api.request<ConfigResponse>(
         'PATCH',
         `/services/${segment(props.service)}/config`,

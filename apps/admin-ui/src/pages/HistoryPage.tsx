@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { reasonHeaders, reasonProblem } from '../api/change-reason';
 import { ApiError, segment } from '../api/client';
 import type { DiffEntry, VersionSummary } from '../api/types';
 import { ConfirmDialog, ErrorNotice, Loading } from '../components/common';
@@ -29,6 +30,7 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
   const [busy, setBusy] = useState(false);
   const [rollbackError, setRollbackError] = useState<string>();
   const [done, setDone] = useState<string>();
+  const reasonError = reasonProblem(reason);
 
   // By default: what the latest version changed.
   const newest = first.data?.[0]?.version;
@@ -62,8 +64,7 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
     setBusy(true);
     setRollbackError(undefined);
     try {
-      const headers: Record<string, string> = { 'If-Match': `"${props.current}"` };
-      if (reason.trim()) headers['X-Change-Reason'] = reason.trim();
+      const headers = { 'If-Match': `"${props.current}"`, ...reasonHeaders(reason) };
       const { data } = await api.request<{ version: number }>('POST', `${base}/rollback`, {
         body: { toVersion: target.version },
         headers,
@@ -177,6 +178,7 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
           title={`Roll back to version ${rollbackTo.version}?`}
           confirmLabel={`Roll back to v${rollbackTo.version}`}
           busy={busy}
+          confirmDisabled={reasonError !== undefined}
           onCancel={() => setRollbackTo(undefined)}
           onConfirm={() => void rollback(rollbackTo)}
         >
@@ -189,7 +191,14 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
             id="rollback-reason"
             value={reason}
             onChange={(event) => setReason(event.target.value)}
+            aria-invalid={reasonError !== undefined}
+            aria-describedby={reasonError ? 'rollback-reason-error' : undefined}
           />
+          {reasonError ? (
+            <p id="rollback-reason-error" className="field-error">
+              {reasonError}
+            </p>
+          ) : null}
           {rollbackError ? (
             <p className="field-error" role="alert">
               {rollbackError}

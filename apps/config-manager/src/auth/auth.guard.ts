@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { ANY_ROLE, AuthenticatedRequest, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
+import { bearerTokenOf } from './bearer-token';
 import type { Role } from './roles';
 import { TokenRegistryService } from './token-registry.service';
 
@@ -20,12 +21,14 @@ export class AuthGuard implements CanActivate {
       this.reflector.getAllAndOverride<Role | typeof ANY_ROLE>(REQUIRED_ROLE, targets) ?? 'admin';
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    const principal = match ? this.tokens.authenticate(match[1]) : undefined;
+    const token = bearerTokenOf(request.headers.authorization);
+    const principal = token === undefined ? undefined : this.tokens.authenticate(token);
     if (!principal) {
       throw new DomainError(
         ErrorCode.Unauthenticated,
-        match ? 'The bearer token is not valid' : 'Missing "Authorization: Bearer <token>" header',
+        token === undefined
+          ? 'Missing "Authorization: Bearer <token>" header'
+          : 'The bearer token is not valid',
       );
     }
     if (required !== ANY_ROLE && !principal.roles.has(required)) {

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constantTimeEqual, randomToken, sha256 } from '@app/crypto';
+import { ensurePrivateDirectory } from '../common/private-files';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 import { Principal, effectiveRoles } from './roles';
@@ -56,7 +57,7 @@ export class TokenRegistryService implements OnModuleInit {
       return Buffer.from(readFileSync(hashFile, 'utf8').trim(), 'hex');
     }
     const token = randomToken(32);
-    mkdirSync(dir, { recursive: true });
+    ensurePrivateDirectory(dir);
     writeFileSync(join(dir, ADMIN_TOKEN_FILE), `${token}\n`, { mode: 0o600 });
     chmodSync(join(dir, ADMIN_TOKEN_FILE), 0o600);
     writeFileSync(hashFile, `${sha256(token).toString('hex')}\n`, { mode: 0o600 });

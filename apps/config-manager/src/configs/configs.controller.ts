@@ -10,11 +10,19 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { ServiceSchemaResponse, ServiceSummary } from '@app/contracts';
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
-import { versionEtag } from '../common/change-headers';
+import { CHANGE_REASON_HEADER, versionEtag } from '../common/change-headers';
+import { RawParam } from '../common/decimal-integer';
 import { InstancesService } from '../instances/instances.service';
 import { ConfigResponse, secretFlags, toConfigResponse } from './config-response';
 import { ChangeContext, ChangeResult, ConfigsService, DiffEntry } from './configs.service';
@@ -29,11 +37,6 @@ const IF_MATCH = {
   name: 'If-Match',
   required: false,
   description: 'Version ETag, e.g. "12"; 412 when stale',
-};
-const REASON = {
-  name: 'X-Change-Reason',
-  required: false,
-  description: 'Why (kept in history and audit)',
 };
 
 /** Services, their schemas, current config, history, diff and rollback. */
@@ -93,7 +96,7 @@ export class ConfigsController {
   @RequireRole('config:write')
   @ApiOperation({ summary: 'Deep-merge a partial config, validate the whole, create a version' })
   @ApiHeader(IF_MATCH)
-  @ApiHeader(REASON)
+  @ApiHeader(CHANGE_REASON_HEADER)
   @ApiBody({ schema: { type: 'object', example: { thresholds: { high: 0.8 } } } })
   async patch(
     @Param('service') service: string,
@@ -109,7 +112,7 @@ export class ConfigsController {
   @RequireRole('config:write')
   @ApiOperation({ summary: 'Replace the whole config (omitted fields take schema defaults)' })
   @ApiHeader(IF_MATCH)
-  @ApiHeader(REASON)
+  @ApiHeader(CHANGE_REASON_HEADER)
   @ApiBody({ schema: { type: 'object' } })
   async put(
     @Param('service') service: string,
@@ -134,9 +137,11 @@ export class ConfigsController {
   @Get(':service/versions/:version')
   @RequireRole('config:read')
   @ApiOperation({ summary: "One version's config (secrets as set flags only)" })
+  // Declared here: Swagger does not see parameters read by a custom decorator (@RawParam).
+  @ApiParam({ name: 'version', schema: { type: 'integer', minimum: 1 } })
   async version(
     @Param('service') service: string,
-    @Param('version', ParseVersionPipe) version: number,
+    @RawParam('version', ParseVersionPipe) version: number,
   ) {
     const found = await this.configs.version(service, version);
     return {
@@ -163,7 +168,7 @@ export class ConfigsController {
   @RequireRole('config:write')
   @ApiOperation({ summary: 'Create a new version with the config of an earlier one' })
   @ApiHeader(IF_MATCH)
-  @ApiHeader(REASON)
+  @ApiHeader(CHANGE_REASON_HEADER)
   async rollback(
     @Param('service') service: string,
     @Body() body: RollbackDto,

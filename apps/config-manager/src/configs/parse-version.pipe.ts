@@ -1,15 +1,19 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../common/domain-error';
+import { parseDecimalInteger } from '../common/decimal-integer';
 
-/** Parses a version path parameter (a positive integer). */
+/** Parses a version path parameter (a positive integer in decimal digits); use with @RawParam. */
 @Injectable()
-export class ParseVersionPipe implements PipeTransform<string, number> {
-  transform(value: string): number {
-    if (!/^[1-9]\d{0,8}$/.test(value)) {
-      throw new DomainError(ErrorCode.ValidationFailed, 'version must be a positive integer', [
-        { path: 'version', message: 'version must be a positive integer' },
-      ]);
+export class ParseVersionPipe implements PipeTransform<string | undefined, number> {
+  transform(value: string | undefined): number {
+    const version = parseDecimalInteger(value);
+    if (version === undefined || version < 1) {
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        'version must be a positive integer in decimal digits',
+        [{ path: 'version', message: 'version must be a positive integer in decimal digits' }],
+      );
     }
-    return Number(value);
+    return version;
   }
 }

@@ -1,10 +1,17 @@
-import { mkdirSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
 import { dirname } from 'node:path';
 import { Client } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
+import {
+  createPrivateFile,
+  ensurePrivateDirectory,
+  tightenFileMode,
+} from '../common/private-files';
 import type { DatabaseSettings } from '../settings/settings';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migration-list';
+
+const logger = new Logger('SqliteStore');
 
 /** How long a write waits for a locked SQLite file before failing (ms). */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -23,7 +30,7 @@ export function dataSourceOptions(db: DatabaseSettings): DataSourceOptions {
     logging: false,
   };
   if (db.type === 'sqlite') {
-    if (db.path !== ':memory:') mkdirSync(dirname(db.path), { recursive: true });
+    if (db.path !== ':memory:') prepareSqliteFile(db.path);
     return {
       ...common,
       type: 'better-sqlite3',
@@ -51,6 +58,25 @@ export function dataSourceOptions(db: DatabaseSettings): DataSourceOptions {
       application_name: 'config-manager',
     },
   };
+}
+
+/**
+ * The SQLite store readable by the manager's user only: its directory is created 0700 and the
+ * database file 0600 before better-sqlite3 opens it (SQLite opens an empty file as a new
+ * database, and gives its -wal and -shm files the database file's mode). Files left looser by
+ * an earlier version are tightened, with a warning.
+ */
+function prepareSqliteFile(path: string): void {
+  ensurePrivateDirectory(dirname(path));
+  if (createPrivateFile(path)) return;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const was = tightenFileMode(file);
+    if (was !== undefined) {
+      logger.warn(
+        `Tightened ${file} from mode ${was.toString(8).padStart(4, '0')} to 0600: other users could read the config store`,
+      );
+    }
+  }
 }
 
 /** Creates the Postgres schema named in DATABASE_URL (`?schema=`) before migrations need it. */

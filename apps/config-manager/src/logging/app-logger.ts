@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { DestinationStream, Level, Logger } from 'pino';
 import type { Settings } from '../settings/settings';
-import { REDACTED, redactPaths } from './redaction';
+import { REDACTED, redactPaths, redactUrl } from './redaction';
 import { REQUEST_ID_HEADER, resolveRequestId } from './request-id';
 
 const PINO_LEVELS: Record<Settings['logLevel'], Level> = {
@@ -42,9 +42,10 @@ export class AppLogger implements LoggerService {
 
   /**
    * Express middleware: assigns the request id (a valid incoming `X-Request-Id`, or a new one),
-   * returns it as a response header, logs one line when the request ends (method, URL, status,
-   * duration; never headers or bodies) and makes every log line written while handling it carry
-   * the id. Deliberately lean: it runs on every request, so no child logger is built per request.
+   * returns it as a response header, logs one line when the request ends (method, URL with
+   * secret query values redacted, status, duration; never headers or bodies) and makes every
+   * log line written while handling it carry the id. Deliberately lean: it runs on every
+   * request, so no child logger is built per request.
    */
   httpMiddleware(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
@@ -71,7 +72,7 @@ export class AppLogger implements LoggerService {
     this.root[level](
       {
         requestId,
-        req: { method: req.method, url: req.originalUrl, remoteAddress: req.ip },
+        req: { method: req.method, url: redactUrl(req.originalUrl), remoteAddress: req.ip },
         res: { statusCode: res.statusCode },
         responseTime: Number(process.hrtime.bigint() - started) / 1e6,
         ...(aborted ? { aborted: true } : {}),

@@ -1,13 +1,13 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { SkipThrottle } from '@nestjs/throttler';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
+import { SkipRateLimit } from '../common/rate-limit.guard';
 import { MetricsService } from './metrics.service';
 
 /** Prometheus scrape endpoint, outside /api (no auth, no rate limit, no secrets). */
 @ApiExcludeController()
-@SkipThrottle()
+@SkipRateLimit()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, HttpCode, Param, Put, Res } from '@nestjs/com
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
-import { versionEtag } from '../common/change-headers';
+import { CHANGE_REASON_HEADER, versionEtag } from '../common/change-headers';
 import { ChangeContext, ConfigsService } from '../configs/configs.service';
 import { WriteContext } from '../configs/write-context.decorator';
 import { SecretValueDto } from './dto/secret-value.dto';
@@ -18,7 +18,7 @@ export class SecretsController {
   @HttpCode(204)
   @RequireRole('secrets:write')
   @ApiOperation({ summary: 'Set a secret ("" clears it); creates a version if it changed' })
-  @ApiHeader({ name: 'X-Change-Reason', required: false })
+  @ApiHeader(CHANGE_REASON_HEADER)
   async set(
     @Param('service') service: string,
     @Param('path') path: string,

@@ -1,5 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDirectory } from '../common/private-files';
 
 /** File in DATA_DIR holding keys generated for development (mode 0600). */
 export const DEV_KEYS_FILE = 'dev-keys.json';
@@ -43,7 +44,7 @@ export class DevKeyFile {
   /** Writes newly generated keys (mode 0600) and says, once, which keys are development keys. */
   save(): void {
     if (this.generated.length > 0) {
-      mkdirSync(this.dataDir, { recursive: true });
+      ensurePrivateDirectory(this.dataDir);
       writeFileSync(this.path, JSON.stringify(this.values, null, 2) + '\n', { mode: 0o600 });
       chmodSync(this.path, 0o600);
     }

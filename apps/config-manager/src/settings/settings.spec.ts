@@ -57,6 +57,15 @@ describe(loadSettings.name, () => {
     expect(readFileSync(file, 'utf8')).toContain('CONFIG_MASTER_KEY');
   });
 
+  it('creates a missing DATA_DIR (and its parents) 0700 for the generated keys', () => {
+    const fresh = join(dataDir, 'nested', 'data');
+    loadSettings({ DATA_DIR: fresh }, warn);
+
+    expect(statSync(join(dataDir, 'nested')).mode & 0o777).toBe(0o700);
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
+    expect(statSync(join(fresh, DEV_KEYS_FILE)).mode & 0o777).toBe(0o600);
+  });
+
   it('in production a missing key is an error naming the variable, and nothing is generated', () => {
     const error = errorOf({ NODE_ENV: 'production' });
     expect(error.message).toContain('Invalid environment variables');
@@ -76,6 +85,46 @@ describe(loadSettings.name, () => {
       ]),
     );
   });
+
+  it.each(['Production', 'PRODUCTION', ' production '])(
+    'reads NODE_ENV=%j as production: missing keys are errors, nothing is generated',
+    (nodeEnv) => {
+      const error = errorOf({ NODE_ENV: nodeEnv });
+      expect(error.problems).toEqual(
+        expect.arrayContaining([
+          'CONFIG_MASTER_KEY is required in production (generate one with: openssl rand -base64 32)',
+          'MQTT_URL is required in production (the embedded broker is for development only)',
+        ]),
+      );
+      expect(() => statSync(join(dataDir, DEV_KEYS_FILE))).toThrow();
+    },
+  );
+
+  it('reads NODE_ENV case-insensitively outside production too', () => {
+    expect(loadSettings({ DATA_DIR: dataDir, NODE_ENV: 'Test' }, warn)).toMatchObject({
+      nodeEnv: 'test',
+      production: false,
+    });
+    expect(loadSettings({ DATA_DIR: dataDir, NODE_ENV: 'DEVELOPMENT' }, warn)).toMatchObject({
+      nodeEnv: 'development',
+      production: false,
+    });
+  });
+
+  it.each(['prod', 'staging', 'production1'])(
+    'refuses NODE_ENV=%j naming the accepted values, and fails closed',
+    (nodeEnv) => {
+      const error = errorOf({ NODE_ENV: nodeEnv });
+      expect(error.problems).toContain(
+        `NODE_ENV must be one of production, development, test (in any case; got "${nodeEnv}")`,
+      );
+      // Read as production meanwhile: no development keys generated, no embedded broker.
+      expect(error.problems).toContain(
+        'MQTT_URL is required in production (the embedded broker is for development only)',
+      );
+      expect(() => statSync(join(dataDir, DEV_KEYS_FILE))).toThrow();
+    },
+  );
 
   it('honours the chaos harness hook CHAOS_EXIT_AFTER_COMMIT only outside production', () => {
     expect(loadSettings({ DATA_DIR: dataDir }, warn).chaosExitAfterCommit).toBe(false);

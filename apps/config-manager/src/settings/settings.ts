@@ -5,6 +5,7 @@ import { MqttSettings, parseMqttSettings } from './mqtt-settings';
 import { SigningSettings, parseRecipientKeys, parseSigningSettings } from './signing-settings';
 
 export { DEV_KEYS_FILE, SettingsWarn } from './dev-key-file';
+import { type NodeEnv, parseNodeEnv } from '@app/contracts';
 import { CryptoError, MasterKey, masterKeyFromBase64, randomBase64, sha256 } from '@app/crypto';
 
 /** Where the manager keeps its state. */
@@ -20,7 +21,7 @@ export interface ApiTokenSetting {
 
 /** Every environment-derived setting of config-manager, parsed and validated once at boot. */
 export interface Settings {
-  nodeEnv: string;
+  nodeEnv: NodeEnv;
   production: boolean;
   appEnv: string;
   host: string;
@@ -76,7 +77,7 @@ const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
  */
 export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
   const problems: string[] = [];
-  const nodeEnv = env.NODE_ENV?.trim() || 'development';
+  const nodeEnv = parseNodeEnv(env.NODE_ENV, problems);
   const production = nodeEnv === 'production';
   const dataDir = resolve(env.DATA_DIR?.trim() || './data');
 

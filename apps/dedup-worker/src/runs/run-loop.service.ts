@@ -51,8 +51,12 @@ export class RunLoopService implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationBootstrap(): Promise<void> {
     const { inputDir, outputDir, processedDir, failedDir } = this.settings;
+    // 0700, and so DATA_DIR when it is created here as their parent: it also holds the
+    // last-known-good file. A directory shared with other users is made by whoever shares it.
     await Promise.all(
-      [inputDir, outputDir, processedDir, failedDir].map((d) => mkdir(d, { recursive: true })),
+      [inputDir, outputDir, processedDir, failedDir].map((d) =>
+        mkdir(d, { recursive: true, mode: 0o700 }),
+      ),
     );
     const released = await releaseClaims(this.claimDir(), inputDir);
     if (released.length > 0) {

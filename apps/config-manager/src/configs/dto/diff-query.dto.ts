@@ -1,18 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, Min } from 'class-validator';
+import { DecimalInteger } from '../../common/decimal-integer';
 
 /** The two versions to compare. */
 export class DiffQueryDto {
-  @ApiProperty({ minimum: 1 })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  @DecimalInteger({ min: 1 })
   from!: number;
 
-  @ApiProperty({ minimum: 1 })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  @DecimalInteger({ min: 1 })
   to!: number;
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { DecimalInteger } from '../../common/decimal-integer';
 
 /** Largest page of GET …/instances. */
 export const MAX_INSTANCES_PAGE = 1000;
@@ -9,16 +9,11 @@ export const MAX_INSTANCES_PAGE = 1000;
 export class InstancesQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_INSTANCES_PAGE, default: 200 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_INSTANCES_PAGE)
+  @DecimalInteger({ min: 1, max: MAX_INSTANCES_PAGE })
   limit: number = 200;
 
   @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Entries to skip' })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @DecimalInteger({ min: 0 })
   offset: number = 0;
 }
