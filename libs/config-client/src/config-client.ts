@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import {
   configTopic,
   defaultConfig,
@@ -33,7 +33,7 @@ import type {
   LastRejection,
 } from './instance-status';
 import { LastKnownGoodStore } from './last-known-good';
-import { guardMqttClient } from './mqtt/packet-size-guard';
+import { connectGuarded } from './mqtt/packet-size-guard';
 
 /** Default wait for the broker's first config before running on last-known-good or defaults. */
 export const DEFAULT_INITIAL_CONFIG_TIMEOUT_MS = 3000;
@@ -398,16 +398,14 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   }
 
   private connect(): void {
-    const client = connect(this.mqttUrl, {
-      ...this.mqttOptions,
-      will: this.willOf(this.status()),
-      // Connected below, once the packet size guard is under the client.
-      manualConnect: true,
-    });
-    guardMqttClient(client, {
-      maxPacketBytes: this.maxPacketBytes,
-      onOversized: (topic, bytes) => this.onOversized(topic, bytes),
-    });
+    const client = connectGuarded(
+      this.mqttUrl,
+      { ...this.mqttOptions, will: this.willOf(this.status()) },
+      {
+        maxPacketBytes: this.maxPacketBytes,
+        onOversized: (topic, bytes) => this.onOversized(topic, bytes),
+      },
+    );
     this.client = client;
     client.on('connect', () => {
       disableNagle(client);
@@ -449,7 +447,6 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       }
     });
     client.on('close', onDown);
-    client.connect();
   }
 
   private onMessage(topic: string, bytes: Buffer): void {

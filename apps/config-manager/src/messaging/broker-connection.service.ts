@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
-import { connect, IClientOptions, MqttClient } from 'mqtt';
-import { guardMqttClient } from '@app/config-client';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { connectGuarded } from '@app/config-client';
 import { MAX_MQTT_PACKET_BYTES } from '@app/contracts';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
@@ -57,11 +57,8 @@ export class BrokerConnectionService implements OnApplicationShutdown {
       reconnectPeriod: 1000,
       connectTimeout: 5000,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
-      // Connected below, once the packet size guard is under the client.
-      manualConnect: true,
     };
-    const client = connect(this.url, options);
-    guardMqttClient(client, {
+    const client = connectGuarded(this.url, options, {
       maxPacketBytes: MAX_MQTT_PACKET_BYTES,
       onOversized: (topic, bytes) => this.onOversizedMessage(topic, bytes),
     });
@@ -94,7 +91,6 @@ export class BrokerConnectionService implements OnApplicationShutdown {
         `MQTT broker ${safeUrl(this.url)} unreachable: versions are committed and will be published when it returns`,
       );
     });
-    client.connect();
   }
 
   /** Calls `listener` on every (re)connection. */

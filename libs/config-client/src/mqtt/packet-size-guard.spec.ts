@@ -1,10 +1,9 @@
-import { createServer, type Server, Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, Socket } from 'node:net';
 import { createBroker } from 'aedes';
-import { connect, connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { ackPacket, publishOfSize, publishPacket } from '../../test/support/mqtt-wire';
 import { RawMqttBroker, type ReceivedPacket } from '../../test/support/raw-mqtt-broker';
-import { ConfigClientErrorCode } from '../config-client.error';
-import { guardBrokerConnection, guardMqttClient } from './packet-size-guard';
+import { connectGuarded, guardBrokerConnection } from './packet-size-guard';
 
 const LIMIT = 4096;
 const BIG = 1024 * 1024;
@@ -12,6 +11,15 @@ const BIG = 1024 * 1024;
 interface Drop {
   topic: string;
   bytes: number;
+}
+
+/** Polls `check` (a state, not a timer) until it holds; fails after `timeoutMs`. */
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Resolves on the client's next `event`; fails after `timeoutMs`. */
@@ -36,7 +44,7 @@ function isAck(firstByte: number, packetId: number) {
   return (p: ReceivedPacket) => p.firstByte === firstByte && p.body.readUInt16BE(0) === packetId;
 }
 
-describe(guardMqttClient.name, () => {
+describe(connectGuarded.name, () => {
   let broker: RawMqttBroker;
   let drops: Drop[];
   const clients: MqttClient[] = [];
@@ -57,15 +65,13 @@ describe(guardMqttClient.name, () => {
     options: IClientOptions = {},
     connected = true,
   ): Promise<MqttClient> {
-    const sut = connect(url, { manualConnect: true, reconnectPeriod: 0, ...options });
+    const sut = connectGuarded(
+      url,
+      { reconnectPeriod: 0, ...options },
+      { maxPacketBytes: LIMIT, onOversized: (topic, bytes) => drops.push({ topic, bytes }) },
+    );
     clients.push(sut);
-    guardMqttClient(sut, {
-      maxPacketBytes: LIMIT,
-      onOversized: (topic, bytes) => drops.push({ topic, bytes }),
-    });
-    const connecting = connected ? next(sut, 'connect') : undefined;
-    sut.connect();
-    await connecting;
+    if (connected) await next(sut, 'connect');
     return sut;
   }
 
@@ -181,13 +187,28 @@ describe(guardMqttClient.name, () => {
     await broker.waitFor((p) => p.firstByte === 0xe0, 'DISCONNECT');
   });
 
-  it('refuses a client that would open a connection before the guard is in place', () => {
-    const client = connect(broker.url, { reconnectPeriod: 0 });
-    clients.push(client);
+  it('stays ended when ended while still connecting: no reconnect once the socket closes', async () => {
+    // A listener that accepts and never answers, so the client is still waiting for CONNACK.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const sut = connectGuarded(
+      `mqtt://127.0.0.1:${port}`,
+      { reconnectPeriod: 50 },
+      { maxPacketBytes: LIMIT, onOversized: () => undefined },
+    );
+    clients.push(sut);
+    sut.on('error', () => undefined);
+    await until(() => sockets.length === 1);
+    await sut.endAsync();
+    const closed = next(sut, 'close');
+    for (const socket of sockets) socket.destroy();
+    await closed;
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
 
-    expect(() =>
-      guardMqttClient(client, { maxPacketBytes: LIMIT, onOversized: () => undefined }),
-    ).toThrow(expect.objectContaining({ code: ConfigClientErrorCode.InvalidOption }));
+    // mqtt.js' own close handler runs before this test's: it would have scheduled a reconnect.
+    expect(sut.reconnecting).toBe(false);
   });
 });
 

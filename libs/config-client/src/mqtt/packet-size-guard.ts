@@ -1,5 +1,4 @@
-import type { MqttClient, StreamBuilder } from 'mqtt';
-import { ConfigClientError, ConfigClientErrorCode } from '../config-client.error';
+import { connect, type IClientOptions, type MqttClient, type StreamBuilder } from 'mqtt';
 import { GuardedMqttStream, type MqttTransport } from './guarded-mqtt-stream';
 import { MqttPacketError, MqttPacketErrorCode } from './mqtt-packet.error';
 import { type DroppedPublish, PacketSizeFilter } from './packet-size-filter';
@@ -27,27 +26,32 @@ interface WithStreamBuilder {
 }
 
 /**
- * Puts a packet size guard under an mqtt.js client created with `manualConnect: true` (call
- * `client.connect()` afterwards). mqtt.js reads a whole packet into memory before it checks
- * anything (its maximumPacketSize is MQTT 5 only, and applied after parsing), so the guard skips
- * an incoming PUBLISH larger than `maxPacketBytes` as its bytes arrive, acknowledges it so the
- * broker's in-flight window moves on, and reports it; mqtt.js never sees it. Any other oversized
- * packet ends the connection (mqtt.js then reconnects).
+ * Connects an mqtt.js client with a packet size guard under it. mqtt.js reads a whole packet
+ * into memory before it checks anything (its maximumPacketSize is MQTT 5 only, and applied after
+ * parsing), so the guard skips an incoming PUBLISH larger than `maxPacketBytes` as its bytes
+ * arrive, acknowledges it so the broker's in-flight window moves on, and reports it; mqtt.js
+ * never sees it. Any other oversized packet ends the connection (mqtt.js then reconnects).
+ * Every connection is guarded, reconnects included. Attach listeners right after the call: the
+ * connection completes asynchronously.
  */
-export function guardMqttClient(client: MqttClient, options: ClientPacketGuardOptions): void {
-  if (client.options.manualConnect !== true) {
-    throw new ConfigClientError(
-      ConfigClientErrorCode.InvalidOption,
-      'guardMqttClient needs a client created with manualConnect: true, so no connection opens unguarded',
-      ['manualConnect'],
-    );
-  }
+export function connectGuarded(
+  url: string,
+  clientOptions: IClientOptions,
+  options: ClientPacketGuardOptions,
+): MqttClient {
+  // manualConnect, so that not even the first connection opens before the guard is in place.
+  const client = connect(url, { ...clientOptions, manualConnect: true });
   const internals = client as unknown as WithStreamBuilder;
   const build = internals.streamBuilder;
   if (typeof build !== 'function') {
-    throw new Error('this mqtt.js has no MqttClient.streamBuilder: update guardMqttClient');
+    throw new Error('this mqtt.js has no MqttClient.streamBuilder: update connectGuarded');
   }
   internals.streamBuilder = (c, opts) => guardClientStream(build(c, opts), options);
+  client.connect();
+  // With manualConnect set, end() clears `disconnecting` once it is done, so a socket that
+  // closes afterwards (ended while still connecting) schedules a reconnect of an ended client.
+  client.options.manualConnect = false;
+  return client;
 }
 
 /**
