@@ -9,7 +9,9 @@ import { forgedEnvelopes } from './scenarios/forged-envelopes';
 import { fuzzedPatches } from './scenarios/fuzzed-patches';
 import { managerCrash } from './scenarios/manager-crash';
 import { postgresOutage } from './scenarios/postgres-outage';
+import { retainedConfigAttacks } from './scenarios/retained-config-attacks';
 import type { Scenario } from './scenarios/scenario';
+import { spoofedInstances } from './scenarios/spoofed-instances';
 import { workerCrash } from './scenarios/worker-crash';
 
 /** Every scenario, in order (see chaos/README.md). */
@@ -21,6 +23,8 @@ const SCENARIOS: readonly Scenario[] = [
   concurrentWriters,
   fuzzedPatches,
   forgedEnvelopes,
+  retainedConfigAttacks,
+  spoofedInstances,
 ];
 
 async function main(): Promise<number> {

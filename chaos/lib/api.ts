@@ -62,8 +62,14 @@ export class ManagerApi {
     return this.request('GET', `${SERVICE_PATH}/versions/${version}`);
   }
 
-  instances(): Promise<ApiResponse<InstanceSummary[]>> {
-    return this.request('GET', `${SERVICE_PATH}/instances`);
+  /** One page of the instance view (`query` like `?limit=1000&offset=0`; the default page is 200). */
+  instances(query = ''): Promise<ApiResponse<InstanceSummary[]>> {
+    return this.request('GET', `${SERVICE_PATH}/instances${query}`);
+  }
+
+  /** The manager's Prometheus text. */
+  async metrics(): Promise<string> {
+    return String((await this.request<unknown>('GET', '/metrics')).body);
   }
 
   ready(): Promise<ApiResponse<{ status: string }>> {

@@ -1,4 +1,4 @@
-import { ENVELOPE_ALG, type SignedEnvelope } from '@app/contracts';
+import { ENVELOPE_ALG, MAX_ENVELOPE_BYTES, type SignedEnvelope } from '@app/contracts';
 import { Ed25519Signer, generateSigningKeyPair } from '@app/crypto';
 
 /** One hostile config message and the rejection reason every worker must report for it. */
@@ -22,9 +22,6 @@ export interface ForgeryMaterial {
    */
   managerKey: Buffer;
 }
-
-/** Envelope size limit of the workers (config-client DEFAULT_MAX_ENVELOPE_BYTES). */
-const MAX_ENVELOPE_BYTES = 256 * 1024;
 
 /**
  * Every forgery an attacker with write access to system/config/dedup-worker can make: a replay

@@ -5,16 +5,12 @@ import { distanceChange } from '../lib/changes';
 import { ensure } from '../lib/ensure';
 import { forgeries } from '../lib/forgeries';
 import { until } from '../lib/poll';
-import { SERVICE, type Stack } from '../lib/stack';
+import { genuineWrite } from '../lib/writes';
+import { SERVICE } from '../lib/stack';
 import { median } from '../lib/stats';
 import type { Scenario } from './scenario';
 
 const TIMEOUT_MS = 15_000;
-
-interface GenuineEnvelope {
-  version: number;
-  bytes: Buffer;
-}
 
 /**
  * 7. An attacker with write access to the broker (the stack runs it without authentication and
@@ -101,17 +97,3 @@ export const forgedEnvelopes: Scenario = {
     return median(timings);
   },
 };
-
-/** Makes a new version, waits until every worker has it, and returns its envelope as seen on the bus. */
-async function genuineWrite(stack: Stack, signal: AbortSignal): Promise<GenuineEnvelope> {
-  const write = await stack.api.patch(distanceChange());
-  ensure(write.status === 200, `a setup write answered ${write.status}`);
-  const { version } = write.body;
-  await stack.fleetOn(version, { signal, timeoutMs: TIMEOUT_MS });
-  const seen = await until(
-    `v${version} seen on the bus`,
-    () => stack.observer.configs.findLast((m) => m.version === version),
-    { signal, timeoutMs: TIMEOUT_MS },
-  );
-  return { version, bytes: seen.bytes };
-}
