@@ -1,4 +1,4 @@
-import { findServiceDefinition, parseHealthTopic } from '@app/contracts';
+import { findServiceDefinition, parseHealthTopic, type InstanceView } from '@app/contracts';
 
 const STATUSES = new Set(['online', 'degraded', 'offline']);
 /** Health messages are small; anything bigger is not one. */
@@ -20,18 +20,10 @@ export type HealthRefusal =
   | 'capacity';
 
 /** What one instance said about itself, bounded and typed; not yet judged against the view. */
-export interface HealthReport {
-  service: string;
-  instanceId: string;
-  status: 'online' | 'degraded' | 'offline';
-  appliedVersion: number | null;
-  stagedVersion: number | null;
-  lastRunVersion: number | null;
-  schemaDrift: boolean;
-  lastRejection: { version?: number; reason: string; at: string } | null;
+export type HealthReport = Omit<InstanceView, 'lastSeen' | 'offlineSince'> & {
   /** The report's own `at`, when it is a plausible time (not ahead of `seenAt` by much). */
   reportedAt: string | undefined;
-}
+};
 
 /** A health message, read. */
 export type HealthMessage =
