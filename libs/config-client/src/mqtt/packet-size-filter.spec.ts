@@ -223,8 +223,16 @@ describe(PacketSizeFilter.name, () => {
             if (spec.kind === 'ping') return { bytes: PINGRESP };
             if (spec.kind === 'ack') return { bytes: ackPacket(0x40, spec.packetId) };
             const topic = `t/${spec.topic}`;
-            const size = Math.max(spec.size, Buffer.byteLength(topic) + 9);
-            const bytes = publishOfSize(size, { topic, qos: spec.qos, packetId: spec.packetId });
+            // Some sizes cannot exist (the remaining-length field grows by a byte at 128,
+            // 16384, …): take the packet of the generated payload size as it is.
+            const overhead = 1 + 2 + Buffer.byteLength(topic) + (spec.qos > 0 ? 2 : 0) + 4;
+            const bytes = publishPacket({
+              topic,
+              qos: spec.qos,
+              packetId: spec.packetId,
+              payload: Buffer.alloc(Math.max(0, spec.size - overhead), 0x61),
+            });
+            const size = bytes.length;
             const drop: DroppedPublish =
               spec.qos === 0
                 ? { topic, bytes: size, qos: 0 }
