@@ -30,7 +30,7 @@ export class AppModule {
         DatabaseModule,
         AuthModule,
         AuditModule,
-        ConfigsModule,
+        ConfigsModule.register({ chaosExitAfterCommit: settings.chaosExitAfterCommit }),
         SecretsModule,
         SearchModule,
         PublishingModule,

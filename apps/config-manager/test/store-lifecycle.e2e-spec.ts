@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { ConfigsService } from '../src/configs/configs.service';
+import { ConfigReadsService } from '../src/configs/config-reads.service';
 import { createApp } from '../src/create-app';
 import { loadSettings } from '../src/settings/settings';
 import { CapturedLogger } from './support/captured-logger';
@@ -99,7 +99,7 @@ describe('layered defaults', () => {
       logDestination: logs,
     });
     try {
-      const state = app.get(ConfigsService).current('dedup-worker');
+      const state = app.get(ConfigReadsService).current('dedup-worker');
       expect(state.version).toBe(1);
       expect(state.config).toMatchObject({
         thresholds: { high: 0.8, low: 0.35 },

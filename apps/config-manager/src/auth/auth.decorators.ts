@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Principal, Role } from './roles';
+import type { Role } from '@app/contracts';
+import type { Principal } from './roles';
 
 export const REQUIRED_ROLE = 'auth:requiredRole';
 export const PUBLIC_ROUTE = 'auth:public';

@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { ANY_ROLE, AuthenticatedRequest, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
 import { bearerTokenOf } from './bearer-token';
-import type { Role } from './roles';
+import { assertRole } from './roles';
+import type { Role } from '@app/contracts';
 import { TokenRegistryService } from './token-registry.service';
 
 /** Bearer-token authentication and role check for every route (401 vs 403). */
@@ -31,12 +32,7 @@ export class AuthGuard implements CanActivate {
           : 'The bearer token is not valid',
       );
     }
-    if (required !== ANY_ROLE && !principal.roles.has(required)) {
-      throw new DomainError(
-        ErrorCode.Forbidden,
-        `This needs the "${required}" role, which token "${principal.name}" lacks`,
-      );
-    }
+    if (required !== ANY_ROLE) assertRole(principal, required);
     request.principal = principal;
     return true;
   }

@@ -1,6 +1,5 @@
 import type { Role } from '@app/contracts';
-
-export type { Role } from '@app/contracts';
+import { DomainError, ErrorCode } from '../common/domain-error';
 
 // admin can do everything; a config writer must be able to read what it changes.
 const IMPLIED: Readonly<Record<Role, readonly Role[]>> = {
@@ -19,4 +18,14 @@ export function effectiveRoles(granted: readonly string[]): ReadonlySet<Role> {
 export interface Principal {
   name: string;
   roles: ReadonlySet<Role>;
+}
+
+/** Throws 403 unless `principal` has `role`; `what` says what needed it (the guard: "This"). */
+export function assertRole(principal: Principal, role: Role, what = 'This'): void {
+  if (!principal.roles.has(role)) {
+    throw new DomainError(
+      ErrorCode.Forbidden,
+      `${what} needs the "${role}" role, which token "${principal.name}" lacks`,
+    );
+  }
 }

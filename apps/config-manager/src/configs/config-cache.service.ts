@@ -8,7 +8,6 @@ import type { ConfigState } from './config-state';
 @Injectable()
 export class ConfigCacheService {
   private readonly states = new Map<string, ConfigState>();
-  private readonly dictionaries = new Map<string, Buffer>();
   private readonly announced = new Map<string, number>();
 
   get(service: string): ConfigState | undefined {
@@ -41,15 +40,6 @@ export class ConfigCacheService {
     const current = this.states.get(service)?.version;
     if (current === undefined) return undefined;
     return Math.max(current, this.announced.get(service) ?? 0);
-  }
-
-  /** The first version's JSON bytes of a service, used as the snapshot compression dictionary. */
-  dictionary(service: string): Buffer | undefined {
-    return this.dictionaries.get(service);
-  }
-
-  setDictionary(service: string, bytes: Buffer): void {
-    this.dictionaries.set(service, bytes);
   }
 }
 

@@ -1,16 +1,17 @@
 import { Body, Controller, Get, Patch, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { codePointLength, deepMerge, MAX_SECRET_LENGTH } from '@app/contracts';
+import { DEDUP_WORKER_SERVICE, deepMerge } from '@app/contracts';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
-import type { Principal } from '../auth/roles';
+import { assertRole, type Principal } from '../auth/roles';
 import { versionEtag } from '../common/change-headers';
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { requireObject, requireSecretValue } from '../common/request-body';
+import { type ChangeContext, WriteContext } from '../common/write-context';
+import { ConfigReadsService } from './config-reads.service';
+import { ConfigWritesService } from './config-writes.service';
 import type { ConfigState } from './config-state';
-import { ChangeContext, ConfigsService } from './configs.service';
-import { WriteContext } from './write-context.decorator';
 
-const SERVICE = 'dedup-worker';
+const SERVICE = DEDUP_WORKER_SERVICE;
 const API_KEY_PATH = 'ai.api_key';
 const API_KEY_FIELD = 'ai_api_key';
 
@@ -19,19 +20,22 @@ type FacadeConfig = Record<string, unknown> & { has_api_key: boolean; updated_at
 
 /**
  * Compatibility façade for the event-dedup service's existing clients: `dedup-worker`'s config
- * in their original shape, on top of the same versioned store.
+ * in their original shape, on top of the same versioned store and the same write use case.
  */
 @ApiTags('compatibility')
 @ApiBearerAuth()
 @Controller('config')
 export class ConfigFacadeController {
-  constructor(private readonly configs: ConfigsService) {}
+  constructor(
+    private readonly reads: ConfigReadsService,
+    private readonly writes: ConfigWritesService,
+  ) {}
 
   @Get()
   @RequireRole('config:read')
   @ApiOperation({ summary: 'dedup-worker config in the original shape (has_api_key, updated_at)' })
   get(@Res({ passthrough: true }) res: Response): FacadeConfig {
-    const state = this.configs.current(SERVICE);
+    const state = this.reads.current(SERVICE);
     res.setHeader('ETag', versionEtag(state.version));
     return toFacade(state);
   }
@@ -48,41 +52,19 @@ export class ConfigFacadeController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<FacadeConfig> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new DomainError(ErrorCode.ValidationFailed, 'Request body must be a JSON object', [
-        { path: '', message: 'request body must be a JSON object' },
-      ]);
-    }
-    const { [API_KEY_FIELD]: apiKey, ...sections } = body as Record<string, unknown>;
-    if (apiKey !== undefined) {
-      if (typeof apiKey !== 'string' || codePointLength(apiKey) > MAX_SECRET_LENGTH) {
-        throw new DomainError(
-          ErrorCode.ValidationFailed,
-          `${API_KEY_FIELD} must be a string of at most ${MAX_SECRET_LENGTH} characters`,
-          [
-            {
-              path: API_KEY_FIELD,
-              message: `must be a string of at most ${MAX_SECRET_LENGTH} characters`,
-            },
-          ],
-        );
-      }
-      if (!principal.roles.has('secrets:write')) {
-        throw new DomainError(
-          ErrorCode.Forbidden,
-          `Setting ${API_KEY_FIELD} needs the "secrets:write" role`,
-        );
-      }
-    }
-    const definition = this.configs.definition(SERVICE);
+    const { [API_KEY_FIELD]: apiKey, ...sections } = requireObject(body);
+    // The route needs config:write; the key inside it needs secrets:write as well.
+    const secret = apiKey === undefined ? undefined : requireSecretValue(apiKey, API_KEY_FIELD);
+    if (secret !== undefined) assertRole(principal, 'secrets:write', `Setting ${API_KEY_FIELD}`);
+    const definition = this.reads.definition(SERVICE);
     const hasSections = Object.keys(sections).length > 0;
-    const result = await this.configs.change(SERVICE, {
+    const result = await this.writes.change(SERVICE, {
       ...context,
       kind: hasSections ? 'update' : 'secret',
       config: hasSections
         ? (current) => deepMerge(current, sections, { mapPaths: definition.mapPaths })
         : undefined,
-      secrets: apiKey === undefined ? undefined : { [API_KEY_PATH]: apiKey },
+      secrets: secret === undefined ? undefined : { [API_KEY_PATH]: secret },
     });
     res.setHeader('ETag', versionEtag(result.state.version));
     res.setHeader('X-Config-Published', String(result.published));

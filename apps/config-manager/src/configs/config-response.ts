@@ -1,8 +1,6 @@
 import type { ConfigResponse, SecretState, ServiceDefinition } from '@app/contracts';
 import type { ConfigState } from './config-state';
 
-export type { ConfigResponse } from '@app/contracts';
-
 /** Secret flags for every secret path of the service (a path added later shows as not set). */
 export function secretFlags(
   definition: ServiceDefinition,

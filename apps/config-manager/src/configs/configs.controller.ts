@@ -18,20 +18,27 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import type { ServiceSchemaResponse, ServiceSummary } from '@app/contracts';
+import type {
+  ChangeEntry,
+  ConfigResponse,
+  ServiceSchemaResponse,
+  ServiceSummary,
+  VersionSummary,
+} from '@app/contracts';
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
 import { CHANGE_REASON_HEADER, versionEtag } from '../common/change-headers';
 import { RawParam } from '../common/decimal-integer';
 import { InstancesService } from '../instances/instances.service';
-import { ConfigResponse, secretFlags, toConfigResponse } from './config-response';
-import { ChangeContext, ChangeResult, ConfigsService, DiffEntry } from './configs.service';
-import { VersionSummary } from './config-store.service';
+import { PageQueryDto } from '../common/dto/page-query.dto';
+import { type ChangeContext, WriteContext } from '../common/write-context';
+import { ConfigPublisherService } from '../publishing/config-publisher.service';
+import { secretFlags, toConfigResponse } from './config-response';
+import { ConfigReadsService } from './config-reads.service';
+import { type ChangeResult, ConfigWritesService } from './config-writes.service';
 import { DiffQueryDto } from './dto/diff-query.dto';
 import { RollbackDto } from './dto/rollback.dto';
-import { PageQueryDto } from './dto/versions-query.dto';
 import { ParseVersionPipe } from './parse-version.pipe';
-import { WriteContext } from './write-context.decorator';
 
 const IF_MATCH = {
   name: 'If-Match',
@@ -45,7 +52,9 @@ const IF_MATCH = {
 @Controller('services')
 export class ConfigsController {
   constructor(
-    private readonly configs: ConfigsService,
+    private readonly configs: ConfigReadsService,
+    private readonly writes: ConfigWritesService,
+    private readonly publisher: ConfigPublisherService,
     private readonly instances: InstancesService,
   ) {}
 
@@ -88,7 +97,7 @@ export class ConfigsController {
     return toConfigResponse(
       this.configs.definition(service),
       state,
-      this.configs.isPublished(state),
+      this.publisher.isPublished(state.service, state.version),
     );
   }
 
@@ -104,7 +113,7 @@ export class ConfigsController {
     @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ConfigResponse> {
-    const result = await this.configs.patch(service, body, context);
+    const result = await this.writes.patch(service, body, context);
     return this.respond(service, result, res);
   }
 
@@ -120,7 +129,7 @@ export class ConfigsController {
     @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ConfigResponse> {
-    const result = await this.configs.replace(service, body, context);
+    const result = await this.writes.replace(service, body, context);
     return this.respond(service, result, res);
   }
 
@@ -159,7 +168,7 @@ export class ConfigsController {
   @Get(':service/diff')
   @RequireRole('config:read')
   @ApiOperation({ summary: 'Changed paths between two versions; secrets show only "changed"' })
-  diff(@Param('service') service: string, @Query() query: DiffQueryDto): Promise<DiffEntry[]> {
+  diff(@Param('service') service: string, @Query() query: DiffQueryDto): Promise<ChangeEntry[]> {
     return this.configs.diff(service, query.from, query.to);
   }
 
@@ -175,7 +184,7 @@ export class ConfigsController {
     @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ConfigResponse> {
-    const result = await this.configs.rollback(service, body.toVersion, context);
+    const result = await this.writes.rollback(service, body.toVersion, context);
     return this.respond(service, result, res);
   }
 

@@ -1,18 +1,36 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { InstancesModule } from '../instances/instances.module';
-import { SecretsService } from '../secrets/secrets.service';
-import { ConfigCacheModule } from './config-cache.module';
+import { PublishingModule } from '../publishing/publishing.module';
+import { SecretsModule } from '../secrets/secrets.module';
+import { AFTER_COMMIT, ChaosExitAfterCommit } from './after-commit';
 import { ConfigFacadeController } from './config-facade.controller';
-import { ConfigStoreService } from './config-store.service';
+import { ConfigStateModule } from './config-state.module';
+import { ConfigWritesService } from './config-writes.service';
 import { ConfigsController } from './configs.controller';
-import { ConfigsService } from './configs.service';
+import { SecretsController } from './secrets.controller';
 
-/** Versioned configuration of every registered service. */
-@Module({
-  imports: [AuditModule, InstancesModule, ConfigCacheModule],
-  controllers: [ConfigsController, ConfigFacadeController],
-  providers: [ConfigsService, ConfigStoreService, SecretsService],
-  exports: [ConfigsService, SecretsService],
-})
-export class ConfigsModule {}
+/** What ConfigsModule is built with. */
+export interface ConfigsModuleOptions {
+  /** The chaos harness's CHAOS_EXIT_AFTER_COMMIT test hook (refused in production). */
+  readonly chaosExitAfterCommit: boolean;
+}
+
+/**
+ * The config API of every registered service: reads, writes (patch, replace, rollback,
+ * secrets: validate → plan → commit, then publish), history, diff, and the compatibility façade.
+ */
+@Module({})
+export class ConfigsModule {
+  static register(options: ConfigsModuleOptions): DynamicModule {
+    const hooks: Provider[] = options.chaosExitAfterCommit
+      ? [{ provide: AFTER_COMMIT, useClass: ChaosExitAfterCommit }]
+      : [];
+    return {
+      module: ConfigsModule,
+      imports: [ConfigStateModule, PublishingModule, InstancesModule, AuditModule, SecretsModule],
+      controllers: [ConfigsController, ConfigFacadeController, SecretsController],
+      providers: [ConfigWritesService, ...hooks],
+    };
+  }
+}

@@ -24,6 +24,11 @@ export function encodeSnapshot(snapshot: Snapshot, dictionary?: Buffer): Buffer 
   ]);
 }
 
+/** Whether reading `blob` needs the service's dictionary (so a caller can load it first). */
+export function needsDictionary(blob: Buffer): boolean {
+  return blob[0] === DEFLATE_WITH_DICTIONARY;
+}
+
 /** The uncompressed JSON bytes of a stored snapshot (the dictionary for later versions, for v1). */
 export function snapshotBytes(blob: Buffer, dictionary: () => Buffer): Buffer {
   switch (blob[0]) {

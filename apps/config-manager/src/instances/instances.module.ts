@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigCacheModule } from '../configs/config-cache.module';
+import { ConfigStateModule } from '../configs/config-state.module';
 import { MessagingModule } from '../messaging/messaging.module';
 import { InstancesController } from './instances.controller';
 import { InstancesService } from './instances.service';
 
 /** The fleet as it reports itself: one row per worker instance. */
 @Module({
-  imports: [MessagingModule, ConfigCacheModule],
+  imports: [MessagingModule, ConfigStateModule],
   controllers: [InstancesController],
   providers: [InstancesService],
   exports: [InstancesService],

@@ -14,8 +14,8 @@ import {
 } from '@app/contracts';
 import { ConfigCacheService } from '../configs/config-cache.service';
 import type { ConfigState } from '../configs/config-state';
-import { ConfigsService, VersionPublisher } from '../configs/configs.service';
-import { ServiceEntity } from '../configs/entities/service.entity';
+import { ConfigReadsService } from '../configs/config-reads.service';
+import { ConfigRepository } from '../configs/config-repository';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import type { Settings } from '../settings/settings';
@@ -59,11 +59,7 @@ export const BROKER_RETRY_AFTER_SECONDS = 5;
  */
 @Injectable()
 export class ConfigPublisherService
-  implements
-    VersionPublisher,
-    OnApplicationBootstrap,
-    BeforeApplicationShutdown,
-    OnApplicationShutdown
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger(ConfigPublisherService.name);
   /** Highest version the broker acknowledged, per service. */
@@ -78,7 +74,8 @@ export class ConfigPublisherService
     @Inject(SETTINGS) private readonly settings: Settings,
     private readonly connection: BrokerConnectionService,
     private readonly envelopes: EnvelopeBuilderService,
-    private readonly configs: ConfigsService,
+    private readonly configs: ConfigReadsService,
+    private readonly repository: ConfigRepository,
     private readonly db: DatabaseService,
     private readonly metrics: MetricsService,
     private readonly watch: RetainedConfigWatch,
@@ -86,9 +83,8 @@ export class ConfigPublisherService
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const rows = await this.db.read((m) => m.find(ServiceEntity));
+    const rows = await this.repository.listServices();
     for (const row of rows) this.acknowledged.set(row.name, row.publishedVersion ?? 0);
-    this.configs.attachPublisher(this);
     this.connection.subscribe(this.connection.topic(CONFIG_TOPIC_FILTER), (topic, payload) =>
       this.onBusMessage(topic, payload),
     );
@@ -267,20 +263,7 @@ export class ConfigPublisherService
     this.acknowledged.set(service, version);
     this.metrics.versionPublished(service);
     try {
-      await this.db.transaction((m) =>
-        m
-          .createQueryBuilder()
-          .update(ServiceEntity)
-          .set({ publishedVersion: version })
-          .where(
-            'name = :service AND (published_version IS NULL OR published_version < :version)',
-            {
-              service,
-              version,
-            },
-          )
-          .execute(),
-      );
+      await this.repository.markPublished(service, version);
     } catch {
       // Best effort: the mark only saves a republish after a restart, which happens anyway.
     }

@@ -1,19 +1,22 @@
 import { Module } from '@nestjs/common';
-import { ConfigCacheModule } from '../configs/config-cache.module';
-import { ConfigsModule } from '../configs/configs.module';
+import { ConfigStateModule } from '../configs/config-state.module';
 import { MessagingModule } from '../messaging/messaging.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { SecretsModule } from '../secrets/secrets.module';
 import { ConfigPublisherService } from './config-publisher.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
 import { KeysController } from './keys.controller';
 import { RepublishController } from './republish.controller';
 import { RetainedConfigWatch } from './retained-config-watch';
 
-/** Signed, retained delivery of every version over MQTT. */
+/**
+ * Signed, retained delivery of every version over MQTT: the envelope builder, the publisher
+ * with its outbox, the watch on the manager's own config topics, and the public keys.
+ */
 @Module({
-  imports: [ConfigsModule, ConfigCacheModule, MessagingModule, MetricsModule],
+  imports: [ConfigStateModule, SecretsModule, MessagingModule, MetricsModule],
   controllers: [KeysController, RepublishController],
   providers: [EnvelopeBuilderService, ConfigPublisherService, RetainedConfigWatch],
-  exports: [RetainedConfigWatch],
+  exports: [ConfigPublisherService, RetainedConfigWatch],
 })
 export class PublishingModule {}

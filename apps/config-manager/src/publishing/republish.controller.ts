@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
-import { ConfigsService } from '../configs/configs.service';
+import { ConfigReadsService } from '../configs/config-reads.service';
 import { ConfigPublisherService } from './config-publisher.service';
 
 @ApiTags('publishing')
@@ -9,7 +9,7 @@ import { ConfigPublisherService } from './config-publisher.service';
 @Controller('services')
 export class RepublishController {
   constructor(
-    private readonly configs: ConfigsService,
+    private readonly configs: ConfigReadsService,
     private readonly publisher: ConfigPublisherService,
   ) {}
 

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ConfigsModule } from '../configs/configs.module';
+import { ConfigStateModule } from '../configs/config-state.module';
 import { SearchController } from './search.controller';
 import { SearchService } from './search.service';
 
 @Module({
-  imports: [ConfigsModule],
+  imports: [ConfigStateModule],
   controllers: [SearchController],
   providers: [SearchService],
 })

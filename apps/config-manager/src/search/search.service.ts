@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigsService } from '../configs/configs.service';
+import { ConfigReadsService } from '../configs/config-reads.service';
 import { type SearchHit, type SearchSource, searchConfigs } from './search-configs';
 
 export type { SearchHit } from './search-configs';
@@ -7,7 +7,7 @@ export type { SearchHit } from './search-configs';
 /** Searches the current config of every service (served from memory, never from the store). */
 @Injectable()
 export class SearchService {
-  constructor(private readonly configs: ConfigsService) {}
+  constructor(private readonly configs: ConfigReadsService) {}
 
   search(query: string): SearchHit[] {
     return searchConfigs(this.sources(), query);

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
-import { ConfigsModule } from '../configs/configs.module';
-import { SecretsController } from './secrets.controller';
+import { SecretsService } from './secrets.service';
 
-/** Write-only secret endpoints; the sealing itself lives in SecretsService (part of a change). */
+/**
+ * Secrets at rest: AES-256-GCM ciphertexts under the master key ring, the in-memory copy that
+ * envelopes are sealed from, and master-key rotation. The write endpoints are config writes
+ * (each creates a version) and live with them in ConfigsModule.
+ */
 @Module({
-  imports: [ConfigsModule],
-  controllers: [SecretsController],
+  providers: [SecretsService],
+  exports: [SecretsService],
 })
 export class SecretsModule {}

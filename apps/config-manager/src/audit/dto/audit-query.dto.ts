@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 import { SERVICE_NAME_PATTERN } from '@app/contracts';
-import { PageQueryDto } from '../../configs/dto/versions-query.dto';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
 
 /** Audit filters. */
 export class AuditQueryDto extends PageQueryDto {

@@ -3,16 +3,16 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
 import { CHANGE_REASON_HEADER, versionEtag } from '../common/change-headers';
-import { ChangeContext, ConfigsService } from '../configs/configs.service';
-import { WriteContext } from '../configs/write-context.decorator';
+import { type ChangeContext, WriteContext } from '../common/write-context';
+import { ConfigWritesService } from './config-writes.service';
 import { SecretValueDto } from './dto/secret-value.dto';
 
-/** Write-only secrets: set or clear; values are never returned. */
+/** Write-only secrets: set or clear (each change is a config version); values are never returned. */
 @ApiTags('secrets')
 @ApiBearerAuth()
 @Controller('services/:service/secrets')
 export class SecretsController {
-  constructor(private readonly configs: ConfigsService) {}
+  constructor(private readonly writes: ConfigWritesService) {}
 
   @Put(':path')
   @HttpCode(204)
@@ -26,7 +26,7 @@ export class SecretsController {
     @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
-    const result = await this.configs.writeSecret(service, path, body.value, context);
+    const result = await this.writes.writeSecret(service, path, body.value, context);
     res.setHeader('ETag', versionEtag(result.state.version));
     res.setHeader('X-Config-Published', String(result.published));
   }
@@ -41,7 +41,7 @@ export class SecretsController {
     @WriteContext() context: ChangeContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
-    const result = await this.configs.writeSecret(service, path, '', context);
+    const result = await this.writes.writeSecret(service, path, '', context);
     res.setHeader('ETag', versionEtag(result.state.version));
     res.setHeader('X-Config-Published', String(result.published));
   }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
-import { DecimalInteger } from '../../common/decimal-integer';
+import { DecimalInteger } from '../decimal-integer';
 
 /** Paging for history and audit: newest first, `before` is an exclusive cursor. */
 export class PageQueryDto {

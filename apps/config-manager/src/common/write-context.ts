@@ -1,7 +1,14 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
-import { parseIfMatch, parseReason } from '../common/change-headers';
-import type { ChangeContext } from './configs.service';
+import { parseIfMatch, parseReason } from './change-headers';
+
+/** Who is changing something, why, and against which version they read. */
+export interface ChangeContext {
+  actor: string;
+  reason?: string;
+  /** From If-Match: the version the client last saw; a different current version is a 412. */
+  ifMatch?: number;
+}
 
 /**
  * The context of a write: the authenticated actor, `If-Match` (the version the client read) and

@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import {
+  type ChangeEntry,
+  type SecretState,
+  type ServiceDefinition,
+  type VersionSummary,
+  diffConfigs,
+  findServiceDefinition,
+} from '@app/contracts';
+import { EntityManager } from 'typeorm';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { DatabaseService } from '../database/database.service';
+import { SecretsService } from '../secrets/secrets.service';
+import { ConfigCacheService } from './config-cache.service';
+import { ConfigRepository, type StoredVersion } from './config-repository';
+import type { ConfigState } from './config-state';
+
+/**
+ * The read use cases: the current state of every service from memory (so reads keep answering
+ * while the database is down), history, one version and diffs from the store, and re-reading a
+ * service after another replica wrote it.
+ */
+@Injectable()
+export class ConfigReadsService {
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly cache: ConfigCacheService,
+    private readonly repository: ConfigRepository,
+    private readonly secrets: SecretsService,
+  ) {}
+
+  /** The registered definition of a service, or 404. */
+  definition(service: string): ServiceDefinition {
+    const definition = findServiceDefinition(service);
+    if (!definition) {
+      throw new DomainError(ErrorCode.UnknownService, `Unknown service "${truncate(service)}"`);
+    }
+    return definition;
+  }
+
+  /** Current state of a service, from memory. */
+  current(service: string): ConfigState {
+    const definition = this.definition(service);
+    const state = this.cache.get(definition.name);
+    if (!state) throw new Error(`no cached state for ${definition.name}`);
+    return state;
+  }
+
+  /** Current state of every registered service. */
+  list(): ConfigState[] {
+    return this.cache.all();
+  }
+
+  async history(service: string, limit: number, before?: number): Promise<VersionSummary[]> {
+    return this.repository.listVersions(this.definition(service).name, limit, before);
+  }
+
+  async version(service: string, version: number): Promise<StoredVersion> {
+    return this.repository.getVersion(this.definition(service).name, version);
+  }
+
+  /** Changed paths between two versions; secrets show only that they changed. */
+  async diff(service: string, from: number, to: number): Promise<ChangeEntry[]> {
+    const name = this.definition(service).name;
+    const [a, b] = await Promise.all([
+      this.repository.getVersion(name, from),
+      this.repository.getVersion(name, to),
+    ]);
+    return [...diffConfigs(a.config, b.config), ...diffSecrets(a.secrets, b.secrets)];
+  }
+
+  /** The committed current state of a service, straight from the store (the cache when it is that version). */
+  async loadCurrent(manager: EntityManager, service: string): Promise<ConfigState | undefined> {
+    const pointer = await this.repository.findService(manager, service);
+    if (!pointer) return undefined;
+    const cached = this.cache.get(service);
+    if (cached && cached.version === pointer.currentVersion) return cached;
+    const version = await this.repository.findVersion(manager, service, pointer.currentVersion);
+    if (!version) {
+      throw new Error(`service ${service} points at missing version ${pointer.currentVersion}`);
+    }
+    return {
+      service,
+      version: pointer.currentVersion,
+      kind: version.kind,
+      updatedAt: pointer.updatedAt,
+      updatedBy: pointer.updatedBy,
+      config: version.config,
+      secrets: version.secrets,
+    };
+  }
+
+  /** Re-reads a service's current state and secrets from the store (another replica wrote). */
+  async refresh(service: string): Promise<ConfigState> {
+    const state = await this.db.read((m) => this.loadCurrent(m, service));
+    if (!state) throw new Error(`service ${service} has no current version`);
+    await this.secrets.reload(service);
+    this.cache.set(state);
+    return this.cache.get(service) ?? state;
+  }
+}
+
+function diffSecrets(
+  a: Readonly<Record<string, SecretState>>,
+  b: Readonly<Record<string, SecretState>>,
+): ChangeEntry[] {
+  const paths = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return paths
+    .filter((p) => a[p]?.set !== b[p]?.set || a[p]?.updatedAt !== b[p]?.updatedAt)
+    .map((path) => ({ path, changed: true as const }));
+}
+
+/** An attacker-chosen name, cut for an error message. */
+export function truncate(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 80)}…` : value;
+}

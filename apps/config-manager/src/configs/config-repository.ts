@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import type { VersionKind, VersionSummary } from '@app/contracts';
+import { EntityManager, LessThan } from 'typeorm';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { DatabaseService } from '../database/database.service';
+import type { Snapshot } from './config-state';
+import { ConfigVersionEntity } from './entities/config-version.entity';
+import { ServiceEntity } from './entities/service.entity';
+import { decodeSnapshot, encodeSnapshot, needsDictionary, snapshotBytes } from './snapshot-codec';
+
+/** A stored version with its decoded content. */
+export interface StoredVersion extends Snapshot {
+  service: string;
+  version: number;
+  kind: VersionKind;
+  createdAt: string;
+  createdBy: string;
+  reason: string | null;
+}
+
+/** The version pointer of one service (its `services` row). */
+export interface ServicePointer {
+  name: string;
+  currentVersion: number;
+  updatedAt: string;
+  updatedBy: string;
+  /** Highest version the broker acknowledged (the publication outbox mark); null: none yet. */
+  publishedVersion: number | null;
+}
+
+/** Who moves a service's pointer, when. */
+export interface PointerMove {
+  version: number;
+  at: string;
+  actor: string;
+}
+
+/**
+ * Every query on `services` (one row per service: the pointer to its current version, the
+ * compare-and-set target, the outbox mark) and `config_versions` (immutable snapshots). Methods
+ * taking an EntityManager run inside the caller's transaction; the others open their own read.
+ */
+@Injectable()
+export class ConfigRepository {
+  /** The first version's JSON bytes per service: the compression dictionary of later versions. */
+  private readonly dictionaries = new Map<string, Buffer>();
+
+  constructor(private readonly db: DatabaseService) {}
+
+  /** The pointer of a service, or undefined for a service the store does not have. */
+  findService(manager: EntityManager, service: string): Promise<ServicePointer | null> {
+    return manager.findOneBy(ServiceEntity, { name: service });
+  }
+
+  /** Every service's pointer. */
+  listServices(): Promise<ServicePointer[]> {
+    return this.db.read((m) => m.find(ServiceEntity));
+  }
+
+  /**
+   * Claims the service row for this transaction, so that writers to one service queue here
+   * instead of racing and retrying: a row lock on Postgres, the write lock on SQLite (which also
+   * avoids upgrading a stale read snapshot). The compare-and-set still guards correctness.
+   */
+  async lock(manager: EntityManager, service: string): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(ServiceEntity)
+      .set({ currentVersion: () => 'current_version' })
+      .where('name = :service', { service })
+      .execute();
+  }
+
+  /** Moves the pointer from `expected` to `next.version`; false when another writer got there first. */
+  async compareAndSet(
+    manager: EntityManager,
+    service: string,
+    expected: number,
+    next: PointerMove,
+  ): Promise<boolean> {
+    const updated = await manager
+      .createQueryBuilder()
+      .update(ServiceEntity)
+      .set({ currentVersion: next.version, updatedAt: next.at, updatedBy: next.actor })
+      .where('name = :service AND current_version = :expected', { service, expected })
+      .execute();
+    return updated.affected === 1;
+  }
+
+  /** Creates the pointer of a new service at version 1. */
+  async insertService(manager: EntityManager, service: string, first: PointerMove): Promise<void> {
+    await manager.insert(ServiceEntity, {
+      name: service,
+      currentVersion: first.version,
+      updatedAt: first.at,
+      updatedBy: first.actor,
+    });
+  }
+
+  /** Raises the outbox mark to `version` (never lowers it); in its own transaction. */
+  async markPublished(service: string, version: number): Promise<void> {
+    await this.db.transaction((m) =>
+      m
+        .createQueryBuilder()
+        .update(ServiceEntity)
+        .set({ publishedVersion: version })
+        .where('name = :service AND (published_version IS NULL OR published_version < :version)', {
+          service,
+          version,
+        })
+        .execute(),
+    );
+  }
+
+  /** Inserts an immutable version row (inside the caller's transaction). */
+  async insertVersion(manager: EntityManager, version: StoredVersion): Promise<void> {
+    const snapshot: Snapshot = { config: version.config, secrets: version.secrets };
+    const dictionary =
+      version.version === 1 ? undefined : await this.dictionary(manager, version.service);
+    await manager.insert(ConfigVersionEntity, {
+      service: version.service,
+      version: version.version,
+      kind: version.kind,
+      createdAt: version.createdAt,
+      createdBy: version.createdBy,
+      reason: version.reason,
+      snapshot: encodeSnapshot(snapshot, dictionary),
+    });
+  }
+
+  /** One version, or undefined. */
+  async findVersion(
+    manager: EntityManager,
+    service: string,
+    version: number,
+  ): Promise<StoredVersion | undefined> {
+    const row = await manager.findOneBy(ConfigVersionEntity, { service, version });
+    if (!row) return undefined;
+    // Loaded before decoding: decoding is synchronous, the dictionary may need a query.
+    const dictionary = needsDictionary(row.snapshot)
+      ? await this.dictionary(manager, service)
+      : Buffer.alloc(0);
+    const { config, secrets } = decodeSnapshot(row.snapshot, () => dictionary);
+    return {
+      service,
+      version,
+      kind: row.kind,
+      createdAt: row.createdAt,
+      createdBy: row.createdBy,
+      reason: row.reason,
+      config,
+      secrets,
+    };
+  }
+
+  /** One version, or 404. */
+  async getVersion(service: string, version: number): Promise<StoredVersion> {
+    const found = await this.db.read((m) => this.findVersion(m, service, version));
+    if (!found) {
+      throw new DomainError(ErrorCode.UnknownVersion, `${service} has no version ${version}`);
+    }
+    return found;
+  }
+
+  /** History, newest first; `before` is an exclusive version cursor. */
+  listVersions(service: string, limit: number, before?: number): Promise<VersionSummary[]> {
+    return this.db.read((m) =>
+      m.find(ConfigVersionEntity, {
+        select: { version: true, createdAt: true, createdBy: true, reason: true, kind: true },
+        where: { service, ...(before ? { version: LessThan(before) } : {}) },
+        order: { version: 'DESC' },
+        take: limit,
+      }),
+    );
+  }
+
+  private async dictionary(manager: EntityManager, service: string): Promise<Buffer> {
+    const cached = this.dictionaries.get(service);
+    if (cached) return cached;
+    const first = await manager.findOneBy(ConfigVersionEntity, { service, version: 1 });
+    if (!first) throw new Error(`service ${service} has no first version`);
+    const bytes = snapshotBytes(first.snapshot, () => Buffer.alloc(0));
+    this.dictionaries.set(service, bytes);
+    return bytes;
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { SecretsModule } from '../secrets/secrets.module';
+import { ConfigCacheService } from './config-cache.service';
+import { ConfigReadsService } from './config-reads.service';
+import { ConfigRepository } from './config-repository';
+import { ConfigSeeder } from './config-seeder.service';
+
+/**
+ * The floor every config feature stands on: the store's `services` and `config_versions` tables
+ * (ConfigRepository), the current state in memory, the read use cases, and the first versions
+ * seeded at start. Publishing, the instance view and search read from here; the write use cases
+ * (ConfigsModule) sit above it and above publishing.
+ */
+@Module({
+  imports: [AuditModule, SecretsModule],
+  providers: [ConfigCacheService, ConfigRepository, ConfigReadsService, ConfigSeeder],
+  exports: [ConfigCacheService, ConfigRepository, ConfigReadsService],
+})
+export class ConfigStateModule {}

@@ -1,0 +1,319 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  type ChangeEntry,
+  type ConfigIssue,
+  type SecretState,
+  type ServiceDefinition,
+  type VersionKind,
+  deepMerge,
+  diffConfigs,
+  validateConfig,
+} from '@app/contracts';
+import { EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { requireObject, requireSecretValue } from '../common/request-body';
+import type { ChangeContext } from '../common/write-context';
+import { DatabaseService } from '../database/database.service';
+import { ConfigPublisherService } from '../publishing/config-publisher.service';
+import { SecretCacheUpdate, SecretChange, SecretsService } from '../secrets/secrets.service';
+import { AFTER_COMMIT, type AfterCommit } from './after-commit';
+import { ConfigCacheService } from './config-cache.service';
+import { ConfigReadsService, truncate } from './config-reads.service';
+import { ConfigRepository } from './config-repository';
+import type { ConfigState } from './config-state';
+
+/** A requested change: a new config computed from the current one, and/or secret writes. */
+export interface ChangeRequest extends ChangeContext {
+  kind: VersionKind;
+  config?: (current: Readonly<Record<string, unknown>>) => unknown;
+  /** Secret writes by path; '' clears. */
+  secrets?: Readonly<Record<string, string>>;
+}
+
+/** The state after a change, whether a new version was created, and whether it reached the broker. */
+export interface ChangeResult {
+  state: ConfigState;
+  created: boolean;
+  published: boolean;
+}
+
+/** What a change would do, validated against the current state and not yet written. */
+interface Plan {
+  current: ConfigState;
+  config: Readonly<Record<string, unknown>>;
+  configChanges: ChangeEntry[];
+  secretChanges: SecretChange[];
+}
+
+/** What one transaction produced, before it is published. */
+interface Committed {
+  state: ConfigState;
+  created: boolean;
+  secretUpdates: SecretCacheUpdate[];
+}
+
+// Without If-Match a writer that loses the compare-and-set re-reads and re-applies its patch.
+const MAX_CAS_ATTEMPTS = 8;
+const MAX_ISSUES_IN_MESSAGE = 5;
+
+/** Thrown inside a transaction when another writer committed first. */
+class CompareAndSetLost extends Error {
+  constructor(readonly currentVersion: number) {
+    super('compare-and-set lost');
+  }
+}
+
+/**
+ * The write use cases (patch, replace, rollback, secrets). Each turns an accepted change into
+ * one new immutable version with its secrets and audit row, in one transaction: validate the new
+ * config, plan what changes, then commit behind a compare-and-set on the service's version
+ * pointer. The database is the source of truth: the version is committed first and published
+ * after, and a failed publish never fails the write (the outbox delivers it later).
+ */
+@Injectable()
+export class ConfigWritesService {
+  private readonly logger = new Logger(ConfigWritesService.name);
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly reads: ConfigReadsService,
+    private readonly repository: ConfigRepository,
+    private readonly cache: ConfigCacheService,
+    private readonly secrets: SecretsService,
+    private readonly audit: AuditService,
+    private readonly publisher: ConfigPublisherService,
+    @Optional() @Inject(AFTER_COMMIT) private readonly hook?: AfterCommit,
+  ) {}
+
+  /** Deep-merges a partial config into the current one and validates the merged whole. */
+  async patch(service: string, patch: unknown, context: ChangeContext): Promise<ChangeResult> {
+    const definition = this.reads.definition(service);
+    const body = requireObject(patch);
+    return this.change(service, {
+      ...context,
+      kind: 'update',
+      config: (current) => deepMerge(current, body, { mapPaths: definition.mapPaths }),
+    });
+  }
+
+  /** Replaces the whole config; omitted fields take their schema defaults. */
+  async replace(service: string, body: unknown, context: ChangeContext): Promise<ChangeResult> {
+    const config = requireObject(body);
+    return this.change(service, { ...context, kind: 'update', config: () => config });
+  }
+
+  /** Makes a new version whose config is that of an earlier version (secrets are not rolled back). */
+  async rollback(
+    service: string,
+    toVersion: number,
+    context: ChangeContext,
+  ): Promise<ChangeResult> {
+    const target = await this.reads.version(service, toVersion);
+    return this.change(service, {
+      ...context,
+      reason: context.reason ?? `rollback to version ${toVersion}`,
+      kind: 'rollback',
+      config: () => target.config,
+    });
+  }
+
+  /** Sets (or with '' clears) one secret; a version is created only if something changed. */
+  async writeSecret(
+    service: string,
+    path: string,
+    value: string,
+    context: ChangeContext,
+  ): Promise<ChangeResult> {
+    const definition = this.reads.definition(service);
+    if (!definition.secretPaths.includes(path)) {
+      throw new DomainError(
+        ErrorCode.UnknownSecretPath,
+        `${definition.name} has no secret "${truncate(path)}"; its secrets are: ${definition.secretPaths.join(', ') || 'none'}`,
+      );
+    }
+    return this.change(service, { ...context, kind: 'secret', secrets: { [path]: value } });
+  }
+
+  /**
+   * Applies a change: in one transaction check If-Match, validate, plan and, if anything
+   * changed, commit; then update memory and publish. A change that changes nothing creates no
+   * version and returns the current state.
+   */
+  async change(service: string, request: ChangeRequest): Promise<ChangeResult> {
+    const definition = this.reads.definition(service);
+    for (const [path, value] of Object.entries(request.secrets ?? {})) {
+      requireSecretValue(value, path);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const committed = await this.db.transaction((manager) =>
+          this.applyOnce(manager, definition, request),
+        );
+        const state = committed.state;
+        if (!committed.created) {
+          return {
+            state,
+            created: false,
+            published: this.publisher.isPublished(state.service, state.version),
+          };
+        }
+        this.hook?.afterCommit(state);
+        this.cache.set(state);
+        this.secrets.commitToCache(service, committed.secretUpdates);
+        return { state, created: true, published: await this.publisher.publish(state) };
+      } catch (error) {
+        if (!(error instanceof CompareAndSetLost)) throw error;
+        if (request.ifMatch !== undefined || attempt >= MAX_CAS_ATTEMPTS) {
+          throw staleError(service, request.ifMatch ?? error.currentVersion, error.currentVersion);
+        }
+      }
+    }
+  }
+
+  private async applyOnce(
+    manager: EntityManager,
+    definition: ServiceDefinition,
+    request: ChangeRequest,
+  ): Promise<Committed> {
+    const service = definition.name;
+    await this.repository.lock(manager, service);
+    const current = await this.reads.loadCurrent(manager, service);
+    if (!current) throw new Error(`service ${service} has no current version`);
+    if (request.ifMatch !== undefined && request.ifMatch !== current.version) {
+      throw staleError(service, request.ifMatch, current.version);
+    }
+    const plan = await this.plan(manager, definition, current, request);
+    if (plan.configChanges.length === 0 && plan.secretChanges.length === 0) {
+      return { state: current, created: false, secretUpdates: [] };
+    }
+    return this.commit(manager, definition, plan, request);
+  }
+
+  /** Validates the new config and works out which config paths and secrets change. */
+  private async plan(
+    manager: EntityManager,
+    definition: ServiceDefinition,
+    current: ConfigState,
+    request: ChangeRequest,
+  ): Promise<Plan> {
+    let config = current.config;
+    if (request.config) {
+      const result = validateConfig(definition, request.config(current.config));
+      if (!result.ok) throw validationError(result.issues);
+      config = result.config;
+    }
+    return {
+      current,
+      config,
+      configChanges: diffConfigs(current.config, config),
+      secretChanges: await this.secrets.plan(manager, definition.name, request.secrets ?? {}),
+    };
+  }
+
+  /** Moves the pointer (or loses the race), then writes the version, the secrets and the audit row. */
+  private async commit(
+    manager: EntityManager,
+    definition: ServiceDefinition,
+    plan: Plan,
+    request: ChangeRequest,
+  ): Promise<Committed> {
+    const service = definition.name;
+    const { current, config, configChanges, secretChanges } = plan;
+    const at = new Date().toISOString();
+    const version = current.version + 1;
+    const won = await this.repository.compareAndSet(manager, service, current.version, {
+      version,
+      at,
+      actor: request.actor,
+    });
+    if (!won) {
+      const pointer = await this.repository.findService(manager, service);
+      throw new CompareAndSetLost(pointer?.currentVersion ?? current.version);
+    }
+    const secretUpdates = await this.secrets.apply(
+      manager,
+      service,
+      secretChanges,
+      request.actor,
+      at,
+    );
+    const secrets = applySecretStates(definition, current.secrets, secretChanges, at);
+    const reason = request.reason ?? null;
+    await this.repository.insertVersion(manager, {
+      service,
+      version,
+      kind: request.kind,
+      createdAt: at,
+      createdBy: request.actor,
+      reason,
+      config,
+      secrets,
+    });
+    await this.audit.record(manager, {
+      at,
+      actor: request.actor,
+      service,
+      kind: request.kind,
+      versionBefore: current.version,
+      versionAfter: version,
+      reason,
+      changes: [
+        ...configChanges,
+        ...secretChanges.map((c) => ({ path: c.path, changed: true as const })),
+      ],
+    });
+    this.logger.log(
+      `${service} v${version} (${request.kind}) by ${request.actor}: ${configChanges.length} config path(s), ${secretChanges.length} secret(s) changed`,
+    );
+    return {
+      state: {
+        service,
+        version,
+        kind: request.kind,
+        updatedAt: at,
+        updatedBy: request.actor,
+        config,
+        secrets,
+      },
+      created: true,
+      secretUpdates,
+    };
+  }
+}
+
+function validationError(issues: ConfigIssue[]): DomainError {
+  const shown = issues.slice(0, MAX_ISSUES_IN_MESSAGE).map((i) => i.message);
+  const more =
+    issues.length > MAX_ISSUES_IN_MESSAGE
+      ? ` (and ${issues.length - MAX_ISSUES_IN_MESSAGE} more)`
+      : '';
+  return new DomainError(
+    ErrorCode.ValidationFailed,
+    `Invalid configuration: ${shown.join('; ')}${more}`,
+    issues,
+  );
+}
+
+function staleError(service: string, expected: number, current: number): DomainError {
+  return new DomainError(
+    ErrorCode.VersionConflict,
+    `${service} is at version ${current}, not ${expected}: re-read it, re-apply your change and retry`,
+  );
+}
+
+function applySecretStates(
+  definition: ServiceDefinition,
+  before: Readonly<Record<string, SecretState>>,
+  changes: readonly SecretChange[],
+  at: string,
+): Record<string, SecretState> {
+  const states: Record<string, SecretState> = {};
+  for (const path of definition.secretPaths) {
+    states[path] = before[path] ?? { set: false, updatedAt: null };
+  }
+  for (const change of changes) {
+    states[change.path] = { set: change.action === 'set', updatedAt: at };
+  }
+  return states;
+}
