@@ -29,7 +29,7 @@ describe('master key rotation', () => {
       env: { CONFIG_MASTER_KEY: currentKey, CONFIG_MASTER_KEYS_PREVIOUS: oldKey },
     });
     sut = rotating;
-    expect(rotating.logs.text()).toContain('still sealed with a previous master key');
+    expect(rotating.logs.text()).toContain('still encrypted with a previous master key');
     // Same value again is recognised (so the old blob decrypts): no new version.
     const same = await rotating
       .http()

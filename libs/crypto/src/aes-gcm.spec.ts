@@ -10,10 +10,10 @@ describe(aesGcmEncrypt.name, () => {
     const key = keyFactory();
     const plaintext = Buffer.from('sk-live-very-secret');
 
-    const sealed = aesGcmEncrypt(key, plaintext, aad);
+    const ciphertext = aesGcmEncrypt(key, plaintext, aad);
 
-    expect(sealed.includes(plaintext)).toBe(false);
-    expect(aesGcmDecrypt(key, sealed, aad).toString()).toBe('sk-live-very-secret');
+    expect(ciphertext.includes(plaintext)).toBe(false);
+    expect(aesGcmDecrypt(key, ciphertext, aad).toString()).toBe('sk-live-very-secret');
   });
 
   it('uses a fresh nonce for every encryption', () => {
@@ -28,18 +28,20 @@ describe(aesGcmEncrypt.name, () => {
 
   it('refuses a blob moved to another service or path (AAD binding)', () => {
     const key = keyFactory();
-    const sealed = aesGcmEncrypt(key, Buffer.from('v'), aad);
-    expect(() => aesGcmDecrypt(key, sealed, Buffer.from('other\0ai.api_key'))).toThrow(CryptoError);
+    const ciphertext = aesGcmEncrypt(key, Buffer.from('v'), aad);
+    expect(() => aesGcmDecrypt(key, ciphertext, Buffer.from('other\0ai.api_key'))).toThrow(
+      CryptoError,
+    );
   });
 
   it('refuses a tampered blob and a wrong key', () => {
     const key = keyFactory();
-    const sealed = aesGcmEncrypt(key, Buffer.from('value'), aad);
-    const tampered = Buffer.from(sealed);
+    const ciphertext = aesGcmEncrypt(key, Buffer.from('value'), aad);
+    const tampered = Buffer.from(ciphertext);
     tampered[tampered.length - 1] ^= 1;
     expect(() => aesGcmDecrypt(key, tampered, aad)).toThrow(/failed authentication/);
-    expect(() => aesGcmDecrypt(keyFactory(), sealed, aad)).toThrow(/failed authentication/);
-    expect(() => aesGcmDecrypt(key, sealed.subarray(0, 10), aad)).toThrow(/malformed/);
+    expect(() => aesGcmDecrypt(keyFactory(), ciphertext, aad)).toThrow(/failed authentication/);
+    expect(() => aesGcmDecrypt(key, ciphertext.subarray(0, 10), aad)).toThrow(/malformed/);
   });
 });
 
@@ -74,7 +76,7 @@ describe(MasterKeyRing.name, () => {
     const legacy = new MasterKeyRing(old).encrypt(Buffer.from('v1'), aad);
     const sut = new MasterKeyRing(current, [old]);
 
-    expect(sut.decrypt(legacy.keyId, legacy.sealed, aad).toString()).toBe('v1');
+    expect(sut.decrypt(legacy.keyId, legacy.ciphertext, aad).toString()).toBe('v1');
     expect(sut.encrypt(Buffer.from('v2'), aad).keyId).toBe(current.id);
   });
 

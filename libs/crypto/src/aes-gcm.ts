@@ -6,7 +6,7 @@ import { decodeBase64Key } from './key-codec';
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-// First byte of every sealed blob, so the layout can change without guessing.
+// First byte of every ciphertext, so the layout can change without guessing.
 const FORMAT_V1 = 1;
 
 /** A 256-bit AES key with a stable id derived from it (stored beside each ciphertext). */
@@ -40,13 +40,13 @@ export function aesGcmEncrypt(masterKey: MasterKey, plaintext: Buffer, aad: Buff
 }
 
 /** Opens a blob made by `aesGcmEncrypt`; throws CryptoError if the key, AAD or bytes are wrong. */
-export function aesGcmDecrypt(masterKey: MasterKey, sealed: Buffer, aad: Buffer): Buffer {
-  if (sealed.length < 1 + NONCE_BYTES + TAG_BYTES || sealed[0] !== FORMAT_V1) {
-    throw new CryptoError(CryptoErrorCode.DecryptionFailed, 'sealed value is malformed');
+export function aesGcmDecrypt(masterKey: MasterKey, ciphertext: Buffer, aad: Buffer): Buffer {
+  if (ciphertext.length < 1 + NONCE_BYTES + TAG_BYTES || ciphertext[0] !== FORMAT_V1) {
+    throw new CryptoError(CryptoErrorCode.DecryptionFailed, 'ciphertext is malformed');
   }
-  const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
-  const tag = sealed.subarray(1 + NONCE_BYTES, 1 + NONCE_BYTES + TAG_BYTES);
-  const body = sealed.subarray(1 + NONCE_BYTES + TAG_BYTES);
+  const nonce = ciphertext.subarray(1, 1 + NONCE_BYTES);
+  const tag = ciphertext.subarray(1 + NONCE_BYTES, 1 + NONCE_BYTES + TAG_BYTES);
+  const body = ciphertext.subarray(1 + NONCE_BYTES + TAG_BYTES);
   try {
     const decipher = createDecipheriv('aes-256-gcm', masterKey.key, nonce, {
       authTagLength: TAG_BYTES,
@@ -55,7 +55,7 @@ export function aesGcmDecrypt(masterKey: MasterKey, sealed: Buffer, aad: Buffer)
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(body), decipher.final()]);
   } catch {
-    throw new CryptoError(CryptoErrorCode.DecryptionFailed, 'sealed value failed authentication');
+    throw new CryptoError(CryptoErrorCode.DecryptionFailed, 'ciphertext failed authentication');
   }
 }
 
@@ -73,22 +73,22 @@ export class MasterKeyRing {
     this.byId = new Map([...previous, current].map((k) => [k.id, k]));
   }
 
-  /** Whether a blob sealed under `keyId` can be opened with this ring. */
+  /** Whether a ciphertext encrypted under `keyId` can be decrypted with this ring. */
   has(keyId: string): boolean {
     return this.byId.has(keyId);
   }
 
   /** Encrypts under the current key; returns the key id to store beside the blob. */
-  encrypt(plaintext: Buffer, aad: Buffer): { keyId: string; sealed: Buffer } {
-    return { keyId: this.current.id, sealed: aesGcmEncrypt(this.current, plaintext, aad) };
+  encrypt(plaintext: Buffer, aad: Buffer): { keyId: string; ciphertext: Buffer } {
+    return { keyId: this.current.id, ciphertext: aesGcmEncrypt(this.current, plaintext, aad) };
   }
 
   /** Decrypts with the key named by `keyId`. */
-  decrypt(keyId: string, sealed: Buffer, aad: Buffer): Buffer {
+  decrypt(keyId: string, ciphertext: Buffer, aad: Buffer): Buffer {
     const key = this.byId.get(keyId);
     if (!key) {
       throw new CryptoError(CryptoErrorCode.UnknownKeyId, `no master key with id ${keyId}`);
     }
-    return aesGcmDecrypt(key, sealed, aad);
+    return aesGcmDecrypt(key, ciphertext, aad);
   }
 }

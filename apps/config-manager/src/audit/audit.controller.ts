@@ -1,7 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
-import { AuditEntry, AuditService } from './audit.service';
+import type { AuditEntry } from '@app/contracts';
+import { AuditService } from './audit.service';
 import { AuditQueryDto } from './dto/audit-query.dto';
 
 /** The audit log, for admins. */

@@ -5,10 +5,6 @@ import { AuditEntryEntity } from './audit-entry.entity';
 
 import type { AuditEntry, ChangeEntry } from '@app/contracts';
 
-export type { AuditEntry } from '@app/contracts';
-/** One changed path: values for config, a bare flag for secrets (their values are never kept). */
-export type AuditChange = ChangeEntry;
-
 /** Filters for listing the audit log, newest first. */
 export interface AuditQuery {
   service?: string;
@@ -36,6 +32,6 @@ export class AuditService {
         take: query.limit,
       }),
     );
-    return rows.map((row) => ({ ...row, changes: JSON.parse(row.changes) as AuditChange[] }));
+    return rows.map((row) => ({ ...row, changes: JSON.parse(row.changes) as ChangeEntry[] }));
   }
 }

@@ -1,7 +1,5 @@
 import type { ErrorDetail } from '@app/contracts';
 
-export type { ErrorDetail } from '@app/contracts';
-
 /** Every domain failure the manager can report; each transport maps these exhaustively. */
 export enum ErrorCode {
   ValidationFailed = 'VALIDATION_FAILED',

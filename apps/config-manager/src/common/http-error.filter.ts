@@ -13,8 +13,6 @@ import { requestIdOf } from '../logging/request-id';
 import type { ErrorBody, ErrorDetail } from '@app/contracts';
 import { DomainError, ErrorCode } from './domain-error';
 
-export type { ErrorBody } from '@app/contracts';
-
 function statusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.ValidationFailed:

@@ -1,7 +1,5 @@
 import type { SecretState, VersionKind } from '@app/contracts';
 
-export type { SecretState } from '@app/contracts';
-
 /** A version's content: the non-secret config plus the secrets' set flags. */
 export interface Snapshot {
   config: Readonly<Record<string, unknown>>;

@@ -2,6 +2,7 @@ import { InitialSchema1763769600000 } from './migrations/1763769600000-initial-s
 import { PublicationOutbox1763856000000 } from './migrations/1763856000000-publication-outbox';
 import { Instances1763942400000 } from './migrations/1763942400000-instances';
 import { InstanceOfflineSince1764806400000 } from './migrations/1764806400000-instance-offline-since';
+import { SecretCiphertext1764892800000 } from './migrations/1764892800000-secret-ciphertext';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   PublicationOutbox1763856000000,
   Instances1763942400000,
   InstanceOfflineSince1764806400000,
+  SecretCiphertext1764892800000,
 ];

@@ -19,8 +19,6 @@ const EXPIRY_SWEEP_MS = 60_000;
 /** Refusals of one kind are logged at most this often per service (they are all counted). */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
-export type { InstanceCounts } from '@app/contracts';
-
 /** How many instances of a service run one applied version with one status. */
 export interface VersionGroup {
   service: string;

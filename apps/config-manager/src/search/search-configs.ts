@@ -1,7 +1,5 @@
 import { flattenLeaves, type SearchHit } from '@app/contracts';
 
-export type { SearchHit } from '@app/contracts';
-
 /** What the search reads of one service: its current config and which secrets are set. */
 export interface SearchSource {
   readonly service: string;

@@ -2,7 +2,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators';
 import { SearchQueryDto } from './dto/search-query.dto';
-import { SearchHit, SearchService } from './search.service';
+import type { SearchHit } from '@app/contracts';
+import { SearchService } from './search.service';
 
 @ApiTags('search')
 @ApiBearerAuth()

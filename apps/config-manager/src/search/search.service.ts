@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigReadsService } from '../configs/config-reads.service';
-import { type SearchHit, type SearchSource, searchConfigs } from './search-configs';
-
-export type { SearchHit } from './search-configs';
+import type { SearchHit } from '@app/contracts';
+import { type SearchSource, searchConfigs } from './search-configs';
 
 /** Searches the current config of every service (served from memory, never from the store). */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { BinaryColumn } from '../database/binary-column';
 
-/** The current value of one secret, AES-256-GCM sealed; a cleared secret has no row. */
+/** The current value of one secret, AES-256-GCM encrypted; a cleared secret has no row. */
 @Entity({ name: 'secrets' })
 export class SecretEntity {
   @PrimaryColumn({ type: 'varchar', length: 63 })
@@ -10,12 +10,12 @@ export class SecretEntity {
   @PrimaryColumn({ type: 'varchar', length: 200 })
   path!: string;
 
-  /** Id of the master key that sealed `sealed` (see MasterKeyRing). */
+  /** Id of the master key that encrypted `ciphertext` (see MasterKeyRing). */
   @Column({ name: 'key_id', type: 'varchar', length: 40 })
   keyId!: string;
 
   @BinaryColumn()
-  sealed!: Buffer;
+  ciphertext!: Buffer;
 
   @Column({ name: 'updated_at', type: 'varchar', length: 32 })
   updatedAt!: string;

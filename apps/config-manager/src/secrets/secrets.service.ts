@@ -29,9 +29,9 @@ export interface RotationResult {
 export class SecretsService implements OnModuleInit {
   private readonly logger = new Logger(SecretsService.name);
   private readonly ring: MasterKeyRing;
-  // Sealed rows by service and path (never plaintext), so envelopes can be built while the
+  // Rows by service and path (ciphertexts, never plaintext), so envelopes can be built while the
   // database is unavailable.
-  private readonly sealed = new Map<string, Map<string, SecretEntity>>();
+  private readonly rows = new Map<string, Map<string, SecretEntity>>();
 
   constructor(
     @Inject(SETTINGS) settings: Settings,
@@ -46,17 +46,17 @@ export class SecretsService implements OnModuleInit {
 
   private async loadAll(): Promise<void> {
     const rows = await this.db.read((m) => m.find(SecretEntity));
-    this.sealed.clear();
+    this.rows.clear();
     for (const row of rows) this.remember(row.service, { path: row.path, row });
   }
 
   /** Re-reads one service's secrets from the database (after another replica changed them). */
   async reload(service: string): Promise<void> {
     const rows = await this.db.read((m) => m.find(SecretEntity, { where: { service } }));
-    this.sealed.set(service, new Map(rows.map((r) => [r.path, r])));
+    this.rows.set(service, new Map(rows.map((r) => [r.path, r])));
   }
 
-  /** Applies committed writes to the in-memory sealed copy. */
+  /** Applies committed writes to the in-memory copy. */
   commitToCache(service: string, updates: readonly SecretCacheUpdate[]): void {
     for (const update of updates) this.remember(service, update);
   }
@@ -67,7 +67,7 @@ export class SecretsService implements OnModuleInit {
    */
   reveal(service: string): Map<string, string> {
     const values = new Map<string, string>();
-    for (const [path, row] of this.sealed.get(service) ?? []) {
+    for (const [path, row] of this.rows.get(service) ?? []) {
       values.set(path, this.open(row).toString('utf8'));
     }
     return values;
@@ -107,7 +107,7 @@ export class SecretsService implements OnModuleInit {
         updates.push({ path: change.path, row: null });
         continue;
       }
-      const { keyId, sealed } = this.ring.encrypt(
+      const { keyId, ciphertext } = this.ring.encrypt(
         Buffer.from(change.value, 'utf8'),
         aad(service, change.path),
       );
@@ -115,7 +115,7 @@ export class SecretsService implements OnModuleInit {
         service,
         path: change.path,
         keyId,
-        sealed,
+        ciphertext,
         updatedAt: at,
         updatedBy: actor,
       });
@@ -125,7 +125,7 @@ export class SecretsService implements OnModuleInit {
     return updates;
   }
 
-  /** Re-encrypts every secret not sealed under the current master key, in one transaction. */
+  /** Re-encrypts every secret not encrypted under the current master key, in one transaction. */
   async rotateAll(): Promise<RotationResult> {
     const result = await this.db.transaction(async (manager) => {
       const rows = await manager.find(SecretEntity);
@@ -133,14 +133,14 @@ export class SecretsService implements OnModuleInit {
       for (const row of rows) {
         if (row.keyId === this.ring.current.id) continue;
         const context = aad(row.service, row.path);
-        const { keyId, sealed } = this.ring.encrypt(
-          this.ring.decrypt(row.keyId, row.sealed, context),
+        const { keyId, ciphertext } = this.ring.encrypt(
+          this.ring.decrypt(row.keyId, row.ciphertext, context),
           context,
         );
         await manager.update(
           SecretEntity,
           { service: row.service, path: row.path },
-          { keyId, sealed },
+          { keyId, ciphertext },
         );
         reencrypted++;
       }
@@ -151,7 +151,7 @@ export class SecretsService implements OnModuleInit {
   }
 
   /**
-   * Checks at start-up that every stored secret can be opened; a secret sealed under a key that
+   * Checks at start-up that every stored secret can be decrypted; one encrypted under a key that
    * is not configured is a start-up error, because it could never be delivered.
    */
   async verifyKeys(): Promise<void> {
@@ -159,7 +159,7 @@ export class SecretsService implements OnModuleInit {
     const unknown = [...new Set(rows.filter((r) => !this.ring.has(r.keyId)).map((r) => r.keyId))];
     if (unknown.length > 0) {
       throw new Error(
-        `Stored secrets are sealed with master key id(s) ${unknown.join(', ')}, which neither ` +
+        `Stored secrets are encrypted with master key id(s) ${unknown.join(', ')}, which neither ` +
           'CONFIG_MASTER_KEY nor CONFIG_MASTER_KEYS_PREVIOUS provides. Configure the old key in ' +
           'CONFIG_MASTER_KEYS_PREVIOUS, then run npm run secrets:rotate.',
       );
@@ -167,20 +167,20 @@ export class SecretsService implements OnModuleInit {
     const stale = rows.filter((r) => r.keyId !== this.ring.current.id).length;
     if (stale > 0) {
       this.logger.warn(
-        `${stale} secret(s) are still sealed with a previous master key: run npm run secrets:rotate.`,
+        `${stale} secret(s) are still encrypted with a previous master key: run npm run secrets:rotate.`,
       );
     }
   }
 
   private remember(service: string, update: SecretCacheUpdate): void {
-    const paths = this.sealed.get(service) ?? new Map<string, SecretEntity>();
+    const paths = this.rows.get(service) ?? new Map<string, SecretEntity>();
     if (update.row) paths.set(update.path, update.row);
     else paths.delete(update.path);
-    this.sealed.set(service, paths);
+    this.rows.set(service, paths);
   }
 
   private open(row: SecretEntity): Buffer {
-    return this.ring.decrypt(row.keyId, row.sealed, aad(row.service, row.path));
+    return this.ring.decrypt(row.keyId, row.ciphertext, aad(row.service, row.path));
   }
 }
 

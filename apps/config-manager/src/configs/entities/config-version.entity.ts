@@ -2,8 +2,6 @@ import type { VersionKind } from '@app/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { BinaryColumn } from '../../database/binary-column';
 
-export type { VersionKind } from '@app/contracts';
-
 /** An immutable snapshot of a service's configuration; never updated once inserted. */
 @Entity({ name: 'config_versions' })
 export class ConfigVersionEntity {
