@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { ApiError } from '../api/client';
 import type { AuditEntry, ServiceSummary } from '../api/types';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
 import { navigate } from '../router';
 import { useLoad, useSession } from '../session';

@@ -2,8 +2,10 @@ import { useEffect, useState } from 'react';
 import { reasonHeaders, reasonProblem } from '../api/change-reason';
 import { ApiError, segment } from '../api/client';
 import type { DiffEntry, VersionSummary } from '../api/types';
-import { ConfirmDialog, ErrorNotice, Loading } from '../components/common';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { DiffTable } from '../components/DiffTable';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
 import { useLoad, useSession } from '../session';
 

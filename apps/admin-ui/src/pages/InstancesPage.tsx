@@ -1,6 +1,7 @@
 import { segment } from '../api/client';
 import type { InstanceView } from '../api/types';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Loading } from '../components/Loading';
 import { formatAgo, formatTime } from '../format';
 import { useLoad, useSession } from '../session';
 

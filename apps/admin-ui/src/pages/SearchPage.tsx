@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { SearchHit } from '../api/types';
-import { ErrorNotice } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
 import { formatValue } from '../format';
 import { href } from '../router';
 import { useLoad, useSession } from '../session';

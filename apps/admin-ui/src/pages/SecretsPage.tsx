@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, segment } from '../api/client';
 import type { ConfigResponse, ServiceSchema } from '../api/types';
-import { ConfirmDialog } from '../components/common';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { formatTime } from '../format';
 import { codePointLength, schemaAt } from '../schema/form-model';
 import { useSession } from '../session';

@@ -1,6 +1,7 @@
 import { segment } from '../api/client';
 import type { ConfigResponse, ServiceSchema } from '../api/types';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
 import { href } from '../router';
 import { useLoad, useSession } from '../session';

@@ -1,5 +1,7 @@
 import type { ServiceSummary } from '../api/types';
-import { ErrorNotice, InstanceBar, Loading } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { InstanceBar } from '../components/InstanceBar';
+import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
 import { href } from '../router';
 import { useLoad, useSession } from '../session';
