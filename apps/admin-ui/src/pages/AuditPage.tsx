@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { ApiError } from '../api/client';
+import { endpoints } from '../api/endpoints';
 import type { AuditEntry, ServiceSummary } from '../api/types';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Loading } from '../components/Loading';
@@ -15,9 +16,11 @@ export function AuditPage({ service }: { service: string }) {
   const [text, setText] = useState('');
   const [older, setOlder] = useState<AuditEntry[]>([]);
   const [olderError, setOlderError] = useState<ApiError>();
-  const services = useLoad((signal) => api.get<ServiceSummary[]>('/services', { signal }), [api]);
-  const query = (before?: number) =>
-    `/audit?limit=${PAGE}${service ? `&service=${encodeURIComponent(service)}` : ''}${before ? `&before=${before}` : ''}`;
+  const services = useLoad(
+    (signal) => api.get<ServiceSummary[]>(endpoints.services(), { signal }),
+    [api],
+  );
+  const query = (before?: number) => endpoints.audit({ limit: PAGE, service, before });
   const first = useLoad(
     (signal) => {
       setOlder([]);

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { reasonHeaders, reasonProblem } from '../api/change-reason';
-import { ApiError, segment } from '../api/client';
+import { ApiError } from '../api/client';
+import { endpoints } from '../api/endpoints';
 import type { ConfigObject, ConfigResponse, DiffEntry, ServiceSchema } from '../api/types';
 import { DiffTable } from '../components/DiffTable';
 import { FieldInput } from '../components/FieldInput';
@@ -112,14 +113,10 @@ export function ConfigEditor(props: {
     setFormError(undefined);
     try {
       const headers = { 'If-Match': `"${base.version}"`, ...reasonHeaders(reason) };
-      const { data } = await api.request<ConfigResponse>(
-        'PATCH',
-        `/services/${segment(props.service)}/config`,
-        {
-          body: patch,
-          headers,
-        },
-      );
+      const { data } = await api.request<ConfigResponse>('PATCH', endpoints.config(props.service), {
+        body: patch,
+        headers,
+      });
       reset(data);
       setReason('');
       setStatus(`Saved as version ${data.version}.`);
@@ -139,10 +136,9 @@ export function ConfigEditor(props: {
   };
 
   const loadConflict = async () => {
-    const path = `/services/${segment(props.service)}`;
-    const current = await api.get<ConfigResponse>(`${path}/config`);
+    const current = await api.get<ConfigResponse>(endpoints.config(props.service));
     const changes = await api.get<DiffEntry[]>(
-      `${path}/diff?from=${base.version}&to=${current.version}`,
+      endpoints.diff(props.service, { from: base.version, to: current.version }),
     );
     setConflict({ current, changes, mine });
   };

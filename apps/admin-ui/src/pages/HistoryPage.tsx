@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { reasonHeaders, reasonProblem } from '../api/change-reason';
-import { ApiError, segment } from '../api/client';
+import { ApiError } from '../api/client';
+import { endpoints } from '../api/endpoints';
 import type { DiffEntry, VersionSummary } from '../api/types';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { DiffTable } from '../components/DiffTable';
@@ -14,12 +15,12 @@ const PAGE = 50;
 /** Versions newest first; any two side by side; rollback with confirmation. */
 export function HistoryPage(props: { service: string; current: number; onRolledBack: () => void }) {
   const { api, can } = useSession();
-  const base = `/services/${segment(props.service)}`;
   const [older, setOlder] = useState<VersionSummary[]>([]);
   const [olderError, setOlderError] = useState<ApiError>();
   const first = useLoad(
-    (signal) => api.get<VersionSummary[]>(`${base}/versions?limit=${PAGE}`, { signal }),
-    [api, base, props.current],
+    (signal) =>
+      api.get<VersionSummary[]>(endpoints.versions(props.service, { limit: PAGE }), { signal }),
+    [api, props.service, props.current],
   );
   const versions = [
     ...(first.data ?? []),
@@ -46,15 +47,15 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
     (signal) =>
       from === undefined || to === undefined
         ? Promise.resolve<DiffEntry[]>([])
-        : api.get<DiffEntry[]>(`${base}/diff?from=${from}&to=${to}`, { signal }),
-    [api, base, from, to],
+        : api.get<DiffEntry[]>(endpoints.diff(props.service, { from, to }), { signal }),
+    [api, props.service, from, to],
   );
 
   const loadOlder = async () => {
     const last = versions[versions.length - 1];
     try {
       const page = await api.get<VersionSummary[]>(
-        `${base}/versions?limit=${PAGE}&before=${last.version}`,
+        endpoints.versions(props.service, { limit: PAGE, before: last.version }),
       );
       setOlder((current) => [...current, ...page]);
     } catch (caught) {
@@ -67,10 +68,14 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
     setRollbackError(undefined);
     try {
       const headers = { 'If-Match': `"${props.current}"`, ...reasonHeaders(reason) };
-      const { data } = await api.request<{ version: number }>('POST', `${base}/rollback`, {
-        body: { toVersion: target.version },
-        headers,
-      });
+      const { data } = await api.request<{ version: number }>(
+        'POST',
+        endpoints.rollback(props.service),
+        {
+          body: { toVersion: target.version },
+          headers,
+        },
+      );
       setDone(
         `Rolled back to the content of version ${target.version}: now version ${data.version}.`,
       );

@@ -1,4 +1,4 @@
-import { segment } from '../api/client';
+import { endpoints } from '../api/endpoints';
 import type { InstanceView } from '../api/types';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Loading } from '../components/Loading';
@@ -21,7 +21,7 @@ export function InstancesPage({ service, current }: { service: string; current: 
     async (signal): Promise<InstancePage> => {
       const { data, headers } = await api.request<InstanceView[]>(
         'GET',
-        `/services/${segment(service)}/instances?limit=${PAGE}`,
+        endpoints.instances(service, { limit: PAGE }),
         { signal },
       );
       return { instances: data, total: Number(headers.get('X-Total-Count') ?? data.length) };

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { endpoints } from '../api/endpoints';
 import type { SearchHit } from '../api/types';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { formatValue } from '../format';
@@ -20,9 +21,7 @@ export function SearchPage({ query }: { query: string }) {
     async (signal) => {
       if (!debounced) return [];
       const started = performance.now();
-      const result = await api.get<SearchHit[]>(`/search?q=${encodeURIComponent(debounced)}`, {
-        signal,
-      });
+      const result = await api.get<SearchHit[]>(endpoints.search(debounced), { signal });
       setTookMs(Math.round(performance.now() - started));
       return result;
     },

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { ApiError, segment } from '../api/client';
+import { ApiError } from '../api/client';
+import { endpoints } from '../api/endpoints';
 import type { ConfigResponse, ServiceSchema } from '../api/types';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { formatTime } from '../format';
@@ -47,7 +48,6 @@ function SecretRow(props: {
   const state = props.config.secrets[props.path] ?? { set: false, updatedAt: null };
   const schema = schemaAt(props.schema.schema, props.path);
   const id = `secret-${props.path.replaceAll('.', '--')}`;
-  const url = `/services/${segment(props.service)}/secrets/${segment(props.path)}`;
   const allowed = can('secrets:write');
 
   useEffect(() => {
@@ -59,7 +59,11 @@ function SecretRow(props: {
     setError(undefined);
     try {
       const value = input.current?.value ?? '';
-      await api.request<void>(method, url, method === 'PUT' ? { body: { value } } : {});
+      await api.request<void>(
+        method,
+        endpoints.secret(props.service, props.path),
+        method === 'PUT' ? { body: { value } } : {},
+      );
       if (input.current) input.current.value = '';
       setStatus(done);
       props.onChanged();

@@ -1,3 +1,4 @@
+import { endpoints } from '../api/endpoints';
 import type { ServiceSummary } from '../api/types';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { InstanceBar } from '../components/InstanceBar';
@@ -10,7 +11,7 @@ import { useLoad, useSession } from '../session';
 export function ServicesPage() {
   const { api } = useSession();
   const services = useLoad(
-    (signal) => api.get<ServiceSummary[]>('/services', { signal }),
+    (signal) => api.get<ServiceSummary[]>(endpoints.services(), { signal }),
     [api],
     5000,
   );
