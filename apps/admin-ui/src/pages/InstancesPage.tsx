@@ -1,34 +1,11 @@
-import { endpoints } from '../api/endpoints';
-import type { InstanceView } from '../api/types';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Loading } from '../components/Loading';
 import { formatAgo, formatTime } from '../format';
-import { useLoad, useSession } from '../session';
-
-const REFRESH_MS = 2000;
-/** The most instances the page lists (the manager's largest page); the total is always shown. */
-const PAGE = 1000;
-
-interface InstancePage {
-  instances: InstanceView[];
-  total: number;
-}
+import { useInstances } from '../hooks/useInstances';
 
 /** The instances of the service and what they applied, most recently seen first; refreshes every two seconds. */
 export function InstancesPage({ service, current }: { service: string; current: number }) {
-  const { api } = useSession();
-  const loaded = useLoad(
-    async (signal): Promise<InstancePage> => {
-      const { data, headers } = await api.request<InstanceView[]>(
-        'GET',
-        endpoints.instances(service, { limit: PAGE }),
-        { signal },
-      );
-      return { instances: data, total: Number(headers.get('X-Total-Count') ?? data.length) };
-    },
-    [api, service],
-    REFRESH_MS,
-  );
+  const loaded = useInstances(service);
   if (loaded.data === undefined) {
     return loaded.error ? (
       <ErrorNotice error={loaded.error} title="Could not load the instances" />
