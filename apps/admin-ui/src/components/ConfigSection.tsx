@@ -1,15 +1,9 @@
 // The config form's sections as generated from the schema: groups, x-sum lines and field rows.
 import type { ConfigObject } from '../api/types';
 import { fieldId, nodeLabel } from '../schema/form-labels';
-import {
-  formatNumber,
-  getAt,
-  sumOf,
-  type FieldErrors,
-  type FieldNode,
-  type FormNode,
-  type GroupNode,
-} from '../schema/form-model';
+import { getAt } from '../schema/config-edits';
+import { formatNumber, sumOf } from '../schema/form-checks';
+import type { FieldErrors, FieldNode, FormNode, GroupNode } from '../schema/form-model';
 import { FieldInput } from './FieldInput';
 
 interface SectionProps {

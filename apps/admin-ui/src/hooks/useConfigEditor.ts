@@ -6,17 +6,9 @@ import { ApiError } from '../api/client';
 import { endpoints } from '../api/endpoints';
 import type { ConfigObject, ConfigResponse, DiffEntry, ServiceSchema } from '../api/types';
 import { fieldId } from '../schema/form-labels';
-import {
-  buildForm,
-  changedPaths,
-  checkConfig,
-  fieldsOf,
-  groupsOf,
-  patchBetween,
-  rebase,
-  setAt,
-  type FieldErrors,
-} from '../schema/form-model';
+import { changedPaths, patchBetween, rebase, setAt } from '../schema/config-edits';
+import { checkConfig } from '../schema/form-checks';
+import { buildForm, fieldsOf, groupsOf, type FieldErrors } from '../schema/form-model';
 import { useSession } from '../session';
 
 /** What was saved meanwhile, when a save met a newer version (412). */

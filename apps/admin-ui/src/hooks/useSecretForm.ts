@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import { endpoints } from '../api/endpoints';
 import type { ConfigResponse, ServiceSchema } from '../api/types';
-import { codePointLength, schemaAt } from '../schema/form-model';
+import { codePointLength } from '../schema/form-checks';
+import { schemaAt } from '../schema/form-model';
 import { useSession } from '../session';
 
 export interface SecretFormInput {
