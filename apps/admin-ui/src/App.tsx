@@ -1,5 +1,6 @@
 import { useCallback, useMemo, useState, type FormEvent } from 'react';
 import { Api, ApiError, tokenStore } from './api/client';
+import { endpoints } from './api/endpoints';
 import type { Role, WhoAmI } from './api/types';
 import { AuditPage } from './pages/AuditPage';
 import { SearchPage } from './pages/SearchPage';
@@ -46,7 +47,7 @@ function SignIn(props: { expired: boolean; onSignedIn: (token: string) => void }
     }
     setBusy(true);
     try {
-      await new Api(token, () => undefined).get<WhoAmI>('/me');
+      await new Api(token, () => undefined).get<WhoAmI>(endpoints.me());
       props.onSignedIn(token);
     } catch (caught) {
       setError(
@@ -98,7 +99,7 @@ function SignIn(props: { expired: boolean; onSignedIn: (token: string) => void }
 
 function SignedIn({ token, signOut }: { token: string; signOut: (expired: boolean) => void }) {
   const api = useMemo(() => new Api(token, () => signOut(true)), [token, signOut]);
-  const me = useLoad((signal) => api.get<WhoAmI>('/me', { signal }), [api]);
+  const me = useLoad((signal) => api.get<WhoAmI>(endpoints.me(), { signal }), [api]);
   if (me.data === undefined) {
     return (
       <main className="page">

@@ -76,11 +76,6 @@ export class Api {
   }
 }
 
-/** The path segment for a service name or dotted config path. */
-export function segment(value: string): string {
-  return encodeURIComponent(value);
-}
-
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;

@@ -1,52 +1,13 @@
-import { useState } from 'react';
-import { ApiError } from '../api/client';
-import type { AuditEntry, ServiceSummary } from '../api/types';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
+import { useAuditLog } from '../hooks/useAuditLog';
 import { navigate } from '../router';
-import { useLoad, useSession } from '../session';
-
-const PAGE = 100;
 
 /** Who changed what and when (admin role); filter by service and text. */
 export function AuditPage({ service }: { service: string }) {
-  const { api, can } = useSession();
-  const [text, setText] = useState('');
-  const [older, setOlder] = useState<AuditEntry[]>([]);
-  const [olderError, setOlderError] = useState<ApiError>();
-  const services = useLoad((signal) => api.get<ServiceSummary[]>('/services', { signal }), [api]);
-  const query = (before?: number) =>
-    `/audit?limit=${PAGE}${service ? `&service=${encodeURIComponent(service)}` : ''}${before ? `&before=${before}` : ''}`;
-  const first = useLoad(
-    (signal) => {
-      setOlder([]);
-      return api.get<AuditEntry[]>(query(), { signal });
-    },
-    [api, service],
-  );
-  if (!can('admin')) return <p role="alert">The audit log needs the admin role.</p>;
-
-  const entries = [...(first.data ?? []), ...older];
-  const needle = text.trim().toLowerCase();
-  const shown = needle
-    ? entries.filter((entry) =>
-        [
-          entry.actor,
-          entry.kind,
-          entry.reason ?? '',
-          ...entry.changes.map((change) => change.path),
-        ].some((field) => field.toLowerCase().includes(needle)),
-      )
-    : entries;
-
-  const loadOlder = async () => {
-    try {
-      const page = await api.get<AuditEntry[]>(query(entries[entries.length - 1].id));
-      setOlder((current) => [...current, ...page]);
-    } catch (caught) {
-      setOlderError(caught instanceof ApiError ? caught : undefined);
-    }
-  };
+  const audit = useAuditLog(service);
+  if (!audit.allowed) return <p role="alert">The audit log needs the admin role.</p>;
 
   return (
     <>
@@ -61,7 +22,7 @@ export function AuditPage({ service }: { service: string }) {
           }
         >
           <option value="">all services</option>
-          {(services.data ?? []).map((s) => (
+          {audit.services.map((s) => (
             <option key={s.service} value={s.service}>
               {s.service}
             </option>
@@ -71,13 +32,13 @@ export function AuditPage({ service }: { service: string }) {
         <input
           id="audit-text"
           type="search"
-          value={text}
-          onChange={(event) => setText(event.target.value)}
+          value={audit.text}
+          onChange={(event) => audit.setText(event.target.value)}
         />
       </div>
-      <ErrorNotice error={first.error} title="Could not load the audit log" />
-      {first.data === undefined ? (
-        first.error ? null : (
+      <ErrorNotice error={audit.loadError} title="Could not load the audit log" />
+      {!audit.loaded ? (
+        audit.loadError ? null : (
           <Loading what="the audit log" />
         )
       ) : (
@@ -96,7 +57,7 @@ export function AuditPage({ service }: { service: string }) {
               </tr>
             </thead>
             <tbody>
-              {shown.map((entry) => (
+              {audit.shown.map((entry) => (
                 <tr key={entry.id}>
                   <td>{formatTime(entry.at)}</td>
                   <td>{entry.actor}</td>
@@ -117,13 +78,13 @@ export function AuditPage({ service }: { service: string }) {
               ))}
             </tbody>
           </table>
-          {shown.length === 0 ? <p className="muted">No entries match.</p> : null}
-          {entries.length > 0 && entries.length % PAGE === 0 ? (
-            <button type="button" onClick={() => void loadOlder()}>
+          {audit.shown.length === 0 ? <p className="muted">No entries match.</p> : null}
+          {audit.hasOlder ? (
+            <button type="button" onClick={() => void audit.loadOlder()}>
               Older entries
             </button>
           ) : null}
-          <ErrorNotice error={olderError} />
+          <ErrorNotice error={audit.olderError} />
         </div>
       )}
     </>

@@ -1,99 +1,30 @@
-import { useEffect, useState } from 'react';
-import { reasonHeaders, reasonProblem } from '../api/change-reason';
-import { ApiError, segment } from '../api/client';
-import type { DiffEntry, VersionSummary } from '../api/types';
-import { ConfirmDialog, ErrorNotice, Loading } from '../components/common';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { DiffTable } from '../components/DiffTable';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
-import { useLoad, useSession } from '../session';
-
-const PAGE = 50;
+import { useRollback } from '../hooks/useRollback';
+import { useVersionCompare } from '../hooks/useVersionCompare';
 
 /** Versions newest first; any two side by side; rollback with confirmation. */
 export function HistoryPage(props: { service: string; current: number; onRolledBack: () => void }) {
-  const { api, can } = useSession();
-  const base = `/services/${segment(props.service)}`;
-  const [older, setOlder] = useState<VersionSummary[]>([]);
-  const [olderError, setOlderError] = useState<ApiError>();
-  const first = useLoad(
-    (signal) => api.get<VersionSummary[]>(`${base}/versions?limit=${PAGE}`, { signal }),
-    [api, base, props.current],
-  );
-  const versions = [
-    ...(first.data ?? []),
-    ...older.filter((v) => !(first.data ?? []).some((f) => f.version === v.version)),
-  ];
-  const [from, setFrom] = useState<number>();
-  const [to, setTo] = useState<number>();
-  const [rollbackTo, setRollbackTo] = useState<VersionSummary>();
-  const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [rollbackError, setRollbackError] = useState<string>();
-  const [done, setDone] = useState<string>();
-  const reasonError = reasonProblem(reason);
+  const history = useVersionCompare(props.service, props.current);
+  const rollback = useRollback(props.service, props.current, props.onRolledBack);
+  const { versions, from, to } = history;
+  const rollbackTo = rollback.target;
 
-  // By default: what the latest version changed.
-  const newest = first.data?.[0]?.version;
-  useEffect(() => {
-    if (newest === undefined) return;
-    setTo(newest);
-    setFrom(first.data?.[1]?.version ?? newest);
-  }, [newest]);
-
-  const diff = useLoad(
-    (signal) =>
-      from === undefined || to === undefined
-        ? Promise.resolve<DiffEntry[]>([])
-        : api.get<DiffEntry[]>(`${base}/diff?from=${from}&to=${to}`, { signal }),
-    [api, base, from, to],
-  );
-
-  const loadOlder = async () => {
-    const last = versions[versions.length - 1];
-    try {
-      const page = await api.get<VersionSummary[]>(
-        `${base}/versions?limit=${PAGE}&before=${last.version}`,
-      );
-      setOlder((current) => [...current, ...page]);
-    } catch (caught) {
-      setOlderError(caught instanceof ApiError ? caught : undefined);
-    }
-  };
-
-  const rollback = async (target: VersionSummary) => {
-    setBusy(true);
-    setRollbackError(undefined);
-    try {
-      const headers = { 'If-Match': `"${props.current}"`, ...reasonHeaders(reason) };
-      const { data } = await api.request<{ version: number }>('POST', `${base}/rollback`, {
-        body: { toVersion: target.version },
-        headers,
-      });
-      setDone(
-        `Rolled back to the content of version ${target.version}: now version ${data.version}.`,
-      );
-      setRollbackTo(undefined);
-      setReason('');
-      props.onRolledBack();
-    } catch (caught) {
-      setRollbackError(caught instanceof ApiError ? caught.message : String(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  if (first.data === undefined) {
-    return first.error ? (
-      <ErrorNotice error={first.error} title="Could not load the history" />
+  if (!history.loaded) {
+    return history.loadError ? (
+      <ErrorNotice error={history.loadError} title="Could not load the history" />
     ) : (
       <Loading what="history" />
     );
   }
   return (
     <>
-      {done ? (
+      {rollback.done ? (
         <p className="notice" role="status">
-          {done}
+          {rollback.done}
         </p>
       ) : null}
       <div className="history">
@@ -132,9 +63,14 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
                     side="from"
                     version={version.version}
                     picked={from}
-                    onPick={setFrom}
+                    onPick={history.setFrom}
                   />
-                  <CompareCell side="to" version={version.version} picked={to} onPick={setTo} />
+                  <CompareCell
+                    side="to"
+                    version={version.version}
+                    picked={to}
+                    onPick={history.setTo}
+                  />
                   <td>
                     {formatTime(version.createdAt)}
                     <div className="muted small">{version.createdBy}</div>
@@ -144,8 +80,8 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
                   </td>
                   <td>{version.reason ?? <span className="muted">—</span>}</td>
                   <td>
-                    {can('config:write') && version.version !== props.current ? (
-                      <button type="button" onClick={() => setRollbackTo(version)}>
+                    {rollback.allowed && version.version !== props.current ? (
+                      <button type="button" onClick={() => rollback.ask(version)}>
                         Roll back to v{version.version}
                       </button>
                     ) : null}
@@ -154,20 +90,20 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
               ))}
             </tbody>
           </table>
-          {versions.length % PAGE === 0 && versions[versions.length - 1]?.version > 1 ? (
-            <button type="button" onClick={() => void loadOlder()}>
+          {history.hasOlder ? (
+            <button type="button" onClick={() => void history.loadOlder()}>
               Older versions
             </button>
           ) : null}
-          <ErrorNotice error={olderError} />
+          <ErrorNotice error={history.olderError} />
         </div>
         <section aria-labelledby="diff-title" className="diff-pane">
           <h2 id="diff-title">
             Differences v{from} → v{to}
           </h2>
-          <ErrorNotice error={diff.error} />
-          {diff.data ? (
-            <DiffTable entries={diff.data} fromLabel={`v${from}`} toLabel={`v${to}`} />
+          <ErrorNotice error={history.diffError} />
+          {history.diff ? (
+            <DiffTable entries={history.diff} fromLabel={`v${from}`} toLabel={`v${to}`} />
           ) : (
             <Loading what="the differences" />
           )}
@@ -177,10 +113,10 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
         <ConfirmDialog
           title={`Roll back to version ${rollbackTo.version}?`}
           confirmLabel={`Roll back to v${rollbackTo.version}`}
-          busy={busy}
-          confirmDisabled={reasonError !== undefined}
-          onCancel={() => setRollbackTo(undefined)}
-          onConfirm={() => void rollback(rollbackTo)}
+          busy={rollback.busy}
+          confirmDisabled={rollback.reasonError !== undefined}
+          onCancel={rollback.cancel}
+          onConfirm={() => void rollback.confirm(rollbackTo)}
         >
           <p>
             This creates version {props.current + 1} with the config of version {rollbackTo.version}{' '}
@@ -189,19 +125,19 @@ export function HistoryPage(props: { service: string; current: number; onRolledB
           <label htmlFor="rollback-reason">Reason</label>
           <input
             id="rollback-reason"
-            value={reason}
-            onChange={(event) => setReason(event.target.value)}
-            aria-invalid={reasonError !== undefined}
-            aria-describedby={reasonError ? 'rollback-reason-error' : undefined}
+            value={rollback.reason}
+            onChange={(event) => rollback.setReason(event.target.value)}
+            aria-invalid={rollback.reasonError !== undefined}
+            aria-describedby={rollback.reasonError ? 'rollback-reason-error' : undefined}
           />
-          {reasonError ? (
+          {rollback.reasonError ? (
             <p id="rollback-reason-error" className="field-error">
-              {reasonError}
+              {rollback.reasonError}
             </p>
           ) : null}
-          {rollbackError ? (
+          {rollback.error ? (
             <p className="field-error" role="alert">
-              {rollbackError}
+              {rollback.error}
             </p>
           ) : null}
         </ConfirmDialog>

@@ -1,33 +1,11 @@
-import { segment } from '../api/client';
-import type { InstanceView } from '../api/types';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Loading } from '../components/Loading';
 import { formatAgo, formatTime } from '../format';
-import { useLoad, useSession } from '../session';
-
-const REFRESH_MS = 2000;
-/** The most instances the page lists (the manager's largest page); the total is always shown. */
-const PAGE = 1000;
-
-interface InstancePage {
-  instances: InstanceView[];
-  total: number;
-}
+import { useInstances } from '../hooks/useInstances';
 
 /** The instances of the service and what they applied, most recently seen first; refreshes every two seconds. */
 export function InstancesPage({ service, current }: { service: string; current: number }) {
-  const { api } = useSession();
-  const loaded = useLoad(
-    async (signal): Promise<InstancePage> => {
-      const { data, headers } = await api.request<InstanceView[]>(
-        'GET',
-        `/services/${segment(service)}/instances?limit=${PAGE}`,
-        { signal },
-      );
-      return { instances: data, total: Number(headers.get('X-Total-Count') ?? data.length) };
-    },
-    [api, service],
-    REFRESH_MS,
-  );
+  const loaded = useInstances(service);
   if (loaded.data === undefined) {
     return loaded.error ? (
       <ErrorNotice error={loaded.error} title="Could not load the instances" />

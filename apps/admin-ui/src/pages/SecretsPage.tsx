@@ -1,10 +1,7 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { ApiError, segment } from '../api/client';
 import type { ConfigResponse, ServiceSchema } from '../api/types';
-import { ConfirmDialog } from '../components/common';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { formatTime } from '../format';
-import { codePointLength, schemaAt } from '../schema/form-model';
-import { useSession } from '../session';
+import { useSecretForm, type SecretFormInput } from '../hooks/useSecretForm';
 
 /** Write-only secrets: set, replace or clear; a value is never shown back, not even masked. */
 export function SecretsPage(props: {
@@ -28,65 +25,19 @@ export function SecretsPage(props: {
   );
 }
 
-function SecretRow(props: {
-  service: string;
-  schema: ServiceSchema;
-  config: ConfigResponse;
-  path: string;
-  field?: string;
-  onChanged: () => void;
-}) {
-  const { api, can } = useSession();
-  // Uncontrolled on purpose: React would mirror a controlled value into the `value` attribute,
-  // putting the secret into the page's HTML while it is typed.
-  const input = useRef<HTMLInputElement>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const [status, setStatus] = useState<string>();
-  const [confirmClear, setConfirmClear] = useState(false);
-  const state = props.config.secrets[props.path] ?? { set: false, updatedAt: null };
-  const schema = schemaAt(props.schema.schema, props.path);
-  const id = `secret-${props.path.replaceAll('.', '--')}`;
-  const url = `/services/${segment(props.service)}/secrets/${segment(props.path)}`;
-  const allowed = can('secrets:write');
-
-  useEffect(() => {
-    if (props.field === props.path) document.getElementById(id)?.focus();
-  }, [props.field, props.path, id]);
-
-  const run = async (method: 'PUT' | 'DELETE', done: string) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const value = input.current?.value ?? '';
-      await api.request<void>(method, url, method === 'PUT' ? { body: { value } } : {});
-      if (input.current) input.current.value = '';
-      setStatus(done);
-      props.onChanged();
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught));
-    } finally {
-      setBusy(false);
-      setConfirmClear(false);
-    }
-  };
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const value = input.current?.value ?? '';
-    if (value === '') {
-      setError('Type the new value, or use Clear');
-      return;
-    }
-    if (schema?.maxLength !== undefined && codePointLength(value) > schema.maxLength) {
-      setError(`At most ${schema.maxLength} characters`);
-      return;
-    }
-    void run('PUT', state.set ? 'Replaced.' : 'Set.');
-  };
-
+function SecretRow(props: SecretFormInput) {
+  const secret = useSecretForm(props);
+  const { id, state, allowed, busy, error } = secret;
   return (
-    <form className="section secret" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+    <form
+      className="section secret"
+      onSubmit={(event) => {
+        event.preventDefault();
+        secret.submit();
+      }}
+      noValidate
+      aria-labelledby={`${id}-title`}
+    >
       <h2 id={`${id}-title`}>
         <code>{props.path}</code>{' '}
         <span
@@ -96,20 +47,18 @@ function SecretRow(props: {
           {state.set ? `set · ${formatTime(state.updatedAt)}` : 'not set'}
         </span>
       </h2>
-      {schema?.description ? <p className="muted">{schema.description}</p> : null}
+      {secret.description ? <p className="muted">{secret.description}</p> : null}
       <label htmlFor={id}>{state.set ? 'Replace with' : 'Value'}</label>
       <div className="inline">
+        {/* Uncontrolled (no value prop), so the secret never reaches the page's HTML. */}
         <input
           id={id}
           type="password"
           autoComplete="new-password"
           spellCheck={false}
-          ref={input}
+          ref={secret.input}
           disabled={!allowed || busy}
-          onChange={() => {
-            setStatus(undefined);
-            setError(undefined);
-          }}
+          onChange={secret.edited}
           aria-invalid={error !== undefined}
           aria-describedby={error ? `${id}-error` : undefined}
         />
@@ -120,7 +69,7 @@ function SecretRow(props: {
           type="button"
           className="danger"
           disabled={!allowed || busy || !state.set}
-          onClick={() => setConfirmClear(true)}
+          onClick={secret.askClear}
         >
           Clear
         </button>
@@ -131,15 +80,15 @@ function SecretRow(props: {
           {error}
         </p>
       ) : null}
-      {status ? <p role="status">{status}</p> : null}
-      {confirmClear ? (
+      {secret.status ? <p role="status">{secret.status}</p> : null}
+      {secret.confirmClear ? (
         <ConfirmDialog
           title={`Clear ${props.path}?`}
           confirmLabel="Clear the secret"
           danger
           busy={busy}
-          onCancel={() => setConfirmClear(false)}
-          onConfirm={() => void run('DELETE', 'Cleared.')}
+          onCancel={secret.cancelClear}
+          onConfirm={secret.clear}
         >
           <p>
             Workers receive a new version without it. This cannot be undone by a rollback: rollbacks

@@ -1,6 +1,7 @@
-import { segment } from '../api/client';
+import { endpoints } from '../api/endpoints';
 import type { ConfigResponse, ServiceSchema } from '../api/types';
-import { ErrorNotice, Loading } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
 import { href } from '../router';
 import { useLoad, useSession } from '../session';
@@ -27,14 +28,13 @@ export function ServicePage({
   field?: string;
 }) {
   const { api } = useSession();
-  const base = `/services/${segment(service)}`;
   const schema = useLoad(
-    (signal) => api.get<ServiceSchema>(`${base}/schema`, { signal }),
-    [api, base],
+    (signal) => api.get<ServiceSchema>(endpoints.schema(service), { signal }),
+    [api, service],
   );
   const config = useLoad(
-    (signal) => api.get<ConfigResponse>(`${base}/config`, { signal }),
-    [api, base],
+    (signal) => api.get<ConfigResponse>(endpoints.config(service), { signal }),
+    [api, service],
   );
 
   const header = (

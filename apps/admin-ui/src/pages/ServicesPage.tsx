@@ -1,5 +1,8 @@
+import { endpoints } from '../api/endpoints';
 import type { ServiceSummary } from '../api/types';
-import { ErrorNotice, InstanceBar, Loading } from '../components/common';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { InstanceBar } from '../components/InstanceBar';
+import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
 import { href } from '../router';
 import { useLoad, useSession } from '../session';
@@ -8,7 +11,7 @@ import { useLoad, useSession } from '../session';
 export function ServicesPage() {
   const { api } = useSession();
   const services = useLoad(
-    (signal) => api.get<ServiceSummary[]>('/services', { signal }),
+    (signal) => api.get<ServiceSummary[]>(endpoints.services(), { signal }),
     [api],
     5000,
   );

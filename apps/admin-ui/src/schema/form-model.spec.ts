@@ -5,18 +5,9 @@ import {
   findServiceDefinition,
   validateConfig,
 } from '@app/contracts';
-import {
-  buildForm,
-  changedPaths,
-  checkConfig,
-  codePointLength,
-  fieldsOf,
-  getAt,
-  groupsOf,
-  patchBetween,
-  rebase,
-  setAt,
-} from './form-model';
+import { changedPaths, getAt, patchBetween, rebase, setAt } from './config-edits';
+import { checkConfig, codePointLength } from './form-checks';
+import { buildForm, fieldsOf, groupsOf } from './form-model';
 
 // The real dedup-worker schema, exactly as GET /api/services/dedup-worker/schema serves it.
 const definition = findServiceDefinition('dedup-worker')!;
