@@ -2,7 +2,7 @@
 // Type-only imports: nothing of the contracts library is bundled into the page.
 export type {
   AuditEntry,
-  ChangeEntry as DiffEntry,
+  ChangeEntry,
   ConfigResponse,
   ErrorBody,
   ErrorDetail,

@@ -1,9 +1,9 @@
-import type { DiffEntry } from '../api/types';
+import type { ChangeEntry } from '../api/types';
 import { formatValue } from '../format';
 
 /** Changes between two versions, old value beside new value. */
 export function DiffTable(props: {
-  entries: DiffEntry[];
+  entries: ChangeEntry[];
   fromLabel: string;
   toLabel: string;
   marked?: ReadonlySet<string>;

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { reasonHeaders, reasonProblem } from '../api/change-reason';
 import { ApiError } from '../api/client';
 import { endpoints } from '../api/endpoints';
-import type { ConfigObject, ConfigResponse, DiffEntry, ServiceSchema } from '../api/types';
+import type { ConfigObject, ConfigResponse, ChangeEntry, ServiceSchema } from '../api/types';
 import { fieldId } from '../schema/form-labels';
 import { changedPaths, patchBetween, rebase, setAt } from '../schema/config-edits';
 import { checkConfig } from '../schema/form-checks';
@@ -14,7 +14,7 @@ import { useSession } from '../session';
 /** What was saved meanwhile, when a save met a newer version (412). */
 export interface Conflict {
   readonly current: ConfigResponse;
-  readonly changes: DiffEntry[];
+  readonly changes: ChangeEntry[];
   /** The paths the admin changed, marked in the list of changes. */
   readonly mine: string[];
 }
@@ -129,7 +129,7 @@ export function useConfigEditor({ service, schema, config, field, onSaved }: Con
 
   const loadConflict = async () => {
     const current = await api.get<ConfigResponse>(endpoints.config(service));
-    const changes = await api.get<DiffEntry[]>(
+    const changes = await api.get<ChangeEntry[]>(
       endpoints.diff(service, { from: base.version, to: current.version }),
     );
     setConflict({ current, changes, mine });

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError } from '../api/client';
 import { endpoints } from '../api/endpoints';
-import type { DiffEntry, VersionSummary } from '../api/types';
+import type { ChangeEntry, VersionSummary } from '../api/types';
 import { useLoad, useSession } from '../session';
 
 /** Versions per request. */
@@ -35,8 +35,8 @@ export function useVersionCompare(service: string, current: number) {
   const diff = useLoad(
     (signal) =>
       from === undefined || to === undefined
-        ? Promise.resolve<DiffEntry[]>([])
-        : api.get<DiffEntry[]>(endpoints.diff(service, { from, to }), { signal }),
+        ? Promise.resolve<ChangeEntry[]>([])
+        : api.get<ChangeEntry[]>(endpoints.diff(service, { from, to }), { signal }),
     [api, service, from, to],
   );
 
