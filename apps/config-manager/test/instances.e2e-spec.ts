@@ -198,9 +198,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
     expect(view.map((v) => v.instanceId)).toEqual(['w-ok']);
     const metrics = (await sut.http().get('/metrics').expect(200)).text;
     for (const [reason, count] of [
-      ['service', 2],
+      ['service', 1],
       ['instance', 1],
       ['version', 1],
+      ['malformed', 1],
     ] as const) {
       expect(metrics).toContain(
         `config_instance_reports_refused_total{service="${SERVICE}",reason="${reason}"} ${count}`,

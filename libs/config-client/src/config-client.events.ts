@@ -1,5 +1,4 @@
-import type { RejectionReason } from './envelope-verifier';
-import type { InstanceStatus } from './instance-status';
+import type { InstanceStatus, RejectionReason } from '@app/contracts';
 
 /** A version was accepted and staged for the next run. */
 export interface ConfigAcceptedEvent {

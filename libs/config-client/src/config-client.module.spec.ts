@@ -11,7 +11,7 @@ import { MqttProbe } from '../test/support/mqtt-probe';
 import { startTestBroker, type TestBroker } from '../test/support/test-broker';
 import { ConfigClient, type ConfigClientOptions } from './config-client';
 import { ConfigClientModule } from './config-client.module';
-import type { InstanceStatus } from './instance-status';
+import type { InstanceStatus } from '@app/contracts';
 
 // A worker feature that injects the client the way apps will: by its class.
 @Injectable()

@@ -30,8 +30,7 @@ import {
 import { ConfigClient, type ConfigClientOptions } from './config-client';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import type { ConfigClientEvents } from './config-client.events';
-import { REJECTION_REASONS, type RejectionReason } from './envelope-verifier';
-import type { InstanceStatus } from './instance-status';
+import { type InstanceStatus, REJECTION_REASONS, type RejectionReason } from '@app/contracts';
 import { LastKnownGoodStore } from './last-known-good';
 
 const SERVICE = 'dedup-worker';

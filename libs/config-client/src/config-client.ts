@@ -1,13 +1,19 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import {
+  type ConfigSource,
   configTopic,
   defaultConfig,
   findServiceDefinition,
   healthTopic,
   INSTANCE_ID_PATTERN,
+  type InstanceStatus,
+  type InstanceStatusValue,
+  type LastRejection,
   MQTT_PACKET_HEADROOM_BYTES,
   parseConfigTopic,
+  REJECTION_REASONS,
+  type RejectionReason,
   type ServiceDefinition,
   serviceDefinitions,
 } from '@app/contracts';
@@ -22,17 +28,10 @@ import { deepFreeze, secretDefaultsOf, withSecretDefaults } from './config-paths
 import {
   DEFAULT_MAX_ENVELOPE_BYTES,
   EnvelopeVerifier,
-  REJECTION_REASONS,
   type EnvelopeVerdict,
-  type RejectionReason,
 } from './envelope-verifier';
-import type {
-  ConfigSource,
-  InstanceStatus,
-  InstanceStatusValue,
-  LastRejection,
-} from './instance-status';
 import { LastKnownGoodStore } from './last-known-good';
+import { disableNagle, publishAcknowledged, safeUrl, withTimeout } from './mqtt/mqtt-connection';
 import { connectGuarded } from './mqtt/packet-size-guard';
 
 /** Default wait for the broker's first config before running on last-known-good or defaults. */
@@ -344,16 +343,11 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.client = undefined;
     if (client !== undefined) {
       const offline = JSON.stringify(this.status());
-      try {
-        if (client.connected) {
-          await withTimeout(
-            client.publishAsync(this.healthTopic, offline, { qos: 1, retain: true }),
-            STOP_TIMEOUT_MS,
-          );
-        }
-      } catch (error) {
-        this.logger.warn(`Could not publish offline status: ${errorMessage(error)}`);
-      }
+      await publishAcknowledged(client, this.healthTopic, offline, {
+        retain: true,
+        timeoutMs: STOP_TIMEOUT_MS,
+        onError: (error) => this.logger.warn(`Could not publish offline status: ${error.message}`),
+      });
       const ended = await withTimeout(client.endAsync(), STOP_TIMEOUT_MS).catch(() => false);
       if (ended === false) {
         // The will publishes `offline` for us when the broker notices.
@@ -666,39 +660,10 @@ function readCaFile(path: string): Buffer {
   }
 }
 
-async function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R | false> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function invalidOption(option: string, message: string): ConfigClientError {
   return new ConfigClientError(ConfigClientErrorCode.InvalidOption, message, [option]);
 }
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-// Credentials in the URL never reach a log line.
-function safeUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//');
-}
-
-/**
- * mqtt.js opens its TCP socket with Nagle's algorithm on: a small PUBLISH sent right after a
- * PUBACK then waits for the broker's delayed ACK (~40 ms on Linux). Config updates and health
- * reports are small and latency-sensitive, so send them at once.
- */
-function disableNagle(client: MqttClient): void {
-  const stream = client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined;
-  stream?.setNoDelay?.(true);
 }

@@ -16,9 +16,8 @@ import {
   type EnvelopeVerdict,
   EnvelopeVerifier,
   type EnvelopeVerifierOptions,
-  REJECTION_REASONS,
-  type RejectionReason,
 } from './envelope-verifier';
+import { REJECTION_REASONS, type RejectionReason } from '@app/contracts';
 
 const SERVICE = 'dedup-worker';
 const SECRET = 'sk-live-0123456789-do-not-log';

@@ -2,6 +2,7 @@ import {
   type ConfigIssue,
   isPlainObject,
   MAX_ENVELOPE_BYTES,
+  type RejectionReason,
   type ServiceDefinition,
   validateConfig,
 } from '@app/contracts';
@@ -12,22 +13,6 @@ import { decodeUtf8, echo, isVersion, ownField, readSignedEnvelope } from './env
 
 /** Largest envelope a worker reads (@app/contracts' MAX_ENVELOPE_BYTES, 256 KiB); anything longer is refused before it is parsed. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = MAX_ENVELOPE_BYTES;
-
-/** Why a message was rejected, one per worker rule (plus `oversized`, checked before any parsing). */
-export const REJECTION_REASONS = [
-  'oversized',
-  'malformed',
-  'unsupported-alg',
-  'unknown-key',
-  'signature',
-  'service',
-  'stale',
-  'schema',
-  'secret',
-] as const;
-
-/** Why a message was rejected. */
-export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** What an accepted payload said about itself (the opened secrets are only in `config`). */
 export interface AcceptedPayload {

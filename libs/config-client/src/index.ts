@@ -15,9 +15,9 @@ export {
   type EnvelopeReading,
 } from './envelope-reader';
 export * from './envelope-verifier';
-export * from './instance-status';
 export * from './last-known-good';
 export * from './mqtt/mqtt-packet.error';
 export { type DroppedPublish, PacketSizeFilter } from './mqtt/packet-size-filter';
 export type { PacketSizeFilterOptions } from './mqtt/packet-size-filter';
+export * from './mqtt/mqtt-connection';
 export * from './mqtt/packet-size-guard';

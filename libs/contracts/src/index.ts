@@ -29,5 +29,7 @@ export * from './validation/config-issue';
 export * from './validation/json-safety';
 export * from './validation/validate-config';
 export * from './envelope';
+export * from './health/instance-status';
+export * from './health/manager-status';
 export * from './message-size-limits';
 export * from './api/rest-api';

@@ -1,8 +1,10 @@
-import { findServiceDefinition, parseHealthTopic, type InstanceView } from '@app/contracts';
+import {
+  findServiceDefinition,
+  type InstanceView,
+  parseHealthTopic,
+  readInstanceStatus,
+} from '@app/contracts';
 
-const STATUSES = new Set(['online', 'degraded', 'offline']);
-/** Health messages are small; anything bigger is not one. */
-export const MAX_HEALTH_BYTES = 16 * 1024;
 // A clock a little ahead of ours is fine; a report from the far future is not believed.
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
@@ -32,15 +34,12 @@ export type HealthMessage =
   | { kind: 'removed'; service: string; instanceId: string }
   | { kind: 'refused'; service: string; reason: HealthRefusal };
 
-const version = (v: unknown): number | null =>
-  Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : null;
-const text = (v: unknown, max: number): string | undefined =>
-  typeof v === 'string' ? v.slice(0, max) : undefined;
-
 /**
  * Reads an instance health message (`system/health/<service>/<instanceId>`): undefined for a
  * topic that is not a health topic of a registered service, else a report, a removal, or a
- * refusal with its reason. Only the fields the view needs are kept, bounded in size.
+ * refusal with its reason. The payload is read by the contract's one reader
+ * (`readInstanceStatus`); this adds what only the view needs: the topic binding, and times it
+ * can believe.
  */
 export function parseInstanceHealth(
   topic: string,
@@ -52,42 +51,24 @@ export function parseInstanceHealth(
   const { service, instanceId } = parsed;
   if (payload.length === 0) return { kind: 'removed', service, instanceId };
   const refused = (reason: HealthRefusal): HealthMessage => ({ kind: 'refused', service, reason });
-  if (payload.length > MAX_HEALTH_BYTES) return refused('malformed');
-  let body: unknown;
-  try {
-    body = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return refused('malformed');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return refused('malformed');
-  const health = body as Record<string, unknown>;
-  if (typeof health.status !== 'string' || !STATUSES.has(health.status)) {
-    return refused('malformed');
-  }
+  const status = readInstanceStatus(payload);
+  if (!status) return refused('malformed');
   // The topic says who is reporting; a payload that claims to be someone else is not believed.
-  if (health.service !== service) return refused('service');
-  if (health.instanceId !== instanceId) return refused('instance');
-  const rejection = health.lastRejection as Record<string, unknown> | null | undefined;
-  const reason = text(rejection?.reason, 64);
-  const rejectionVersion = version(rejection?.version);
+  if (status.service !== service) return refused('service');
+  if (status.instanceId !== instanceId) return refused('instance');
+  const { at, lastRejection, ...report } = status;
   return {
     kind: 'report',
     report: {
-      service,
-      instanceId,
-      status: health.status as HealthReport['status'],
-      appliedVersion: version(health.appliedVersion),
-      stagedVersion: version(health.stagedVersion),
-      lastRunVersion: version(health.lastRunVersion),
-      schemaDrift: health.schemaDrift === true,
-      lastRejection: reason
+      ...report,
+      lastRejection: lastRejection
         ? {
-            ...(rejectionVersion !== null ? { version: rejectionVersion } : {}),
-            reason,
-            at: plausibleTime(rejection?.at, seenAt) ?? seenAt.toISOString(),
+            ...(lastRejection.version === undefined ? {} : { version: lastRejection.version }),
+            reason: lastRejection.reason,
+            at: plausibleTime(lastRejection.at, seenAt) ?? seenAt.toISOString(),
           }
         : null,
-      reportedAt: plausibleTime(health.at, seenAt),
+      reportedAt: plausibleTime(at, seenAt),
     },
   };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { connectGuarded } from '@app/config-client';
+import { connectGuarded, disableNagle, publishAcknowledged, safeUrl } from '@app/config-client';
 import { MAX_MQTT_PACKET_BYTES } from '@app/contracts';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
@@ -127,25 +127,11 @@ export class BrokerConnectionService implements OnApplicationShutdown {
    * if not connected or no PUBACK arrived in time.
    */
   async publish(topic: string, payload: Buffer | string, retain: boolean): Promise<boolean> {
-    const client = this.client;
-    if (!client?.connected) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.settings.mqtt.ackTimeoutMs);
+    return publishAcknowledged(this.client, topic, payload, {
+      retain,
+      timeoutMs: this.settings.mqtt.ackTimeoutMs,
+      onError: (error) => this.logger.warn(`Publishing to ${topic} failed: ${error.message}`),
     });
-    try {
-      return await Promise.race([
-        client.publishAsync(topic, payload, { qos: 1, retain }).then(() => true),
-        timeout,
-      ]);
-    } catch (error) {
-      this.logger.warn(
-        `Publishing to ${topic} failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private onOversizedMessage(topic: string, bytes: number): void {
@@ -162,18 +148,4 @@ export class BrokerConnectionService implements OnApplicationShutdown {
     await this.client?.endAsync();
     await this.embedded.stop();
   }
-}
-
-function safeUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//');
-}
-
-/**
- * mqtt.js opens its TCP socket with Nagle's algorithm on: a small PUBLISH sent right after a
- * PUBACK then waits for the broker's delayed ACK (~40 ms on Linux). Config updates and health
- * reports are small and latency-sensitive, so send them at once.
- */
-function disableNagle(client: MqttClient): void {
-  const stream = client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined;
-  stream?.setNoDelay?.(true);
 }

@@ -10,6 +10,8 @@ import {
   CONFIG_TOPIC_FILTER,
   MANAGER_HEALTH_TOPIC,
   configTopic,
+  managerOffline,
+  managerOnline,
   parseConfigTopic,
 } from '@app/contracts';
 import { ConfigCacheService } from '../configs/config-cache.service';
@@ -23,7 +25,6 @@ import { SETTINGS } from '../settings/settings.module';
 import { BrokerConnectionService } from '../messaging/broker-connection.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
-import { offlineStatus, onlineStatus } from './manager-status';
 import {
   RetainedConfigWatch,
   type RetainedProblem,
@@ -92,7 +93,7 @@ export class ConfigPublisherService
     this.connection.onConnect(() => void this.republishAll());
     await this.connection.start({
       topic: this.connection.topic(MANAGER_HEALTH_TOPIC),
-      payload: JSON.stringify(offlineStatus(this.settings.mqtt.clientId)),
+      payload: JSON.stringify(managerOffline(this.settings.mqtt.clientId)),
     });
     this.sweepTimer = setInterval(() => void this.publishPending(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
@@ -102,7 +103,7 @@ export class ConfigPublisherService
     clearInterval(this.sweepTimer);
     await this.connection.publish(
       this.connection.topic(MANAGER_HEALTH_TOPIC),
-      JSON.stringify(offlineStatus(this.settings.mqtt.clientId)),
+      JSON.stringify(managerOffline(this.settings.mqtt.clientId)),
       true,
     );
   }
@@ -165,7 +166,7 @@ export class ConfigPublisherService
     }
     await this.connection.publish(
       this.connection.topic(MANAGER_HEALTH_TOPIC),
-      JSON.stringify(onlineStatus(this.settings.mqtt.clientId, versions)),
+      JSON.stringify(managerOnline(this.settings.mqtt.clientId, versions)),
       true,
     );
   }

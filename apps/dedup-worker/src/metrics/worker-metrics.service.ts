@@ -7,8 +7,8 @@ import {
 } from '@nestjs/common';
 import { createServer, Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MatchingConfig } from '@app/contracts';
-import { ConfigClient, REJECTION_REASONS } from '@app/config-client';
+import { type MatchingConfig, REJECTION_REASONS } from '@app/contracts';
+import { ConfigClient } from '@app/config-client';
 import { WORKER_SETTINGS } from '../runs/worker-settings.token';
 import type { WorkerSettings } from '../runs/worker-settings';
 

@@ -1,5 +1,6 @@
 // The bodies of config-manager's REST API (DESIGN.md, README "REST API"): one definition that
 // the manager answers with and its clients (the admin page) read.
+import type { ReportedStatus } from '../health/instance-status';
 import type { JsonSchema } from '../json-schema/json-schema';
 
 /** The roles a token can hold. */
@@ -86,15 +87,17 @@ export interface AuditEntry {
   changes: ChangeEntry[];
 }
 
-/** How a worker instance is doing, as the instance view shows it. */
-export interface InstanceView {
-  service: string;
-  instanceId: string;
-  status: 'online' | 'degraded' | 'offline';
-  appliedVersion: number | null;
-  stagedVersion: number | null;
-  lastRunVersion: number | null;
-  schemaDrift: boolean;
+/** How a worker instance is doing, as the instance view shows it: its last report, judged. */
+export interface InstanceView extends Pick<
+  ReportedStatus,
+  | 'service'
+  | 'instanceId'
+  | 'status'
+  | 'appliedVersion'
+  | 'stagedVersion'
+  | 'lastRunVersion'
+  | 'schemaDrift'
+> {
   /** The newest rejection reported; a later report without one does not clear it. */
   lastRejection: { version?: number; reason: string; at: string } | null;
   /** When the instance last reported something new. */

@@ -1,0 +1,135 @@
+import { isPlainObject } from '../json/plain-object';
+
+/** Why a worker rejected a config message: one per worker rule, plus `oversized` (rule 0). */
+export const REJECTION_REASONS = [
+  'oversized',
+  'malformed',
+  'unsupported-alg',
+  'unknown-key',
+  'signature',
+  'service',
+  'stale',
+  'schema',
+  'secret',
+] as const;
+
+/** Why a worker rejected a config message. */
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** `online`: on a config the broker delivered or confirmed; `degraded`: on last-known-good or defaults; `offline`: stopped or gone (last will). */
+export type InstanceStatusValue = 'online' | 'degraded' | 'offline';
+
+/** Where a worker's applied configuration came from. */
+export type ConfigSource = 'broker' | 'lkg' | 'defaults';
+
+/** The most recent rejected message. */
+export interface LastRejection {
+  /** Present only when the signature verified (an unverified version means nothing). */
+  readonly version?: number;
+  readonly reason: RejectionReason;
+  readonly at: string;
+}
+
+/** The retained health payload on `system/health/<service>/<instanceId>`, as a worker publishes it. */
+export interface InstanceStatus {
+  readonly service: string;
+  readonly instanceId: string;
+  readonly status: InstanceStatusValue;
+  /** Newest accepted version (from the broker or the last-known-good file); 0 when none. */
+  readonly appliedVersion: number;
+  /** Version the next run will use (staged, or still active); 0 for the schema defaults. */
+  readonly stagedVersion: number;
+  /** Version the last run used; null before the first run. */
+  readonly lastRunVersion: number | null;
+  readonly lastRejection?: LastRejection;
+  /** The applied version was built for a different schema than this worker's. */
+  readonly schemaDrift: boolean;
+  /** Where the applied version came from. */
+  readonly source: ConfigSource;
+  /** Rejected messages since start, by reason. */
+  readonly rejections: Readonly<Record<RejectionReason, number>>;
+  readonly at: string;
+}
+
+/** Health messages are small; anything bigger is not one. */
+export const MAX_HEALTH_BYTES = 16 * 1024;
+
+/**
+ * A health payload as a reader takes it in: the fields every reader relies on, checked and
+ * bounded. Workers in other languages may leave out what they do not track, so versions the
+ * payload does not carry are null, and an unknown rejection reason (a newer worker's) is kept as
+ * text, not refused.
+ */
+export interface ReportedStatus {
+  readonly service: string;
+  readonly instanceId: string;
+  readonly status: InstanceStatusValue;
+  readonly appliedVersion: number | null;
+  readonly stagedVersion: number | null;
+  readonly lastRunVersion: number | null;
+  readonly schemaDrift: boolean;
+  readonly lastRejection: {
+    readonly version?: number;
+    readonly reason: string;
+    readonly at?: string;
+  } | null;
+  /** The payload's `at`, as it wrote it (not checked against any clock). */
+  readonly at?: string;
+}
+
+const STATUSES: ReadonlySet<string> = new Set<InstanceStatusValue>([
+  'online',
+  'degraded',
+  'offline',
+]);
+const MAX_REASON_LENGTH = 64;
+const MAX_TIME_LENGTH = 40;
+
+/**
+ * Reads a health payload at the message boundary: undefined for anything that is not one
+ * (larger than MAX_HEALTH_BYTES, not JSON, not an object, no valid status, no string service or
+ * instanceId). Never throws.
+ */
+export function readInstanceStatus(payload: Uint8Array): ReportedStatus | undefined {
+  if (payload.length === 0 || payload.length > MAX_HEALTH_BYTES) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(payload).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(body)) return undefined;
+  const { service, instanceId, status } = body;
+  if (typeof service !== 'string' || typeof instanceId !== 'string') return undefined;
+  if (typeof status !== 'string' || !STATUSES.has(status)) return undefined;
+  const rejection = isPlainObject(body.lastRejection) ? body.lastRejection : undefined;
+  const reason = text(rejection?.reason, MAX_REASON_LENGTH);
+  const rejectionVersion = version(rejection?.version);
+  const rejectionAt = text(rejection?.at, MAX_TIME_LENGTH);
+  const at = text(body.at, MAX_TIME_LENGTH);
+  return {
+    service,
+    instanceId,
+    status: status as InstanceStatusValue,
+    appliedVersion: version(body.appliedVersion),
+    stagedVersion: version(body.stagedVersion),
+    lastRunVersion: version(body.lastRunVersion),
+    schemaDrift: body.schemaDrift === true,
+    lastRejection: reason
+      ? {
+          ...(rejectionVersion === null ? {} : { version: rejectionVersion }),
+          reason,
+          ...(rejectionAt === undefined ? {} : { at: rejectionAt }),
+        }
+      : null,
+    ...(at === undefined ? {} : { at }),
+  };
+}
+
+function version(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
+function text(value: unknown, max: number): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, max) : undefined;
+}
