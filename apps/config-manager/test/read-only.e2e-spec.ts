@@ -1,6 +1,8 @@
+import { DataSource } from 'typeorm';
+import { Client } from 'pg';
 import { eventually } from './support/eventually';
 import { TempPostgres } from './support/temp-postgres';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { bearer, startManager, TEST_POSTGRES_URL, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
@@ -69,3 +71,35 @@ describe('Postgres outage under a running manager', () => {
     await sut.http().get('/health/ready').expect(200);
   });
 });
+
+describe('a Postgres connection killed outside any query', () => {
+  let sut: TestManager | undefined;
+
+  afterEach(async () => {
+    await sut?.close();
+  });
+
+  it('is an error the manager handles, not one that ends the process', async () => {
+    sut = await startManager({ store: 'postgres' });
+    const pool = (sut.app.get(DataSource).driver as unknown as { master: PgPool }).master;
+    // Checked out and held by nobody who listens: the window between pool and TypeORM.
+    const held = await pool.connect();
+    const ended = new Promise((resolve) => held.once('end', resolve));
+    const pid = (await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const admin = new Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await admin.end();
+    }
+    // Without a listener of the manager's, the 57P01 error event would be thrown here.
+    await ended;
+    held.release(true);
+    await sut.http().get('/health/ready').expect(200);
+  });
+});
+
+interface PgPool {
+  connect(): Promise<import('pg').PoolClient>;
+}

@@ -34,6 +34,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
+    this.guardPoolClients();
     this.probeTimer = setInterval(() => void this.probe(), this.settings.dbProbeIntervalMs);
     this.probeTimer.unref();
   }
@@ -98,6 +99,27 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * When Postgres goes away, every connection gets an error event (57P01 "terminating
+   * connection", then "Connection terminated unexpectedly"). pg-pool listens on idle clients and
+   * TypeORM on the ones it runs queries on, but a client between the two (just checked out, or
+   * just released with an error) has no listener, and an unhandled 'error' event ends the
+   * process. Every client gets a listener of its own, so a database outage is only ever an
+   * outage: the probe and the next query notice it.
+   */
+  private guardPoolClients(): void {
+    const pool = (this.dataSource.driver as { master?: unknown }).master as PoolLike | undefined;
+    if (pool === undefined || typeof pool.on !== 'function') return;
+    const guard = (client: ErrorEmitter) => {
+      client.on('error', (error: Error) =>
+        this.logger.debug(`Postgres connection error: ${describe(error)}`),
+      );
+    };
+    // Clients the pool opened before now (migrations ran on them), then every new one.
+    for (const client of pool._clients ?? []) guard(client);
+    pool.on('connect', guard);
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     if (!this.serialise) return work();
     const run = this.queue.then(work, work);
@@ -150,6 +172,15 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
+}
+
+/** What guardPoolClients() uses of a pg Pool (`_clients` is internal; it is read defensively). */
+interface ErrorEmitter {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+interface PoolLike {
+  on(event: 'connect', listener: (client: ErrorEmitter) => void): unknown;
+  _clients?: ErrorEmitter[];
 }
 
 /** A short, credential-free description of a database error for logs and readiness. */
