@@ -9,7 +9,8 @@ import { CapturedLogger } from '../test/support/captured-logger';
 import { buildEnvelope, createTestKeys, trustedKeysOf } from '../test/support/envelope-factory';
 import { MqttProbe } from '../test/support/mqtt-probe';
 import { startTestBroker, type TestBroker } from '../test/support/test-broker';
-import { ConfigClient, type ConfigClientOptions } from './config-client';
+import { ConfigClient } from './config-client';
+import type { ConfigClientOptions } from './config-client.options';
 import { ConfigClientModule } from './config-client.module';
 import type { InstanceStatus } from '@app/contracts';
 

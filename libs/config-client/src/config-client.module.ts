@@ -5,7 +5,8 @@ import {
   Module,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { ConfigClient, type ConfigClientOptions } from './config-client';
+import { ConfigClient } from './config-client';
+import type { ConfigClientOptions } from './config-client.options';
 
 /** Options, or a function that builds them when the module is instantiated (not at import time). */
 export type ConfigClientModuleOptions = ConfigClientOptions | (() => ConfigClientOptions);

@@ -10,7 +10,7 @@ import {
   serviceDefinitions,
 } from '@app/contracts';
 import { decodeBase64Key, decodeStrictBase64, parseKeyList, signingPublicKeyOf } from '@app/crypto';
-import type { ConfigClientOptions } from './config-client';
+import type { ConfigClientOptions } from './config-client.options';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import { type ConfigClientLogger, SILENT_LOGGER } from './config-client.logger';
 import { MIN_LKG_HMAC_KEY_BYTES } from './last-known-good';

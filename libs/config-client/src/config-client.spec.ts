@@ -27,7 +27,8 @@ import {
   type TestBroker,
   unreachableBrokerUrl,
 } from '../test/support/test-broker';
-import { ConfigClient, type ConfigClientOptions } from './config-client';
+import { ConfigClient } from './config-client';
+import type { ConfigClientOptions } from './config-client.options';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import type { ConfigClientEvents } from './config-client.events';
 import { type InstanceStatus, REJECTION_REASONS, type RejectionReason } from '@app/contracts';

@@ -1,73 +1,34 @@
-import { readFileSync } from 'node:fs';
+// ConfigClient is one state machine (phase, applied, staged, active, confirmed): start-up,
+// message verdicts, run swaps, health and stop all move the same few fields, so they stay in
+// one class (~570 lines). What is not that state lives beside it: options
+// (config-client.options.ts), the rules (envelope-verifier.ts), the last-known-good file, MQTT
+// plumbing (mqtt/) and events.
 import type { IClientOptions, MqttClient } from 'mqtt';
 import {
   type ConfigSource,
-  configTopic,
+  deepFreeze,
   defaultConfig,
-  findServiceDefinition,
-  healthTopic,
-  INSTANCE_ID_PATTERN,
   type InstanceStatus,
   type InstanceStatusValue,
   type LastRejection,
-  MQTT_PACKET_HEADROOM_BYTES,
   parseConfigTopic,
   REJECTION_REASONS,
   type RejectionReason,
   type ServiceDefinition,
-  serviceDefinitions,
 } from '@app/contracts';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
+import { type ConfigClientOptions, resolveClientOptions } from './config-client.options';
 import {
   type ConfigClientEvents,
   type ConfigClientListener,
   TypedEmitter,
 } from './config-client.events';
 import { type ConfigClientLogger, SILENT_LOGGER } from './config-client.logger';
-import { deepFreeze, secretDefaultsOf, withSecretDefaults } from './config-paths';
-import {
-  DEFAULT_MAX_ENVELOPE_BYTES,
-  EnvelopeVerifier,
-  type EnvelopeVerdict,
-} from './envelope-verifier';
+import { secretDefaultsOf, withSecretDefaults } from './config-paths';
+import { EnvelopeVerifier, type EnvelopeVerdict } from './envelope-verifier';
 import { LastKnownGoodStore } from './last-known-good';
 import { disableNagle, publishAcknowledged, safeUrl, withTimeout } from './mqtt/mqtt-connection';
 import { connectGuarded } from './mqtt/packet-size-guard';
-
-/** Default wait for the broker's first config before running on last-known-good or defaults. */
-export const DEFAULT_INITIAL_CONFIG_TIMEOUT_MS = 3000;
-
-/** Everything a ConfigClient needs; `configClientOptionsFromEnv` builds it from the environment. */
-export interface ConfigClientOptions {
-  /** The worker's service (registered in @app/contracts). */
-  readonly service: string;
-  /** This instance's id (INSTANCE_ID_PATTERN); also part of the MQTT client id. */
-  readonly instanceId: string;
-  readonly mqttUrl: string;
-  readonly mqttUsername?: string;
-  readonly mqttPassword?: string;
-  /** CA certificate file for mqtts:// brokers with a private CA; read once, in the constructor. */
-  readonly mqttCaFile?: string;
-  /** Prepended to both topics, like the manager's MQTT_TOPIC_PREFIX (`tenant-a/`); default ''. */
-  readonly topicPrefix?: string;
-  /** Trusted Ed25519 public keys (32 bytes) by key id. */
-  readonly trustedKeys: ReadonlyMap<string, Buffer>;
-  /** The service's X25519 secret key (32 bytes); without it any payload with secrets is rejected. */
-  readonly secretKey?: Buffer;
-  /** Last-known-good file. */
-  readonly lkgPath: string;
-  /** HMAC key of the last-known-good file, at least 16 bytes. */
-  readonly lkgHmacKey: Buffer;
-  /** How long start() waits for the broker's config (default 3000 ms). */
-  readonly initialConfigTimeoutMs?: number;
-  /**
-   * Largest accepted envelope (default MAX_ENVELOPE_BYTES, 256 KiB). An MQTT packet larger than
-   * this plus MQTT_PACKET_HEADROOM_BYTES is dropped as it arrives, before it is buffered.
-   */
-  readonly maxEnvelopeBytes?: number;
-  /** Default: silent. The Nest module passes Nest's Logger. */
-  readonly logger?: ConfigClientLogger;
-}
 
 /** What one run sees: a version and its deep-frozen configuration, which never change afterwards. */
 export interface ConfigSnapshot<T> {
@@ -97,11 +58,6 @@ interface ConfigState {
 type Phase = 'new' | 'starting' | 'running' | 'stopped';
 type InitialOutcome = 'config' | 'rejected' | 'timeout' | 'unreachable' | 'stopped';
 
-const TOPIC_PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
-const MQTT_URL = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/;
-const MAX_INITIAL_TIMEOUT_MS = 10 * 60 * 1000;
-const RECONNECT_PERIOD_MS = 1000;
-const CONNECT_TIMEOUT_MS = 5000;
 // stop() should not hang a shutdown on a broker that went away.
 const STOP_TIMEOUT_MS = 2000;
 
@@ -152,75 +108,33 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private ready = false;
 
   constructor(options: ConfigClientOptions) {
-    const definition = findServiceDefinition(options.service);
-    if (definition === undefined) {
-      throw invalidOption(
-        'service',
-        `service ${JSON.stringify(options.service)} is not registered (known: ${serviceDefinitions()
-          .map((d) => d.name)
-          .join(', ')})`,
-      );
-    }
-    this.definition = definition;
-    if (!INSTANCE_ID_PATTERN.test(options.instanceId)) {
-      throw invalidOption(
-        'instanceId',
-        `instanceId must match ${String(INSTANCE_ID_PATTERN)} (it is an MQTT topic segment)`,
-      );
-    }
-    this.instanceId = options.instanceId;
-    const topicPrefix = options.topicPrefix ?? '';
-    if (!TOPIC_PREFIX.test(topicPrefix)) {
-      throw invalidOption(
-        'topicPrefix',
-        'topicPrefix must be empty or segments ending in "/", like "tenant-a/"',
-      );
-    }
-    this.topicPrefix = topicPrefix;
-    this.configTopic = topicPrefix + configTopic(definition.name);
-    this.healthTopic = topicPrefix + healthTopic(definition.name, options.instanceId);
-    if (!MQTT_URL.test(options.mqttUrl)) {
-      throw invalidOption('mqttUrl', 'mqttUrl must be an mqtt://, mqtts://, ws:// or wss:// URL');
-    }
-    this.mqttUrl = options.mqttUrl;
-    const timeout = options.initialConfigTimeoutMs ?? DEFAULT_INITIAL_CONFIG_TIMEOUT_MS;
-    if (!Number.isSafeInteger(timeout) || timeout < 0 || timeout > MAX_INITIAL_TIMEOUT_MS) {
-      throw invalidOption(
-        'initialConfigTimeoutMs',
-        `initialConfigTimeoutMs must be an integer from 0 to ${MAX_INITIAL_TIMEOUT_MS}`,
-      );
-    }
-    this.initialTimeoutMs = timeout;
+    const setup = resolveClientOptions(options);
+    this.definition = setup.definition;
+    this.instanceId = setup.instanceId;
+    this.topicPrefix = setup.topicPrefix;
+    this.configTopic = setup.configTopic;
+    this.healthTopic = setup.healthTopic;
+    this.mqttUrl = setup.mqttUrl;
+    this.mqttOptions = setup.mqttOptions;
+    this.maxPacketBytes = setup.maxPacketBytes;
+    this.initialTimeoutMs = setup.initialTimeoutMs;
     this.verifier = new EnvelopeVerifier({
-      definition,
+      definition: setup.definition,
       trustedKeys: options.trustedKeys,
       secretKey: options.secretKey,
       maxEnvelopeBytes: options.maxEnvelopeBytes,
     });
-    // Checked by the verifier above.
-    this.maxPacketBytes =
-      (options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES) + MQTT_PACKET_HEADROOM_BYTES;
     this.store = new LastKnownGoodStore(options.lkgPath, options.lkgHmacKey);
     this.logger = options.logger ?? SILENT_LOGGER;
     this.events = new TypedEmitter<ConfigClientEvents>((event, error) =>
       this.logger.error(`A "${event}" listener of the config client threw: ${errorMessage(error)}`),
     );
-    this.mqttOptions = {
-      // Stable, so a restarted instance takes over its old session at once instead of the old
-      // one's will (offline) landing later over the new instance's online status.
-      clientId: `${definition.name}.${options.instanceId}`,
-      username: options.mqttUsername,
-      password: options.mqttPassword,
-      ca: options.mqttCaFile === undefined ? undefined : readCaFile(options.mqttCaFile),
-      clean: true,
-      // Subscribed on every connect below: with a clean session nothing survives a reconnect.
-      resubscribe: false,
-      reconnectPeriod: RECONNECT_PERIOD_MS,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-    };
     this.defaults = deepFrozenState({
       version: 0,
-      config: withSecretDefaults(defaultConfig(definition), secretDefaultsOf(definition)),
+      config: withSecretDefaults(
+        defaultConfig(setup.definition),
+        secretDefaultsOf(setup.definition),
+      ),
       schemaDrift: false,
       source: 'defaults',
     });
@@ -650,18 +564,6 @@ function zeroCounts(): Record<RejectionReason, number> {
     RejectionReason,
     number
   >;
-}
-
-function readCaFile(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw invalidOption('mqttCaFile', `mqttCaFile ${path} cannot be read: ${errorMessage(error)}`);
-  }
-}
-
-function invalidOption(option: string, message: string): ConfigClientError {
-  return new ConfigClientError(ConfigClientErrorCode.InvalidOption, message, [option]);
 }
 
 function errorMessage(error: unknown): string {

@@ -44,17 +44,6 @@ export function withSecretDefaults(
   return copy;
 }
 
-/** Freezes a JSON value and everything inside it, so no reader can change what another run sees. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) {
-      deepFreeze(child);
-    }
-  }
-  return value;
-}
-
 // Class instances are walked too (the schema's defaults), so this is not limited to plain objects.
 function readPath(value: unknown, path: string): unknown {
   let current = value;

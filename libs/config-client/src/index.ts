@@ -7,6 +7,7 @@ export type {
   ConfigRejectedEvent,
 } from './config-client.events';
 export * from './config-client.logger';
+export * from './config-client.options';
 export * from './config-client.module';
 export * from './config-client.settings';
 export {

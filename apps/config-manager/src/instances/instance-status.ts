@@ -21,6 +21,15 @@ export type HealthRefusal =
   /** The service already has as many instances as INSTANCES_MAX_PER_SERVICE allows. */
   | 'capacity';
 
+/** How a log line says why a report was refused. */
+export const REFUSAL_WORDS: Record<HealthRefusal, string> = {
+  malformed: 'not a health message',
+  service: 'its payload names another service than its topic',
+  instance: 'its payload names another instance than its topic',
+  version: 'it claims a version above any published one',
+  capacity: 'the service already has INSTANCES_MAX_PER_SERVICE instances in the view',
+};
+
 /** What one instance said about itself, bounded and typed; not yet judged against the view. */
 export type HealthReport = Omit<InstanceView, 'lastSeen' | 'offlineSince'> & {
   /** The report's own `at`, when it is a plausible time (not ahead of `seenAt` by much). */

@@ -10,7 +10,8 @@ import { BrokerConnectionService } from '../messaging/broker-connection.service'
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 import { InstanceEntity } from './instance.entity';
-import { type HealthRefusal, type HealthReport, parseInstanceHealth } from './instance-status';
+import { type HealthRefusal, parseInstanceHealth, REFUSAL_WORDS } from './instance-status';
+import { mergeReport } from './instance-view';
 
 /** How often reported statuses are written to the database (one transaction per batch). */
 const FLUSH_INTERVAL_MS = 500;
@@ -44,6 +45,11 @@ interface Entry {
  * and a payload that names another service or instance than its topic, or a version above
  * anything published, is refused and counted. An `offline` report (often the last will, which
  * the broker fixed at CONNECT with the versions of that moment) keeps the versions last seen.
+ *
+ * The subscription uses the manager's one raw MQTT connection, not a Nest `@EventPattern` on
+ * @nestjs/microservices' MQTT transport: that transport opens a connection of its own, and with
+ * one broker user per process (use_username_as_clientid) a second connection under the manager's
+ * user would take over the first; it would also hide the retain flag this view relies on.
  */
 @Injectable()
 export class InstancesService implements OnModuleInit, OnApplicationShutdown {
@@ -184,7 +190,7 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
     }
     // A replayed report tells when it was made, not when it reached us.
     const seenAt = retained && report.reportedAt ? report.reportedAt : now.toISOString();
-    const view = merge(before?.view, report, seenAt);
+    const view = mergeReport(before?.view, report, seenAt);
     if (before && before.view.status !== view.status) {
       this.logger.log(
         `${view.service}/${view.instanceId} is ${view.status} (applied v${view.appliedVersion ?? '-'})`,
@@ -277,59 +283,6 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
       });
     return this.flushing;
   }
-}
-
-const REFUSAL_WORDS: Record<HealthRefusal, string> = {
-  malformed: 'not a health message',
-  service: 'its payload names another service than its topic',
-  instance: 'its payload names another instance than its topic',
-  version: 'it claims a version above any published one',
-  capacity: 'the service already has INSTANCES_MAX_PER_SERVICE instances in the view',
-};
-
-/**
- * The view after a report. An offline report keeps the versions last seen while the instance
- * was up (the last will carries those of its CONNECT), and when it went offline; a report
- * without a rejection does not clear the last one, and an older rejection does not replace it.
- */
-function merge(
-  before: InstanceView | undefined,
-  report: HealthReport,
-  seenAt: string,
-): InstanceView {
-  const offline = report.status === 'offline';
-  const keep = offline && before !== undefined;
-  return {
-    service: report.service,
-    instanceId: report.instanceId,
-    status: report.status,
-    appliedVersion: keep
-      ? newest(before.appliedVersion, report.appliedVersion)
-      : report.appliedVersion,
-    stagedVersion: keep ? newest(before.stagedVersion, report.stagedVersion) : report.stagedVersion,
-    lastRunVersion: keep
-      ? newest(before.lastRunVersion, report.lastRunVersion)
-      : report.lastRunVersion,
-    schemaDrift: keep ? before.schemaDrift : report.schemaDrift,
-    lastRejection: newerRejection(before?.lastRejection ?? null, report.lastRejection),
-    lastSeen: seenAt,
-    offlineSince: offline ? (before?.offlineSince ?? seenAt) : null,
-  };
-}
-
-function newest(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.max(a, b);
-}
-
-function newerRejection(
-  before: InstanceView['lastRejection'],
-  reported: InstanceView['lastRejection'],
-): InstanceView['lastRejection'] {
-  if (reported === null) return before;
-  if (before === null) return reported;
-  return reported.at >= before.at ? reported : before;
 }
 
 function toRow(entry: Entry): InstanceEntity {
