@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { deepFreeze } from '@app/contracts';
 import type { ConfigState } from './config-state';
 
 /**
@@ -41,12 +42,4 @@ export class ConfigCacheService {
     if (current === undefined) return undefined;
     return Math.max(current, this.announced.get(service) ?? 0);
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -1,4 +1,5 @@
 import { canonicalJson } from '../json/canonical-json';
+import { deepFreeze } from '../json/deep-freeze';
 import { buildJsonSchema, type JsonSchema } from '../json-schema/json-schema';
 import { mapPathsOf, secretPathsOf } from '../schema/config-shape';
 import { SERVICE_NAME_PATTERN } from '../topics';
@@ -49,15 +50,4 @@ export function defineService(spec: ServiceSpec): ServiceDefinition {
 /** `sha256:` + hex SHA-256 of the canonical JSON of a schema. */
 export function schemaHashOf(jsonSchema: JsonSchema): string {
   return `sha256:${createHash('sha256').update(canonicalJson(jsonSchema), 'utf8').digest('hex')}`;
-}
-
-// Definitions are shared by every caller; a mutation in one place must not change another's schema or hash.
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) {
-      deepFreeze(child);
-    }
-  }
-  return value;
 }
