@@ -1,3 +1,5 @@
+// admin-ui/: serves the built admin page (apps/admin-ui) at `/`, its assets with long caching,
+// and the page for every other non-API path; the API, probes and metrics are never shadowed.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

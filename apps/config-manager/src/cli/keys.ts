@@ -1,3 +1,5 @@
+// cli/: the manager's command-line tools: `npm run keys` (fresh key sets, public halves) and
+// `npm run secrets:rotate` (re-encrypt every secret under the current master key).
 import {
   defaultKeyId,
   generateKeySet,

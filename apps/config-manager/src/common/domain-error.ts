@@ -1,3 +1,5 @@
+// common/: what every feature of the manager shares: domain errors and their HTTP mapping, the
+// JSON body parser, request headers (If-Match, X-Change-Reason), paging, rate limits, file modes.
 import type { ErrorDetail } from '@app/contracts';
 
 /** Every domain failure the manager can report; each transport maps these exhaustively. */

@@ -21,6 +21,7 @@ import { AFTER_COMMIT, type AfterCommit } from './after-commit';
 import { ConfigCacheService } from './config-cache.service';
 import { ConfigReadsService, truncate } from './config-reads.service';
 import { ConfigRepository } from './config-repository';
+import { secretFlags } from './config-response';
 import type { ConfigState } from './config-state';
 
 /** A requested change: a new config computed from the current one, and/or secret writes. */
@@ -65,7 +66,8 @@ class CompareAndSetLost extends Error {
 }
 
 /**
- * The write use cases (patch, replace, rollback, secrets). Each turns an accepted change into
+ * The write use cases (patch, replace, rollback, secrets), kept together (~310 lines) because
+ * they share one path whose steps must be read in order. Each turns an accepted change into
  * one new immutable version with its secrets and audit row, in one transaction: validate the new
  * config, plan what changes, then commit behind a compare-and-set on the service's version
  * pointer. The database is the source of truth: the version is committed first and published
@@ -308,10 +310,7 @@ function applySecretStates(
   changes: readonly SecretChange[],
   at: string,
 ): Record<string, SecretState> {
-  const states: Record<string, SecretState> = {};
-  for (const path of definition.secretPaths) {
-    states[path] = before[path] ?? { set: false, updatedAt: null };
-  }
+  const states = secretFlags(definition, before);
   for (const change of changes) {
     states[change.path] = { set: change.action === 'set', updatedAt: at };
   }

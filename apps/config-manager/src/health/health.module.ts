@@ -7,6 +7,10 @@ import { DatabaseHealthIndicator } from './database.health';
 import { HealthController } from './health.controller';
 import { RetainedConfigsHealthIndicator } from './retained-configs.health';
 
+/**
+ * /health (liveness) and /health/ready: the database, the broker, and the incidents the manager
+ * found on its own config topics.
+ */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), MessagingModule, PublishingModule],
   controllers: [HealthController],

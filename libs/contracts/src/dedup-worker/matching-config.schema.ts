@@ -1,3 +1,5 @@
+// The whole MatchingConfig contract of dedup-worker (DESIGN.md) in one file, read top to bottom:
+// every section class with its defaults, ranges and descriptions (~320 lines, by design).
 import {
   ArrayMaxSize,
   IsArray,
