@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';
-import { loadSettings, SettingsError } from './settings/settings';
+import { EnvironmentError } from '@app/contracts';
+import { loadSettings } from './settings/settings';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
@@ -17,7 +18,7 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((error: unknown) => {
   // Start-up failures name the variable or file to fix; no stack trace for those.
   const known =
-    error instanceof SettingsError ||
+    error instanceof EnvironmentError ||
     (error instanceof Error && error.name === 'DefaultsFileError');
   const message =
     error instanceof Error

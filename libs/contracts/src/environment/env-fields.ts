@@ -16,8 +16,8 @@ export interface EnvFieldContext<T = object> {
   /** The NODE_ENV field's value (`development` when the class declares none). */
   readonly nodeEnv: NodeEnv;
   readonly production: boolean;
-  /** Where an earlier variable's value came from. */
-  sourceOf(name: Extract<keyof T, string>): EnvValueSource;
+  /** Where an earlier variable's value came from (`unset` for an unknown name). */
+  sourceOf(name: string): EnvValueSource;
   /** Records a problem; it must name the variable and never echo a secret value. */
   problem(message: string): void;
 }
