@@ -223,25 +223,28 @@ export function EnvDefault<T = object>(
   };
 }
 
+/** Text of a problem: a string, or a function for text known only at boot (the registered services). */
+export type EnvMessage = string | (() => string);
+
 /** An unset variable is a problem, with `message`. */
-export function EnvRequired(message: string): Decorator {
+export function EnvRequired(message: EnvMessage): Decorator {
   return EnvRequiredIf(() => true, message);
 }
 
 /** With NODE_ENV=production (or an unknown NODE_ENV), an unset variable is a problem. */
-export function EnvRequiredInProduction(message: string): Decorator {
+export function EnvRequiredInProduction(message: EnvMessage): Decorator {
   return EnvRequiredIf((ctx) => ctx.production, message);
 }
 
 /** An unset variable is a problem when `when` holds (given the variables above it). */
 export function EnvRequiredIf<T = object>(
   when: (ctx: EnvFieldContext<T>) => boolean,
-  message: string,
+  message: EnvMessage,
 ): Decorator {
   return (prototype, property) => {
     envFieldSpec(prototype, property).requirements.push({
       when: when as (ctx: EnvFieldContext) => boolean,
-      message,
+      message: typeof message === 'string' ? () => message : message,
     });
   };
 }

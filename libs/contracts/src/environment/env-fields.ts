@@ -37,7 +37,7 @@ export type EnvCheckRule<V, T = object> = (value: V, ctx: EnvFieldContext<T>) =>
 /** How an unset variable is reported, and when. */
 interface EnvRequirement {
   readonly when: (ctx: EnvFieldContext) => boolean;
-  readonly message: string;
+  readonly message: () => string;
 }
 
 /** Everything the decorators of one property declared about its variable. */

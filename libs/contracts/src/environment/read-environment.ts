@@ -136,7 +136,7 @@ class EnvironmentReader<T extends object> {
       this.sources.set(field.name, record[field.name] === undefined ? 'unset' : 'default');
       if (record[field.name] === undefined) {
         const requirement = field.requirements.find((r) => r.when(ctx));
-        if (requirement !== undefined && !reported) ctx.problem(requirement.message);
+        if (requirement !== undefined && !reported) ctx.problem(requirement.message());
       }
     } else {
       const value = field.parse === undefined ? raw : field.parse(raw, ctx);
