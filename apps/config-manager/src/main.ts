@@ -2,9 +2,12 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';
 import { EnvironmentError } from '@app/contracts';
+import { bootLogger } from '@app/logging';
 import { loadSettings } from './settings/settings';
 
 async function bootstrap(): Promise<void> {
+  // Until the app's own logger takes over: start-up warnings and failures in the same format.
+  Logger.overrideLogger(bootLogger('config-manager', process.env));
   const logger = new Logger('Bootstrap');
   const settings = loadSettings(process.env, { warn: (m) => logger.warn(m) });
   const app = await createApp(settings);

@@ -7,7 +7,6 @@ import {
   EnvDefault,
   EnvDevKey,
   EnvDevKeysDirectory,
-  EnvEnum,
   EnvIf,
   EnvInteger,
   EnvKeyList,
@@ -21,6 +20,7 @@ import {
   type NodeEnv,
 } from '@app/contracts';
 import { type KeyListEntry, type MasterKey, randomBase64 } from '@app/crypto';
+import { EnvLogFormat, EnvLogLevel, type LogFormat, type LogLevel } from '@app/logging';
 import {
   parseApiTokens,
   parseCorsOrigins,
@@ -39,9 +39,6 @@ import {
   parseSigningKey,
   type SigningKeyPair,
 } from './signing-settings';
-
-/** Log levels, as Nest names them. */
-export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 
 /**
  * Every variable config-manager reads (README, "Configuration"), in the order problems are
@@ -71,7 +68,10 @@ export class ManagerEnvironment {
 
   @EnvInteger({ min: 50, max: 60000 }) DB_PROBE_INTERVAL_MS = 2000;
 
-  @EnvEnum(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
+  @EnvLogLevel() LOG_LEVEL: LogLevel = 'log';
+
+  /** Unset: readable lines in development, JSON lines in production and test. */
+  @EnvLogFormat() LOG_FORMAT!: LogFormat;
 
   @EnvParse(parseMasterKey)
   @EnvDevKey((keys) => keys.getOrGenerate('CONFIG_MASTER_KEY', () => randomBase64(32)))

@@ -54,6 +54,19 @@ describe(loadSettings.name, () => {
     });
   });
 
+  it('logs readable lines in development and JSON lines in test, unless LOG_FORMAT says otherwise', () => {
+    const formatOf = (env: Record<string, string>) =>
+      loadSettings({ DATA_DIR: dataDir, ...env }, warn).logFormat;
+
+    expect(formatOf({})).toBe('pretty');
+    expect(formatOf({ NODE_ENV: 'test' })).toBe('json');
+    expect(formatOf({ LOG_FORMAT: 'json' })).toBe('json');
+    expect(formatOf({ NODE_ENV: 'test', LOG_FORMAT: 'pretty' })).toBe('pretty');
+    expect(errorOf({ LOG_FORMAT: 'text' }).problems).toEqual([
+      'LOG_FORMAT must be one of json, pretty',
+    ]);
+  });
+
   it('reads MQTT_EMBEDDED_HOST and MQTT_EMBEDDED_PORT only without MQTT_URL', () => {
     const embedded = { MQTT_EMBEDDED_HOST: '0.0.0.0', MQTT_EMBEDDED_PORT: 'none' };
     expect(errorOf(embedded).problems).toEqual([

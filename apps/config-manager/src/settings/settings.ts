@@ -5,6 +5,7 @@ import {
   readEnvironment,
 } from '@app/contracts';
 import type { MasterKey } from '@app/crypto';
+import type { LogFormat, LogLevel } from '@app/logging';
 import { ManagerEnvironment } from './manager.environment';
 import { MqttSettings, mqttSettingsOf } from './mqtt-settings';
 import type { SigningSettings } from './signing-settings';
@@ -40,7 +41,9 @@ export interface Settings {
    * commits and before it is published. CHAOS_EXIT_AFTER_COMMIT=1; refused in production.
    */
   chaosExitAfterCommit: boolean;
-  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  logLevel: LogLevel;
+  /** `json` lines, or `pretty` lines for a person (LOG_FORMAT; default by NODE_ENV). */
+  logFormat: LogFormat;
   mqtt: MqttSettings;
   signing: SigningSettings;
   /** X25519 public key per service that secrets are sealed to; a service without one gets none. */
@@ -89,6 +92,7 @@ export function loadSettings(env: EnvironmentVariables, warn: SettingsWarn = con
     dbProbeIntervalMs: e.DB_PROBE_INTERVAL_MS,
     chaosExitAfterCommit: e.CHAOS_EXIT_AFTER_COMMIT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     mqtt: mqttSettingsOf(e),
     signing: {
       keyId: e.CONFIG_SIGNING_KEY_ID,
