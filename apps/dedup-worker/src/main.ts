@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EnvironmentError } from '@app/contracts';
+import { AppLogger, bootLogger } from '@app/logging';
 import { RunLoopService } from './runs/run-loop.service';
 import { loadWorkerEnvironment } from './runs/worker-settings';
 import { WorkerModule } from './worker.module';
@@ -9,6 +10,8 @@ import { WorkerModule } from './worker.module';
 const SERVICE = 'dedup-worker';
 
 async function bootstrap(): Promise<void> {
+  // Until the app's own logger takes over: start-up warnings and failures in the same format.
+  Logger.overrideLogger(bootLogger(SERVICE, process.env));
   const logger = new Logger('Bootstrap');
   const { client: options, settings } = loadWorkerEnvironment(
     process.env,
@@ -16,7 +19,9 @@ async function bootstrap(): Promise<void> {
     SERVICE,
     logger,
   );
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(options, settings));
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(options, settings), {
+    logger: AppLogger.create(settings.logging),
+  });
   if (settings.once) {
     const report = await app.get(RunLoopService).runOnce();
     logger.log(

@@ -33,6 +33,7 @@ describe(loadWorkerSettings.name, () => {
       metricsPort: undefined,
       metricsHost: '0.0.0.0',
       once: false,
+      logging: { app: 'dedup-worker', env: 'development', level: 'log', format: 'pretty' },
     });
     expect(loadWorkerSettings({}, ['--once'])).toMatchObject({
       inputDir: join(process.cwd(), 'data', 'inbox'),

@@ -6,7 +6,10 @@ import {
   type ConfigClientOptions,
   configClientOptionsFromEnv,
 } from '@app/config-client';
+import type { LoggingSettings } from '@app/logging';
 import { WorkerEnvironment } from './worker.environment';
+
+const APP = 'dedup-worker';
 
 /** The worker's own input/output settings (its config arrives through the SDK). */
 export interface WorkerSettings {
@@ -27,6 +30,8 @@ export interface WorkerSettings {
   metricsHost: string;
   /** Process the files present at start, then exit. */
   once: boolean;
+  /** The worker's logger: the same AppLogger, formats and redaction as config-manager's. */
+  logging: LoggingSettings;
 }
 
 /** Reads the worker's own variables (WorkerEnvironment) and `--once`; throws an EnvironmentError. */
@@ -48,6 +53,7 @@ export function loadWorkerSettings(
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
     once: argv.includes('--once'),
+    logging: { app: APP, env: e.NODE_ENV, level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
 }
 

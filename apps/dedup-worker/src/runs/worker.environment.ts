@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import { EnvDefault, EnvInteger, EnvPath, EnvString, EnvUrl } from '@app/contracts';
+import {
+  EnvDefault,
+  EnvInteger,
+  EnvNodeEnv,
+  EnvPath,
+  EnvString,
+  EnvUrl,
+  type NodeEnv,
+} from '@app/contracts';
+import { EnvLogFormat, EnvLogLevel, type LogFormat, type LogLevel } from '@app/logging';
 
 /**
  * dedup-worker's own variables (its config, keys and broker are the SDK's:
@@ -7,6 +16,13 @@ import { EnvDefault, EnvInteger, EnvPath, EnvString, EnvUrl } from '@app/contrac
  * processed/ and failed/ folders under the inbox.
  */
 export class WorkerEnvironment {
+  @EnvNodeEnv() NODE_ENV: NodeEnv = 'development';
+
+  @EnvLogLevel() LOG_LEVEL: LogLevel = 'log';
+
+  /** Unset: readable lines in development, JSON lines in production and test. */
+  @EnvLogFormat() LOG_FORMAT!: LogFormat;
+
   @EnvPath() @EnvDefault('./data') DATA_DIR!: string;
 
   @EnvPath()
