@@ -8,7 +8,8 @@ import type { DestinationStream } from 'pino';
 import { adminUiHandlers } from './admin-ui/admin-ui.middleware';
 import { AppModule } from './app.module';
 import { jsonBody } from './common/json-body.middleware';
-import { AppLogger } from './logging/app-logger';
+import { AppLogger } from '@app/logging';
+import { httpRequestLog } from './logging/http-request-log';
 import { REQUEST_ID_HEADER } from './logging/request-id';
 import { MetricsService } from './metrics/metrics.service';
 import type { Settings } from './settings/settings';
@@ -20,7 +21,7 @@ export const BODY_LIMIT = '100kb';
 const DOCS_PATH = 'api/docs';
 
 export interface CreateAppOptions {
-  /** Where the JSON log lines go (default stdout); tests pass a capture. */
+  /** Where the log lines go (default stdout); tests pass a capture. */
   logDestination?: DestinationStream;
 }
 
@@ -32,7 +33,15 @@ export async function createApp(
   settings: Settings,
   options: CreateAppOptions = {},
 ): Promise<INestApplication> {
-  const logger = AppLogger.create(settings, options.logDestination);
+  const logger = AppLogger.create(
+    {
+      app: 'config-manager',
+      env: settings.appEnv,
+      level: settings.logLevel,
+      format: settings.logFormat,
+    },
+    options.logDestination,
+  );
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), {
     logger,
     bodyParser: false,
@@ -43,7 +52,7 @@ export async function createApp(
   app.set('trust proxy', settings.trustProxyHops);
   // Order matters: the request id and the timer come first, so even a request refused by the
   // body parser (413, 415) is logged, measured and answered with its id.
-  app.use(logger.httpMiddleware());
+  app.use(httpRequestLog(logger));
   app.use(app.get(MetricsService).httpMiddleware());
   app.use(securityHeaders());
   if (settings.corsOrigins.length > 0) {

@@ -1,9 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';
-import { loadSettings, SettingsError } from './settings/settings';
+import { EnvironmentError } from '@app/contracts';
+import { bootLogger } from '@app/logging';
+import { loadSettings } from './settings/settings';
 
 async function bootstrap(): Promise<void> {
+  // Until the app's own logger takes over: start-up warnings and failures in the same format.
+  Logger.overrideLogger(bootLogger('config-manager', process.env));
   const logger = new Logger('Bootstrap');
   const settings = loadSettings(process.env, { warn: (m) => logger.warn(m) });
   const app = await createApp(settings);
@@ -17,7 +21,7 @@ async function bootstrap(): Promise<void> {
 bootstrap().catch((error: unknown) => {
   // Start-up failures name the variable or file to fix; no stack trace for those.
   const known =
-    error instanceof SettingsError ||
+    error instanceof EnvironmentError ||
     (error instanceof Error && error.name === 'DefaultsFileError');
   const message =
     error instanceof Error

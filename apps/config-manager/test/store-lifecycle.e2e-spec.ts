@@ -183,3 +183,30 @@ describe('file modes of a SQLite store', () => {
     }
   });
 });
+
+describe('DATA_DIR alone', () => {
+  let parent: string;
+
+  beforeEach(() => {
+    parent = mkdtempSync(join(tmpdir(), 'cm-data-dir-'));
+  });
+
+  afterEach(() => rmSync(parent, { recursive: true, force: true }));
+
+  it('keeps all state in DATA_DIR: the SQLite store, the development keys and the admin token', async () => {
+    const dataDir = join(parent, 'var', 'lib', 'cfg');
+    // Blank is unset: no DATABASE_URL, no API_TOKENS, so every default applies.
+    const sut = await startManager({
+      store: 'sqlite',
+      env: { DATA_DIR: dataDir, DATABASE_URL: '', API_TOKENS: '', CONFIG_MASTER_KEY: '' },
+    });
+    try {
+      expect(sut.settings.database).toEqual({ type: 'sqlite', path: join(dataDir, 'config.db') });
+      expect(statSync(join(dataDir, 'config.db')).isFile()).toBe(true);
+      expect(statSync(join(dataDir, 'dev-keys.json')).isFile()).toBe(true);
+      expect(statSync(join(dataDir, 'admin-token')).isFile()).toBe(true);
+    } finally {
+      await sut.close();
+    }
+  });
+});

@@ -1,18 +1,27 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigClientError, configClientOptionsFromEnv } from '@app/config-client';
+import { EnvironmentError } from '@app/contracts';
+import { AppLogger, bootLogger } from '@app/logging';
 import { RunLoopService } from './runs/run-loop.service';
-import { loadWorkerSettings, WorkerSettingsError } from './runs/worker-settings';
+import { loadWorkerEnvironment } from './runs/worker-settings';
 import { WorkerModule } from './worker.module';
 
 const SERVICE = 'dedup-worker';
 
 async function bootstrap(): Promise<void> {
-  const options = configClientOptionsFromEnv(process.env, { service: SERVICE });
-  const settings = loadWorkerSettings(process.env, process.argv.slice(2));
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(options, settings));
+  // Until the app's own logger takes over: start-up warnings and failures in the same format.
+  Logger.overrideLogger(bootLogger(SERVICE, process.env));
   const logger = new Logger('Bootstrap');
+  const { client: options, settings } = loadWorkerEnvironment(
+    process.env,
+    process.argv.slice(2),
+    SERVICE,
+    logger,
+  );
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(options, settings), {
+    logger: AppLogger.create(settings.logging),
+  });
   if (settings.once) {
     const report = await app.get(RunLoopService).runOnce();
     logger.log(
@@ -28,7 +37,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  const known = error instanceof ConfigClientError || error instanceof WorkerSettingsError;
+  const known = error instanceof EnvironmentError;
   const message =
     error instanceof Error
       ? known

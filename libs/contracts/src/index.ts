@@ -24,7 +24,19 @@ export {
 export { MAP_KEY_PATTERN } from './schema/config-shape';
 export * from './schema/cross-field.validators';
 export * from './schema/text-length.validators';
-export * from './node-env';
+export * from './environment/dev-keys-file';
+export * from './environment/env-field.decorators';
+export type {
+  EnvCheckRule,
+  EnvDevKeySource,
+  EnvFieldContext,
+  EnvironmentVariables,
+  EnvParser,
+  EnvValueSource,
+} from './environment/env-fields';
+export * from './environment/environment.error';
+export * from './environment/node-env';
+export * from './environment/read-environment';
 export * from './topics';
 export * from './validation/config-issue';
 export * from './validation/json-safety';

@@ -1,5 +1,7 @@
 // cli/: the manager's command-line tools: `npm run keys` (fresh key sets, public halves) and
 // `npm run secrets:rotate` (re-encrypt every secret under the current master key).
+import 'reflect-metadata';
+import { EnvString, readEnvironment } from '@app/contracts';
 import {
   defaultKeyId,
   generateKeySet,
@@ -15,13 +17,20 @@ const USAGE = `Usage: npm run keys -- <command>
   public-key              kid:publicKey of CONFIG_SIGNING_KEY / CONFIG_SIGNING_KEY_ID from the environment
   recipient-key SERVICE   service:publicKey of CONFIG_SECRET_KEY from the environment`;
 
+/** The variables `public-key` and `recipient-key` read; the other commands read none. */
+class KeysCommandEnvironment {
+  @EnvString() CONFIG_SIGNING_KEY?: string;
+  @EnvString() CONFIG_SIGNING_KEY_ID?: string;
+  @EnvString() CONFIG_SECRET_KEY?: string;
+}
+
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 }
 
 /** `npm run keys -- …`: prints keys as env lines; never writes files. */
-function main(args: string[]): number {
+function main(args: string[], env: KeysCommandEnvironment): number {
   const [command, ...rest] = args;
   const kid = option(rest, '--kid') ?? defaultKeyId();
   switch (command) {
@@ -32,8 +41,8 @@ function main(args: string[]): number {
       console.log(generateSigningLines(kid).join('\n'));
       return 0;
     case 'public-key': {
-      const secret = process.env.CONFIG_SIGNING_KEY;
-      const id = process.env.CONFIG_SIGNING_KEY_ID;
+      const secret = env.CONFIG_SIGNING_KEY;
+      const id = env.CONFIG_SIGNING_KEY_ID;
       if (!secret || !id) {
         console.error('Set CONFIG_SIGNING_KEY and CONFIG_SIGNING_KEY_ID in the environment first.');
         return 2;
@@ -42,7 +51,7 @@ function main(args: string[]): number {
       return 0;
     }
     case 'recipient-key': {
-      const secret = process.env.CONFIG_SECRET_KEY;
+      const secret = env.CONFIG_SECRET_KEY;
       if (!rest[0] || !secret) {
         console.error('Usage: CONFIG_SECRET_KEY=… npm run keys -- recipient-key <service>');
         return 2;
@@ -57,7 +66,10 @@ function main(args: string[]): number {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = main(
+    process.argv.slice(2),
+    readEnvironment(KeysCommandEnvironment, process.env).values,
+  );
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;

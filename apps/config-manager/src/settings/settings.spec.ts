@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DEV_KEYS_FILE, loadSettings, SettingsError } from './settings';
+import { DEV_KEYS_FILE, EnvironmentError } from '@app/contracts';
+import { loadSettings } from './settings';
 
 describe(loadSettings.name, () => {
   let dataDir: string;
@@ -16,14 +17,14 @@ describe(loadSettings.name, () => {
 
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  const errorOf = (env: Record<string, string>): SettingsError => {
+  const errorOf = (env: Record<string, string>): EnvironmentError => {
     try {
       loadSettings({ DATA_DIR: dataDir, ...env }, warn);
     } catch (e) {
-      if (e instanceof SettingsError) return e;
+      if (e instanceof EnvironmentError) return e;
       throw e;
     }
-    throw new Error('expected a SettingsError');
+    throw new Error('expected a EnvironmentError');
   };
 
   it('applies the documented defaults', () => {
@@ -34,9 +35,51 @@ describe(loadSettings.name, () => {
       appEnv: 'development',
       host: '0.0.0.0',
     });
-    expect(sut.database).toEqual({
+    // State follows DATA_DIR: the default SQLite file is DATA_DIR/config.db, wherever the cwd.
+    expect(sut.database).toEqual({ type: 'sqlite', path: join(dataDir, 'config.db') });
+  });
+
+  it('keeps every default path of state under DATA_DIR, and an explicit DATABASE_URL as given', () => {
+    const sut = loadSettings({ DATA_DIR: dataDir }, warn);
+    expect(sut.dataDir).toBe(dataDir);
+    expect(sut.database).toEqual({ type: 'sqlite', path: join(dataDir, 'config.db') });
+    // Shipped files, not state: relative to the working directory.
+    expect(sut.defaultsDir).toBe(join(process.cwd(), 'config', 'defaults'));
+    expect(sut.adminUiDir).toBe(join(process.cwd(), 'dist', 'admin-ui'));
+
+    const explicit = loadSettings({ DATA_DIR: dataDir, DATABASE_URL: 'sqlite:elsewhere.db' }, warn);
+    expect(explicit.database).toEqual({
       type: 'sqlite',
-      path: join(process.cwd(), 'data', 'config.db'),
+      path: join(process.cwd(), 'elsewhere.db'),
+    });
+  });
+
+  it('logs readable lines in development and JSON lines in test, unless LOG_FORMAT says otherwise', () => {
+    const formatOf = (env: Record<string, string>) =>
+      loadSettings({ DATA_DIR: dataDir, ...env }, warn).logFormat;
+
+    expect(formatOf({})).toBe('pretty');
+    expect(formatOf({ NODE_ENV: 'test' })).toBe('json');
+    expect(formatOf({ LOG_FORMAT: 'json' })).toBe('json');
+    expect(formatOf({ NODE_ENV: 'test', LOG_FORMAT: 'pretty' })).toBe('pretty');
+    expect(errorOf({ LOG_FORMAT: 'text' }).problems).toEqual([
+      'LOG_FORMAT must be one of json, pretty',
+    ]);
+  });
+
+  it('reads MQTT_EMBEDDED_HOST and MQTT_EMBEDDED_PORT only without MQTT_URL', () => {
+    const embedded = { MQTT_EMBEDDED_HOST: '0.0.0.0', MQTT_EMBEDDED_PORT: 'none' };
+    expect(errorOf(embedded).problems).toEqual([
+      'MQTT_EMBEDDED_PORT must be an integer from 0 to 65535 (got "none")',
+    ]);
+    const sut = loadSettings(
+      { DATA_DIR: dataDir, MQTT_URL: 'mqtts://broker.example.com:8883', ...embedded },
+      warn,
+    );
+    expect(sut.mqtt).toMatchObject({
+      url: 'mqtts://broker.example.com:8883',
+      embeddedHost: '127.0.0.1',
+      embeddedPort: 1884,
     });
   });
 
@@ -134,6 +177,9 @@ describe(loadSettings.name, () => {
     expect(errorOf({ NODE_ENV: 'production', CHAOS_EXIT_AFTER_COMMIT: '1' }).problems).toContain(
       'CHAOS_EXIT_AFTER_COMMIT is a test hook and is refused in production',
     );
+    expect(errorOf({ CHAOS_EXIT_AFTER_COMMIT: 'yes' }).problems).toEqual([
+      'CHAOS_EXIT_AFTER_COMMIT must be true or false (or 1 or 0; got "yes")',
+    ]);
   });
 
   it('names every malformed variable at once', () => {

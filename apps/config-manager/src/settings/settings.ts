@@ -1,12 +1,14 @@
-import { isAbsolute, resolve } from 'node:path';
-import { DevKeyFile, SettingsWarn } from './dev-key-file';
-import { parseInteger } from './env-parsers';
-import { MqttSettings, parseMqttSettings } from './mqtt-settings';
-import { SigningSettings, parseRecipientKeys, parseSigningSettings } from './signing-settings';
-
-export { DEV_KEYS_FILE, SettingsWarn } from './dev-key-file';
-import { type NodeEnv, parseNodeEnv } from '@app/contracts';
-import { CryptoError, MasterKey, masterKeyFromBase64, randomBase64, sha256 } from '@app/crypto';
+import {
+  type DevKeysUse,
+  type EnvironmentVariables,
+  type NodeEnv,
+  readEnvironment,
+} from '@app/contracts';
+import type { MasterKey } from '@app/crypto';
+import type { LogFormat, LogLevel } from '@app/logging';
+import { ManagerEnvironment } from './manager.environment';
+import { MqttSettings, mqttSettingsOf } from './mqtt-settings';
+import type { SigningSettings } from './signing-settings';
 
 /** Where the manager keeps its state. */
 export type DatabaseSettings =
@@ -39,7 +41,9 @@ export interface Settings {
    * commits and before it is published. CHAOS_EXIT_AFTER_COMMIT=1; refused in production.
    */
   chaosExitAfterCommit: boolean;
-  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  logLevel: LogLevel;
+  /** `json` lines, or `pretty` lines for a person (LOG_FORMAT; default by NODE_ENV). */
+  logFormat: LogFormat;
   mqtt: MqttSettings;
   signing: SigningSettings;
   /** X25519 public key per service that secrets are sealed to; a service without one gets none. */
@@ -58,289 +62,57 @@ export interface Settings {
   instanceOfflineTtlMs: number;
 }
 
-/** Thrown when the environment cannot make a valid Settings; the message names every bad variable. */
-export class SettingsError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid environment variables:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'SettingsError';
-  }
+/** Something that receives warnings produced while settings are loaded (the boot logger). */
+export interface SettingsWarn {
+  warn(message: string): void;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const ROLES = ['config:read', 'config:write', 'secrets:write', 'admin'];
-const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-
 /**
- * Parses and validates the environment. In development a missing key is generated once into
- * `DATA_DIR/dev-keys.json` (with a warning); in production it is an error naming the variable.
+ * Reads and validates the environment (ManagerEnvironment) once, at boot; throws one
+ * EnvironmentError naming every bad variable. In development a missing key is generated once
+ * into `DATA_DIR/dev-keys.json` (with a warning); in production it is an error naming the
+ * variable.
  */
-export function loadSettings(env: Env, warn: SettingsWarn = console): Settings {
-  const problems: string[] = [];
-  const nodeEnv = parseNodeEnv(env.NODE_ENV, problems);
-  const production = nodeEnv === 'production';
-  const dataDir = resolve(env.DATA_DIR?.trim() || './data');
-
-  const port = parsePort(env.PORT, 'PORT', 8080, problems);
-  const database = parseDatabaseUrl(
-    env.DATABASE_URL?.trim() || 'sqlite:./data/config.db',
-    problems,
-  );
-  const dbProbeIntervalMs = parseInteger(
-    env.DB_PROBE_INTERVAL_MS,
-    'DB_PROBE_INTERVAL_MS',
-    2000,
-    50,
-    60000,
-    problems,
-  );
-
-  const logLevelRaw = env.LOG_LEVEL?.trim() || 'log';
-  const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw)
-    ? (logLevelRaw as Settings['logLevel'])
-    : (problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`), 'log' as const);
-
-  const devKeys = new DevKeyFile(dataDir, !production, warn);
-  const masterKey = parseKey('CONFIG_MASTER_KEY', env, devKeys, problems, () => randomBase64(32));
-  const previousMasterKeys = (env.CONFIG_MASTER_KEYS_PREVIOUS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .flatMap((value, i) => {
-      try {
-        return [masterKeyFromBase64(value, `CONFIG_MASTER_KEYS_PREVIOUS[${i}]`)];
-      } catch (e) {
-        problems.push(
-          e instanceof CryptoError ? e.message : `CONFIG_MASTER_KEYS_PREVIOUS[${i}] is invalid`,
-        );
-        return [];
-      }
-    });
-
-  const rateLimitPerMinute = parseInteger(
-    env.RATE_LIMIT_PER_MINUTE,
-    'RATE_LIMIT_PER_MINUTE',
-    600,
-    1,
-    1_000_000,
-    problems,
-  );
-  const corsOrigins = parseCorsOrigins(env.CORS_ORIGINS, problems);
-  const trustProxyHops = parseInteger(env.TRUST_PROXY_HOPS, 'TRUST_PROXY_HOPS', 0, 0, 10, problems);
-  const chaosExitAfterCommit = env.CHAOS_EXIT_AFTER_COMMIT?.trim() === '1';
-  const instancesMaxPerService = parseInteger(
-    env.INSTANCES_MAX_PER_SERVICE,
-    'INSTANCES_MAX_PER_SERVICE',
-    2000,
-    1,
-    1_000_000,
-    problems,
-  );
-  const instanceOfflineTtlSeconds = parseInteger(
-    env.INSTANCE_OFFLINE_TTL_SECONDS,
-    'INSTANCE_OFFLINE_TTL_SECONDS',
-    7 * 24 * 3600,
-    1,
-    365 * 24 * 3600,
-    problems,
-  );
-
-  const apiTokens = parseApiTokens(env.API_TOKENS, problems);
-  const mqtt = parseMqttSettings(env, problems);
-  const signing = parseSigningSettings(env, devKeys, problems);
-  const recipientKeys = parseRecipientKeys(env, devKeys, problems);
-
-  if (production) {
-    // Production must be explicit: no in-process broker, no token written to a local file.
-    if (!mqtt.url) {
-      problems.push(
-        'MQTT_URL is required in production (the embedded broker is for development only)',
-      );
-    }
-    if (apiTokens.length === 0) {
-      problems.push(
-        'API_TOKENS is required in production (a generated admin token is for development only)',
-      );
-    }
-    if (chaosExitAfterCommit) {
-      problems.push('CHAOS_EXIT_AFTER_COMMIT is a test hook and is refused in production');
-    }
-  }
-  if (problems.length > 0) {
-    throw new SettingsError(problems);
-  }
-  devKeys.save();
+export function loadSettings(env: EnvironmentVariables, warn: SettingsWarn = console): Settings {
+  const { values: e, devKeys } = readEnvironment(ManagerEnvironment, env);
+  if (devKeys !== undefined) warn.warn(devKeysWarning(devKeys));
+  const production = e.NODE_ENV === 'production';
   return {
-    nodeEnv,
+    nodeEnv: e.NODE_ENV,
     production,
-    appEnv: env.APP_ENV?.trim() || (production ? 'production' : 'development'),
-    host: env.HOST?.trim() || '0.0.0.0',
-    port,
-    dataDir,
-    database,
-    defaultsDir: resolve(env.CONFIG_DEFAULTS_DIR?.trim() || './config/defaults'),
-    masterKey: masterKey as MasterKey,
-    previousMasterKeys,
-    apiTokens,
-    dbProbeIntervalMs,
-    chaosExitAfterCommit,
-    logLevel,
-    mqtt,
-    signing: signing as SigningSettings,
-    recipientKeys,
-    rateLimitPerMinute,
-    corsOrigins,
-    trustProxyHops,
-    adminUiDir: resolve(env.ADMIN_UI_DIR?.trim() || './dist/admin-ui'),
-    instancesMaxPerService,
-    instanceOfflineTtlMs: instanceOfflineTtlSeconds * 1000,
+    appEnv: e.APP_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    database: e.DATABASE_URL,
+    defaultsDir: e.CONFIG_DEFAULTS_DIR,
+    masterKey: e.CONFIG_MASTER_KEY,
+    previousMasterKeys: e.CONFIG_MASTER_KEYS_PREVIOUS,
+    apiTokens: e.API_TOKENS,
+    dbProbeIntervalMs: e.DB_PROBE_INTERVAL_MS,
+    chaosExitAfterCommit: e.CHAOS_EXIT_AFTER_COMMIT,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    mqtt: mqttSettingsOf(e),
+    signing: {
+      keyId: e.CONFIG_SIGNING_KEY_ID,
+      ...e.CONFIG_SIGNING_KEY,
+      previous: e.CONFIG_SIGNING_KEYS_PREVIOUS.map((p) => ({ kid: p.id, publicKey: p.key })),
+    },
+    recipientKeys: e.SERVICE_RECIPIENT_KEYS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    corsOrigins: e.CORS_ORIGINS,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    adminUiDir: e.ADMIN_UI_DIR,
+    instancesMaxPerService: e.INSTANCES_MAX_PER_SERVICE,
+    instanceOfflineTtlMs: e.INSTANCE_OFFLINE_TTL_SECONDS * 1000,
   };
 }
 
-/** `https://a.example,http://localhost:5173`: each entry an exact http(s) origin. */
-function parseCorsOrigins(raw: string | undefined, problems: string[]): string[] {
-  const entries = (raw ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return entries
-    .filter((entry) => {
-      let origin: string | undefined;
-      try {
-        const url = new URL(entry);
-        origin = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
-      } catch {
-        origin = undefined;
-      }
-      if (origin !== entry.replace(/\/$/, '')) {
-        problems.push(
-          `CORS_ORIGINS entries must be origins like https://console.example.com (got "${entry}")`,
-        );
-        return false;
-      }
-      return true;
-    })
-    .map((entry) => entry.replace(/\/$/, ''));
-}
-
-function parseKey(
-  name: string,
-  env: Env,
-  devKeys: DevKeyFile,
-  problems: string[],
-  generate: () => string,
-): MasterKey | undefined {
-  const value = env[name]?.trim() || devKeys.getOrGenerate(name, generate);
-  if (!value) {
-    problems.push(`${name} is required in production (generate one with: openssl rand -base64 32)`);
-    return undefined;
-  }
-  try {
-    return masterKeyFromBase64(value, name);
-  } catch (e) {
-    problems.push(e instanceof CryptoError ? e.message : `${name} is invalid`);
-    return undefined;
-  }
-}
-
-function parsePort(
-  raw: string | undefined,
-  name: string,
-  fallback: number,
-  problems: string[],
-): number {
-  return parseInteger(raw, name, fallback, 0, 65535, problems);
-}
-
-/** `sqlite:<path>` or `postgres://user@host:port/db?schema=name`. */
-function parseDatabaseUrl(raw: string, problems: string[]): DatabaseSettings {
-  if (raw.startsWith('sqlite:')) {
-    const path = raw.slice('sqlite:'.length);
-    if (!path)
-      problems.push('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/config.db');
-    return { type: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : resolve(path) };
-  }
-  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
-    try {
-      const url = new URL(raw);
-      const schema = url.searchParams.get('schema') ?? undefined;
-      if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-        problems.push('DATABASE_URL schema must match ^[a-z_][a-z0-9_]{0,62}$');
-      }
-      url.searchParams.delete('schema');
-      return { type: 'postgres', url: url.toString(), schema };
-    } catch {
-      problems.push('DATABASE_URL is not a valid postgres:// URL');
-      return { type: 'postgres', url: raw };
-    }
-  }
-  problems.push('DATABASE_URL must start with sqlite: or postgres://');
-  return { type: 'sqlite', path: '' };
-}
-
-interface RawToken {
-  name?: unknown;
-  roles?: unknown;
-  token?: unknown;
-  tokenSha256?: unknown;
-}
-
-function parseApiTokens(raw: string | undefined, problems: string[]): ApiTokenSetting[] {
-  if (raw === undefined || raw.trim() === '') return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    problems.push(
-      'API_TOKENS must be a JSON array like [{"name":"ops","roles":["admin"],"token":"..."}]',
-    );
-    return [];
-  }
-  if (!Array.isArray(parsed)) {
-    problems.push('API_TOKENS must be a JSON array');
-    return [];
-  }
-  const tokens: ApiTokenSetting[] = [];
-  parsed.forEach((entry: RawToken, i) => {
-    const where = `API_TOKENS[${i}]`;
-    if (typeof entry !== 'object' || entry === null) {
-      problems.push(`${where} must be an object`);
-      return;
-    }
-    if (typeof entry.name !== 'string' || !/^[\w.@-]{1,64}$/.test(entry.name)) {
-      problems.push(`${where}.name must be 1-64 characters of letters, digits, . _ @ -`);
-      return;
-    }
-    const roles = entry.roles;
-    if (
-      !Array.isArray(roles) ||
-      roles.length === 0 ||
-      !roles.every((r) => ROLES.includes(r as string))
-    ) {
-      problems.push(`${where}.roles must be a non-empty array of ${ROLES.join(', ')}`);
-      return;
-    }
-    let tokenSha256: Buffer;
-    if (typeof entry.token === 'string' && entry.tokenSha256 === undefined) {
-      if (entry.token.length < 16) {
-        problems.push(`${where}.token must be at least 16 characters`);
-        return;
-      }
-      tokenSha256 = sha256(entry.token);
-    } else if (typeof entry.tokenSha256 === 'string' && entry.token === undefined) {
-      if (!/^[0-9a-f]{64}$/i.test(entry.tokenSha256)) {
-        problems.push(`${where}.tokenSha256 must be 64 hex characters`);
-        return;
-      }
-      tokenSha256 = Buffer.from(entry.tokenSha256, 'hex');
-    } else {
-      problems.push(`${where} needs exactly one of "token" or "tokenSha256"`);
-      return;
-    }
-    tokens.push({ name: entry.name, roles: roles as string[], tokenSha256 });
-  });
-  const names = tokens.map((t) => t.name);
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-  if (duplicate) problems.push(`API_TOKENS has two tokens named "${duplicate}"`);
-  return tokens;
+function devKeysWarning({ path, generated, variables }: DevKeysUse): string {
+  return (
+    `Using development keys from ${path} for ${variables.join(', ')}` +
+    `${generated.length > 0 ? ` (generated now: ${generated.join(', ')})` : ''}. ` +
+    'For real deployments set them explicitly (npm run keys -- generate); NODE_ENV=production refuses to start without them.'
+  );
 }

@@ -1,6 +1,15 @@
-import { resolve } from 'node:path';
+import { EnvironmentError, type EnvironmentVariables, readEnvironment } from '@app/contracts';
+import {
+  type ConfigClientLogger,
+  ConfigClientError,
+  ConfigClientErrorCode,
+  type ConfigClientOptions,
+  configClientOptionsFromEnv,
+} from '@app/config-client';
+import type { LoggingSettings } from '@app/logging';
+import { WorkerEnvironment } from './worker.environment';
 
-type Env = Readonly<Record<string, string | undefined>>;
+const APP = 'dedup-worker';
 
 /** The worker's own input/output settings (its config arrives through the SDK). */
 export interface WorkerSettings {
@@ -21,65 +30,59 @@ export interface WorkerSettings {
   metricsHost: string;
   /** Process the files present at start, then exit. */
   once: boolean;
+  /** The worker's logger: the same AppLogger, formats and redaction as config-manager's. */
+  logging: LoggingSettings;
 }
 
-/** Thrown for unusable worker settings; names every bad variable. */
-export class WorkerSettingsError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid environment variables:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'WorkerSettingsError';
-  }
-}
-
-function integer(
-  env: Env,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-    return fallback;
-  }
-  return value;
-}
-
-/** Reads INPUT_DIR, OUTPUT_DIR, … and `--once`; directories default under DATA_DIR. */
-export function loadWorkerSettings(env: Env, argv: readonly string[]): WorkerSettings {
-  const problems: string[] = [];
-  const dataDir = resolve(env.DATA_DIR?.trim() || './data');
-  const inputDir = resolve(env.INPUT_DIR?.trim() || `${dataDir}/inbox`);
-  const aiBaseUrl = env.AI_BASE_URL?.trim() || undefined;
-  if (aiBaseUrl && !/^https?:\/\/\S+$/.test(aiBaseUrl))
-    problems.push('AI_BASE_URL must be an http(s) URL');
-  const settings: WorkerSettings = {
-    inputDir,
-    outputDir: resolve(env.OUTPUT_DIR?.trim() || `${dataDir}/outbox`),
-    processedDir: resolve(env.PROCESSED_DIR?.trim() || `${inputDir}/processed`),
-    failedDir: resolve(env.FAILED_DIR?.trim() || `${inputDir}/failed`),
-    debounceMs: integer(env, 'RUN_DEBOUNCE_MS', 500, 0, 600_000, problems),
-    maxInputFileBytes: integer(
-      env,
-      'MAX_INPUT_FILE_BYTES',
-      50 * 1024 * 1024,
-      1024,
-      2 ** 31 - 1,
-      problems,
-    ),
-    aiBaseUrl,
-    aiTimeoutMs: integer(env, 'AI_TIMEOUT_MS', 15_000, 100, 600_000, problems),
-    aiMaxPairsPerRun: integer(env, 'AI_MAX_PAIRS_PER_RUN', 200, 0, 1_000_000, problems),
-    metricsPort: env.METRICS_PORT?.trim()
-      ? integer(env, 'METRICS_PORT', 9464, 0, 65535, problems)
-      : undefined,
-    metricsHost: env.METRICS_HOST?.trim() || '0.0.0.0',
+/** Reads the worker's own variables (WorkerEnvironment) and `--once`; throws an EnvironmentError. */
+export function loadWorkerSettings(
+  env: EnvironmentVariables,
+  argv: readonly string[],
+): WorkerSettings {
+  const { values: e } = readEnvironment(WorkerEnvironment, env);
+  return {
+    inputDir: e.INPUT_DIR,
+    outputDir: e.OUTPUT_DIR,
+    processedDir: e.PROCESSED_DIR,
+    failedDir: e.FAILED_DIR,
+    debounceMs: e.RUN_DEBOUNCE_MS,
+    maxInputFileBytes: e.MAX_INPUT_FILE_BYTES,
+    aiBaseUrl: e.AI_BASE_URL,
+    aiTimeoutMs: e.AI_TIMEOUT_MS,
+    aiMaxPairsPerRun: e.AI_MAX_PAIRS_PER_RUN,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
     once: argv.includes('--once'),
+    logging: { app: APP, env: e.NODE_ENV, level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
-  if (problems.length > 0) throw new WorkerSettingsError(problems);
-  return settings;
+}
+
+/**
+ * Everything the worker reads at boot: the SDK's options and its own settings, with the
+ * problems of both in one EnvironmentError (so one start names every bad variable).
+ */
+export function loadWorkerEnvironment(
+  env: EnvironmentVariables,
+  argv: readonly string[],
+  service: string,
+  logger: ConfigClientLogger,
+): { client: ConfigClientOptions; settings: WorkerSettings } {
+  const problems: string[] = [];
+  const collect = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      const invalid =
+        error instanceof EnvironmentError ||
+        (error instanceof ConfigClientError &&
+          error.code === ConfigClientErrorCode.InvalidEnvironment);
+      if (!invalid) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const client = collect(() => configClientOptionsFromEnv(env, { service, logger }));
+  const settings = collect(() => loadWorkerSettings(env, argv));
+  if (client === undefined || settings === undefined) throw new EnvironmentError(problems);
+  return { client, settings };
 }

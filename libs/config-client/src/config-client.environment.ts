@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import {
+  type DevKeysFile,
+  EnvBase64Key,
+  EnvDefault,
+  EnvDevKey,
+  EnvDevKeysDirectory,
+  type EnvFieldContext,
+  EnvInteger,
+  EnvKeyList,
+  EnvNodeEnv,
+  EnvParse,
+  EnvPath,
+  EnvRequired,
+  EnvString,
+  EnvUrl,
+  findServiceDefinition,
+  INSTANCE_ID_PATTERN,
+  type NodeEnv,
+  serviceDefinitions,
+} from '@app/contracts';
+import {
+  decodeBase64Key,
+  decodeStrictBase64,
+  type KeyListEntry,
+  parseKeyList,
+  signingPublicKeyOf,
+} from '@app/crypto';
+import { MIN_LKG_HMAC_KEY_BYTES } from './last-known-good';
+
+const ED25519_PUBLIC_KEY_BYTES = 32;
+const X25519_KEY_BYTES = 32;
+const GENERATED_HMAC_KEY_BYTES = 32;
+const MAX_INSTANCE_ID_LENGTH = 128;
+
+type Ctx = EnvFieldContext<ConfigClientEnvironment>;
+
+/**
+ * Every variable the worker SDK reads, in the order problems are reported. Outside production,
+ * keys that are not set come from config-manager's DATA_DIR/dev-keys.json when it exists (the
+ * SDK never creates that file; it only adds its own LKG_HMAC_KEY to it).
+ */
+export class ConfigClientEnvironment {
+  /** `serviceFromCode`: the worker's service when its code knows it; SERVICE_NAME must agree. */
+  constructor(readonly serviceFromCode?: string) {}
+
+  @EnvNodeEnv() NODE_ENV: NodeEnv = 'development';
+
+  @EnvDevKeysDirectory({ generate: false }) @EnvDefault('./data') DATA_DIR!: string;
+
+  @EnvParse(parseService)
+  @EnvDefault<ConfigClientEnvironment>((ctx) => ctx.values.serviceFromCode)
+  @EnvRequired(() => `SERVICE_NAME is required (one of: ${knownServices()})`)
+  SERVICE_NAME!: string;
+
+  @EnvUrl({
+    protocols: ['mqtt', 'mqtts', 'ws', 'wss', 'tcp', 'ssl'],
+    description: 'an mqtt://, mqtts://, ws:// or wss://',
+  })
+  @EnvRequired('MQTT_URL is required (mqtt://host:1883, mqtts://…, ws://…, wss://…)')
+  MQTT_URL!: string;
+
+  @EnvString({ trim: false }) MQTT_USERNAME?: string;
+
+  @EnvString({ trim: false }) MQTT_PASSWORD?: string;
+
+  @EnvPath({ mustExist: true }) MQTT_CA_FILE?: string;
+
+  @EnvString({
+    pattern: /^([A-Za-z0-9._-]+\/)*$/,
+    message: 'MQTT_TOPIC_PREFIX must be empty or segments ending in "/", like "tenant-a/"',
+  })
+  MQTT_TOPIC_PREFIX = '';
+
+  @EnvString({
+    pattern: INSTANCE_ID_PATTERN,
+    message: `INSTANCE_ID must match ${String(INSTANCE_ID_PATTERN)} (it is an MQTT topic segment)`,
+  })
+  @EnvDefault(() => defaultInstanceId())
+  INSTANCE_ID!: string;
+
+  @EnvKeyList({
+    bytes: ED25519_PUBLIC_KEY_BYTES,
+    nonEmpty: 'CONFIG_TRUSTED_KEYS must list at least one kid:base64Ed25519PublicKey',
+  })
+  @EnvDevKey(devTrustedKeys)
+  @EnvRequired(
+    'CONFIG_TRUSTED_KEYS is required (kid:base64Ed25519PublicKey,…; GET /api/keys lists them)',
+  )
+  CONFIG_TRUSTED_KEYS!: KeyListEntry[];
+
+  /** Optional: without it, configs that carry secrets are rejected (a warning says so). */
+  @EnvBase64Key({ bytes: X25519_KEY_BYTES })
+  @EnvDevKey(devSecretKey)
+  CONFIG_SECRET_KEY?: Buffer;
+
+  @EnvParse(parseHmacKey)
+  @EnvDevKey((keys) =>
+    keys.getOrGenerate('LKG_HMAC_KEY', () =>
+      randomBytes(GENERATED_HMAC_KEY_BYTES).toString('base64'),
+    ),
+  )
+  @EnvRequired(
+    `LKG_HMAC_KEY is required (at least ${MIN_LKG_HMAC_KEY_BYTES} random bytes, base64: openssl rand -base64 32)`,
+  )
+  LKG_HMAC_KEY!: Buffer;
+
+  /** Unset: the client's own default. */
+  @EnvInteger({ min: 0, max: 600_000 }) INITIAL_CONFIG_TIMEOUT_MS?: number;
+
+  @EnvPath()
+  @EnvDefault<ConfigClientEnvironment>(({ values }) =>
+    join(
+      values.DATA_DIR,
+      `${(values.SERVICE_NAME as string | undefined) ?? 'unknown'}.${values.INSTANCE_ID}.lkg.json`,
+    ),
+  )
+  LKG_PATH!: string;
+}
+
+/** `<hostname>-<pid>` reduced to INSTANCE_ID_PATTERN (the default INSTANCE_ID). */
+export function defaultInstanceId(host: string = hostname(), pid: number = process.pid): string {
+  const suffix = `-${pid}`;
+  const cleaned = host
+    .replace(/[^A-Za-z0-9._:-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, MAX_INSTANCE_ID_LENGTH - suffix.length);
+  return `${cleaned || 'worker'}${suffix}`;
+}
+
+function knownServices(): string {
+  return serviceDefinitions()
+    .map((definition) => definition.name)
+    .join(', ');
+}
+
+function parseService(raw: string, ctx: Ctx): string | undefined {
+  const fromCode = ctx.values.serviceFromCode;
+  if (fromCode !== undefined && raw !== fromCode) {
+    ctx.problem(`SERVICE_NAME is ${JSON.stringify(raw)}, but this worker is ${fromCode}`);
+    return undefined;
+  }
+  if (findServiceDefinition(raw) === undefined) {
+    ctx.problem(
+      `SERVICE_NAME ${JSON.stringify(raw)} is not a registered service (one of: ${knownServices()})`,
+    );
+    return undefined;
+  }
+  return raw;
+}
+
+function parseHmacKey(raw: string, ctx: Ctx): Buffer | undefined {
+  const key = decodeStrictBase64(raw);
+  if (key === undefined) {
+    ctx.problem(`${ctx.name} is not valid base64`);
+    return undefined;
+  }
+  if (key.length < MIN_LKG_HMAC_KEY_BYTES) {
+    ctx.problem(
+      `${ctx.name} must decode to at least ${MIN_LKG_HMAC_KEY_BYTES} bytes (got ${key.length})`,
+    );
+    return undefined;
+  }
+  return key;
+}
+
+/** CONFIG_TRUSTED_KEYS from the manager's CONFIG_SIGNING_KEY_ID and the public half of CONFIG_SIGNING_KEY. */
+function devTrustedKeys(keys: DevKeysFile, ctx: Ctx): string | undefined {
+  const kid = keys.get('CONFIG_SIGNING_KEY_ID');
+  const secret = keys.get('CONFIG_SIGNING_KEY');
+  if (kid === undefined || secret === undefined) {
+    return undefined;
+  }
+  try {
+    const secretKey = decodeBase64Key(secret, 64, `${keys.path} CONFIG_SIGNING_KEY`);
+    const publicKey = signingPublicKeyOf(secretKey, `${keys.path} CONFIG_SIGNING_KEY`);
+    secretKey.fill(0);
+    return `${kid}:${publicKey.toString('base64')}`;
+  } catch (error) {
+    ctx.problem(`CONFIG_TRUSTED_KEYS is not set and cannot be derived: ${errorMessage(error)}`);
+    return undefined;
+  }
+}
+
+/** CONFIG_SECRET_KEY from the service's entry in the manager's SERVICE_SECRET_KEYS. */
+function devSecretKey(keys: DevKeysFile, ctx: Ctx): string | undefined {
+  const list = keys.get('SERVICE_SECRET_KEYS');
+  const service = ctx.values.SERVICE_NAME;
+  if (list === undefined || service === undefined) {
+    return undefined;
+  }
+  try {
+    const entry = parseKeyList(list, X25519_KEY_BYTES, `${keys.path} SERVICE_SECRET_KEYS`).find(
+      (candidate) => candidate.id === service,
+    );
+    return entry?.key.toString('base64');
+  } catch (error) {
+    ctx.problem(`CONFIG_SECRET_KEY is not set and cannot be derived: ${errorMessage(error)}`);
+    return undefined;
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : 'invalid key';
+}
