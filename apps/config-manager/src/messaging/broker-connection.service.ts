@@ -33,6 +33,7 @@ export class BrokerConnectionService implements OnApplicationShutdown {
   private readonly subscriptions: string[] = [];
   private url = '';
   private lastError: string | undefined;
+  private shuttingDown = false;
 
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,
@@ -81,6 +82,8 @@ export class BrokerConnectionService implements OnApplicationShutdown {
       for (const listener of this.messageListeners) listener(topic, payload, packet.retain);
     });
     client.on('error', (error) => {
+      // Once shutting down, a message still arriving cannot be acknowledged: not worth a warning.
+      if (this.shuttingDown) return;
       if (this.lastError !== error.message) {
         this.logger.warn(`MQTT broker ${safeUrl(this.url)}: ${error.message}`);
       }
@@ -144,6 +147,7 @@ export class BrokerConnectionService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     // Client first, then the embedded broker it talks to.
     await this.client?.endAsync();
     await this.embedded.stop();
