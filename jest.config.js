@@ -22,6 +22,7 @@ const shared = {
     '^@app/contracts$': '<rootDir>/libs/contracts/src',
     '^@app/crypto$': '<rootDir>/libs/crypto/src',
     '^@app/config-client$': '<rootDir>/libs/config-client/src',
+    '^@app/testing$': '<rootDir>/libs/testing/src',
   },
   rootDir: __dirname,
 };

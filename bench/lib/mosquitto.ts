@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../apps/config-manager/test/support/ports';
+import { freePort } from '@app/testing';
 
 /** A mosquitto of the bench's own, configured like production (TCP_NODELAY, no persistence). */
 export async function startBenchMosquitto(): Promise<{ url: string; stop(): Promise<void> }> {

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
+import { accepts, freePort, until } from '@app/testing';
 import { Child } from './child';
 import type { Janitor } from './janitor';
-import { accepts, freePort } from '../../apps/config-manager/test/support/ports';
 import {
   type BrokerMode,
   type BrokerUser,
   writeProductionMosquittoConfig,
 } from '../../apps/config-manager/test/support/production-mosquitto';
-import { until } from './poll';
 
 export type {
   BrokerMode,

@@ -3,12 +3,12 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKeyList, generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
+import { until } from '@app/testing';
 import { ManagerApi } from './api';
 import { BusObserver } from './bus-observer';
 import { Janitor } from './janitor';
 import { ManagerNode } from './manager';
 import { BrokerMode, BrokerUser, BrokerUsers, Mosquitto } from './mosquitto';
-import { until } from './poll';
 import { Postgres } from './postgres';
 import { WorkerNode } from './worker';
 

@@ -1,5 +1,5 @@
 import { connectAsync, MqttClient } from 'mqtt';
-import { eventually } from './support/eventually';
+import { eventually } from '@app/testing';
 import { startAedes, TestBroker } from './support/mqtt-brokers';
 import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
 

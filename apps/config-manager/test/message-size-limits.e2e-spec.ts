@@ -9,9 +9,9 @@ import {
   type ConfigRejectedEvent,
 } from '@app/config-client';
 import { MAX_ENVELOPE_BYTES, MAX_MQTT_PACKET_BYTES } from '@app/contracts';
+import { eventually } from '@app/testing';
 import { BrokerConnectionService } from '../src/messaging/broker-connection.service';
 import { readEnvelope, verifiesWith } from './support/envelopes';
-import { eventually } from './support/eventually';
 import { startMosquitto, type TestBroker } from './support/mqtt-brokers';
 import { MqttProbe, type ProbeMessage } from './support/mqtt-probe';
 import { writeProductionMosquittoConfig } from './support/production-mosquitto';

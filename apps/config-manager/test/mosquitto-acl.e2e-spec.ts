@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
+import { accepts, freePort } from '@app/testing';
 import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
 import { readEnvelope } from './support/envelopes';
 import { MqttProbe } from './support/mqtt-probe';
-import { accepts, freePort } from './support/ports';
 import {
   type BrokerUser,
   brokerUserEnv,

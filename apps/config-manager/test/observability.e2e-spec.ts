@@ -1,5 +1,5 @@
 import { connectAsync } from 'mqtt';
-import { eventually } from './support/eventually';
+import { eventually } from '@app/testing';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';

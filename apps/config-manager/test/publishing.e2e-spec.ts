@@ -5,8 +5,8 @@ import {
   generateSigningKeyPair,
   openSealedSecret,
 } from '@app/crypto';
+import { eventually } from '@app/testing';
 import { readEnvelope, verifiesWith } from './support/envelopes';
-import { eventually } from './support/eventually';
 import {
   SHARED_MOSQUITTO_URL,
   startAedes,

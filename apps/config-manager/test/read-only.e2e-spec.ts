@@ -1,4 +1,4 @@
-import { eventually } from './support/eventually';
+import { eventually } from '@app/testing';
 import { TempPostgres } from './support/temp-postgres';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ENVELOPE_ALG } from '@app/contracts';
 import { Ed25519Signer, generateSigningKeyPair } from '@app/crypto';
+import { eventually } from '@app/testing';
 import { readEnvelope } from './support/envelopes';
-import { eventually } from './support/eventually';
 import { SHARED_MOSQUITTO_URL } from './support/mqtt-brokers';
 import { MqttProbe, ProbeMessage } from './support/mqtt-probe';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';

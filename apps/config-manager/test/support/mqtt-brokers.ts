@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createBroker } from 'aedes';
 import { guardBrokerConnection } from '@app/config-client';
 import { MAX_MQTT_PACKET_BYTES } from '@app/contracts';
-import { accepts, freePort } from './ports';
+import { accepts, freePort } from '@app/testing';
 
 /** The machine's shared mosquitto (CI makes sure it runs); tests isolate with a topic prefix. */
 export const SHARED_MOSQUITTO_URL = process.env.TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';

@@ -1,0 +1,5 @@
+// Test support for every app's tests, the bench and the chaos harness (never built, never
+// imported by what ships): one place for each piece of test plumbing.
+export * from './net/ports';
+export * from './waiting/change-signal';
+export * from './waiting/polling';
