@@ -1,6 +1,5 @@
 import { connectAsync, MqttClient } from 'mqtt';
-import { eventually } from '@app/testing';
-import { startAedes, TestBroker } from './support/mqtt-brokers';
+import { eventually, startAedes, type TestBroker } from '@app/testing';
 import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';

@@ -9,11 +9,10 @@ import {
   type ConfigRejectedEvent,
 } from '@app/config-client';
 import { MAX_ENVELOPE_BYTES, MAX_MQTT_PACKET_BYTES } from '@app/contracts';
-import { eventually } from '@app/testing';
+import { eventually, MqttProbe, type ProbeMessage } from '@app/testing';
 import { BrokerConnectionService } from '../src/messaging/broker-connection.service';
 import { readEnvelope, verifiesWith } from './support/envelopes';
 import { startMosquitto, type TestBroker } from './support/mqtt-brokers';
-import { MqttProbe, type ProbeMessage } from './support/mqtt-probe';
 import { writeProductionMosquittoConfig } from './support/production-mosquitto';
 import { bearer, startManager, type TestManager, TOKENS } from './support/test-app';
 
@@ -161,7 +160,7 @@ describe('MQTT message size limits', () => {
       await closed;
 
       const subscriber = await probe(url, [CONFIG_TOPIC]);
-      const message = await subscriber.waitFor(envelopeOf(1), 5000, "the manager's version 1");
+      const message = await subscriber.waitFor(envelopeOf(1), "the manager's version 1");
       const keys = await sut.http().get('/api/keys').expect(200);
       expect(verifiesWith(message.payload, keys.body.signing[0].publicKey as string)).toBe(true);
       const logs = await eventually(
@@ -186,7 +185,7 @@ describe('MQTT message size limits', () => {
         managerDrops.push([topic, bytes]);
       });
       const observer = await probe(broker.url, [CONFIG_TOPIC]);
-      await observer.waitFor(envelopeOf(1), 5000, 'version 1');
+      await observer.waitFor(envelopeOf(1), 'version 1');
       const signing = (await sut.http().get('/api/keys').expect(200)).body.signing[0] as {
         kid: string;
         publicKey: string;

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
-import { accepts, freePort } from '@app/testing';
+import { accepts, freePort, MqttProbe } from '@app/testing';
 import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
 import { readEnvelope } from './support/envelopes';
-import { MqttProbe } from './support/mqtt-probe';
 import {
   type BrokerUser,
   brokerUserEnv,
@@ -271,7 +270,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     await cm.stop();
     const reader = await client(watcherUser);
     await reader.subscribe(CONFIG_TOPIC);
-    retainedEnvelope = (await reader.waitFor((m) => m.retain, 5000, 'retained envelope')).payload;
+    retainedEnvelope = (await reader.waitFor((m) => m.retain, 'retained envelope')).payload;
     expect(readEnvelope(retainedEnvelope).payload.version).toBe(2);
   }, 60000);
 
@@ -279,7 +278,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     const watcher = await client(watcherUser);
     await watcher.subscribe(CONFIG_TOPIC);
     await watcher.subscribe('system/config/other-service');
-    await watcher.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 5000, 'retained envelope');
+    await watcher.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 'retained envelope');
 
     const forger = await client(worker);
     const forged = Buffer.from(
@@ -292,14 +291,14 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
 
     const marker = await client(publisherUser);
     await marker.publish(CONFIG_TOPIC, 'marker-after-forgery', false);
-    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 5000, 'marker');
+    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 'marker');
     expect(watcher.messages.filter((m) => m.payload.equals(forged))).toEqual([]);
     expect(watcher.messages.filter((m) => m.topic === 'system/config/other-service')).toEqual([]);
 
     // A new subscriber gets exactly one retained message per topic: still the manager's v2.
     const fresh = await client(USERS.fresh);
     await fresh.subscribe(CONFIG_TOPIC);
-    const retained = await fresh.waitFor((m) => m.retain, 5000, 'retained envelope');
+    const retained = await fresh.waitFor((m) => m.retain, 'retained envelope');
     expect(retained.payload.equals(retainedEnvelope)).toBe(true);
   });
 
@@ -312,12 +311,12 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     // handling its SUBSCRIBE, so other-service's would arrive before dedup-worker's envelope.
     await snoop.subscribe('system/config/other-service');
     await snoop.subscribe(CONFIG_TOPIC);
-    await snoop.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 5000, 'own retained envelope');
+    await snoop.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 'own retained envelope');
 
     // Live: the same publisher, other-service first, then a marker the worker may read.
     await publisher.publish('system/config/other-service', 'other-live', false);
     await publisher.publish(CONFIG_TOPIC, 'marker-after-other', false);
-    await snoop.waitFor((m) => m.payload.toString() === 'marker-after-other', 5000, 'marker');
+    await snoop.waitFor((m) => m.payload.toString() === 'marker-after-other', 'marker');
     expect(snoop.messages.filter((m) => m.topic !== CONFIG_TOPIC)).toEqual([]);
     expect(snoop.messages.map((m) => m.payload.toString())).not.toContain('other-retained');
   });
@@ -331,7 +330,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     await w.publish('system/health/config-manager', 'forged-manager-health', true);
     // Its own health topic is allowed: published after the others on the same connection.
     await w.publish(OWN_HEALTH, 'own-health-marker', false);
-    await watcher.waitFor((m) => m.payload.toString() === 'own-health-marker', 5000, 'own health');
+    await watcher.waitFor((m) => m.payload.toString() === 'own-health-marker', 'own health');
     const forgedSeen = watcher.messages.filter((m) =>
       ['forged-health', 'forged-manager-health'].includes(m.payload.toString()),
     );
@@ -343,7 +342,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     await watcher.subscribe(`system/health/${SERVICE}/+`);
     const genuine = await client(sibling);
     await genuine.publish(SIBLING_HEALTH, 'sibling-genuine', true);
-    await watcher.waitFor((m) => m.payload.toString() === 'sibling-genuine', 5000, 'genuine');
+    await watcher.waitFor((m) => m.payload.toString() === 'sibling-genuine', 'genuine');
 
     const forgerId = `acl-forger-${randomBytes(4).toString('hex')}`;
     const forger = await client(worker, {
@@ -355,20 +354,16 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     // A second connection on the same client id (and user) ends the forger's session: the
     // broker handles its last will before it answers this CONNECT.
     const successor = await client(worker, { clientId: forgerId });
-    await forger.waitForClose(5000, "the forger's connection");
+    await forger.waitForClose("the forger's connection");
     await successor.publish(OWN_HEALTH, 'marker-after-sibling-forgery', false);
-    await watcher.waitFor(
-      (m) => m.payload.toString() === 'marker-after-sibling-forgery',
-      5000,
-      'marker',
-    );
+    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-sibling-forgery', 'marker');
     const forgedSeen = watcher.messages.filter((m) => m.payload.toString().startsWith('forged-'));
     expect(forgedSeen).toEqual([]);
 
     // A new subscriber gets the sibling's own retained status.
     const fresh = await client(USERS.fresh);
     await fresh.subscribe(SIBLING_HEALTH);
-    const retained = await fresh.waitFor((m) => m.retain, 5000, "sibling's retained status");
+    const retained = await fresh.waitFor((m) => m.retain, "sibling's retained status");
     expect(retained.payload.toString()).toBe('sibling-genuine');
   });
 
@@ -388,16 +383,12 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
       5000,
       "PUBACK to the sibling's publish",
     );
-    await watcher.waitFor(
-      (m) => m.payload.toString() === 'sibling-still-connected',
-      5000,
-      'marker',
-    );
+    await watcher.waitFor((m) => m.payload.toString() === 'sibling-still-connected', 'marker');
     expect(victim.closed).toBe(false);
 
     // Both intruders are `dedup-worker/w-acl` to the broker, whatever id they asked for: the
     // second one took over the first.
-    await intruder.waitForClose(5000, "the first intruder's connection");
+    await intruder.waitForClose("the first intruder's connection");
     expect(second.closed).toBe(false);
   });
 });

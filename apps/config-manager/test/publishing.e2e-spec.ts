@@ -5,15 +5,9 @@ import {
   generateSigningKeyPair,
   openSealedSecret,
 } from '@app/crypto';
-import { eventually } from '@app/testing';
+import { eventually, MqttProbe, type ProbeMessage, startAedes } from '@app/testing';
 import { readEnvelope, verifiesWith } from './support/envelopes';
-import {
-  SHARED_MOSQUITTO_URL,
-  startAedes,
-  startMosquitto,
-  TestBroker,
-} from './support/mqtt-brokers';
-import { MqttProbe, ProbeMessage } from './support/mqtt-probe';
+import { SHARED_MOSQUITTO_URL, startMosquitto, TestBroker } from './support/mqtt-brokers';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
@@ -90,7 +84,7 @@ describe.each([
 
     expect(res.body.published).toBe(true);
     expect(res.headers['x-config-published']).toBe('true');
-    const message = await live.waitFor(envelopeOf(2, prefix), 5000, 'version 2');
+    const message = await live.waitFor(envelopeOf(2, prefix), 'version 2');
     const { envelope, payload } = readEnvelope(message.payload);
     const keys = await sut.http().get('/api/keys').expect(200);
     expect(keys.body.signing).toEqual([
@@ -106,7 +100,7 @@ describe.each([
     expect(Date.parse(payload.issuedAt)).not.toBeNaN();
 
     const late = await probe();
-    const retained = await late.waitFor(envelopeOf(2, prefix), 5000, 'retained version 2');
+    const retained = await late.waitFor(envelopeOf(2, prefix), 'retained version 2');
     expect(retained.retain).toBe(true);
     const status = await late.waitFor((m) => m.topic === `${prefix}system/health/config-manager`);
     expect(JSON.parse(status.payload.toString())).toMatchObject({
@@ -124,7 +118,7 @@ describe.each([
       .send({ value: API_KEY })
       .expect(204);
 
-    const message = await live.waitFor(envelopeOf(2, prefix), 5000, 'version 2');
+    const message = await live.waitFor(envelopeOf(2, prefix), 'version 2');
     const sealed = readEnvelope(message.payload).payload.secrets['ai.api_key'];
 
     expect(sealed.alg).toBe('x25519-xsalsa20-poly1305');
@@ -139,7 +133,7 @@ describe.each([
 
   it('republishes on request (admin only)', async () => {
     const live = await probe();
-    await live.waitFor(envelopeOf(1, prefix), 5000, 'version 1');
+    await live.waitFor(envelopeOf(1, prefix), 'version 1');
     const before = live.messages.length;
 
     await sut
@@ -152,7 +146,6 @@ describe.each([
     expect(res.body).toEqual({ service: SERVICE, version: 1, published: true });
     await live.waitFor(
       (m) => live.messages.indexOf(m) >= before && envelopeOf(1, prefix)(m),
-      5000,
       'republished v1',
     );
     await sut.http().post('/api/services/nope-service/republish').set(admin).expect(404);
@@ -183,7 +176,7 @@ describe('broker outages', () => {
     const aedes = await startAedes();
     broker = aedes;
     sut = await startManager({ store: 'sqlite', env: { MQTT_URL: aedes.url } });
-    await (await probe(aedes.url)).waitFor(envelopeOf(1), 5000, 'version 1');
+    await (await probe(aedes.url)).waitFor(envelopeOf(1), 'version 1');
     await Promise.all(probes.splice(0).map((p) => p.close()));
 
     await aedes.stop();
@@ -204,11 +197,9 @@ describe('broker outages', () => {
     // Whether the probe or the manager reconnects first, v4 arrives (live or retained)...
     await (
       await probe(aedes.url)
-    ).waitFor(envelopeOf(4), 10000, 'version 4 after the broker returned');
+    ).waitFor(envelopeOf(4), 'version 4 after the broker returned', 10000);
     // ...and the broker keeps it for subscribers that come later.
-    const message = await (
-      await probe(aedes.url)
-    ).waitFor(envelopeOf(4), 5000, 'retained version 4');
+    const message = await (await probe(aedes.url)).waitFor(envelopeOf(4), 'retained version 4');
     expect(message.retain).toBe(true);
     expect(readEnvelope(message.payload).payload.config).toMatchObject({
       thresholds: { high: 0.9 },
@@ -235,7 +226,7 @@ describe('broker outages', () => {
 
     const message = await (
       await probe(mosquitto.url)
-    ).waitFor(envelopeOf(2), 10000, 'version 2 after restart');
+    ).waitFor(envelopeOf(2), 'version 2 after restart', 10000);
     expect(readEnvelope(message.payload).payload.config).toMatchObject({
       geo: { max_distance_km: 7 },
     });
@@ -274,7 +265,7 @@ describe('publication hygiene', () => {
     // The manager says online only after its connect-time publish, so later subscribers
     // see each version once.
     const status = await MqttProbe.connect(aedes.url, ['system/health/config-manager']);
-    await status.waitFor((m) => m.payload.includes('"online"'), 5000, 'manager online');
+    await status.waitFor((m) => m.payload.includes('"online"'), 'manager online');
     await status.close();
   });
 
@@ -292,7 +283,7 @@ describe('publication hygiene', () => {
 
   it('publishes each version exactly once under back-to-back PATCHes (late echoes cause no republish)', async () => {
     const live = await probe();
-    await live.waitFor(envelopeOf(1), 5000, 'version 1');
+    await live.waitFor(envelopeOf(1), 'version 1');
     for (let i = 0; i < 10; i++) {
       await sut
         .http()
@@ -301,12 +292,11 @@ describe('publication hygiene', () => {
         .send({ cluster: { max_cluster_size: 20 + i } })
         .expect(200);
     }
-    await live.waitFor(envelopeOf(11), 5000, 'version 11');
+    await live.waitFor(envelopeOf(11), 'version 11');
     // Anything published after v11 (a republish storm) would arrive within this round trip.
     await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(200);
     await live.waitFor(
       () => live.messages.filter(envelopeOf(11)).length === 2,
-      5000,
       'the explicit republish',
     );
 
@@ -316,14 +306,14 @@ describe('publication hygiene', () => {
 
   it('puts its version back when an older authentic envelope is replayed over it on the broker', async () => {
     const live = await probe();
-    const v1 = await live.waitFor(envelopeOf(1), 5000, 'version 1');
+    const v1 = await live.waitFor(envelopeOf(1), 'version 1');
     await sut
       .http()
       .patch(`/api/services/${SERVICE}/config`)
       .set(admin)
       .send({ thresholds: { high: 0.8 } })
       .expect(200);
-    await live.waitFor(envelopeOf(2), 5000, 'version 2');
+    await live.waitFor(envelopeOf(2), 'version 2');
 
     const attacker = await MqttProbe.connect(aedes.url, []);
     probes.push(attacker);
@@ -332,11 +322,10 @@ describe('publication hygiene', () => {
     // v2 arrives a second time: the manager republished it over the replayed v1.
     await live.waitFor(
       () => live.messages.filter(envelopeOf(2)).length >= 2,
-      5000,
       'version 2 republished',
     );
     const later = await probe();
-    const retained = await later.waitFor((m) => m.retain, 5000, 'the retained envelope');
+    const retained = await later.waitFor((m) => m.retain, 'the retained envelope');
     expect(readEnvelope(retained.payload).payload.version).toBe(2);
     expect(sut.logs.text()).toContain('dedup-worker v1 replaced v2 on the broker');
   });
@@ -391,7 +380,7 @@ describe('a service without a recipient key', () => {
         .set(admin)
         .send({ value: API_KEY })
         .expect(204);
-      const message = await live.waitFor(envelopeOf(2), 5000, 'version 2');
+      const message = await live.waitFor(envelopeOf(2), 'version 2');
       await live.close();
 
       expect(readEnvelope(message.payload).payload.secrets).toEqual({});

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ENVELOPE_ALG } from '@app/contracts';
 import { Ed25519Signer, generateSigningKeyPair } from '@app/crypto';
-import { eventually } from '@app/testing';
+import { eventually, MqttProbe, type ProbeMessage } from '@app/testing';
 import { readEnvelope } from './support/envelopes';
 import { SHARED_MOSQUITTO_URL } from './support/mqtt-brokers';
-import { MqttProbe, ProbeMessage } from './support/mqtt-probe';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
@@ -89,7 +88,7 @@ describe.each([
   /** What a worker starting now would get: the retained message's version (0 when none). */
   async function retainedVersion(): Promise<number> {
     const fresh = await probe([topic]);
-    const retained = await fresh.waitFor((m) => m.retain && m.payload.length > 0, 5000, 'retained');
+    const retained = await fresh.waitFor((m) => m.retain && m.payload.length > 0, 'retained');
     return readEnvelope(retained.payload).payload.version;
   }
 
@@ -112,11 +111,11 @@ describe.each([
   async function attack(bytes: Buffer, problem: string): Promise<void> {
     const before = (await incidents()).incidents;
     const watcher = await probe([topic]);
-    await watcher.waitFor((m) => m.retain, 5000, 'the retained envelope');
+    await watcher.waitFor((m) => m.retain, 'the retained envelope');
     const attacker = await probe();
     await attacker.publishRetained(topic, bytes);
     // The attacker's message (never a v2), then the manager's v2 republished over it.
-    await watcher.waitFor((m) => !m.retain && isVersion(m, 2), 5000, 'v2 republished');
+    await watcher.waitFor((m) => !m.retain && isVersion(m, 2), 'v2 republished');
     expect(await retainedVersion()).toBe(2);
     const seen = await eventually(incidents, (i) => i.incidents > before);
     expect(seen.incidents).toBe(before + 1);

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import { CapturedPinoLog } from '@app/testing';
 import { ConfigsService } from '../src/configs/configs.service';
 import { createApp } from '../src/create-app';
 import { loadSettings } from '../src/settings/settings';
-import { CapturedLogger } from './support/captured-logger';
 import { bearer, startManager, storeEnv, StoreKind, TestManager, TOKENS } from './support/test-app';
 
 const admin = bearer(TOKENS.admin);
@@ -94,7 +94,7 @@ describe('layered defaults', () => {
       join(dataDir, 'defaults', 'dedup-worker.staging.yaml'),
       'geo:\n  max_distance_km: 5\n',
     );
-    const logs = new CapturedLogger();
+    const logs = new CapturedPinoLog();
     const app = await createApp(loadSettings(env({ APP_ENV: 'staging' })), {
       logDestination: logs,
     });
@@ -120,7 +120,7 @@ describe('layered defaults', () => {
     async (_, yaml, message) => {
       writeFileSync(join(dataDir, 'defaults', 'dedup-worker.yaml'), yaml);
       await expect(
-        createApp(loadSettings(env()), { logDestination: new CapturedLogger() }),
+        createApp(loadSettings(env()), { logDestination: new CapturedPinoLog() }),
       ).rejects.toThrow(message);
     },
   );

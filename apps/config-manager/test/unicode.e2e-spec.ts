@@ -1,8 +1,8 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { addExtensionKeywords, findServiceDefinition } from '@app/contracts';
 import { EnvelopeVerifier } from '@app/config-client';
+import { MqttProbe } from '@app/testing';
 import { readEnvelope } from './support/envelopes';
-import { MqttProbe } from './support/mqtt-probe';
 import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
@@ -99,7 +99,6 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Unicode and tolerance rules on
     const version = res.body.version as number;
     const message = await probe.waitFor(
       (m) => m.payload.length > 0 && readEnvelope(m.payload).payload.version === version,
-      5000,
       `v${version} on the bus`,
     );
     const verdict = sdk.verify(message.payload, { topicService: SERVICE, appliedVersion: 0 });

@@ -1,5 +1,8 @@
 // Test support for every app's tests, the bench and the chaos harness (never built, never
 // imported by what ships): one place for each piece of test plumbing.
+export * from './logs/captured-logs';
+export * from './mqtt/aedes-broker';
+export * from './mqtt/mqtt-probe';
 export * from './net/ports';
 export * from './waiting/change-signal';
 export * from './waiting/polling';

@@ -1,11 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBroker } from 'aedes';
-import { guardBrokerConnection } from '@app/config-client';
-import { MAX_MQTT_PACKET_BYTES } from '@app/contracts';
 import { accepts, freePort } from '@app/testing';
 
 /** The machine's shared mosquitto (CI makes sure it runs); tests isolate with a topic prefix. */
@@ -17,43 +13,6 @@ export interface TestBroker {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-/**
- * An aedes broker owned by the test (in memory: a restart loses retained messages), behind the
- * same packet size guard as the manager's embedded broker.
- */
-export async function startAedes(): Promise<TestBroker> {
-  const port = await freePort();
-  let server: Server | undefined;
-  let broker: ReturnType<typeof createBroker> | undefined;
-  const sockets = new Set<Socket>();
-  const handle: TestBroker = {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    start: async () => {
-      broker = createBroker();
-      const b = broker;
-      server = createServer((socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-        b.handle(guardBrokerConnection(socket, { maxPacketBytes: MAX_MQTT_PACKET_BYTES }));
-      });
-      const s = server;
-      await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
-    },
-    stop: async () => {
-      for (const socket of sockets) socket.destroy();
-      const s = server;
-      const b = broker;
-      if (b) await new Promise<void>((resolve) => b.close(() => resolve()));
-      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-      server = undefined;
-      broker = undefined;
-    },
-  };
-  await handle.start();
-  return handle;
 }
 
 /** How a test's own mosquitto is configured. */

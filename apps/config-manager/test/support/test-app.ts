@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
+import { CapturedPinoLog } from '@app/testing';
 import { createApp } from '../../src/create-app';
 import { loadSettings, Settings } from '../../src/settings/settings';
-import { CapturedLogger } from './captured-logger';
 
 /** Which store a test runs against. */
 export type StoreKind = 'sqlite' | 'postgres';
@@ -37,7 +37,7 @@ export interface TestManager {
   app: INestApplication;
   http: () => TestAgent;
   settings: Settings;
-  logs: CapturedLogger;
+  logs: CapturedPinoLog;
   dataDir: string;
   /** Stops the app; keeps its store so a second manager can start on it. */
   stop(): Promise<void>;
@@ -82,7 +82,7 @@ export async function startManager(options: TestManagerOptions): Promise<TestMan
     ...(options.reuse ? envOf(options.reuse) : storeEnv(options.store, dataDir)),
     ...options.env,
   };
-  const logs = new CapturedLogger();
+  const logs = new CapturedPinoLog();
   const settings = loadSettings(env, { warn: (m) => logs.warn(m) });
   const app = await createApp(settings, { logDestination: logs });
   await app.listen(0, '127.0.0.1');
