@@ -9,11 +9,16 @@ import {
   type ConfigRejectedEvent,
 } from '@app/config-client';
 import { MAX_ENVELOPE_BYTES, MAX_MQTT_PACKET_BYTES } from '@app/contracts';
-import { eventually, MqttProbe, type ProbeMessage } from '@app/testing';
+import {
+  eventually,
+  Mosquitto,
+  type MosquittoOptions,
+  MqttProbe,
+  type ProbeMessage,
+  writeProductionMosquittoConfig,
+} from '@app/testing';
 import { BrokerConnectionService } from '../src/messaging/broker-connection.service';
 import { readEnvelope, verifiesWith } from './support/envelopes';
-import { startMosquitto, type TestBroker } from './support/mqtt-brokers';
-import { writeProductionMosquittoConfig } from './support/production-mosquitto';
 import { bearer, startManager, type TestManager, TOKENS } from './support/test-app';
 
 /**
@@ -25,8 +30,6 @@ const SERVICE = 'dedup-worker';
 const CONFIG_TOPIC = `system/config/${SERVICE}`;
 const admin = bearer(TOKENS.admin);
 const ROOT = resolve(__dirname, '..', '..', '..');
-
-type Broker = TestBroker & { destroy(): Promise<void> };
 
 /** A plain client (no guard, no reconnects), as an attacker with write access would have. */
 function rawClient(url: string): Promise<MqttClient> {
@@ -97,8 +100,8 @@ describe('MQTT message size limits', () => {
     return sut;
   }
 
-  async function mosquitto(options: Parameters<typeof startMosquitto>[0]): Promise<Broker> {
-    const broker = await startMosquitto(options);
+  async function mosquitto(options: MosquittoOptions): Promise<Mosquitto> {
+    const broker = await Mosquitto.start(options);
     cleanups.push(() => broker.destroy());
     return broker;
   }

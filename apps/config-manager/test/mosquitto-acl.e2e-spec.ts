@@ -1,19 +1,19 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
-import { accepts, freePort, MqttProbe } from '@app/testing';
-import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
-import { readEnvelope } from './support/envelopes';
 import {
   type BrokerUser,
   brokerUserEnv,
+  MqttProbe,
+  Mosquitto,
   runMosquittoPasswords,
   writeProductionMosquittoConfig,
-} from './support/production-mosquitto';
+} from '@app/testing';
+import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
+import { readEnvelope } from './support/envelopes';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 /**
@@ -75,74 +75,17 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
 }
 
 /** The repository's mosquitto.conf, ACL and generated password file, on a free port. */
-class ProductionMosquitto {
-  readonly lines: string[] = [];
-  private child?: ChildProcess;
-  private exited?: Promise<unknown>;
-
-  private constructor(
-    readonly dir: string,
-    readonly port: number,
-  ) {}
-
-  get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
-  }
-
-  static async start(): Promise<ProductionMosquitto> {
-    const dir = mkdtempSync(join(tmpdir(), 'cm-mosquitto-acl-'));
-    const broker = new ProductionMosquitto(dir, await freePort());
-    try {
-      broker.prepare();
-    } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
-      throw error;
-    }
-    await broker.launch();
-    return broker;
-  }
-
-  private prepare(): void {
-    const conf = writeProductionMosquittoConfig(this.dir, this.port, Object.values(USERS));
-    // The test runs what production runs: no anonymous clients, the username as client id, no
-    // Nagle delay.
-    expect(conf).toMatch(/^allow_anonymous false$/m);
-    expect(conf).toMatch(/^use_username_as_clientid true$/m);
-    expect(conf).toMatch(/^set_tcp_nodelay true$/m);
-  }
-
-  private async launch(): Promise<void> {
-    const child = spawn('mosquitto', ['-c', join(this.dir, 'mosquitto.conf')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    this.exited = new Promise((done) => child.once('exit', done));
-    for (const stream of [child.stdout, child.stderr]) {
-      stream.on('data', (chunk: Buffer) => {
-        this.lines.push(...chunk.toString().split('\n').filter(Boolean));
-      });
-    }
-    // Ready once its listener accepts connections (its stdout is block-buffered on a pipe,
-    // so the log cannot tell); a failed start shows up as an exit.
-    const deadline = Date.now() + 10000;
-    for (;;) {
-      if (await accepts(this.port)) return;
-      if (child.exitCode !== null || Date.now() > deadline) {
-        await this.destroy();
-        throw new Error(`mosquitto did not start:\n${this.lines.join('\n')}`);
-      }
-      await new Promise((wake) => setTimeout(wake, 25));
-    }
-  }
-
-  async destroy(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await this.exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
+function startProductionMosquitto(): Promise<Mosquitto> {
+  return Mosquitto.start({
+    configure: (dir, port) => {
+      const conf = writeProductionMosquittoConfig(dir, port, Object.values(USERS));
+      // The test runs what production runs: no anonymous clients, the username as client id, no
+      // Nagle delay.
+      expect(conf).toMatch(/^allow_anonymous false$/m);
+      expect(conf).toMatch(/^use_username_as_clientid true$/m);
+      expect(conf).toMatch(/^set_tcp_nodelay true$/m);
+    },
+  });
 }
 
 type Instance = { instanceId: string; status: string; appliedVersion: number | null };
@@ -171,7 +114,7 @@ async function untilInstance(
 describe('production mosquitto configuration (ACL, no anonymous access)', () => {
   const { manager, watcher: watcherUser, publisher: publisherUser, worker, sibling } = USERS;
   const recipient = generateBoxKeyPair();
-  let broker: ProductionMosquitto;
+  let broker: Mosquitto;
   let cm: TestManager | undefined;
   let workDir: string;
   /** The genuine retained envelope the manager published (version 2 after the PATCH). */
@@ -186,7 +129,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'dw-acl-'));
-    broker = await ProductionMosquitto.start();
+    broker = await startProductionMosquitto();
   }, 30000);
 
   // Each test's clients end with it, so the next test can log in as the same users.

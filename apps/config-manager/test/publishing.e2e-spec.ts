@@ -5,9 +5,16 @@ import {
   generateSigningKeyPair,
   openSealedSecret,
 } from '@app/crypto';
-import { eventually, MqttProbe, type ProbeMessage, startAedes } from '@app/testing';
+import {
+  eventually,
+  Mosquitto,
+  MqttProbe,
+  type ProbeMessage,
+  SHARED_MOSQUITTO_URL,
+  startAedes,
+  type TestBroker,
+} from '@app/testing';
 import { readEnvelope, verifiesWith } from './support/envelopes';
-import { SHARED_MOSQUITTO_URL, startMosquitto, TestBroker } from './support/mqtt-brokers';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
@@ -154,14 +161,13 @@ describe.each([
 
 describe('broker outages', () => {
   let sut: TestManager | undefined;
-  let broker: (TestBroker & { destroy?: () => Promise<void> }) | undefined;
+  let broker: TestBroker | Mosquitto | undefined;
   const probes: MqttProbe[] = [];
 
   afterEach(async () => {
     await Promise.all(probes.splice(0).map((p) => p.close()));
     await sut?.close();
-    await broker?.stop();
-    await broker?.destroy?.();
+    await (broker instanceof Mosquitto ? broker.destroy() : broker?.stop());
     sut = undefined;
     broker = undefined;
   });
@@ -211,7 +217,7 @@ describe('broker outages', () => {
   });
 
   it('heals a mosquitto restarted without persistence: a new subscriber gets the current version', async () => {
-    const mosquitto = await startMosquitto();
+    const mosquitto = await Mosquitto.start();
     broker = mosquitto;
     sut = await startManager({ store: 'sqlite', env: { MQTT_URL: mosquitto.url } });
     await sut
@@ -221,7 +227,7 @@ describe('broker outages', () => {
       .send({ geo: { max_distance_km: 7 } })
       .expect(200);
 
-    await mosquitto.stop();
+    await mosquitto.kill('SIGKILL');
     await mosquitto.start();
 
     const message = await (

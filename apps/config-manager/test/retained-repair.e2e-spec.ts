@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ENVELOPE_ALG } from '@app/contracts';
 import { Ed25519Signer, generateSigningKeyPair } from '@app/crypto';
-import { eventually, MqttProbe, type ProbeMessage } from '@app/testing';
+import { eventually, MqttProbe, type ProbeMessage, SHARED_MOSQUITTO_URL } from '@app/testing';
 import { readEnvelope } from './support/envelopes';
-import { SHARED_MOSQUITTO_URL } from './support/mqtt-brokers';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';

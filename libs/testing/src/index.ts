@@ -2,7 +2,9 @@
 // imported by what ships): one place for each piece of test plumbing.
 export * from './logs/captured-logs';
 export * from './mqtt/aedes-broker';
+export * from './mqtt/mosquitto';
 export * from './mqtt/mqtt-probe';
+export * from './mqtt/production-mosquitto';
 export * from './net/ports';
 export * from './waiting/change-signal';
 export * from './waiting/polling';
