@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
+import { WorkerProcess } from '@app/testing';
 import {
   startWorkerStack,
   waitForInstance,

@@ -15,10 +15,11 @@ import {
   type MosquittoOptions,
   MqttProbe,
   type ProbeMessage,
+  readEnvelope,
+  verifiesWith,
   writeProductionMosquittoConfig,
 } from '@app/testing';
 import { BrokerConnectionService } from '../src/messaging/broker-connection.service';
-import { readEnvelope, verifiesWith } from './support/envelopes';
 import { bearer, startManager, type TestManager, TOKENS } from './support/test-app';
 
 /**

@@ -7,13 +7,13 @@ import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import {
   type BrokerUser,
   brokerUserEnv,
-  MqttProbe,
   Mosquitto,
+  MqttProbe,
+  readEnvelope,
   runMosquittoPasswords,
+  WorkerProcess,
   writeProductionMosquittoConfig,
 } from '@app/testing';
-import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
-import { readEnvelope } from './support/envelopes';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 /**

@@ -10,11 +10,12 @@ import {
   Mosquitto,
   MqttProbe,
   type ProbeMessage,
+  readEnvelope,
   SHARED_MOSQUITTO_URL,
   startAedes,
   type TestBroker,
+  verifiesWith,
 } from '@app/testing';
-import { readEnvelope, verifiesWith } from './support/envelopes';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';

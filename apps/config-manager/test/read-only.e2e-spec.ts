@@ -1,5 +1,4 @@
-import { eventually } from '@app/testing';
-import { TempPostgres } from './support/temp-postgres';
+import { eventually, TempPostgres } from '@app/testing';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { ENVELOPE_ALG } from '@app/contracts';
-import { Ed25519Signer, generateSigningKeyPair } from '@app/crypto';
-import { eventually, MqttProbe, type ProbeMessage, SHARED_MOSQUITTO_URL } from '@app/testing';
-import { readEnvelope } from './support/envelopes';
+import { generateSigningKeyPair } from '@app/crypto';
+import {
+  eventually,
+  MqttProbe,
+  type ProbeMessage,
+  readEnvelope,
+  SHARED_MOSQUITTO_URL,
+  signEnvelope,
+} from '@app/testing';
 import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
@@ -15,18 +20,9 @@ interface Incident {
   currentVersion: number;
 }
 
-/** An envelope around arbitrary payload bytes, signed with `secretKey` under `kid`. */
-function envelope(payload: object, kid: string, secretKey: Buffer): Buffer {
-  const bytes = Buffer.from(JSON.stringify(payload));
-  return Buffer.from(
-    JSON.stringify({
-      alg: ENVELOPE_ALG,
-      kid,
-      payload: bytes.toString('base64'),
-      sig: new Ed25519Signer(secretKey).sign(bytes).toString('base64'),
-    }),
-  );
-}
+/** An envelope around an arbitrary payload, signed with `secretKey` under `kid`. */
+const envelope = (payload: object, kid: string, secretKey: Buffer): Buffer =>
+  signEnvelope(payload, { kid, secretKey });
 
 /**
  * The manager watches its own config topics: whatever an attacker with write access leaves

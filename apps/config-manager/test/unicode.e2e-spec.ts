@@ -1,8 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { addExtensionKeywords, findServiceDefinition } from '@app/contracts';
 import { EnvelopeVerifier } from '@app/config-client';
-import { MqttProbe } from '@app/testing';
-import { readEnvelope } from './support/envelopes';
+import { MqttProbe, readEnvelope } from '@app/testing';
 import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
 
 const SERVICE = 'dedup-worker';

@@ -11,11 +11,10 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, MqttProbe } from '@app/testing';
+import { freePort, MqttProbe, WorkerProcess } from '@app/testing';
 import { geminiReply, GeminiStub, type StubReply } from '../src/ai/testing/gemini-stub';
 import type { RunReport } from '../src/runs/run-report';
 import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
-import { WorkerProcess } from './support/worker-process';
 import { startWorkerStack, waitForInstance } from './support/worker-stack';
 
 const SERVICE = 'dedup-worker';

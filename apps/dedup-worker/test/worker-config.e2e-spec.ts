@@ -1,10 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MqttProbe, startAedes } from '@app/testing';
-import { readEnvelope } from '../../config-manager/test/support/envelopes';
+import { MqttProbe, readEnvelope, startAedes, WorkerProcess } from '@app/testing';
 import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
-import { WorkerProcess } from './support/worker-process';
 import { startWorkerStack, waitForInstance } from './support/worker-stack';
 
 const SERVICE = 'dedup-worker';
