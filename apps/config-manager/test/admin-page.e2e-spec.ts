@@ -2,14 +2,17 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { WorkerProcess } from '@app/testing';
 import {
+  bearer,
   startWorkerStack,
+  TOKENS,
   waitForInstance,
+  WorkerProcess,
   type WorkerStack,
-} from '../../dedup-worker/test/support/worker-stack';
+} from '@app/testing';
+import type { Settings } from '../src/settings/settings';
 import { browserAvailable, buildAdminUi, launchChromium, SCREENSHOTS_DIR } from './support/browser';
-import { bearer, TOKENS, type TestManager } from './support/test-app';
+import { CONFIG_MANAGER, type TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const SECRET = 'sk-live-UI-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
@@ -24,7 +27,7 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
   jest.setTimeout(60_000);
 
   let uiDir: string;
-  let stack: WorkerStack;
+  let stack: WorkerStack<Settings>;
   let manager: TestManager;
   let worker: WorkerProcess;
   let workerDir: string;
@@ -37,7 +40,7 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
 
   beforeAll(async () => {
     uiDir = buildAdminUi();
-    stack = await startWorkerStack({ ADMIN_UI_DIR: uiDir });
+    stack = await startWorkerStack(CONFIG_MANAGER, { ADMIN_UI_DIR: uiDir });
     manager = stack.manager;
     workerDir = mkdtempSync(join(tmpdir(), 'ui-worker-'));
     worker = WorkerProcess.start(stack.workerEnv(workerDir, 'ui-worker-1'));

@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bearer, TOKENS } from '@app/testing';
 import { buildAdminUi } from './support/browser';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
 const INDEX =
   '<!doctype html><title>Config centre</title><script src="./assets/app-1a2b.js"></script>';

@@ -1,6 +1,6 @@
 import { connectAsync, MqttClient } from 'mqtt';
-import { eventually, startAedes, type TestBroker } from '@app/testing';
-import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { bearer, eventually, startAedes, StoreKind, type TestBroker, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

@@ -10,17 +10,19 @@ import {
 } from '@app/config-client';
 import { MAX_ENVELOPE_BYTES, MAX_MQTT_PACKET_BYTES } from '@app/contracts';
 import {
+  bearer,
   eventually,
   Mosquitto,
   type MosquittoOptions,
   MqttProbe,
   type ProbeMessage,
   readEnvelope,
+  TOKENS,
   verifiesWith,
   writeProductionMosquittoConfig,
 } from '@app/testing';
 import { BrokerConnectionService } from '../src/messaging/broker-connection.service';
-import { bearer, startManager, type TestManager, TOKENS } from './support/test-app';
+import { startManager, type TestManager } from './support/test-app';
 
 /**
  * Issue 12, point 5: no broker we ship or embed, and no client of ours, holds a packet larger

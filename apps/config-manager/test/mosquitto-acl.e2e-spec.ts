@@ -5,16 +5,19 @@ import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import {
+  bearer,
   type BrokerUser,
   brokerUserEnv,
   Mosquitto,
   MqttProbe,
   readEnvelope,
   runMosquittoPasswords,
+  TOKENS,
   WorkerProcess,
+  waitForInstance,
   writeProductionMosquittoConfig,
 } from '@app/testing';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
 /**
  * The production broker configuration (docker/mosquitto/mosquitto.conf, and the password and ACL
@@ -86,29 +89,6 @@ function startProductionMosquitto(): Promise<Mosquitto> {
       expect(conf).toMatch(/^set_tcp_nodelay true$/m);
     },
   });
-}
-
-type Instance = { instanceId: string; status: string; appliedVersion: number | null };
-
-/** Polls the manager's instance view (its state, not a timer) until `check` passes. */
-async function untilInstance(
-  manager: TestManager,
-  instanceId: string,
-  check: (i: Instance | undefined) => boolean,
-  timeoutMs: number,
-): Promise<Instance | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await manager.http().get(`/api/services/${SERVICE}/instances`).set(admin);
-    const instance = (res.body as Instance[]).find((i) => i.instanceId === instanceId);
-    if (check(instance)) return instance;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `instance view never reached the expected state: ${JSON.stringify(instance)}`,
-      );
-    }
-    await new Promise((wake) => setTimeout(wake, 20));
-  }
 }
 
 describe('production mosquitto configuration (ACL, no anonymous access)', () => {
@@ -187,12 +167,10 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
       INITIAL_CONFIG_TIMEOUT_MS: '3000',
     });
     try {
-      await untilInstance(
-        cm,
-        INSTANCE,
-        (i) => i?.status === 'online' && i.appliedVersion === 1,
-        20000,
-      );
+      await waitForInstance(cm, (i) => i.status === 'online' && i.appliedVersion === 1, {
+        instanceId: INSTANCE,
+        timeoutMs: 20000,
+      });
 
       const patched = await cm
         .http()
@@ -202,12 +180,12 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
         .expect(200);
       expect(patched.body.version).toBe(2);
       expect(patched.headers['x-config-published']).toBe('true');
-      await untilInstance(cm, INSTANCE, (i) => i?.appliedVersion === 2, 5000);
+      await waitForInstance(cm, (i) => i.appliedVersion === 2, { instanceId: INSTANCE });
       await workerProcess.waitForLine(/Accepted dedup-worker config version 2/);
     } finally {
       await workerProcess.kill('SIGTERM');
     }
-    await untilInstance(cm, INSTANCE, (i) => i?.status === 'offline', 5000);
+    await waitForInstance(cm, (i) => i.status === 'offline', { instanceId: INSTANCE });
 
     // Stop the manager: the denial checks below use raw clients only; the retained v2 stays.
     await cm.stop();

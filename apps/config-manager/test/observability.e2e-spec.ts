@@ -1,6 +1,6 @@
 import { connectAsync } from 'mqtt';
-import { eventually } from '@app/testing';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { bearer, eventually, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

@@ -6,6 +6,7 @@ import {
   openSealedSecret,
 } from '@app/crypto';
 import {
+  bearer,
   eventually,
   Mosquitto,
   MqttProbe,
@@ -14,9 +15,10 @@ import {
   SHARED_MOSQUITTO_URL,
   startAedes,
   type TestBroker,
+  TOKENS,
   verifiesWith,
 } from '@app/testing';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

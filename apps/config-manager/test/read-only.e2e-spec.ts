@@ -1,5 +1,5 @@
-import { eventually, TempPostgres } from '@app/testing';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { bearer, eventually, TempPostgres, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

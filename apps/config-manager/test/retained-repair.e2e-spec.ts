@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { generateSigningKeyPair } from '@app/crypto';
 import {
+  bearer,
   eventually,
   MqttProbe,
   type ProbeMessage,
   readEnvelope,
   SHARED_MOSQUITTO_URL,
   signEnvelope,
+  TOKENS,
 } from '@app/testing';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { masterKeyFromBase64 } from '@app/crypto';
+import { bearer, TOKENS } from '@app/testing';
 import { SecretsService } from '../src/secrets/secrets.service';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
 const admin = bearer(TOKENS.admin);
 const SECRET_URL = '/api/services/dedup-worker/secrets/ai.api_key';

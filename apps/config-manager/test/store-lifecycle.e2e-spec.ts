@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { CapturedPinoLog } from '@app/testing';
+import { bearer, CapturedPinoLog, storeEnv, StoreKind, TOKENS } from '@app/testing';
 import { ConfigsService } from '../src/configs/configs.service';
 import { createApp } from '../src/create-app';
 import { loadSettings } from '../src/settings/settings';
-import { bearer, startManager, storeEnv, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
 const admin = bearer(TOKENS.admin);
 const MIGRATION_NAMES = [

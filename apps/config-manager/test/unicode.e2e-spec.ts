@@ -1,8 +1,8 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { addExtensionKeywords, findServiceDefinition } from '@app/contracts';
 import { EnvelopeVerifier } from '@app/config-client';
-import { MqttProbe, readEnvelope } from '@app/testing';
-import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { bearer, MqttProbe, readEnvelope, StoreKind, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

@@ -11,11 +11,19 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, MqttProbe, WorkerProcess } from '@app/testing';
+import {
+  bearer,
+  freePort,
+  type InProcessManager,
+  MqttProbe,
+  startWorkerStack,
+  TOKENS,
+  waitForInstance,
+  WorkerProcess,
+} from '@app/testing';
 import { geminiReply, GeminiStub, type StubReply } from '../src/ai/testing/gemini-stub';
 import type { RunReport } from '../src/runs/run-report';
-import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
-import { startWorkerStack, waitForInstance } from './support/worker-stack';
+import { CONFIG_MANAGER } from './support/config-manager';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
@@ -40,7 +48,7 @@ async function reports(dir: string, count: number, timeoutMs = 15000): Promise<R
 }
 
 /** Waits until some instance applied `version`. */
-const appliedVersion = (manager: TestManager, version: number) =>
+const appliedVersion = (manager: InProcessManager, version: number) =>
   waitForInstance(manager, (i) => i.appliedVersion === version);
 
 const drop = (dir: string, ...names: string[]) =>
@@ -49,14 +57,14 @@ const titles = (report: RunReport) =>
   report.clusters.map((c) => `${c.canonical.title} ×${c.members.length}`).sort();
 
 describe('dedup-worker runs, end to end', () => {
-  let manager: TestManager;
+  let manager: InProcessManager;
   let dir: string;
   let env: Record<string, string>;
   let worker: WorkerProcess | undefined;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dw-runs-'));
-    const stack = await startWorkerStack();
+    const stack = await startWorkerStack(CONFIG_MANAGER);
     manager = stack.manager;
     env = {
       ...stack.workerEnv(dir, 'w-runs'),

@@ -1,9 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MqttProbe, readEnvelope, startAedes, WorkerProcess } from '@app/testing';
-import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
-import { startWorkerStack, waitForInstance } from './support/worker-stack';
+import {
+  bearer,
+  type InProcessManager,
+  MqttProbe,
+  readEnvelope,
+  startAedes,
+  startWorkerStack,
+  TOKENS,
+  waitForInstance,
+  WorkerProcess,
+} from '@app/testing';
+import { CONFIG_MANAGER } from './support/config-manager';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
@@ -26,14 +35,14 @@ async function lkgVersion(path: string, expected: number, timeoutMs = 5000): Pro
 }
 
 describe('dedup-worker on the config SDK, end to end', () => {
-  let manager: TestManager;
+  let manager: InProcessManager;
   let workDir: string;
   let workerEnv: Record<string, string>;
   let capturedV2: Buffer;
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'dw-e2e-'));
-    const stack = await startWorkerStack();
+    const stack = await startWorkerStack(CONFIG_MANAGER);
     manager = stack.manager;
     workerEnv = {
       ...stack.workerEnv(workDir, 'w-e2e'),
