@@ -1,5 +1,6 @@
 import type {
   AuditEntry,
+  ErrorBody,
   ChangeEntry,
   ConfigResponse,
   InstanceView,
@@ -192,14 +193,14 @@ export class ManagerApi {
   }
 
   /** Readiness (no token needed): 200 when ready, 503 naming what is down, same body. */
-  ready(): ApiCall<ReadinessBody> {
+  ready(): ApiCall<ReadinessBody, ReadinessBody> {
     return this.call('get', '/health/ready', undefined, {}, { token: false });
   }
 
   /** The URL of the broker the manager uses (its embedded one unless MQTT_URL says otherwise). */
   async brokerUrl(): Promise<string> {
     const { body } = await this.ready();
-    return String((body as ReadinessBody).checks.broker.url);
+    return String(body.checks.broker.url);
   }
 
   /** The Prometheus text of /metrics (no token needed), which must answer 200. */
@@ -210,18 +211,18 @@ export class ManagerApi {
   }
 
   /** A call with the token (`{ token: false }`: a public endpoint, asked without one). */
-  private call<T>(
+  private call<T, E = ErrorBody>(
     method: 'get' | 'post' | 'put' | 'patch' | 'delete',
     path: string,
     body?: object,
     headers: Record<string, string> = {},
     { token = true }: { token?: boolean } = {},
-  ): ApiCall<T> {
+  ): ApiCall<T, E> {
     const test = this.http()
       [method](path)
       .set(token ? bearer(this.token) : {})
       .set(headers);
-    return new ApiCall<T>(body === undefined ? test : test.send(body));
+    return new ApiCall<T, E>(body === undefined ? test : test.send(body));
   }
 }
 

@@ -4,7 +4,7 @@
  * asynchronously (MQTT, probes); never a fixed sleep.
  */
 export async function eventually<T>(
-  read: () => Promise<T>,
+  read: () => PromiseLike<T>,
   check: (value: T) => boolean,
   timeoutMs = 3000,
 ): Promise<T> {
