@@ -10,14 +10,12 @@ import {
 } from '@app/config-client';
 import { MAX_ENVELOPE_BYTES, MAX_MQTT_PACKET_BYTES } from '@app/contracts';
 import {
-  bearer,
   eventually,
   Mosquitto,
   type MosquittoOptions,
   MqttProbe,
   type ProbeMessage,
   readEnvelope,
-  TOKENS,
   verifiesWith,
   writeProductionMosquittoConfig,
 } from '@app/testing';
@@ -31,7 +29,6 @@ import { startManager, type TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const CONFIG_TOPIC = `system/config/${SERVICE}`;
-const admin = bearer(TOKENS.admin);
 const ROOT = resolve(__dirname, '..', '..', '..');
 
 /** A plain client (no guard, no reconnects), as an attacker with write access would have. */
@@ -158,7 +155,7 @@ describe('MQTT message size limits', () => {
   describe('the embedded broker', () => {
     it("disconnects a client publishing a 1 MB retained message; subscribers still get the manager's envelope", async () => {
       const sut = await manager();
-      const url = (await sut.http().get('/health/ready')).body.checks.broker.url as string;
+      const url = await sut.api.brokerUrl();
       const attacker = await client(url);
 
       const closed = closeOf(attacker);
@@ -167,8 +164,8 @@ describe('MQTT message size limits', () => {
 
       const subscriber = await probe(url, [CONFIG_TOPIC]);
       const message = await subscriber.waitFor(envelopeOf(1), "the manager's version 1");
-      const keys = await sut.http().get('/api/keys').expect(200);
-      expect(verifiesWith(message.payload, keys.body.signing[0].publicKey as string)).toBe(true);
+      const keys = await sut.api.keys().expect(200);
+      expect(verifiesWith(message.payload, keys.body.signing[0].publicKey)).toBe(true);
       const logs = await eventually(
         () => Promise.resolve(sut.logs.text()),
         (text) => text.includes('Disconnected MQTT client 127.0.0.1:'),
@@ -176,7 +173,7 @@ describe('MQTT message size limits', () => {
       expect(logs).toMatch(
         new RegExp(`Disconnected MQTT client 127\\.0\\.0\\.1:\\d+: it sent a \\d+-byte packet`),
       );
-      const ready = await sut.http().get('/health/ready').expect(200);
+      const ready = await sut.api.ready().expect(200);
       expect(ready.body.checks.broker).toMatchObject({ status: 'up' });
     });
   });
@@ -192,10 +189,7 @@ describe('MQTT message size limits', () => {
       });
       const observer = await probe(broker.url, [CONFIG_TOPIC]);
       await observer.waitFor(envelopeOf(1), 'version 1');
-      const signing = (await sut.http().get('/api/keys').expect(200)).body.signing[0] as {
-        kid: string;
-        publicKey: string;
-      };
+      const [signing] = (await sut.api.keys().expect(200)).body.signing;
       const dir = mkdtempSync(join(tmpdir(), 'cm-size-worker-'));
       cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
       const worker = new ConfigClient({
@@ -229,12 +223,7 @@ describe('MQTT message size limits', () => {
       expect(worker.status().lastRejection).not.toHaveProperty('version');
 
       const accepted = nextEvent(worker, 'accepted', (e) => e.version === 2);
-      await sut
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
       expect(await accepted).toMatchObject({ version: 2, source: 'broker' });
       expect(worker.stats().rejected.oversized).toBe(1);
 

@@ -5,14 +5,12 @@ import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import {
-  bearer,
   type BrokerUser,
   brokerUserEnv,
   Mosquitto,
   MqttProbe,
   readEnvelope,
   runMosquittoPasswords,
-  TOKENS,
   WorkerProcess,
   waitForInstance,
   writeProductionMosquittoConfig,
@@ -32,7 +30,6 @@ const INSTANCE = 'w-acl';
 const SIBLING = 'w-sibling';
 const OWN_HEALTH = `system/health/${SERVICE}/${INSTANCE}`;
 const SIBLING_HEALTH = `system/health/${SERVICE}/${SIBLING}`;
-const admin = bearer(TOKENS.admin);
 
 function user(username: string): BrokerUser {
   return { username, password: randomBytes(12).toString('hex') };
@@ -152,8 +149,8 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
         SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
       },
     });
-    const keys = await cm.http().get('/api/keys').expect(200);
-    const signing = keys.body.signing[0] as { kid: string; publicKey: string };
+    const keys = await cm.api.keys().expect(200);
+    const [signing] = keys.body.signing;
     const workerProcess = WorkerProcess.start({
       MQTT_URL: broker.url,
       MQTT_USERNAME: worker.username,
@@ -172,12 +169,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
         timeoutMs: 20000,
       });
 
-      const patched = await cm
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      const patched = await cm.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
       expect(patched.body.version).toBe(2);
       expect(patched.headers['x-config-published']).toBe('true');
       await waitForInstance(cm, (i) => i.appliedVersion === 2, { instanceId: INSTANCE });

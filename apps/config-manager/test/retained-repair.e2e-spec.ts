@@ -1,19 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { generateSigningKeyPair } from '@app/crypto';
 import {
-  bearer,
   eventually,
   MqttProbe,
   type ProbeMessage,
   readEnvelope,
   SHARED_MOSQUITTO_URL,
   signEnvelope,
-  TOKENS,
 } from '@app/testing';
 import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
-const admin = bearer(TOKENS.admin);
 
 interface Incident {
   service: string;
@@ -51,17 +48,9 @@ describe.each([
       env:
         kind === 'mosquitto' ? { MQTT_URL: SHARED_MOSQUITTO_URL, MQTT_TOPIC_PREFIX: prefix } : {},
     });
-    brokerUrl =
-      kind === 'mosquitto'
-        ? SHARED_MOSQUITTO_URL
-        : (await sut.http().get('/health/ready')).body.checks.broker.url;
+    brokerUrl = kind === 'mosquitto' ? SHARED_MOSQUITTO_URL : await sut.api.brokerUrl();
     // Version 2, so that version 1 is an older authentic envelope to replay.
-    await sut
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.8 } })
-      .expect(200);
+    await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
     await retainedVersion();
   });
 
@@ -90,12 +79,12 @@ describe.each([
   }
 
   async function incidents(): Promise<{ incidents: number; recent: Incident[] }> {
-    const ready = await sut.http().get('/health/ready').expect(200);
-    return ready.body.checks.retainedConfigs as { incidents: number; recent: Incident[] };
+    const { incidents, recent } = (await sut.api.ready().expect(200)).body.checks.retainedConfigs;
+    return { incidents: incidents as number, recent: recent as Incident[] };
   }
 
   async function metric(problem: string): Promise<number> {
-    const text = (await sut.http().get('/metrics').expect(200)).text;
+    const text = await sut.api.metrics();
     const line = text
       .split('\n')
       .find((l) =>
@@ -219,10 +208,10 @@ describe.each([
     expect(await eventually(retainedVersion, (v) => v === 60)).toBe(60);
     expect(refreshes()).toBe(refreshesBefore + 1);
     expect((await incidents()).incidents).toBe(before + 1);
-    const current = await sut.http().get(`/api/services/${SERVICE}/config`).set(admin).expect(200);
+    const current = await sut.api.config(SERVICE).expect(200);
     expect(current.body.version).toBe(2);
 
     // Put the manager's own version back for the other tests.
-    await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(200);
+    await sut.api.republish(SERVICE).expect(200);
   });
 });

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { bearer, CapturedPinoLog, storeEnv, StoreKind, TOKENS } from '@app/testing';
+import { CapturedPinoLog, storeEnv, StoreKind } from '@app/testing';
 import { ConfigsService } from '../src/configs/configs.service';
 import { createApp } from '../src/create-app';
 import { loadSettings } from '../src/settings/settings';
 import { startManager, TestManager } from './support/test-app';
 
-const admin = bearer(TOKENS.admin);
 const MIGRATION_NAMES = [
   'InitialSchema1763769600000',
   'PublicationOutbox1763856000000',
@@ -53,18 +52,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store lifecycle on %s', (store
     const first = await startManager({ store });
     sut = first;
     expect(await migrationsRun(first)).toEqual(MIGRATION_NAMES);
-    await first
-      .http()
-      .patch('/api/services/dedup-worker/config')
-      .set(admin)
-      .send({ thresholds: { high: 0.8 } })
-      .expect(200);
+    await first.api.patchConfig('dedup-worker', { thresholds: { high: 0.8 } }).expect(200);
     await first.stop();
 
     sut = await startManager({ store, reuse: first });
 
     expect(await migrationsRun(sut)).toEqual(MIGRATION_NAMES);
-    const config = await sut.http().get('/api/services/dedup-worker/config').set(admin).expect(200);
+    const config = await sut.api.config('dedup-worker').expect(200);
     expect(config.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
     expect(sut.logs.text()).not.toContain('Created dedup-worker version 1');
   });
@@ -145,12 +139,7 @@ describe('file modes of a SQLite store', () => {
       env: { DATA_DIR: dataDir, DATABASE_URL: `sqlite:${join(storeDir, 'config.db')}` },
     });
     try {
-      await sut
-        .http()
-        .patch('/api/services/dedup-worker/config')
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      await sut.api.patchConfig('dedup-worker', { thresholds: { high: 0.8 } }).expect(200);
 
       expect(modeOf(dataDir)).toBe('700');
       expect(modeOf(join(dataDir, 'dev-keys.json'))).toBe('600');
