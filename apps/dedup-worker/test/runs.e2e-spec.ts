@@ -12,12 +12,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  bearer,
   freePort,
   type InProcessManager,
   MqttProbe,
   startWorkerStack,
-  TOKENS,
   waitForInstance,
   WorkerProcess,
 } from '@app/testing';
@@ -26,7 +24,6 @@ import type { RunReport } from '../src/runs/run-report';
 import { CONFIG_MANAGER } from './support/config-manager';
 
 const SERVICE = 'dedup-worker';
-const admin = bearer(TOKENS.admin);
 const EXAMPLES = resolve(__dirname, '..', '..', '..', 'examples', 'batches');
 const API_KEY = 'AIza-runs-e2e-never-in-a-report';
 
@@ -110,12 +107,7 @@ describe('dedup-worker runs, end to end', () => {
       'tickets.json',
     ]);
 
-    await manager
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.7 } })
-      .expect(200);
+    await manager.api.patchConfig(SERVICE, { thresholds: { high: 0.7 } }).expect(200);
     await appliedVersion(manager, 2);
     drop(env.INPUT_DIR, 'tickets.json', 'social.json');
     const [, second] = await reports(env.OUTPUT_DIR, 2);
@@ -243,29 +235,14 @@ describe('dedup-worker runs, end to end', () => {
     });
     const baseUrl = await stub.start();
     try {
-      await manager
-        .http()
-        .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-        .set(admin)
-        .send({ value: API_KEY })
-        .expect(204);
-      await manager
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ ai: { enabled: true } })
-        .expect(200);
+      await manager.api.putSecret(SERVICE, 'ai.api_key', API_KEY).expect(204);
+      await manager.api.patchConfig(SERVICE, { ai: { enabled: true } }).expect(200);
       worker = WorkerProcess.start({ ...env, AI_BASE_URL: baseUrl });
       await appliedVersion(manager, 3);
 
       drop(env.INPUT_DIR, 'tickets.json', 'social.json');
       await firstQuestion; // the run is in flight, waiting on the AI
-      await manager
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.7 } })
-        .expect(200);
+      await manager.api.patchConfig(SERVICE, { thresholds: { high: 0.7 } }).expect(200);
       await appliedVersion(manager, 4);
       release();
 

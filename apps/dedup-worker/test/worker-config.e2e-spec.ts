@@ -2,20 +2,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  bearer,
   type InProcessManager,
   MqttProbe,
   readEnvelope,
   startAedes,
   startWorkerStack,
-  TOKENS,
   waitForInstance,
   WorkerProcess,
 } from '@app/testing';
 import { CONFIG_MANAGER } from './support/config-manager';
 
 const SERVICE = 'dedup-worker';
-const admin = bearer(TOKENS.admin);
 const API_KEY = 'sk-worker-e2e-4f1a-never-in-clear';
 
 /** The version held by a last-known-good file (it is written after the apply is announced). */
@@ -65,12 +62,7 @@ describe('dedup-worker on the config SDK, end to end', () => {
         timeoutMs: 20000,
       });
 
-      await manager
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      await manager.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
       const tookMs = await waitForInstance(manager, (i) => i.appliedVersion === 2, {
         instanceId: 'w-e2e',
         timeoutMs: 1000,
@@ -79,12 +71,7 @@ describe('dedup-worker on the config SDK, end to end', () => {
       capturedV2 = (await probe.waitFor((m) => readEnvelope(m.payload).payload.version === 2))
         .payload;
 
-      await manager
-        .http()
-        .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-        .set(admin)
-        .send({ value: API_KEY })
-        .expect(204);
+      await manager.api.putSecret(SERVICE, 'ai.api_key', API_KEY).expect(204);
       await waitForInstance(manager, (i) => i.appliedVersion === 3, {
         instanceId: 'w-e2e',
         timeoutMs: 2000,
