@@ -61,6 +61,18 @@ export default tseslint.config(
     },
   },
   {
+    // Test support (libs/testing) is for tests, the bench and the chaos harness: never built,
+    // never imported by what ships.
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/testing/**', 'apps/admin-ui/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@app/testing', message: 'Test support is for tests only.' }] },
+      ],
+    },
+  },
+  {
     // The admin page runs in the browser: it may use the libs' types, never their code (Node
     // modules, decorators) which would be bundled into the page.
     files: ['apps/admin-ui/src/**/*.ts', 'apps/admin-ui/src/**/*.tsx'],

@@ -23,6 +23,7 @@ const shared = {
     '^@app/crypto$': '<rootDir>/libs/crypto/src',
     '^@app/config-client$': '<rootDir>/libs/config-client/src',
     '^@app/logging$': '<rootDir>/libs/logging/src',
+    '^@app/testing$': '<rootDir>/libs/testing/src',
   },
   rootDir: __dirname,
 };

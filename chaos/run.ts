@@ -1,6 +1,6 @@
+import { timeLimit } from '@app/testing';
 import { parseOptions, USAGE, UsageError } from './lib/cli';
 import { Janitor } from './lib/janitor';
-import { timeLimit } from './lib/poll';
 import { formatTable, ScenarioResult, writeResults } from './lib/report';
 import { runScenario } from './lib/runner';
 import { brokerKill } from './scenarios/broker-kill';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateSigningKeyPair } from '@app/crypto';
-import { freePort } from '../../apps/config-manager/test/support/ports';
+import { freePort } from '@app/testing';
 
 const ROOT = resolve(__dirname, '..', '..');
 export const BENCH_TOKEN = 'bench-admin-token-0123456789';

@@ -155,7 +155,7 @@ export async function fanoutBench(): Promise<SuiteResult> {
     );
     await watcher.endAsync();
     await manager.stop();
-    await mosquitto.stop();
+    await mosquitto.destroy();
     rmSync(lkgDir, { recursive: true, force: true });
   }
   return {

@@ -54,7 +54,7 @@ export async function pushBench(): Promise<SuiteResult> {
 
   const embedded = await patchToReceived();
   const broker = await startBenchMosquitto();
-  const mosquitto = await patchToReceived(broker.url).finally(() => broker.stop());
+  const mosquitto = await patchToReceived(broker.url).finally(() => broker.destroy());
 
   return {
     suite: 'signed retained push',

@@ -1,3 +1,5 @@
+import type { ConfigResponse, InstanceView, VersionSummary } from '@app/contracts';
+
 const SERVICE_PATH = '/api/services/dedup-worker';
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -8,26 +10,7 @@ export interface ApiResponse<T> {
 }
 
 /** GET/PATCH …/config (the fields the harness reads). */
-export interface ConfigState {
-  version: number;
-  config: Record<string, unknown>;
-}
-
-/** One entry of …/versions (newest first). */
-export interface VersionSummary {
-  version: number;
-  createdBy: string;
-  reason: string | null;
-  kind: string;
-}
-
-/** One entry of …/instances. */
-export interface InstanceSummary {
-  instanceId: string;
-  status: string;
-  appliedVersion: number | null;
-  lastRejection?: { reason: string; version?: number };
-}
+export type ConfigState = Pick<ConfigResponse, 'version' | 'config'>;
 
 export interface PatchOptions {
   ifMatch?: number;
@@ -63,7 +46,7 @@ export class ManagerApi {
   }
 
   /** One page of the instance view (`query` like `?limit=1000&offset=0`; the default page is 200). */
-  instances(query = ''): Promise<ApiResponse<InstanceSummary[]>> {
+  instances(query = ''): Promise<ApiResponse<InstanceView[]>> {
     return this.request('GET', `${SERVICE_PATH}/instances${query}`);
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { until } from './poll';
+import { until } from '@app/testing';
 
 /** The fields of a run report (OUTPUT_DIR/<runId>.json) the harness reads. */
 export interface RunReportSummary {

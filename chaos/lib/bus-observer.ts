@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { configTopic } from '@app/contracts';
-import { pause } from './poll';
+import { pause } from '@app/testing';
 
 const SERVICE = 'dedup-worker';
 const HEALTH_FILTER = `system/health/${SERVICE}/+`;

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { until } from '@app/testing';
 import type { Janitor } from './janitor';
-import { until } from './poll';
 
 /** How many recent output lines a child keeps in memory (older ones are only in its log file). */
 const KEPT_LINES = 400;

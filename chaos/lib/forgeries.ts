@@ -1,5 +1,6 @@
 import { ENVELOPE_ALG, MAX_ENVELOPE_BYTES, type SignedEnvelope } from '@app/contracts';
-import { Ed25519Signer, generateSigningKeyPair } from '@app/crypto';
+import { generateSigningKeyPair } from '@app/crypto';
+import { signEnvelope } from '@app/testing';
 
 /** One hostile config message and the rejection reason every worker must report for it. */
 export interface Forgery {
@@ -79,14 +80,7 @@ function hostileConfig(config: Record<string, unknown>): Record<string, unknown>
 }
 
 function sign(payload: object, secretKey: Buffer, kid: string): Buffer {
-  const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
-  const sig = new Ed25519Signer(secretKey).sign(bytes);
-  return envelope({
-    alg: ENVELOPE_ALG,
-    kid,
-    payload: bytes.toString('base64'),
-    sig: sig.toString('base64'),
-  });
+  return signEnvelope(payload, { kid, secretKey });
 }
 
 function envelope(value: SignedEnvelope): Buffer {

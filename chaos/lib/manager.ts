@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { freePort } from '@app/testing';
 import { Child, untilHealthy } from './child';
 import type { Janitor } from './janitor';
-import { freePort } from '../../apps/config-manager/test/support/ports';
 import { ROOT } from './paths';
 
 const START_TIMEOUT_MS = 60_000;

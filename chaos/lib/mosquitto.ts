@@ -1,18 +1,11 @@
 import { join } from 'node:path';
-import { Child } from './child';
-import type { Janitor } from './janitor';
-import { accepts, freePort } from '../../apps/config-manager/test/support/ports';
 import {
   type BrokerMode,
   type BrokerUser,
+  Mosquitto,
   writeProductionMosquittoConfig,
-} from '../../apps/config-manager/test/support/production-mosquitto';
-import { until } from './poll';
-
-export type {
-  BrokerMode,
-  BrokerUser,
-} from '../../apps/config-manager/test/support/production-mosquitto';
+} from '@app/testing';
+import type { Janitor } from './janitor';
 
 /**
  * Broker users of the stack, one per process or connection open at the same time (the broker
@@ -28,82 +21,31 @@ export interface BrokerUsers {
   workers: readonly BrokerUser[];
 }
 
-const START_TIMEOUT_MS = 10_000;
-
 /**
- * A mosquitto of the harness's own on a free loopback port, running the repository's
- * docker/mosquitto/mosquitto.conf with its ACL and a password file built by
+ * The stack's mosquitto in `dir` (which must exist), on a free loopback port, running the
+ * repository's docker/mosquitto/mosquitto.conf with its ACL and a password file built by
  * ops/mosquitto-passwords.sh; only the listener and the file paths are rewritten. In `open` mode
  * the same file without authentication and ACL (an attacker with write access). Persistence
- * stays on as in production, and the broker can be killed and started again on the same port.
+ * stays on as in production, the broker can be killed and started again on the same port, its
+ * output goes to `dir`/mosquitto.log, and the janitor kills it if the harness ends.
  */
-export class Mosquitto {
-  private child: Child | undefined;
-
-  private constructor(
-    private readonly dir: string,
-    readonly port: number,
-    private readonly janitor: Janitor,
-  ) {}
-
-  get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
-  }
-
-  get running(): boolean {
-    return this.child?.alive ?? false;
-  }
-
-  /** Writes the configuration into `dir` (which must exist) and starts the broker. */
-  static async create(
-    dir: string,
-    mode: BrokerMode,
-    users: BrokerUsers,
-    janitor: Janitor,
-  ): Promise<Mosquitto> {
-    const broker = new Mosquitto(dir, await freePort(), janitor);
-    broker.prepare(mode, users);
-    await broker.start();
-    return broker;
-  }
-
-  async start(): Promise<void> {
-    if (this.running) return;
-    const child = Child.start(
-      {
-        command: 'mosquitto',
-        args: ['-c', join(this.dir, 'mosquitto.conf')],
-        logFile: join(this.dir, 'mosquitto.log'),
-      },
-      this.janitor,
-    );
-    this.child = child;
-    // Ready once the listener accepts connections (its stdout is block-buffered on a pipe).
-    await until(
-      `mosquitto on port ${this.port}`,
-      async () => {
-        if (!child.alive) throw new Error(`mosquitto exited:\n${child.tail()}`);
-        return (await accepts(this.port)) || undefined;
-      },
-      { timeoutMs: START_TIMEOUT_MS, intervalMs: 25 },
-    );
-  }
-
-  /** Kills the broker with `signal` (SIGKILL: no persistence save, no wills) and waits for it. */
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    await this.child?.kill(signal);
-  }
-
-  async stop(): Promise<void> {
-    await this.child?.stop();
-  }
-
-  private prepare(mode: BrokerMode, users: BrokerUsers): void {
-    writeProductionMosquittoConfig(
-      this.dir,
-      this.port,
-      [users.manager, users.observer, users.reader, ...users.workers],
-      mode,
-    );
-  }
+export async function startStackMosquitto(
+  dir: string,
+  mode: BrokerMode,
+  users: BrokerUsers,
+  janitor: Janitor,
+): Promise<Mosquitto> {
+  const broker = await Mosquitto.start({
+    dir,
+    logFile: join(dir, 'mosquitto.log'),
+    configure: (configDir, port) =>
+      writeProductionMosquittoConfig(
+        configDir,
+        port,
+        [users.manager, users.observer, users.reader, ...users.workers],
+        mode,
+      ),
+  });
+  janitor.add(() => broker.abort());
+  return broker;
 }

@@ -1,6 +1,6 @@
+import { pause, until } from '@app/testing';
 import type { ManagerApi } from './api';
 import { distanceChange } from './changes';
-import { pause, until } from './poll';
 
 /** Pacing between two writes (not a synchronisation: the writer never waits for a state). */
 const WRITE_INTERVAL_MS = 25;

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { TempPostgres } from '../../apps/config-manager/test/support/temp-postgres';
+import { TempPostgres } from '@app/testing';
 import type { Janitor } from './janitor';
 
 /** The outbox columns of one service row (services.current_version / published_version). */
@@ -9,7 +9,7 @@ export interface OutboxRow {
 }
 
 /**
- * The stack's own Postgres cluster: the e2e tests' TempPostgres (initdb in a temp dir on a free
+ * The stack's own Postgres cluster: the tests' TempPostgres (initdb in a temp dir on a free
  * port, run as the `postgres` user when the harness runs as root), which knows whether it runs.
  */
 export class Postgres {

@@ -1,7 +1,7 @@
+import { timeLimit } from '@app/testing';
 import type { Scenario } from '../scenarios/scenario';
 import type { Options } from './cli';
 import type { Janitor } from './janitor';
-import { timeLimit } from './poll';
 import type { ScenarioResult } from './report';
 import { Stack } from './stack';
 

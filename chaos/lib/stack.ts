@@ -3,12 +3,12 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKeyList, generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
+import { type BrokerMode, type BrokerUser, type Mosquitto, until } from '@app/testing';
 import { ManagerApi } from './api';
 import { BusObserver } from './bus-observer';
 import { Janitor } from './janitor';
 import { ManagerNode } from './manager';
-import { BrokerMode, BrokerUser, BrokerUsers, Mosquitto } from './mosquitto';
-import { until } from './poll';
+import { type BrokerUsers, startStackMosquitto } from './mosquitto';
 import { Postgres } from './postgres';
 import { WorkerNode } from './worker';
 
@@ -87,7 +87,7 @@ export class Stack {
     const postgres = await Postgres.create(janitor);
     const brokerDir = join(dir, 'broker');
     mkdirSync(brokerDir);
-    const broker = await Mosquitto.create(brokerDir, mode, users, janitor);
+    const broker = await startStackMosquitto(brokerDir, mode, users, janitor);
 
     const managerDir = join(dir, 'manager');
     mkdirSync(managerDir);

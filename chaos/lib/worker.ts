@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { type BrokerUser, freePort } from '@app/testing';
 import { Child, untilHealthy } from './child';
 import type { Janitor } from './janitor';
-import type { BrokerUser } from './mosquitto';
-import { freePort } from '../../apps/config-manager/test/support/ports';
 import { ROOT } from './paths';
 
 const START_TIMEOUT_MS = 60_000;

@@ -1,6 +1,6 @@
+import { until } from '@app/testing';
 import { distanceChange } from './changes';
 import { ensure } from './ensure';
-import { until } from './poll';
 import type { Stack } from './stack';
 
 const TIMEOUT_MS = 15_000;

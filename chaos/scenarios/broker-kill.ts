@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
+import { until } from '@app/testing';
 import { ensure } from '../lib/ensure';
 import { PatchWriter } from '../lib/patch-writer';
-import { until } from '../lib/poll';
 import type { Stack } from '../lib/stack';
 import type { Scenario } from './scenario';
 

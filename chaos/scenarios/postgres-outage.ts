@@ -1,8 +1,8 @@
+import { until } from '@app/testing';
 import type { ApiResponse } from '../lib/api';
 import { dropBatch, reportFor } from '../lib/batches';
 import { distanceChange } from '../lib/changes';
 import { ensure } from '../lib/ensure';
-import { until } from '../lib/poll';
 import type { Scenario } from './scenario';
 
 const WRITES_DURING_OUTAGE = 5;

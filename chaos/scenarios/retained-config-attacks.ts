@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { connectAsync } from 'mqtt';
 import { configTopic } from '@app/contracts';
+import { until } from '@app/testing';
 import { distanceChange } from '../lib/changes';
 import { ensure } from '../lib/ensure';
 import { forgeries, type Forgery } from '../lib/forgeries';
-import { until } from '../lib/poll';
 import { genuineWrite } from '../lib/writes';
 import { SERVICE, type Stack } from '../lib/stack';
 import { median } from '../lib/stats';

@@ -1,4 +1,4 @@
-import type { BrokerMode } from '../lib/mosquitto';
+import type { BrokerMode } from '@app/testing';
 import type { Stack } from '../lib/stack';
 
 /** What one run of a scenario gets. */

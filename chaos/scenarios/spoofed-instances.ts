@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { healthTopic } from '@app/contracts';
+import { until } from '@app/testing';
 import { ensure } from '../lib/ensure';
-import { until } from '../lib/poll';
 import { SERVICE, type Stack } from '../lib/stack';
 import type { Scenario } from './scenario';
 

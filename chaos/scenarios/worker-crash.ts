@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { until } from '@app/testing';
 import { dropBatch, reportFor } from '../lib/batches';
 import { ensure } from '../lib/ensure';
-import { until } from '../lib/poll';
 import type { Scenario } from './scenario';
 
 /** Big enough that a run lasts over a second, so the kill lands inside it. */

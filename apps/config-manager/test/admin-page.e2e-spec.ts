@@ -2,18 +2,19 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
 import {
   startWorkerStack,
+  TOKENS,
   waitForInstance,
+  WorkerProcess,
   type WorkerStack,
-} from '../../dedup-worker/test/support/worker-stack';
+} from '@app/testing';
+import type { Settings } from '../src/settings/settings';
 import { browserAvailable, buildAdminUi, launchChromium, SCREENSHOTS_DIR } from './support/browser';
-import { bearer, TOKENS, type TestManager } from './support/test-app';
+import { CONFIG_MANAGER, type TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const SECRET = 'sk-live-UI-0f1e2d3c4b5a69788796a5b4c3d2e1f0';
-const admin = bearer(TOKENS.admin);
 // Reasons beyond Latin-1, which a browser can send only encoded (RFC 8187).
 const EDIT_REASON = 'fewer false merges — Köln 🎉';
 const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
@@ -24,7 +25,7 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
   jest.setTimeout(60_000);
 
   let uiDir: string;
-  let stack: WorkerStack;
+  let stack: WorkerStack<Settings>;
   let manager: TestManager;
   let worker: WorkerProcess;
   let workerDir: string;
@@ -37,7 +38,7 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
 
   beforeAll(async () => {
     uiDir = buildAdminUi();
-    stack = await startWorkerStack({ ADMIN_UI_DIR: uiDir });
+    stack = await startWorkerStack(CONFIG_MANAGER, { ADMIN_UI_DIR: uiDir });
     manager = stack.manager;
     workerDir = mkdtempSync(join(tmpdir(), 'ui-worker-'));
     worker = WorkerProcess.start(stack.workerEnv(workerDir, 'ui-worker-1'));
@@ -67,8 +68,7 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
 
   const shot = (name: string) =>
     page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage: true });
-  const current = async () =>
-    (await manager.http().get(`/api/services/${SERVICE}/config`).set(admin).expect(200)).body;
+  const current = async () => (await manager.api.config(SERVICE).expect(200)).body;
   const field = (path: string) => page.locator(`#field-${path.replaceAll('.', '--')}`);
   const saveButton = () => page.getByRole('button', { name: 'Save', exact: true });
 
@@ -100,7 +100,7 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
     const after = await current();
     expect(after.version).toBe(2);
     expect(after.config.thresholds).toEqual({ high: 0.8, low: 0.35 });
-    const history = await manager.http().get(`/api/services/${SERVICE}/versions`).set(admin);
+    const history = await manager.api.versions(SERVICE).expect(200);
     expect(history.body[0]).toMatchObject({ version: 2, reason: EDIT_REASON });
   });
 
@@ -181,12 +181,8 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
     const before = (await current()).version;
     await field('geo.max_distance_km').fill('20');
     // Another admin changes something else meanwhile.
-    await manager
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .set('If-Match', `"${before}"`)
-      .send({ thresholds: { low: 0.3 } })
+    await manager.api
+      .patchConfig(SERVICE, { thresholds: { low: 0.3 } }, { ifMatch: before })
       .expect(200);
 
     await saveButton().click();
@@ -225,7 +221,7 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
     expect(after.version).toBe(latest + 1);
     expect(after.config.thresholds).toEqual({ high: 0.75, low: 0.35 });
     expect(after.config.geo.max_distance_km).toBe(10);
-    const history = await manager.http().get(`/api/services/${SERVICE}/versions`).set(admin);
+    const history = await manager.api.versions(SERVICE).expect(200);
     expect(history.body[0]).toMatchObject({ kind: 'rollback', reason: ROLLBACK_REASON });
     await waitForInstance(manager, (i) => i.appliedVersion === latest + 1, { timeoutMs: 10_000 });
   });

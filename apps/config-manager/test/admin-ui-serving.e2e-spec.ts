@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bearer, TOKENS } from '@app/testing';
 import { buildAdminUi } from './support/browser';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
 const INDEX =
   '<!doctype html><title>Config centre</title><script src="./assets/app-1a2b.js"></script>';
@@ -68,7 +69,7 @@ describe('the admin page at /', () => {
       const page = await sut.http().get('/').expect(404);
       expect(page.text).toContain('npm run build');
       expect(sut.logs.text()).toContain(`No admin page in ${empty}`);
-      await sut.http().get('/api/keys').expect(200);
+      await sut.api.keys().expect(200);
     } finally {
       await sut.close();
       rmSync(empty, { recursive: true, force: true });
@@ -110,14 +111,14 @@ describe('GET /api/me', () => {
   });
 
   it('names the token and its effective roles, whatever role it holds', async () => {
-    const adminMe = await sut.http().get('/api/me').set(bearer(TOKENS.admin)).expect(200);
+    const adminMe = await sut.api.me().expect(200);
     expect(adminMe.body).toEqual({
       name: 'alice',
       roles: ['admin', 'config:read', 'config:write', 'secrets:write'],
     });
-    const writer = await sut.http().get('/api/me').set(bearer(TOKENS.writer)).expect(200);
+    const writer = await sut.api.as(TOKENS.writer).me().expect(200);
     expect(writer.body).toEqual({ name: 'writer', roles: ['config:read', 'config:write'] });
-    const keeper = await sut.http().get('/api/me').set(bearer(TOKENS.secrets)).expect(200);
+    const keeper = await sut.api.as(TOKENS.secrets).me().expect(200);
     expect(keeper.body).toEqual({ name: 'keeper', roles: ['secrets:write'] });
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { bearer, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const S = '/api/services/dedup-worker';
 

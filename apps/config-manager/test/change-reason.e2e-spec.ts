@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { bearer, StoreKind, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

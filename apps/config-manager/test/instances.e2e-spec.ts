@@ -1,7 +1,6 @@
 import { connectAsync, MqttClient } from 'mqtt';
-import { eventually } from './support/eventually';
-import { startAedes, TestBroker } from './support/mqtt-brokers';
-import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { bearer, eventually, startAedes, StoreKind, type TestBroker, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
@@ -47,12 +46,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
     await broker.stop();
   });
 
-  const instances = () =>
-    sut
-      .http()
-      .get(`/api/services/${SERVICE}/instances`)
-      .set(admin)
-      .then((r) => r.body as Array<Record<string, unknown>>);
+  const instances = async () => (await sut.api.instances(SERVICE).expect(200)).body;
 
   it('shows what each instance applied within a second, and counts them on /api/services', async () => {
     const w1 = await fakeWorker(broker.url, 'w-1');
@@ -91,7 +85,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
         }),
       ]),
     );
-    const services = await sut.http().get('/api/services').set(admin).expect(200);
+    const services = await sut.api.services().expect(200);
     expect(services.body[0].instances).toEqual({
       total: 2,
       online: 1,
@@ -139,7 +133,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
 
     const view = await eventually(instances, (v) => v.length > 0, 1000);
     expect(view.map((v) => v.instanceId)).toEqual(['w-ok']);
-    await sut.http().get('/api/services/unknown-service/instances').set(admin).expect(404);
+    await sut.api.instances('unknown-service').expect(404);
     await sut.http().get(`/api/services/${SERVICE}/instances`).expect(401);
   });
 
@@ -164,7 +158,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
       stagedVersion: 1,
       lastRunVersion: 1,
     });
-    expect(Date.parse(view.offlineSince as string)).toBeGreaterThan(Date.now() - 10_000);
+    expect(Date.parse(view.offlineSince ?? '')).toBeGreaterThan(Date.now() - 10_000);
 
     const back = await fakeWorker(broker.url, 'w-7');
     clients.push(back);
@@ -196,7 +190,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
 
     const view = await eventually(instances, (v) => v.length > 0, 1000);
     expect(view.map((v) => v.instanceId)).toEqual(['w-ok']);
-    const metrics = (await sut.http().get('/metrics').expect(200)).text;
+    const metrics = await sut.api.metrics();
     for (const [reason, count] of [
       ['service', 1],
       ['instance', 1],
@@ -274,8 +268,8 @@ describe('a bounded instance view', () => {
     await broker.stop();
   });
 
-  const page = (query: string) =>
-    sut.http().get(`/api/services/${SERVICE}/instances${query}`).set(admin).expect(200);
+  const page = (query: { limit?: number; offset?: number } = {}) =>
+    sut.api.instances(SERVICE, query).expect(200);
 
   it('keeps at most INSTANCES_MAX_PER_SERVICE instances, counts the rest, and pages the list', async () => {
     for (let i = 0; i < 120; i++) {
@@ -287,37 +281,33 @@ describe('a bounded instance view', () => {
       );
     }
     const full = await eventually(
-      () => page(''),
+      () => page(),
       (res) => res.headers['x-total-count'] === '50',
       2000,
     );
     expect(full.body).toHaveLength(50);
     const metrics = await eventually(
-      () =>
-        sut
-          .http()
-          .get('/metrics')
-          .then((r) => r.text),
+      () => sut.api.metrics(),
       (text) => text.includes(`reason="capacity"} 70`),
     );
     expect(metrics).toContain(
       `config_instance_reports_refused_total{service="${SERVICE}",reason="capacity"} 70`,
     );
 
-    const first = await page('?limit=20');
+    const first = await page({ limit: 20 });
     expect(first.body).toHaveLength(20);
     expect(first.headers.link).toBe(
       `</api/services/${SERVICE}/instances?limit=20&offset=20>; rel="next"`,
     );
-    const last = await page('?limit=20&offset=40');
+    const last = await page({ limit: 20, offset: 40 });
     expect(last.body).toHaveLength(10);
     expect(last.headers.link).toBeUndefined();
-    const ids = [...first.body, ...(await page('?limit=20&offset=20')).body, ...last.body].map(
-      (v: { instanceId: string }) => v.instanceId,
+    const ids = [...first.body, ...(await page({ limit: 20, offset: 20 })).body, ...last.body].map(
+      (v) => v.instanceId,
     );
     expect(new Set(ids).size).toBe(50);
-    await sut.http().get(`/api/services/${SERVICE}/instances?limit=0`).set(admin).expect(400);
-    await sut.http().get(`/api/services/${SERVICE}/instances?limit=1001`).set(admin).expect(400);
+    await sut.api.instances(SERVICE, { limit: 0 }).expect(400);
+    await sut.api.instances(SERVICE, { limit: 1001 }).expect(400);
     await sut.http().get(`/api/services/${SERVICE}/instances?offset=0x10`).set(admin).expect(400);
   });
 
@@ -331,7 +321,7 @@ describe('a bounded instance view', () => {
       );
     }
     await eventually(
-      () => page(''),
+      () => page(),
       (res) => res.headers['x-total-count'] === '0',
       5000,
     ).then((res) => expect(res.headers['x-total-count']).toBe('0'));
@@ -348,7 +338,7 @@ describe('a bounded instance view', () => {
       { qos: 1, retain: true },
     );
     const view = await eventually(
-      () => page(''),
+      () => page(),
       (res) => res.body.length === 1,
       2000,
     );

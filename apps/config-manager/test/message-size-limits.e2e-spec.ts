@@ -9,13 +9,18 @@ import {
   type ConfigRejectedEvent,
 } from '@app/config-client';
 import { MAX_ENVELOPE_BYTES, MAX_MQTT_PACKET_BYTES } from '@app/contracts';
+import {
+  eventually,
+  Mosquitto,
+  type MosquittoOptions,
+  MqttProbe,
+  type ProbeMessage,
+  readEnvelope,
+  verifiesWith,
+  writeProductionMosquittoConfig,
+} from '@app/testing';
 import { BrokerConnectionService } from '../src/messaging/broker-connection.service';
-import { readEnvelope, verifiesWith } from './support/envelopes';
-import { eventually } from './support/eventually';
-import { startMosquitto, type TestBroker } from './support/mqtt-brokers';
-import { MqttProbe, type ProbeMessage } from './support/mqtt-probe';
-import { writeProductionMosquittoConfig } from './support/production-mosquitto';
-import { bearer, startManager, type TestManager, TOKENS } from './support/test-app';
+import { startManager, type TestManager } from './support/test-app';
 
 /**
  * Issue 12, point 5: no broker we ship or embed, and no client of ours, holds a packet larger
@@ -24,10 +29,7 @@ import { bearer, startManager, type TestManager, TOKENS } from './support/test-a
 
 const SERVICE = 'dedup-worker';
 const CONFIG_TOPIC = `system/config/${SERVICE}`;
-const admin = bearer(TOKENS.admin);
 const ROOT = resolve(__dirname, '..', '..', '..');
-
-type Broker = TestBroker & { destroy(): Promise<void> };
 
 /** A plain client (no guard, no reconnects), as an attacker with write access would have. */
 function rawClient(url: string): Promise<MqttClient> {
@@ -98,8 +100,8 @@ describe('MQTT message size limits', () => {
     return sut;
   }
 
-  async function mosquitto(options: Parameters<typeof startMosquitto>[0]): Promise<Broker> {
-    const broker = await startMosquitto(options);
+  async function mosquitto(options: MosquittoOptions): Promise<Mosquitto> {
+    const broker = await Mosquitto.start(options);
     cleanups.push(() => broker.destroy());
     return broker;
   }
@@ -153,7 +155,7 @@ describe('MQTT message size limits', () => {
   describe('the embedded broker', () => {
     it("disconnects a client publishing a 1 MB retained message; subscribers still get the manager's envelope", async () => {
       const sut = await manager();
-      const url = (await sut.http().get('/health/ready')).body.checks.broker.url as string;
+      const url = await sut.api.brokerUrl();
       const attacker = await client(url);
 
       const closed = closeOf(attacker);
@@ -161,9 +163,9 @@ describe('MQTT message size limits', () => {
       await closed;
 
       const subscriber = await probe(url, [CONFIG_TOPIC]);
-      const message = await subscriber.waitFor(envelopeOf(1), 5000, "the manager's version 1");
-      const keys = await sut.http().get('/api/keys').expect(200);
-      expect(verifiesWith(message.payload, keys.body.signing[0].publicKey as string)).toBe(true);
+      const message = await subscriber.waitFor(envelopeOf(1), "the manager's version 1");
+      const keys = await sut.api.keys().expect(200);
+      expect(verifiesWith(message.payload, keys.body.signing[0].publicKey)).toBe(true);
       const logs = await eventually(
         () => Promise.resolve(sut.logs.text()),
         (text) => text.includes('Disconnected MQTT client 127.0.0.1:'),
@@ -171,7 +173,7 @@ describe('MQTT message size limits', () => {
       expect(logs).toMatch(
         new RegExp(`Disconnected MQTT client 127\\.0\\.0\\.1:\\d+: it sent a \\d+-byte packet`),
       );
-      const ready = await sut.http().get('/health/ready').expect(200);
+      const ready = await sut.api.ready().expect(200);
       expect(ready.body.checks.broker).toMatchObject({ status: 'up' });
     });
   });
@@ -186,11 +188,8 @@ describe('MQTT message size limits', () => {
         managerDrops.push([topic, bytes]);
       });
       const observer = await probe(broker.url, [CONFIG_TOPIC]);
-      await observer.waitFor(envelopeOf(1), 5000, 'version 1');
-      const signing = (await sut.http().get('/api/keys').expect(200)).body.signing[0] as {
-        kid: string;
-        publicKey: string;
-      };
+      await observer.waitFor(envelopeOf(1), 'version 1');
+      const [signing] = (await sut.api.keys().expect(200)).body.signing;
       const dir = mkdtempSync(join(tmpdir(), 'cm-size-worker-'));
       cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
       const worker = new ConfigClient({
@@ -224,12 +223,7 @@ describe('MQTT message size limits', () => {
       expect(worker.status().lastRejection).not.toHaveProperty('version');
 
       const accepted = nextEvent(worker, 'accepted', (e) => e.version === 2);
-      await sut
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
       expect(await accepted).toMatchObject({ version: 2, source: 'broker' });
       expect(worker.stats().rejected.oversized).toBe(1);
 

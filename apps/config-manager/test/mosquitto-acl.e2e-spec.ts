@@ -1,21 +1,21 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
-import { WorkerProcess } from '../../dedup-worker/test/support/worker-process';
-import { readEnvelope } from './support/envelopes';
-import { MqttProbe } from './support/mqtt-probe';
-import { accepts, freePort } from './support/ports';
 import {
   type BrokerUser,
   brokerUserEnv,
+  Mosquitto,
+  MqttProbe,
+  readEnvelope,
   runMosquittoPasswords,
+  WorkerProcess,
+  waitForInstance,
   writeProductionMosquittoConfig,
-} from './support/production-mosquitto';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+} from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 /**
  * The production broker configuration (docker/mosquitto/mosquitto.conf, and the password and ACL
@@ -30,7 +30,6 @@ const INSTANCE = 'w-acl';
 const SIBLING = 'w-sibling';
 const OWN_HEALTH = `system/health/${SERVICE}/${INSTANCE}`;
 const SIBLING_HEALTH = `system/health/${SERVICE}/${SIBLING}`;
-const admin = bearer(TOKENS.admin);
 
 function user(username: string): BrokerUser {
   return { username, password: randomBytes(12).toString('hex') };
@@ -76,103 +75,23 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
 }
 
 /** The repository's mosquitto.conf, ACL and generated password file, on a free port. */
-class ProductionMosquitto {
-  readonly lines: string[] = [];
-  private child?: ChildProcess;
-  private exited?: Promise<unknown>;
-
-  private constructor(
-    readonly dir: string,
-    readonly port: number,
-  ) {}
-
-  get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
-  }
-
-  static async start(): Promise<ProductionMosquitto> {
-    const dir = mkdtempSync(join(tmpdir(), 'cm-mosquitto-acl-'));
-    const broker = new ProductionMosquitto(dir, await freePort());
-    try {
-      broker.prepare();
-    } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
-      throw error;
-    }
-    await broker.launch();
-    return broker;
-  }
-
-  private prepare(): void {
-    const conf = writeProductionMosquittoConfig(this.dir, this.port, Object.values(USERS));
-    // The test runs what production runs: no anonymous clients, the username as client id, no
-    // Nagle delay.
-    expect(conf).toMatch(/^allow_anonymous false$/m);
-    expect(conf).toMatch(/^use_username_as_clientid true$/m);
-    expect(conf).toMatch(/^set_tcp_nodelay true$/m);
-  }
-
-  private async launch(): Promise<void> {
-    const child = spawn('mosquitto', ['-c', join(this.dir, 'mosquitto.conf')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    this.exited = new Promise((done) => child.once('exit', done));
-    for (const stream of [child.stdout, child.stderr]) {
-      stream.on('data', (chunk: Buffer) => {
-        this.lines.push(...chunk.toString().split('\n').filter(Boolean));
-      });
-    }
-    // Ready once its listener accepts connections (its stdout is block-buffered on a pipe,
-    // so the log cannot tell); a failed start shows up as an exit.
-    const deadline = Date.now() + 10000;
-    for (;;) {
-      if (await accepts(this.port)) return;
-      if (child.exitCode !== null || Date.now() > deadline) {
-        await this.destroy();
-        throw new Error(`mosquitto did not start:\n${this.lines.join('\n')}`);
-      }
-      await new Promise((wake) => setTimeout(wake, 25));
-    }
-  }
-
-  async destroy(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await this.exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-type Instance = { instanceId: string; status: string; appliedVersion: number | null };
-
-/** Polls the manager's instance view (its state, not a timer) until `check` passes. */
-async function untilInstance(
-  manager: TestManager,
-  instanceId: string,
-  check: (i: Instance | undefined) => boolean,
-  timeoutMs: number,
-): Promise<Instance | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await manager.http().get(`/api/services/${SERVICE}/instances`).set(admin);
-    const instance = (res.body as Instance[]).find((i) => i.instanceId === instanceId);
-    if (check(instance)) return instance;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `instance view never reached the expected state: ${JSON.stringify(instance)}`,
-      );
-    }
-    await new Promise((wake) => setTimeout(wake, 20));
-  }
+function startProductionMosquitto(): Promise<Mosquitto> {
+  return Mosquitto.start({
+    configure: (dir, port) => {
+      const conf = writeProductionMosquittoConfig(dir, port, Object.values(USERS));
+      // The test runs what production runs: no anonymous clients, the username as client id, no
+      // Nagle delay.
+      expect(conf).toMatch(/^allow_anonymous false$/m);
+      expect(conf).toMatch(/^use_username_as_clientid true$/m);
+      expect(conf).toMatch(/^set_tcp_nodelay true$/m);
+    },
+  });
 }
 
 describe('production mosquitto configuration (ACL, no anonymous access)', () => {
   const { manager, watcher: watcherUser, publisher: publisherUser, worker, sibling } = USERS;
   const recipient = generateBoxKeyPair();
-  let broker: ProductionMosquitto;
+  let broker: Mosquitto;
   let cm: TestManager | undefined;
   let workDir: string;
   /** The genuine retained envelope the manager published (version 2 after the PATCH). */
@@ -187,7 +106,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'dw-acl-'));
-    broker = await ProductionMosquitto.start();
+    broker = await startProductionMosquitto();
   }, 30000);
 
   // Each test's clients end with it, so the next test can log in as the same users.
@@ -230,8 +149,8 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
         SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
       },
     });
-    const keys = await cm.http().get('/api/keys').expect(200);
-    const signing = keys.body.signing[0] as { kid: string; publicKey: string };
+    const keys = await cm.api.keys().expect(200);
+    const [signing] = keys.body.signing;
     const workerProcess = WorkerProcess.start({
       MQTT_URL: broker.url,
       MQTT_USERNAME: worker.username,
@@ -245,33 +164,26 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
       INITIAL_CONFIG_TIMEOUT_MS: '3000',
     });
     try {
-      await untilInstance(
-        cm,
-        INSTANCE,
-        (i) => i?.status === 'online' && i.appliedVersion === 1,
-        20000,
-      );
+      await waitForInstance(cm, (i) => i.status === 'online' && i.appliedVersion === 1, {
+        instanceId: INSTANCE,
+        timeoutMs: 20000,
+      });
 
-      const patched = await cm
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      const patched = await cm.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
       expect(patched.body.version).toBe(2);
       expect(patched.headers['x-config-published']).toBe('true');
-      await untilInstance(cm, INSTANCE, (i) => i?.appliedVersion === 2, 5000);
+      await waitForInstance(cm, (i) => i.appliedVersion === 2, { instanceId: INSTANCE });
       await workerProcess.waitForLine(/Accepted dedup-worker config version 2/);
     } finally {
       await workerProcess.kill('SIGTERM');
     }
-    await untilInstance(cm, INSTANCE, (i) => i?.status === 'offline', 5000);
+    await waitForInstance(cm, (i) => i.status === 'offline', { instanceId: INSTANCE });
 
     // Stop the manager: the denial checks below use raw clients only; the retained v2 stays.
     await cm.stop();
     const reader = await client(watcherUser);
     await reader.subscribe(CONFIG_TOPIC);
-    retainedEnvelope = (await reader.waitFor((m) => m.retain, 5000, 'retained envelope')).payload;
+    retainedEnvelope = (await reader.waitFor((m) => m.retain, 'retained envelope')).payload;
     expect(readEnvelope(retainedEnvelope).payload.version).toBe(2);
   }, 60000);
 
@@ -279,7 +191,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     const watcher = await client(watcherUser);
     await watcher.subscribe(CONFIG_TOPIC);
     await watcher.subscribe('system/config/other-service');
-    await watcher.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 5000, 'retained envelope');
+    await watcher.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 'retained envelope');
 
     const forger = await client(worker);
     const forged = Buffer.from(
@@ -292,14 +204,14 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
 
     const marker = await client(publisherUser);
     await marker.publish(CONFIG_TOPIC, 'marker-after-forgery', false);
-    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 5000, 'marker');
+    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 'marker');
     expect(watcher.messages.filter((m) => m.payload.equals(forged))).toEqual([]);
     expect(watcher.messages.filter((m) => m.topic === 'system/config/other-service')).toEqual([]);
 
     // A new subscriber gets exactly one retained message per topic: still the manager's v2.
     const fresh = await client(USERS.fresh);
     await fresh.subscribe(CONFIG_TOPIC);
-    const retained = await fresh.waitFor((m) => m.retain, 5000, 'retained envelope');
+    const retained = await fresh.waitFor((m) => m.retain, 'retained envelope');
     expect(retained.payload.equals(retainedEnvelope)).toBe(true);
   });
 
@@ -312,12 +224,12 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     // handling its SUBSCRIBE, so other-service's would arrive before dedup-worker's envelope.
     await snoop.subscribe('system/config/other-service');
     await snoop.subscribe(CONFIG_TOPIC);
-    await snoop.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 5000, 'own retained envelope');
+    await snoop.waitFor((m) => m.retain && m.topic === CONFIG_TOPIC, 'own retained envelope');
 
     // Live: the same publisher, other-service first, then a marker the worker may read.
     await publisher.publish('system/config/other-service', 'other-live', false);
     await publisher.publish(CONFIG_TOPIC, 'marker-after-other', false);
-    await snoop.waitFor((m) => m.payload.toString() === 'marker-after-other', 5000, 'marker');
+    await snoop.waitFor((m) => m.payload.toString() === 'marker-after-other', 'marker');
     expect(snoop.messages.filter((m) => m.topic !== CONFIG_TOPIC)).toEqual([]);
     expect(snoop.messages.map((m) => m.payload.toString())).not.toContain('other-retained');
   });
@@ -331,7 +243,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     await w.publish('system/health/config-manager', 'forged-manager-health', true);
     // Its own health topic is allowed: published after the others on the same connection.
     await w.publish(OWN_HEALTH, 'own-health-marker', false);
-    await watcher.waitFor((m) => m.payload.toString() === 'own-health-marker', 5000, 'own health');
+    await watcher.waitFor((m) => m.payload.toString() === 'own-health-marker', 'own health');
     const forgedSeen = watcher.messages.filter((m) =>
       ['forged-health', 'forged-manager-health'].includes(m.payload.toString()),
     );
@@ -343,7 +255,7 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     await watcher.subscribe(`system/health/${SERVICE}/+`);
     const genuine = await client(sibling);
     await genuine.publish(SIBLING_HEALTH, 'sibling-genuine', true);
-    await watcher.waitFor((m) => m.payload.toString() === 'sibling-genuine', 5000, 'genuine');
+    await watcher.waitFor((m) => m.payload.toString() === 'sibling-genuine', 'genuine');
 
     const forgerId = `acl-forger-${randomBytes(4).toString('hex')}`;
     const forger = await client(worker, {
@@ -355,20 +267,16 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     // A second connection on the same client id (and user) ends the forger's session: the
     // broker handles its last will before it answers this CONNECT.
     const successor = await client(worker, { clientId: forgerId });
-    await forger.waitForClose(5000, "the forger's connection");
+    await forger.waitForClose("the forger's connection");
     await successor.publish(OWN_HEALTH, 'marker-after-sibling-forgery', false);
-    await watcher.waitFor(
-      (m) => m.payload.toString() === 'marker-after-sibling-forgery',
-      5000,
-      'marker',
-    );
+    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-sibling-forgery', 'marker');
     const forgedSeen = watcher.messages.filter((m) => m.payload.toString().startsWith('forged-'));
     expect(forgedSeen).toEqual([]);
 
     // A new subscriber gets the sibling's own retained status.
     const fresh = await client(USERS.fresh);
     await fresh.subscribe(SIBLING_HEALTH);
-    const retained = await fresh.waitFor((m) => m.retain, 5000, "sibling's retained status");
+    const retained = await fresh.waitFor((m) => m.retain, "sibling's retained status");
     expect(retained.payload.toString()).toBe('sibling-genuine');
   });
 
@@ -388,16 +296,12 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
       5000,
       "PUBACK to the sibling's publish",
     );
-    await watcher.waitFor(
-      (m) => m.payload.toString() === 'sibling-still-connected',
-      5000,
-      'marker',
-    );
+    await watcher.waitFor((m) => m.payload.toString() === 'sibling-still-connected', 'marker');
     expect(victim.closed).toBe(false);
 
     // Both intruders are `dedup-worker/w-acl` to the broker, whatever id they asked for: the
     // second one took over the first.
-    await intruder.waitForClose(5000, "the first intruder's connection");
+    await intruder.waitForClose("the first intruder's connection");
     expect(second.closed).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { bearer, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

@@ -1,6 +1,6 @@
 import { connectAsync } from 'mqtt';
-import { eventually } from './support/eventually';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { bearer, eventually, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
@@ -154,12 +154,7 @@ describe('observability', () => {
       const before = sample(await eventually(metrics, (t) => sample(t, published) >= 1), published);
       expect(before).toBe(1);
 
-      await sut
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
 
       const text = await metrics();
       expect(sample(text, published)).toBe(2);
@@ -183,10 +178,10 @@ describe('observability', () => {
 
     it('counts instances per service, applied version and status', async () => {
       const ready = await eventually(
-        () => sut.http().get('/health/ready'),
+        () => sut.api.ready(),
         (res) => res.status === 200,
       );
-      const worker = await connectAsync(ready.body.checks.broker.url as string, {
+      const worker = await connectAsync(String(ready.body.checks.broker.url), {
         reconnectPeriod: 0,
       });
       try {

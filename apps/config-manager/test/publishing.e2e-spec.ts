@@ -5,19 +5,21 @@ import {
   generateSigningKeyPair,
   openSealedSecret,
 } from '@app/crypto';
-import { readEnvelope, verifiesWith } from './support/envelopes';
-import { eventually } from './support/eventually';
 import {
+  eventually,
+  Mosquitto,
+  MqttProbe,
+  type ProbeMessage,
+  readEnvelope,
   SHARED_MOSQUITTO_URL,
   startAedes,
-  startMosquitto,
-  TestBroker,
-} from './support/mqtt-brokers';
-import { MqttProbe, ProbeMessage } from './support/mqtt-probe';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+  type TestBroker,
+  TOKENS,
+  verifiesWith,
+} from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
-const admin = bearer(TOKENS.admin);
 const API_KEY = 'sk-live-sealed-9d1c-never-in-clear';
 
 /** A unique topic prefix so tests can share a broker. */
@@ -30,8 +32,8 @@ function envelopeOf(version: number, prefix = '') {
 }
 
 async function publicKey(manager: TestManager): Promise<string> {
-  const res = await manager.http().get('/api/keys').expect(200);
-  return res.body.signing[0].publicKey as string;
+  const res = await manager.api.keys().expect(200);
+  return res.body.signing[0].publicKey;
 }
 
 describe.each([
@@ -55,10 +57,7 @@ describe.each([
         SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
       },
     });
-    brokerUrl =
-      kind === 'mosquitto'
-        ? SHARED_MOSQUITTO_URL
-        : (await sut.http().get('/health/ready')).body.checks.broker.url;
+    brokerUrl = kind === 'mosquitto' ? SHARED_MOSQUITTO_URL : await sut.api.brokerUrl();
   });
 
   afterEach(async () => {
@@ -81,18 +80,13 @@ describe.each([
 
   it('publishes each version signed (tweetnacl verifies it with the key from /api/keys), complete and retained', async () => {
     const live = await probe();
-    const res = await sut
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.8 } })
-      .expect(200);
+    const res = await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
 
     expect(res.body.published).toBe(true);
     expect(res.headers['x-config-published']).toBe('true');
-    const message = await live.waitFor(envelopeOf(2, prefix), 5000, 'version 2');
+    const message = await live.waitFor(envelopeOf(2, prefix), 'version 2');
     const { envelope, payload } = readEnvelope(message.payload);
-    const keys = await sut.http().get('/api/keys').expect(200);
+    const keys = await sut.api.keys().expect(200);
     expect(keys.body.signing).toEqual([
       { kid: envelope.kid, alg: 'Ed25519', publicKey: expect.any(String), current: true },
     ]);
@@ -106,7 +100,7 @@ describe.each([
     expect(Date.parse(payload.issuedAt)).not.toBeNaN();
 
     const late = await probe();
-    const retained = await late.waitFor(envelopeOf(2, prefix), 5000, 'retained version 2');
+    const retained = await late.waitFor(envelopeOf(2, prefix), 'retained version 2');
     expect(retained.retain).toBe(true);
     const status = await late.waitFor((m) => m.topic === `${prefix}system/health/config-manager`);
     expect(JSON.parse(status.payload.toString())).toMatchObject({
@@ -117,14 +111,9 @@ describe.each([
 
   it('seals secrets to the service key only; the plaintext never crosses the wire', async () => {
     const live = await probe();
-    await sut
-      .http()
-      .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-      .set(admin)
-      .send({ value: API_KEY })
-      .expect(204);
+    await sut.api.putSecret(SERVICE, 'ai.api_key', API_KEY).expect(204);
 
-    const message = await live.waitFor(envelopeOf(2, prefix), 5000, 'version 2');
+    const message = await live.waitFor(envelopeOf(2, prefix), 'version 2');
     const sealed = readEnvelope(message.payload).payload.secrets['ai.api_key'];
 
     expect(sealed.alg).toBe('x25519-xsalsa20-poly1305');
@@ -139,36 +128,30 @@ describe.each([
 
   it('republishes on request (admin only)', async () => {
     const live = await probe();
-    await live.waitFor(envelopeOf(1, prefix), 5000, 'version 1');
+    await live.waitFor(envelopeOf(1, prefix), 'version 1');
     const before = live.messages.length;
 
-    await sut
-      .http()
-      .post(`/api/services/${SERVICE}/republish`)
-      .set(bearer(TOKENS.writer))
-      .expect(403);
-    const res = await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(200);
+    await sut.api.as(TOKENS.writer).republish(SERVICE).expect(403);
+    const res = await sut.api.republish(SERVICE).expect(200);
 
     expect(res.body).toEqual({ service: SERVICE, version: 1, published: true });
     await live.waitFor(
       (m) => live.messages.indexOf(m) >= before && envelopeOf(1, prefix)(m),
-      5000,
       'republished v1',
     );
-    await sut.http().post('/api/services/nope-service/republish').set(admin).expect(404);
+    await sut.api.republish('nope-service').expect(404);
   });
 });
 
 describe('broker outages', () => {
   let sut: TestManager | undefined;
-  let broker: (TestBroker & { destroy?: () => Promise<void> }) | undefined;
+  let broker: TestBroker | Mosquitto | undefined;
   const probes: MqttProbe[] = [];
 
   afterEach(async () => {
     await Promise.all(probes.splice(0).map((p) => p.close()));
     await sut?.close();
-    await broker?.stop();
-    await broker?.destroy?.();
+    await (broker instanceof Mosquitto ? broker.destroy() : broker?.stop());
     sut = undefined;
     broker = undefined;
   });
@@ -183,59 +166,47 @@ describe('broker outages', () => {
     const aedes = await startAedes();
     broker = aedes;
     sut = await startManager({ store: 'sqlite', env: { MQTT_URL: aedes.url } });
-    await (await probe(aedes.url)).waitFor(envelopeOf(1), 5000, 'version 1');
+    await (await probe(aedes.url)).waitFor(envelopeOf(1), 'version 1');
     await Promise.all(probes.splice(0).map((p) => p.close()));
 
     await aedes.stop();
     for (const high of [0.8, 0.85, 0.9]) {
-      const res = await sut
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high } });
-      expect(res.status).toBe(200);
+      const res = await sut.api.patchConfig(SERVICE, { thresholds: { high } }).expect(200);
       expect(res.body.published).toBe(false);
     }
-    const ready = await sut.http().get('/health/ready').expect(503);
+    const ready = await sut.api.ready().expect(503);
     expect(ready.body.checks.broker.status).toBe('down');
-    await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(503);
+    await sut.api.republish(SERVICE).expect(503);
     await aedes.start();
 
     // Whether the probe or the manager reconnects first, v4 arrives (live or retained)...
     await (
       await probe(aedes.url)
-    ).waitFor(envelopeOf(4), 10000, 'version 4 after the broker returned');
+    ).waitFor(envelopeOf(4), 'version 4 after the broker returned', 10000);
     // ...and the broker keeps it for subscribers that come later.
-    const message = await (
-      await probe(aedes.url)
-    ).waitFor(envelopeOf(4), 5000, 'retained version 4');
+    const message = await (await probe(aedes.url)).waitFor(envelopeOf(4), 'retained version 4');
     expect(message.retain).toBe(true);
     expect(readEnvelope(message.payload).payload.config).toMatchObject({
       thresholds: { high: 0.9 },
     });
-    const history = await sut.http().get(`/api/services/${SERVICE}/versions`).set(admin);
-    expect(history.body.map((v: { version: number }) => v.version)).toEqual([4, 3, 2, 1]);
-    const current = await sut.http().get(`/api/services/${SERVICE}/config`).set(admin);
+    const history = await sut.api.versions(SERVICE).expect(200);
+    expect(history.body.map((v) => v.version)).toEqual([4, 3, 2, 1]);
+    const current = await sut.api.config(SERVICE).expect(200);
     expect(current.body.published).toBe(true);
   });
 
   it('heals a mosquitto restarted without persistence: a new subscriber gets the current version', async () => {
-    const mosquitto = await startMosquitto();
+    const mosquitto = await Mosquitto.start();
     broker = mosquitto;
     sut = await startManager({ store: 'sqlite', env: { MQTT_URL: mosquitto.url } });
-    await sut
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ geo: { max_distance_km: 7 } })
-      .expect(200);
+    await sut.api.patchConfig(SERVICE, { geo: { max_distance_km: 7 } }).expect(200);
 
-    await mosquitto.stop();
+    await mosquitto.kill('SIGKILL');
     await mosquitto.start();
 
     const message = await (
       await probe(mosquitto.url)
-    ).waitFor(envelopeOf(2), 10000, 'version 2 after restart');
+    ).waitFor(envelopeOf(2), 'version 2 after restart', 10000);
     expect(readEnvelope(message.payload).payload.config).toMatchObject({
       geo: { max_distance_km: 7 },
     });
@@ -274,7 +245,7 @@ describe('publication hygiene', () => {
     // The manager says online only after its connect-time publish, so later subscribers
     // see each version once.
     const status = await MqttProbe.connect(aedes.url, ['system/health/config-manager']);
-    await status.waitFor((m) => m.payload.includes('"online"'), 5000, 'manager online');
+    await status.waitFor((m) => m.payload.includes('"online"'), 'manager online');
     await status.close();
   });
 
@@ -292,21 +263,15 @@ describe('publication hygiene', () => {
 
   it('publishes each version exactly once under back-to-back PATCHes (late echoes cause no republish)', async () => {
     const live = await probe();
-    await live.waitFor(envelopeOf(1), 5000, 'version 1');
+    await live.waitFor(envelopeOf(1), 'version 1');
     for (let i = 0; i < 10; i++) {
-      await sut
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ cluster: { max_cluster_size: 20 + i } })
-        .expect(200);
+      await sut.api.patchConfig(SERVICE, { cluster: { max_cluster_size: 20 + i } }).expect(200);
     }
-    await live.waitFor(envelopeOf(11), 5000, 'version 11');
+    await live.waitFor(envelopeOf(11), 'version 11');
     // Anything published after v11 (a republish storm) would arrive within this round trip.
-    await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(200);
+    await sut.api.republish(SERVICE).expect(200);
     await live.waitFor(
       () => live.messages.filter(envelopeOf(11)).length === 2,
-      5000,
       'the explicit republish',
     );
 
@@ -316,14 +281,9 @@ describe('publication hygiene', () => {
 
   it('puts its version back when an older authentic envelope is replayed over it on the broker', async () => {
     const live = await probe();
-    const v1 = await live.waitFor(envelopeOf(1), 5000, 'version 1');
-    await sut
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.8 } })
-      .expect(200);
-    await live.waitFor(envelopeOf(2), 5000, 'version 2');
+    const v1 = await live.waitFor(envelopeOf(1), 'version 1');
+    await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
+    await live.waitFor(envelopeOf(2), 'version 2');
 
     const attacker = await MqttProbe.connect(aedes.url, []);
     probes.push(attacker);
@@ -332,11 +292,10 @@ describe('publication hygiene', () => {
     // v2 arrives a second time: the manager republished it over the replayed v1.
     await live.waitFor(
       () => live.messages.filter(envelopeOf(2)).length >= 2,
-      5000,
       'version 2 republished',
     );
     const later = await probe();
-    const retained = await later.waitFor((m) => m.retain, 5000, 'the retained envelope');
+    const retained = await later.waitFor((m) => m.retain, 'the retained envelope');
     expect(readEnvelope(retained.payload).payload.version).toBe(2);
     expect(sut.logs.text()).toContain('dedup-worker v1 replaced v2 on the broker');
   });
@@ -348,15 +307,10 @@ describe('replicas', () => {
     const a = await startManager({ store: 'sqlite', env: { MQTT_URL: aedes.url } });
     const b = await startManager({ store: 'sqlite', reuse: a, env: { MQTT_URL: aedes.url } });
     try {
-      await a
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { low: 0.3 } })
-        .expect(200);
+      await a.api.patchConfig(SERVICE, { thresholds: { low: 0.3 } }).expect(200);
 
       const seen = await eventually(
-        () => b.http().get(`/api/services/${SERVICE}/config`).set(admin),
+        () => b.api.config(SERVICE).expect(200),
         (res) => res.body.version === 2,
         5000,
       );
@@ -385,13 +339,8 @@ describe('a service without a recipient key', () => {
     });
     try {
       const live = await MqttProbe.connect(aedes.url, ['system/config/#']);
-      await sut
-        .http()
-        .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-        .set(admin)
-        .send({ value: API_KEY })
-        .expect(204);
-      const message = await live.waitFor(envelopeOf(2), 5000, 'version 2');
+      await sut.api.putSecret(SERVICE, 'ai.api_key', API_KEY).expect(204);
+      const message = await live.waitFor(envelopeOf(2), 'version 2');
       await live.close();
 
       expect(readEnvelope(message.payload).payload.secrets).toEqual({});

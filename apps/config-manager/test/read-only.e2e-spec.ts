@@ -1,11 +1,9 @@
 import { DataSource } from 'typeorm';
 import { Client } from 'pg';
-import { eventually } from './support/eventually';
-import { TempPostgres } from './support/temp-postgres';
-import { bearer, startManager, TEST_POSTGRES_URL, TestManager, TOKENS } from './support/test-app';
+import { eventually, TempPostgres, TEST_POSTGRES_URL } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
-const admin = bearer(TOKENS.admin);
 
 describe('Postgres outage under a running manager', () => {
   let pg: TempPostgres;
@@ -25,50 +23,36 @@ describe('Postgres outage under a running manager', () => {
   });
 
   it('goes read-only while Postgres is down and accepts writes again when it returns, without a restart', async () => {
-    await sut
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.8 } })
-      .expect(200);
+    await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
 
     pg.stop();
 
     const res = await eventually(
-      () => sut.http().get(`/api/services/${SERVICE}/config`).set(admin),
+      () => sut.api.config(SERVICE),
       (r) => r.headers['x-read-only'] === 'true',
       10000,
     );
     expect(res.status).toBe(200);
     expect(res.headers['x-read-only']).toBe('true');
     expect(res.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
-    const façade = await sut.http().get('/api/config').set(admin).expect(200);
+    const façade = await sut.api.facadeConfig().expect(200);
     expect(façade.headers['x-read-only']).toBe('true');
-    const write = await sut
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.7 } });
+    const write = await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.7 } });
     expect(write.status).toBe(503);
     expect(write.headers['retry-after']).toBe('5');
     expect(write.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
-    const history = await sut.http().get(`/api/services/${SERVICE}/versions`).set(admin);
+    const history = await sut.api.versions(SERVICE);
     expect(history.status).toBe(503);
-    const ready = await sut.http().get('/health/ready').expect(503);
+    const ready = await sut.api.ready().expect(503);
     expect(ready.body.checks.database).toMatchObject({ status: 'down', readOnly: true });
     expect(JSON.stringify(ready.body)).not.toContain('postgres://');
 
     pg.start();
 
-    const after = await sut
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.7 } });
-    expect(after.status).toBe(200);
+    const after = await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.7 } }).expect(200);
     expect(after.body.version).toBe(3);
     expect(after.headers['x-read-only']).toBeUndefined();
-    await sut.http().get('/health/ready').expect(200);
+    await sut.api.ready().expect(200);
   });
 });
 

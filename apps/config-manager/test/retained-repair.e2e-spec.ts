@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { ENVELOPE_ALG } from '@app/contracts';
-import { Ed25519Signer, generateSigningKeyPair } from '@app/crypto';
-import { readEnvelope } from './support/envelopes';
-import { eventually } from './support/eventually';
-import { SHARED_MOSQUITTO_URL } from './support/mqtt-brokers';
-import { MqttProbe, ProbeMessage } from './support/mqtt-probe';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { generateSigningKeyPair } from '@app/crypto';
+import {
+  eventually,
+  MqttProbe,
+  type ProbeMessage,
+  readEnvelope,
+  SHARED_MOSQUITTO_URL,
+  signEnvelope,
+} from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
-const admin = bearer(TOKENS.admin);
 
 interface Incident {
   service: string;
@@ -17,18 +19,9 @@ interface Incident {
   currentVersion: number;
 }
 
-/** An envelope around arbitrary payload bytes, signed with `secretKey` under `kid`. */
-function envelope(payload: object, kid: string, secretKey: Buffer): Buffer {
-  const bytes = Buffer.from(JSON.stringify(payload));
-  return Buffer.from(
-    JSON.stringify({
-      alg: ENVELOPE_ALG,
-      kid,
-      payload: bytes.toString('base64'),
-      sig: new Ed25519Signer(secretKey).sign(bytes).toString('base64'),
-    }),
-  );
-}
+/** An envelope around an arbitrary payload, signed with `secretKey` under `kid`. */
+const envelope = (payload: object, kid: string, secretKey: Buffer): Buffer =>
+  signEnvelope(payload, { kid, secretKey });
 
 /**
  * The manager watches its own config topics: whatever an attacker with write access leaves
@@ -55,17 +48,9 @@ describe.each([
       env:
         kind === 'mosquitto' ? { MQTT_URL: SHARED_MOSQUITTO_URL, MQTT_TOPIC_PREFIX: prefix } : {},
     });
-    brokerUrl =
-      kind === 'mosquitto'
-        ? SHARED_MOSQUITTO_URL
-        : (await sut.http().get('/health/ready')).body.checks.broker.url;
+    brokerUrl = kind === 'mosquitto' ? SHARED_MOSQUITTO_URL : await sut.api.brokerUrl();
     // Version 2, so that version 1 is an older authentic envelope to replay.
-    await sut
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.8 } })
-      .expect(200);
+    await sut.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
     await retainedVersion();
   });
 
@@ -89,17 +74,17 @@ describe.each([
   /** What a worker starting now would get: the retained message's version (0 when none). */
   async function retainedVersion(): Promise<number> {
     const fresh = await probe([topic]);
-    const retained = await fresh.waitFor((m) => m.retain && m.payload.length > 0, 5000, 'retained');
+    const retained = await fresh.waitFor((m) => m.retain && m.payload.length > 0, 'retained');
     return readEnvelope(retained.payload).payload.version;
   }
 
   async function incidents(): Promise<{ incidents: number; recent: Incident[] }> {
-    const ready = await sut.http().get('/health/ready').expect(200);
-    return ready.body.checks.retainedConfigs as { incidents: number; recent: Incident[] };
+    const { incidents, recent } = (await sut.api.ready().expect(200)).body.checks.retainedConfigs;
+    return { incidents: incidents as number, recent: recent as Incident[] };
   }
 
   async function metric(problem: string): Promise<number> {
-    const text = (await sut.http().get('/metrics').expect(200)).text;
+    const text = await sut.api.metrics();
     const line = text
       .split('\n')
       .find((l) =>
@@ -112,11 +97,11 @@ describe.each([
   async function attack(bytes: Buffer, problem: string): Promise<void> {
     const before = (await incidents()).incidents;
     const watcher = await probe([topic]);
-    await watcher.waitFor((m) => m.retain, 5000, 'the retained envelope');
+    await watcher.waitFor((m) => m.retain, 'the retained envelope');
     const attacker = await probe();
     await attacker.publishRetained(topic, bytes);
     // The attacker's message (never a v2), then the manager's v2 republished over it.
-    await watcher.waitFor((m) => !m.retain && isVersion(m, 2), 5000, 'v2 republished');
+    await watcher.waitFor((m) => !m.retain && isVersion(m, 2), 'v2 republished');
     expect(await retainedVersion()).toBe(2);
     const seen = await eventually(incidents, (i) => i.incidents > before);
     expect(seen.incidents).toBe(before + 1);
@@ -223,10 +208,10 @@ describe.each([
     expect(await eventually(retainedVersion, (v) => v === 60)).toBe(60);
     expect(refreshes()).toBe(refreshesBefore + 1);
     expect((await incidents()).incidents).toBe(before + 1);
-    const current = await sut.http().get(`/api/services/${SERVICE}/config`).set(admin).expect(200);
+    const current = await sut.api.config(SERVICE).expect(200);
     expect(current.body.version).toBe(2);
 
     // Put the manager's own version back for the other tests.
-    await sut.http().post(`/api/services/${SERVICE}/republish`).set(admin).expect(200);
+    await sut.api.republish(SERVICE).expect(200);
   });
 });

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { masterKeyFromBase64 } from '@app/crypto';
 import { SecretsService } from '../src/secrets/secrets.service';
-import { bearer, startManager, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
-const admin = bearer(TOKENS.admin);
-const SECRET_URL = '/api/services/dedup-worker/secrets/ai.api_key';
+/** Sets the same value each time: a secret a rotation must carry over unchanged. */
+const putSecret = (manager: TestManager) =>
+  manager.api.putSecret('dedup-worker', 'ai.api_key', 'sk-rotate-me').expect(204);
 const newKey = () => randomBytes(32).toString('base64');
 
 describe('master key rotation', () => {
@@ -19,7 +20,7 @@ describe('master key rotation', () => {
     const oldKey = newKey();
     const first = await startManager({ store: 'sqlite', env: { CONFIG_MASTER_KEY: oldKey } });
     sut = first;
-    await first.http().put(SECRET_URL).set(admin).send({ value: 'sk-rotate-me' }).expect(204);
+    await putSecret(first);
     await first.stop();
 
     const currentKey = newKey();
@@ -31,12 +32,7 @@ describe('master key rotation', () => {
     sut = rotating;
     expect(rotating.logs.text()).toContain('still encrypted with a previous master key');
     // Same value again is recognised (so the old blob decrypts): no new version.
-    const same = await rotating
-      .http()
-      .put(SECRET_URL)
-      .set(admin)
-      .send({ value: 'sk-rotate-me' })
-      .expect(204);
+    const same = await putSecret(rotating);
     expect(same.headers.etag).toBe('"2"');
 
     const result = await rotating.app.get(SecretsService).rotateAll();
@@ -50,12 +46,7 @@ describe('master key rotation', () => {
     });
     sut = rotated;
     expect(rotated.logs.text()).not.toContain('previous master key');
-    const again = await rotated
-      .http()
-      .put(SECRET_URL)
-      .set(admin)
-      .send({ value: 'sk-rotate-me' })
-      .expect(204);
+    const again = await putSecret(rotated);
     expect(again.headers.etag).toBe('"2"');
     await rotated.stop();
 

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import type { Response } from 'supertest';
-import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { bearer, StoreKind, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
@@ -23,17 +23,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('secrets on %s', (store) => {
   });
 
   /** Keeps every response body and header so the test can prove no secret left the server. */
-  const keep = (res: Response): Response => {
+  const keep = <R extends { headers: object; text: string }>(res: R): R => {
     bodies.push(JSON.stringify(res.headers), res.text ?? '');
     return res;
   };
-  const putSecret = (value: string) =>
-    sut
-      .http()
-      .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-      .set(admin)
-      .send({ value })
-      .then(keep);
+  const putSecret = (value: string) => sut.api.putSecret(SERVICE, 'ai.api_key', value).then(keep);
 
   async function readEverything(): Promise<void> {
     for (const path of [
@@ -56,18 +50,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('secrets on %s', (store) => {
     expect(put.status).toBe(204);
     expect(put.headers.etag).toBe('"2"');
 
-    const config = keep(
-      await sut.http().get(`/api/services/${SERVICE}/config`).set(admin).expect(200),
-    );
+    const config = keep(await sut.api.config(SERVICE).expect(200));
     expect(config.body.version).toBe(2);
     expect(config.body.secrets['ai.api_key']).toEqual({ set: true, updatedAt: expect.any(String) });
-    const history = keep(
-      await sut.http().get(`/api/services/${SERVICE}/versions?limit=1`).set(admin),
-    );
+    const history = keep(await sut.api.versions(SERVICE, { limit: 1 }).expect(200));
     expect(history.body[0]).toMatchObject({ version: 2, kind: 'secret', createdBy: 'alice' });
-    const diff = keep(await sut.http().get(`/api/services/${SERVICE}/diff?from=1&to=2`).set(admin));
+    const diff = keep(await sut.api.diff(SERVICE, 1, 2));
     expect(diff.body).toEqual([{ path: 'ai.api_key', changed: true }]);
-    const audit = keep(await sut.http().get('/api/audit?limit=1').set(admin));
+    const audit = keep(await sut.api.audit({ limit: 1 }).expect(200));
     expect(audit.body[0]).toMatchObject({
       kind: 'secret',
       changes: [{ path: 'ai.api_key', changed: true }],
@@ -79,34 +69,23 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('secrets on %s', (store) => {
     expect((await putSecret(SECRET)).headers.etag).toBe('"2"');
     expect((await putSecret(OTHER_SECRET)).headers.etag).toBe('"3"');
     expect((await putSecret('')).headers.etag).toBe('"4"');
-    const cleared = keep(await sut.http().get(`/api/services/${SERVICE}/config`).set(admin));
+    const cleared = keep(await sut.api.config(SERVICE).expect(200));
     expect(cleared.body.secrets['ai.api_key']).toEqual({
       set: false,
       updatedAt: expect.any(String),
     });
 
     await putSecret(SECRET);
-    keep(
-      await sut.http().delete(`/api/services/${SERVICE}/secrets/ai.api_key`).set(admin).expect(204),
-    );
-    const history = keep(await sut.http().get(`/api/services/${SERVICE}/versions`).set(admin));
+    keep(await sut.api.deleteSecret(SERVICE, 'ai.api_key').expect(204));
+    const history = keep(await sut.api.versions(SERVICE));
     expect(history.body).toHaveLength(6);
     // Deleting an already-clear secret changes nothing.
-    keep(
-      await sut.http().delete(`/api/services/${SERVICE}/secrets/ai.api_key`).set(admin).expect(204),
-    );
-    expect(
-      (await sut.http().get(`/api/services/${SERVICE}/versions`).set(admin)).body,
-    ).toHaveLength(6);
+    keep(await sut.api.deleteSecret(SERVICE, 'ai.api_key').expect(204));
+    expect((await sut.api.versions(SERVICE)).body).toHaveLength(6);
   });
 
   it('refuses unknown secret paths, non-string values and wrong roles', async () => {
-    await sut
-      .http()
-      .put(`/api/services/${SERVICE}/secrets/ai.model`)
-      .set(admin)
-      .send({ value: 'x' })
-      .expect(404);
+    await sut.api.putSecret(SERVICE, 'ai.model', 'x').expect(404);
     await sut
       .http()
       .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
@@ -119,47 +98,16 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('secrets on %s', (store) => {
       .set(admin)
       .send({})
       .expect(400);
-    await sut
-      .http()
-      .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-      .set(admin)
-      .send({ value: 'x'.repeat(4097) })
-      .expect(400);
-    await sut
-      .http()
-      .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-      .set(bearer(TOKENS.writer))
-      .send({ value: 'x' })
-      .expect(403);
-    await sut
-      .http()
-      .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-      .set(bearer(TOKENS.secrets))
-      .send({ value: SECRET })
-      .expect(204);
-    expect((await sut.http().get(`/api/services/${SERVICE}/config`).set(admin)).body.version).toBe(
-      2,
-    );
+    await sut.api.putSecret(SERVICE, 'ai.api_key', 'x'.repeat(4097)).expect(400);
+    await sut.api.as(TOKENS.writer).putSecret(SERVICE, 'ai.api_key', 'x').expect(403);
+    await sut.api.as(TOKENS.secrets).putSecret(SERVICE, 'ai.api_key', SECRET).expect(204);
+    expect((await sut.api.config(SERVICE).expect(200)).body.version).toBe(2);
   });
 
   it('the secret appears in no response, no log line, no audit row, and not in plaintext in the store', async () => {
     await putSecret(SECRET);
-    keep(
-      await sut
-        .http()
-        .patch('/api/config')
-        .set(admin)
-        .send({ ai_api_key: OTHER_SECRET })
-        .expect(200),
-    );
-    keep(
-      await sut
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ ai: { api_key: SECRET } })
-        .expect(400),
-    );
+    keep(await sut.api.patchFacadeConfig({ ai_api_key: OTHER_SECRET }).expect(200));
+    keep(await sut.api.patchConfig(SERVICE, { ai: { api_key: SECRET } }).expect(400));
     await readEverything();
 
     for (const value of [SECRET, OTHER_SECRET]) {
@@ -173,18 +121,15 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('secrets on %s', (store) => {
 
   describe('compatibility façade /api/config', () => {
     it('serves the original shape: sections at top level, no api_key, has_api_key and updated_at', async () => {
-      const fresh = keep(await sut.http().get('/api/config').set(admin).expect(200));
+      const fresh = keep(await sut.api.facadeConfig().expect(200));
       expect(fresh.body.thresholds).toEqual({ high: 0.75, low: 0.35 });
       expect(fresh.body.ai).not.toHaveProperty('api_key');
       expect(fresh.body).toMatchObject({ has_api_key: false, updated_at: null });
       expect(fresh.body).not.toHaveProperty('config');
 
       const patched = keep(
-        await sut
-          .http()
-          .patch('/api/config')
-          .set(admin)
-          .send({ thresholds: { high: 0.8 }, ai_api_key: SECRET })
+        await sut.api
+          .patchFacadeConfig({ thresholds: { high: 0.8 }, ai_api_key: SECRET })
           .expect(200),
       );
       expect(patched.body).toMatchObject({
@@ -193,38 +138,22 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('secrets on %s', (store) => {
       });
       expect(patched.body.updated_at).toEqual(expect.any(String));
       // Config and key changed together: one version.
-      const history = keep(await sut.http().get(`/api/services/${SERVICE}/versions`).set(admin));
-      expect(history.body.map((v: { kind: string }) => v.kind)).toEqual(['update', 'initial']);
+      const history = keep(await sut.api.versions(SERVICE).expect(200));
+      expect(history.body.map((v) => v.kind)).toEqual(['update', 'initial']);
 
-      const cleared = keep(
-        await sut.http().patch('/api/config').set(admin).send({ ai_api_key: '' }).expect(200),
-      );
+      const cleared = keep(await sut.api.patchFacadeConfig({ ai_api_key: '' }).expect(200));
       expect(cleared.body.has_api_key).toBe(false);
       expect(cleared.body.thresholds.high).toBe(0.8);
       expect(bodies.join('\n')).not.toContain(SECRET);
     });
 
     it('validates like the main API and needs secrets:write for the key', async () => {
-      await sut
-        .http()
-        .patch('/api/config')
-        .set(admin)
-        .send({ thresholds: { low: 0.99 } })
-        .expect(400);
-      await sut.http().patch('/api/config').set(admin).send({ ai_api_key: 12 }).expect(400);
-      await sut
-        .http()
-        .patch('/api/config')
-        .set(bearer(TOKENS.writer))
-        .send({ ai_api_key: SECRET })
-        .expect(403);
-      await sut
-        .http()
-        .patch('/api/config')
-        .set(bearer(TOKENS.writer))
-        .send({ geo: { max_distance_km: 3 } })
-        .expect(200);
-      const state = await sut.http().get('/api/config').set(bearer(TOKENS.reader)).expect(200);
+      const writer = sut.api.as(TOKENS.writer);
+      await sut.api.patchFacadeConfig({ thresholds: { low: 0.99 } }).expect(400);
+      await sut.api.patchFacadeConfig({ ai_api_key: 12 }).expect(400);
+      await writer.patchFacadeConfig({ ai_api_key: SECRET }).expect(403);
+      await writer.patchFacadeConfig({ geo: { max_distance_km: 3 } }).expect(200);
+      const state = await sut.api.as(TOKENS.reader).facadeConfig().expect(200);
       expect(state.body).toMatchObject({ has_api_key: false, geo: { max_distance_km: 3 } });
     });
   });

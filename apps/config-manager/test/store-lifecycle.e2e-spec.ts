@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import { CapturedPinoLog, storeEnv, StoreKind } from '@app/testing';
 import { ConfigReadsService } from '../src/configs/config-reads.service';
 import { createApp } from '../src/create-app';
 import { loadSettings } from '../src/settings/settings';
-import { CapturedLogger } from './support/captured-logger';
-import { bearer, startManager, storeEnv, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { startManager, TestManager } from './support/test-app';
 
-const admin = bearer(TOKENS.admin);
 const MIGRATION_NAMES = [
   'InitialSchema1763769600000',
   'PublicationOutbox1763856000000',
@@ -54,18 +53,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store lifecycle on %s', (store
     const first = await startManager({ store });
     sut = first;
     expect(await migrationsRun(first)).toEqual(MIGRATION_NAMES);
-    await first
-      .http()
-      .patch('/api/services/dedup-worker/config')
-      .set(admin)
-      .send({ thresholds: { high: 0.8 } })
-      .expect(200);
+    await first.api.patchConfig('dedup-worker', { thresholds: { high: 0.8 } }).expect(200);
     await first.stop();
 
     sut = await startManager({ store, reuse: first });
 
     expect(await migrationsRun(sut)).toEqual(MIGRATION_NAMES);
-    const config = await sut.http().get('/api/services/dedup-worker/config').set(admin).expect(200);
+    const config = await sut.api.config('dedup-worker').expect(200);
     expect(config.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
     expect(sut.logs.text()).not.toContain('Created dedup-worker version 1');
   });
@@ -95,7 +89,7 @@ describe('layered defaults', () => {
       join(dataDir, 'defaults', 'dedup-worker.staging.yaml'),
       'geo:\n  max_distance_km: 5\n',
     );
-    const logs = new CapturedLogger();
+    const logs = new CapturedPinoLog();
     const app = await createApp(loadSettings(env({ APP_ENV: 'staging' })), {
       logDestination: logs,
     });
@@ -121,7 +115,7 @@ describe('layered defaults', () => {
     async (_, yaml, message) => {
       writeFileSync(join(dataDir, 'defaults', 'dedup-worker.yaml'), yaml);
       await expect(
-        createApp(loadSettings(env()), { logDestination: new CapturedLogger() }),
+        createApp(loadSettings(env()), { logDestination: new CapturedPinoLog() }),
       ).rejects.toThrow(message);
     },
   );
@@ -146,12 +140,7 @@ describe('file modes of a SQLite store', () => {
       env: { DATA_DIR: dataDir, DATABASE_URL: `sqlite:${join(storeDir, 'config.db')}` },
     });
     try {
-      await sut
-        .http()
-        .patch('/api/services/dedup-worker/config')
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      await sut.api.patchConfig('dedup-worker', { thresholds: { high: 0.8 } }).expect(200);
 
       expect(modeOf(dataDir)).toBe('700');
       expect(modeOf(join(dataDir, 'dev-keys.json'))).toBe('600');

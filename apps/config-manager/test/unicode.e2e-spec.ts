@@ -1,9 +1,8 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { addExtensionKeywords, findServiceDefinition } from '@app/contracts';
 import { EnvelopeVerifier } from '@app/config-client';
-import { readEnvelope } from './support/envelopes';
-import { MqttProbe } from './support/mqtt-probe';
-import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { bearer, MqttProbe, readEnvelope, StoreKind, succeeded, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);
@@ -52,22 +51,19 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Unicode and tolerance rules on
 
   beforeAll(async () => {
     sut = await startManager({ store });
-    const schema = await sut.http().get(`/api/services/${SERVICE}/schema`).set(admin).expect(200);
+    const schema = await sut.api.schema(SERVICE).expect(200);
     published = addExtensionKeywords(new Ajv2020({ strict: true })).compile(
       schema.body.schema as object,
     );
-    const keys = await sut.http().get('/api/keys').expect(200);
-    const signing = keys.body.signing[0] as { kid: string; publicKey: string };
+    const keys = await sut.api.keys().expect(200);
+    const [signing] = keys.body.signing;
     const definition = findServiceDefinition(SERVICE);
     if (!definition) throw new Error('dedup-worker is not registered');
     sdk = new EnvelopeVerifier({
       definition,
       trustedKeys: new Map([[signing.kid, Buffer.from(signing.publicKey, 'base64')]]),
     });
-    const ready = await sut.http().get('/health/ready');
-    probe = await MqttProbe.connect(ready.body.checks.broker.url as string, [
-      `system/config/${SERVICE}`,
-    ]);
+    probe = await MqttProbe.connect(await sut.api.brokerUrl(), [`system/config/${SERVICE}`]);
   });
 
   afterAll(async () => {
@@ -75,31 +71,25 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Unicode and tolerance rules on
     await sut.close();
   });
 
-  const current = async () =>
-    (await sut.http().get(`/api/services/${SERVICE}/config`).set(admin).expect(200)).body as {
-      version: number;
-      config: Record<string, unknown>;
-    };
+  const current = async () => (await sut.api.config(SERVICE).expect(200)).body;
 
   it.each(CASES)('one verdict for %s: HTTP, published schema and SDK', async (_, patch) => {
     const before = await current();
-    const res = await sut.http().patch(`/api/services/${SERVICE}/config`).set(admin).send(patch);
+    const res = await sut.api.patchConfig(SERVICE, patch);
     expect([200, 400]).toContain(res.status);
-    const accepted = res.status === 200;
 
-    const merged = accepted ? (res.body.config as Record<string, unknown>) : undefined;
-    if (merged === undefined) {
+    if (!succeeded(res)) {
       // Refused: nothing stored, and the schema the manager publishes refuses it too.
       expect((await current()).version).toBe(before.version);
       const wouldBe = { ...before.config, ...patch };
       expect(published(wouldBe)).toBe(false);
       return;
     }
+    const merged = res.body.config;
     expect(published(merged)).toBe(true);
-    const version = res.body.version as number;
+    const version = res.body.version;
     const message = await probe.waitFor(
       (m) => m.payload.length > 0 && readEnvelope(m.payload).payload.version === version,
-      5000,
       `v${version} on the bus`,
     );
     const verdict = sdk.verify(message.payload, { topicService: SERVICE, appliedVersion: 0 });

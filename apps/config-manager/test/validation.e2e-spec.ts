@@ -1,4 +1,5 @@
-import { bearer, startManager, StoreKind, TestManager, TOKENS } from './support/test-app';
+import { bearer, StoreKind, TOKENS } from '@app/testing';
+import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const admin = bearer(TOKENS.admin);

@@ -11,16 +11,19 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import {
+  freePort,
+  type InProcessManager,
+  MqttProbe,
+  startWorkerStack,
+  waitForInstance,
+  WorkerProcess,
+} from '@app/testing';
 import { geminiReply, GeminiStub, type StubReply } from '../src/ai/testing/gemini-stub';
 import type { RunReport } from '../src/runs/run-report';
-import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
-import { MqttProbe } from '../../config-manager/test/support/mqtt-probe';
-import { freePort } from '../../config-manager/test/support/ports';
-import { WorkerProcess } from './support/worker-process';
-import { startWorkerStack, waitForInstance } from './support/worker-stack';
+import { CONFIG_MANAGER } from './support/config-manager';
 
 const SERVICE = 'dedup-worker';
-const admin = bearer(TOKENS.admin);
 const EXAMPLES = resolve(__dirname, '..', '..', '..', 'examples', 'batches');
 const API_KEY = 'AIza-runs-e2e-never-in-a-report';
 
@@ -42,7 +45,7 @@ async function reports(dir: string, count: number, timeoutMs = 15000): Promise<R
 }
 
 /** Waits until some instance applied `version`. */
-const appliedVersion = (manager: TestManager, version: number) =>
+const appliedVersion = (manager: InProcessManager, version: number) =>
   waitForInstance(manager, (i) => i.appliedVersion === version);
 
 const drop = (dir: string, ...names: string[]) =>
@@ -51,14 +54,14 @@ const titles = (report: RunReport) =>
   report.clusters.map((c) => `${c.canonical.title} ×${c.members.length}`).sort();
 
 describe('dedup-worker runs, end to end', () => {
-  let manager: TestManager;
+  let manager: InProcessManager;
   let dir: string;
   let env: Record<string, string>;
   let worker: WorkerProcess | undefined;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dw-runs-'));
-    const stack = await startWorkerStack();
+    const stack = await startWorkerStack(CONFIG_MANAGER);
     manager = stack.manager;
     env = {
       ...stack.workerEnv(dir, 'w-runs'),
@@ -104,12 +107,7 @@ describe('dedup-worker runs, end to end', () => {
       'tickets.json',
     ]);
 
-    await manager
-      .http()
-      .patch(`/api/services/${SERVICE}/config`)
-      .set(admin)
-      .send({ thresholds: { high: 0.7 } })
-      .expect(200);
+    await manager.api.patchConfig(SERVICE, { thresholds: { high: 0.7 } }).expect(200);
     await appliedVersion(manager, 2);
     drop(env.INPUT_DIR, 'tickets.json', 'social.json');
     const [, second] = await reports(env.OUTPUT_DIR, 2);
@@ -237,29 +235,14 @@ describe('dedup-worker runs, end to end', () => {
     });
     const baseUrl = await stub.start();
     try {
-      await manager
-        .http()
-        .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-        .set(admin)
-        .send({ value: API_KEY })
-        .expect(204);
-      await manager
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ ai: { enabled: true } })
-        .expect(200);
+      await manager.api.putSecret(SERVICE, 'ai.api_key', API_KEY).expect(204);
+      await manager.api.patchConfig(SERVICE, { ai: { enabled: true } }).expect(200);
       worker = WorkerProcess.start({ ...env, AI_BASE_URL: baseUrl });
       await appliedVersion(manager, 3);
 
       drop(env.INPUT_DIR, 'tickets.json', 'social.json');
       await firstQuestion; // the run is in flight, waiting on the AI
-      await manager
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.7 } })
-        .expect(200);
+      await manager.api.patchConfig(SERVICE, { thresholds: { high: 0.7 } }).expect(200);
       await appliedVersion(manager, 4);
       release();
 

@@ -1,15 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEnvelope } from '../../config-manager/test/support/envelopes';
-import { startAedes } from '../../config-manager/test/support/mqtt-brokers';
-import { MqttProbe } from '../../config-manager/test/support/mqtt-probe';
-import { bearer, TestManager, TOKENS } from '../../config-manager/test/support/test-app';
-import { WorkerProcess } from './support/worker-process';
-import { startWorkerStack, waitForInstance } from './support/worker-stack';
+import {
+  type InProcessManager,
+  MqttProbe,
+  readEnvelope,
+  startAedes,
+  startWorkerStack,
+  waitForInstance,
+  WorkerProcess,
+} from '@app/testing';
+import { CONFIG_MANAGER } from './support/config-manager';
 
 const SERVICE = 'dedup-worker';
-const admin = bearer(TOKENS.admin);
 const API_KEY = 'sk-worker-e2e-4f1a-never-in-clear';
 
 /** The version held by a last-known-good file (it is written after the apply is announced). */
@@ -29,14 +32,14 @@ async function lkgVersion(path: string, expected: number, timeoutMs = 5000): Pro
 }
 
 describe('dedup-worker on the config SDK, end to end', () => {
-  let manager: TestManager;
+  let manager: InProcessManager;
   let workDir: string;
   let workerEnv: Record<string, string>;
   let capturedV2: Buffer;
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'dw-e2e-'));
-    const stack = await startWorkerStack();
+    const stack = await startWorkerStack(CONFIG_MANAGER);
     manager = stack.manager;
     workerEnv = {
       ...stack.workerEnv(workDir, 'w-e2e'),
@@ -59,12 +62,7 @@ describe('dedup-worker on the config SDK, end to end', () => {
         timeoutMs: 20000,
       });
 
-      await manager
-        .http()
-        .patch(`/api/services/${SERVICE}/config`)
-        .set(admin)
-        .send({ thresholds: { high: 0.8 } })
-        .expect(200);
+      await manager.api.patchConfig(SERVICE, { thresholds: { high: 0.8 } }).expect(200);
       const tookMs = await waitForInstance(manager, (i) => i.appliedVersion === 2, {
         instanceId: 'w-e2e',
         timeoutMs: 1000,
@@ -73,12 +71,7 @@ describe('dedup-worker on the config SDK, end to end', () => {
       capturedV2 = (await probe.waitFor((m) => readEnvelope(m.payload).payload.version === 2))
         .payload;
 
-      await manager
-        .http()
-        .put(`/api/services/${SERVICE}/secrets/ai.api_key`)
-        .set(admin)
-        .send({ value: API_KEY })
-        .expect(204);
+      await manager.api.putSecret(SERVICE, 'ai.api_key', API_KEY).expect(204);
       await waitForInstance(manager, (i) => i.appliedVersion === 3, {
         instanceId: 'w-e2e',
         timeoutMs: 2000,

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateSigningKeyPair } from '@app/crypto';
-import { freePort } from '../../config-manager/test/support/ports';
-import { WorkerProcess } from './support/worker-process';
+import { freePort, WorkerProcess } from '@app/testing';
 
 const PASSWORD = 'mqtt-password-never-logged';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { INSTANCE_ID_PATTERN } from '@app/contracts';
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
-import { CapturedLogger } from '../test/support/captured-logger';
+import { CapturedLogger } from '@app/testing';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import {
   configClientOptionsFromEnv,

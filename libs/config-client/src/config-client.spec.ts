@@ -12,7 +12,7 @@ import {
   type MatchingConfig,
 } from '@app/contracts';
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
-import { CapturedLogger } from '../test/support/captured-logger';
+import { CapturedLogger, MqttProbe, type TestBroker, unreachableBrokerUrl } from '@app/testing';
 import {
   buildEnvelope,
   configWithModel,
@@ -21,12 +21,7 @@ import {
   type TestKeys,
   trustedKeysOf,
 } from '../test/support/envelope-factory';
-import { MqttProbe } from '../test/support/mqtt-probe';
-import {
-  startTestBroker,
-  type TestBroker,
-  unreachableBrokerUrl,
-} from '../test/support/test-broker';
+import { startTestBroker } from '../test/support/test-broker';
 import { ConfigClient } from './config-client';
 import type { ConfigClientOptions } from './config-client.options';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';

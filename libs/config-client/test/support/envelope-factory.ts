@@ -2,19 +2,17 @@ import {
   type ConfigPayload,
   DEDUP_WORKER_SERVICE,
   defaultConfig,
-  ENVELOPE_ALG,
   findServiceDefinition,
   type ServiceDefinition,
-  type SignedEnvelope,
 } from '@app/contracts';
 import {
   type BoxKeyPair,
-  Ed25519Signer,
   generateBoxKeyPair,
   generateSigningKeyPair,
   sealSecret,
   type SigningKeyPair,
 } from '@app/crypto';
+import { signEnvelope } from '@app/testing';
 
 /** The registered dedup-worker definition. */
 export function dedupWorkerDefinition(): ServiceDefinition {
@@ -81,14 +79,11 @@ export function signPayload(
   keys: TestKeys,
   spec: Pick<EnvelopeSpec, 'kid' | 'alg' | 'signingSecretKey'> = {},
 ): Buffer {
-  const signer = new Ed25519Signer(spec.signingSecretKey ?? keys.signing.secretKey);
-  const envelope: Omit<SignedEnvelope, 'alg'> & { alg: string } = {
-    alg: spec.alg ?? ENVELOPE_ALG,
+  return signEnvelope(payloadBytes, {
     kid: spec.kid ?? keys.kid,
-    payload: payloadBytes.toString('base64'),
-    sig: signer.sign(payloadBytes).toString('base64'),
-  };
-  return Buffer.from(JSON.stringify(envelope), 'utf8');
+    secretKey: spec.signingSecretKey ?? keys.signing.secretKey,
+    alg: spec.alg,
+  });
 }
 
 /** A dedup-worker config that differs from the defaults in one recognisable value. */

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { ChangeSignal } from '@app/testing';
 import { mqttPacket } from './mqtt-wire';
 
 /** A packet a client sent to the raw broker. */
@@ -17,7 +18,7 @@ export class RawMqttBroker {
   readonly received: ReceivedPacket[] = [];
   connections = 0;
   private socket: Socket | undefined;
-  private waiters = new Set<() => void>();
+  private readonly changes = new ChangeSignal();
 
   private constructor(
     private readonly server: Server,
@@ -62,25 +63,14 @@ export class RawMqttBroker {
     what: string,
     timeoutMs = 5000,
   ): Promise<ReceivedPacket> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.received.find(match);
-      if (found) return found;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
+    return this.changes.until(
+      () => this.received.find(match),
+      timeoutMs,
+      () => {
         const seen = this.received.map((p) => `0x${p.firstByte.toString(16)}`).join(', ');
-        throw new Error(`no ${what} within ${timeoutMs} ms (received ${seen || 'nothing'})`);
-      }
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, remaining);
-        this.waiters.add(wake);
-      });
-    }
+        return `no ${what} within ${timeoutMs} ms (received ${seen || 'nothing'})`;
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -105,7 +95,7 @@ export class RawMqttBroker {
           socket.write(mqttPacket(0x20, Buffer.from([0, this.connackCode])));
           if (this.connackCode !== 0) socket.end();
         }
-        for (const wake of [...this.waiters]) wake();
+        this.changes.notify();
       }
     });
   }

@@ -1,8 +1,27 @@
+/**
+ * Reads until `check` accepts the value or `timeoutMs` passes, then returns the last value read,
+ * for the test's own assertions (which then fail with a useful diff). For state that changes
+ * asynchronously (MQTT, probes); never a fixed sleep.
+ */
+export async function eventually<T>(
+  read: () => PromiseLike<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 3000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** How `until` polls. */
 export interface PollOptions {
   timeoutMs: number;
   /** Pause between two probes (default 50 ms). */
   intervalMs?: number;
-  /** Aborts the wait early (the run's deadline). */
+  /** Aborts the wait early (a run's deadline). */
   signal?: AbortSignal;
   /** The state seen, for the timeout message. */
   describe?: () => string;

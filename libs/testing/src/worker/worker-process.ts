@@ -1,13 +1,13 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-
-const ROOT = resolve(__dirname, '..', '..', '..', '..');
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../repo-root';
+import { ChangeSignal } from '../waiting/change-signal';
 
 /** dedup-worker running as its own process, from source, with its output captured. */
 export class WorkerProcess {
   readonly lines: string[] = [];
-  private waiters: Array<() => void> = [];
-  private exited: Promise<number | null>;
+  private readonly changes = new ChangeSignal();
+  private readonly exited: Promise<number | null>;
 
   private constructor(private readonly child: ChildProcess) {
     for (const stream of [child.stdout, child.stderr]) {
@@ -17,18 +17,19 @@ export class WorkerProcess {
         const parts = buffered.split('\n');
         buffered = parts.pop() ?? '';
         this.lines.push(...parts);
-        for (const wake of [...this.waiters]) wake();
+        this.changes.notify();
       });
     }
     this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
   }
 
+  /** Starts apps/dedup-worker/src/main.ts with `env` on top of this process's (NODE_ENV=test). */
   static start(env: Record<string, string>, args: string[] = []): WorkerProcess {
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', join(ROOT, 'apps/dedup-worker/src/main.ts'), ...args],
+      ['-r', '@swc-node/register', join(REPO_ROOT, 'apps/dedup-worker/src/main.ts'), ...args],
       {
-        cwd: ROOT,
+        cwd: REPO_ROOT,
         env: { ...process.env, NODE_ENV: 'test', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -38,26 +39,11 @@ export class WorkerProcess {
 
   /** Resolves with the first output line matching `pattern` (already printed or to come). */
   async waitForLine(pattern: RegExp, timeoutMs = 15000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.find((l) => pattern.test(l));
-      if (found) return found;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new Error(
-          `worker printed no line matching ${String(pattern)}; output:\n${this.lines.join('\n')}`,
-        );
-      }
-      await new Promise<void>((wakeUp) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((w) => w !== wake);
-          wakeUp();
-        };
-        const timer = setTimeout(wake, remaining);
-        this.waiters.push(wake);
-      });
-    }
+    return this.changes.until(
+      () => this.lines.find((l) => pattern.test(l)),
+      timeoutMs,
+      () => `worker printed no line matching ${String(pattern)}; output:\n${this.lines.join('\n')}`,
+    );
   }
 
   /** Sends a signal and waits for the process to exit. */

@@ -1,36 +1,39 @@
-import { connectAsync, IClientOptions, MqttClient } from 'mqtt';
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { ChangeSignal } from '../waiting/change-signal';
 
 /** A message the probe received. */
 export interface ProbeMessage {
-  topic: string;
-  payload: Buffer;
-  retain: boolean;
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly retain: boolean;
 }
 
 /**
- * A plain MQTT subscriber, as a worker in any language would be: it records every message
- * (raw bytes included, so tests can prove what never crossed the wire) and waits for one.
+ * A plain MQTT client, as a worker in any language, the manager or an operator would be: it
+ * records every message (raw bytes included, so tests can prove what never crossed the wire),
+ * waits for one, and publishes with QoS 1.
  */
 export class MqttProbe {
   readonly messages: ProbeMessage[] = [];
   /** Whether the connection ever closed (the broker dropped it, or `close()`). */
   closed = false;
-  private waiters: Array<() => void> = [];
+  private readonly changes = new ChangeSignal();
 
   private constructor(private readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
       this.messages.push({ topic, payload, retain: packet.retain });
-      this.wakeAll();
+      this.changes.notify();
     });
     client.on('close', () => {
       this.closed = true;
-      this.wakeAll();
+      this.changes.notify();
     });
   }
 
+  /** Connects (reconnecting every 200 ms unless `options` say otherwise) and subscribes to `filters` (QoS 1). */
   static async connect(
     url: string,
-    filters: string[],
+    filters: string[] = [],
     options: IClientOptions = {},
   ): Promise<MqttProbe> {
     const client = await connectAsync(url, {
@@ -38,18 +41,19 @@ export class MqttProbe {
       connectTimeout: 3000,
       ...options,
     });
+    // Listening before subscribing: retained messages follow the SUBACK at once.
     const probe = new MqttProbe(client);
     if (filters.length > 0) await client.subscribeAsync(filters, { qos: 1 });
     return probe;
   }
 
-  /** Resolves with the first message (already received or arriving) that matches. */
+  /** Resolves with the first message (already received or arriving) that matches; fails after `timeoutMs`. */
   async waitFor(
-    match: (m: ProbeMessage) => boolean,
-    timeoutMs = 5000,
+    match: (message: ProbeMessage) => boolean,
     what = 'message',
+    timeoutMs = 5000,
   ): Promise<ProbeMessage> {
-    return this.until(
+    return this.changes.until(
       () => this.messages.find(match),
       timeoutMs,
       () =>
@@ -58,8 +62,8 @@ export class MqttProbe {
   }
 
   /** Resolves once the connection has closed (a probe without reconnects: the broker dropped it). */
-  async waitForClose(timeoutMs = 5000, what = 'connection'): Promise<void> {
-    await this.until(
+  async waitForClose(what = 'connection', timeoutMs = 5000): Promise<void> {
+    await this.changes.until(
       () => this.closed || undefined,
       timeoutMs,
       () => `${what} still open after ${timeoutMs} ms`,
@@ -71,14 +75,17 @@ export class MqttProbe {
     await this.client.subscribeAsync(filter, { qos: 1 }).catch(() => undefined);
   }
 
-  /** QoS 1: resolves on the broker's PUBACK, i.e. once the broker has handled the message. */
-  async publish(topic: string, payload: string | Buffer, retain: boolean): Promise<void> {
+  /**
+   * Publishes with QoS 1 (retained unless told otherwise, as the manager publishes): resolves on
+   * the broker's PUBACK, i.e. once the broker has handled the message.
+   */
+  async publish(topic: string, payload: string | Buffer, retain = true): Promise<void> {
     await this.client.publishAsync(topic, payload, { qos: 1, retain });
   }
 
   /** Publishes a retained QoS 1 message, as any client with write access could. */
   async publishRetained(topic: string, payload: Buffer): Promise<void> {
-    await this.client.publishAsync(topic, payload, { qos: 1, retain: true });
+    await this.publish(topic, payload, true);
   }
 
   /** Every byte received, for scanning. */
@@ -88,33 +95,5 @@ export class MqttProbe {
 
   async close(): Promise<void> {
     await this.client.endAsync();
-  }
-
-  /** Waits, woken by every message and by the close, until `check` returns something. */
-  private async until<T>(
-    check: () => T | undefined,
-    timeoutMs: number,
-    failure: () => string,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = check();
-      if (found !== undefined) return found;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(failure());
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((w) => w !== wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, remaining);
-        this.waiters.push(wake);
-      });
-    }
-  }
-
-  private wakeAll(): void {
-    for (const wake of [...this.waiters]) wake();
   }
 }

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-
-const ROOT = resolve(__dirname, '..', '..', '..', '..');
+import { join } from 'node:path';
+import { REPO_ROOT } from '../repo-root';
 
 /**
  * A broker user as ops/mosquitto-passwords.sh declares it: `config-manager`, a manager replica
@@ -33,7 +32,7 @@ export function writeProductionMosquittoConfig(
 ): string {
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir);
-  const production = readFileSync(join(ROOT, 'docker/mosquitto/mosquitto.conf'), 'utf8');
+  const production = readFileSync(join(REPO_ROOT, 'docker/mosquitto/mosquitto.conf'), 'utf8');
   const conf = rewriteConf(production, port, dir, mode);
   writeFileSync(join(dir, 'mosquitto.conf'), conf);
   // Run as root, mosquitto drops to its `mosquitto` user before reading its password and ACL
@@ -87,7 +86,7 @@ export function brokerUserEnv(users: readonly BrokerUser[]): Record<string, stri
  */
 export function runMosquittoPasswords(args: string[], env: Record<string, string>): void {
   try {
-    execFileSync('bash', [join(ROOT, 'ops/mosquitto-passwords.sh'), ...args], {
+    execFileSync('bash', [join(REPO_ROOT, 'ops/mosquitto-passwords.sh'), ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: 'pipe',
       encoding: 'utf8',
@@ -117,7 +116,7 @@ function rewriteConf(production: string, port: number, dir: string, mode: Broker
   const expected = mode === 'open' ? /^allow_anonymous true$/m : /^acl_file /m;
   if (/\/mosquitto\/|^listener 1883$/m.test(conf) || !expected.test(conf)) {
     throw new Error(
-      'docker/mosquitto/mosquitto.conf changed shape: update test/support/production-mosquitto.ts',
+      'docker/mosquitto/mosquitto.conf changed shape: update libs/testing/src/mqtt/production-mosquitto.ts',
     );
   }
   return conf;

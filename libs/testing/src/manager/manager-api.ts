@@ -1,0 +1,245 @@
+import type {
+  AuditEntry,
+  ErrorBody,
+  ChangeEntry,
+  ConfigResponse,
+  InstanceView,
+  MatchingConfig,
+  PublishedSigningKey,
+  SearchHit,
+  SecretState,
+  ServiceSchemaResponse,
+  ServiceSummary,
+  VersionSummary,
+  WhoAmI,
+} from '@app/contracts';
+import type TestAgent from 'supertest/lib/agent';
+import { ApiCall } from './api-call';
+import { bearer } from './manager-env';
+
+/** The config type of each registered service. */
+export interface ServiceConfigs {
+  'dedup-worker': MatchingConfig;
+}
+
+/** The config of `S` (a registered service), or an untyped object for any other name. */
+export type ConfigOf<S extends string> = S extends keyof ServiceConfigs
+  ? ServiceConfigs[S]
+  : Readonly<Record<string, unknown>>;
+
+/** GET/PATCH/PUT …/config and POST …/rollback, with the service's config type. */
+export type ConfigBody<C> = Omit<ConfigResponse, 'config'> & { config: C };
+
+/** GET …/versions/:version: one version's summary, config and secret flags. */
+export type VersionBody<C> = VersionSummary & {
+  service: string;
+  config: C;
+  secrets: Record<string, SecretState>;
+};
+
+/** POST …/republish. */
+export interface RepublishBody {
+  service: string;
+  version: number;
+  published: true;
+}
+
+/** GET /health/ready: the status of each check (database, broker, retainedConfigs) and its details. */
+export interface ReadinessBody {
+  status: 'ready' | 'not ready';
+  checks: Record<string, { status: string; [detail: string]: unknown }>;
+}
+
+/** GET/PATCH /api/config, the compatibility façade: dedup-worker's sections at top level. */
+export type FacadeBody = MatchingConfig & { has_api_key: boolean; updated_at: string | null };
+
+/** Headers of a write: If-Match (a version, quoted for you, or the raw header) and a reason. */
+export interface WriteOptions {
+  ifMatch?: number | string;
+  reason?: string;
+}
+
+/** Paging of history and audit. */
+export type PageQuery = { limit?: number; before?: number };
+
+/**
+ * config-manager's REST API for the end-to-end tests, on supertest against the app in this
+ * process: one method per endpoint with typed bodies (from @app/contracts), sent with a bearer
+ * token (the admin's unless `as` says otherwise). Raw requests (malformed bodies, raw bytes,
+ * odd headers) stay with the manager's `http()`.
+ */
+export class ManagerApi {
+  constructor(
+    private readonly http: () => TestAgent,
+    private readonly token: string,
+  ) {}
+
+  /** The same API with another token. */
+  as(token: string): ManagerApi {
+    return new ManagerApi(this.http, token);
+  }
+
+  services(): ApiCall<ServiceSummary[]> {
+    return this.call('get', '/api/services');
+  }
+
+  schema(service: string): ApiCall<ServiceSchemaResponse> {
+    return this.call('get', `/api/services/${service}/schema`);
+  }
+
+  config<S extends string>(service: S): ApiCall<ConfigBody<ConfigOf<S>>> {
+    return this.call('get', `/api/services/${service}/config`);
+  }
+
+  /** Deep-merges `body` into the config. */
+  patchConfig<S extends string>(
+    service: S,
+    body: object,
+    options: WriteOptions = {},
+  ): ApiCall<ConfigBody<ConfigOf<S>>> {
+    return this.call('patch', `/api/services/${service}/config`, body, writeHeaders(options));
+  }
+
+  /** Replaces the whole config (omitted fields take schema defaults). */
+  putConfig<S extends string>(
+    service: S,
+    body: object,
+    options: WriteOptions = {},
+  ): ApiCall<ConfigBody<ConfigOf<S>>> {
+    return this.call('put', `/api/services/${service}/config`, body, writeHeaders(options));
+  }
+
+  /** History, newest first. */
+  versions(service: string, query: PageQuery = {}): ApiCall<VersionSummary[]> {
+    return this.call('get', `/api/services/${service}/versions${queryString(query)}`);
+  }
+
+  version<S extends string>(service: S, version: number): ApiCall<VersionBody<ConfigOf<S>>> {
+    return this.call('get', `/api/services/${service}/versions/${version}`);
+  }
+
+  diff(service: string, from: number, to: number): ApiCall<ChangeEntry[]> {
+    return this.call('get', `/api/services/${service}/diff${queryString({ from, to })}`);
+  }
+
+  rollback<S extends string>(
+    service: S,
+    toVersion: number,
+    options: WriteOptions = {},
+  ): ApiCall<ConfigBody<ConfigOf<S>>> {
+    return this.call(
+      'post',
+      `/api/services/${service}/rollback`,
+      { toVersion },
+      writeHeaders(options),
+    );
+  }
+
+  /** Sets a secret ('' clears it); 204 with the version as ETag. */
+  putSecret(
+    service: string,
+    path: string,
+    value: string,
+    options: Pick<WriteOptions, 'reason'> = {},
+  ): ApiCall<void> {
+    return this.call(
+      'put',
+      `/api/services/${service}/secrets/${path}`,
+      { value },
+      writeHeaders(options),
+    );
+  }
+
+  deleteSecret(service: string, path: string): ApiCall<void> {
+    return this.call('delete', `/api/services/${service}/secrets/${path}`);
+  }
+
+  republish(service: string): ApiCall<RepublishBody> {
+    return this.call('post', `/api/services/${service}/republish`);
+  }
+
+  /** One page of the instance view (the total is the X-Total-Count header). */
+  instances(
+    service: string,
+    query: { limit?: number; offset?: number } = {},
+  ): ApiCall<InstanceView[]> {
+    return this.call('get', `/api/services/${service}/instances${queryString(query)}`);
+  }
+
+  audit(query: PageQuery & { service?: string } = {}): ApiCall<AuditEntry[]> {
+    return this.call('get', `/api/audit${queryString(query)}`);
+  }
+
+  search(q: string): ApiCall<SearchHit[]> {
+    return this.call('get', `/api/search${queryString({ q })}`);
+  }
+
+  facadeConfig(): ApiCall<FacadeBody> {
+    return this.call('get', '/api/config');
+  }
+
+  /** A partial update in the façade's shape (`ai_api_key` sets the secret). */
+  patchFacadeConfig(body: object): ApiCall<FacadeBody> {
+    return this.call('patch', '/api/config', body);
+  }
+
+  me(): ApiCall<WhoAmI> {
+    return this.call('get', '/api/me');
+  }
+
+  /** The public signing keys (no token needed). */
+  keys(): ApiCall<{ signing: PublishedSigningKey[] }> {
+    return this.call('get', '/api/keys', undefined, {}, { token: false });
+  }
+
+  /** Readiness (no token needed): 200 when ready, 503 naming what is down, same body. */
+  ready(): ApiCall<ReadinessBody, ReadinessBody> {
+    return this.call('get', '/health/ready', undefined, {}, { token: false });
+  }
+
+  /** The URL of the broker the manager uses (its embedded one unless MQTT_URL says otherwise). */
+  async brokerUrl(): Promise<string> {
+    const { body } = await this.ready();
+    return String(body.checks.broker.url);
+  }
+
+  /** The Prometheus text of /metrics (no token needed), which must answer 200. */
+  async metrics(): Promise<string> {
+    return (
+      await this.call<unknown>('get', '/metrics', undefined, {}, { token: false }).expect(200)
+    ).text;
+  }
+
+  /** A call with the token (`{ token: false }`: a public endpoint, asked without one). */
+  private call<T, E = ErrorBody>(
+    method: 'get' | 'post' | 'put' | 'patch' | 'delete',
+    path: string,
+    body?: object,
+    headers: Record<string, string> = {},
+    { token = true }: { token?: boolean } = {},
+  ): ApiCall<T, E> {
+    const test = this.http()
+      [method](path)
+      .set(token ? bearer(this.token) : {})
+      .set(headers);
+    return new ApiCall<T, E>(body === undefined ? test : test.send(body));
+  }
+}
+
+function writeHeaders({ ifMatch, reason }: WriteOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (ifMatch !== undefined) {
+    headers['If-Match'] = typeof ifMatch === 'number' ? `"${ifMatch}"` : ifMatch;
+  }
+  if (reason !== undefined) headers['X-Change-Reason'] = reason;
+  return headers;
+}
+
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
