@@ -57,7 +57,7 @@ const INVALID_PATCHES: Array<[string, object, string, RegExp]> = [
   [
     'priority of non-strings',
     { category_weights: { priority: [1, 2] } },
-    'category_weights.priority',
+    'category_weights.priority.0',
     /string/,
   ],
 ];

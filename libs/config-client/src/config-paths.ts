@@ -1,16 +1,16 @@
-import { deepMerge, isPlainObject, type ServiceDefinition } from '@app/contracts';
+import { deepMerge, isPlainObject, SchemaWalker, type ServiceDefinition } from '@app/contracts';
 
 /**
- * The default value of each secret path, read from a fresh instance of the schema class ('' when
- * the class leaves it unset): a secret the manager did not send is "not set", not "keep the old".
+ * The default value of each secret path, from its `default` in the schema ('' when it has
+ * none): a secret the manager did not send is "not set", not "keep the old".
  */
 export function secretDefaultsOf(
-  definition: Pick<ServiceDefinition, 'schema' | 'secretPaths'>,
+  definition: Pick<ServiceDefinition, 'jsonSchema' | 'secretPaths'>,
 ): ReadonlyMap<string, string> {
-  const instance: unknown = new definition.schema();
+  const walker = new SchemaWalker(definition.jsonSchema);
   return new Map(
     definition.secretPaths.map((path) => {
-      const value = readPath(instance, path);
+      const value = walker.propertyAt(path)?.default;
       return [path, typeof value === 'string' ? value : ''];
     }),
   );
@@ -42,16 +42,4 @@ export function withSecretDefaults(
     setAtPath(copy, path, value);
   }
   return copy;
-}
-
-// Class instances are walked too (the schema's defaults), so this is not limited to plain objects.
-function readPath(value: unknown, path: string): unknown {
-  let current = value;
-  for (const key of path.split('.')) {
-    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) {
-      return undefined;
-    }
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
 }

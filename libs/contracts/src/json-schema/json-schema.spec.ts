@@ -80,7 +80,7 @@ function violations(
           ? 'object'
           : typeof value;
   if (type === 'integer' ? !Number.isInteger(value) : type !== undefined && type !== actual) {
-    problems.push(`${path}: expected ${type}, got ${actual}`);
+    problems.push(`${path}: expected ${String(type)}, got ${actual}`);
   }
   if (typeof value === 'number') {
     if (resolved.minimum !== undefined && value < resolved.minimum)

@@ -22,7 +22,7 @@ export interface JsonSchema {
   readonly $defs?: { readonly [name: string]: JsonSchema };
   readonly title?: string;
   readonly description?: string;
-  readonly type?: JsonSchemaType;
+  readonly type?: JsonSchemaType | readonly JsonSchemaType[];
   readonly enum?: readonly JsonValue[];
   readonly default?: JsonValue;
   readonly minimum?: number;

@@ -261,7 +261,7 @@ describe(validateConfig.name, () => {
   describe('field rules', () => {
     it('rejects weights that do not sum to 1, naming the sum, at the object path', () => {
       expect(issuesOf({ scoring: { date: 0.4 } })).toEqual([
-        { path: 'scoring', message: 'scoring weights must sum to 1 (got 1.1)' },
+        { path: 'scoring', message: 'scoring must sum to 1 (got 1.1)' },
       ]);
     });
 
@@ -485,7 +485,7 @@ describe(validateConfig.name, () => {
       expect(issuesOf({ category_weights: { overrides: { music: { date: 0.45 } } } })).toEqual([
         {
           path: 'category_weights.overrides.music',
-          message: 'category_weights.overrides.music weights must sum to 1 (got 1.15)',
+          message: 'category_weights.overrides.music must sum to 1 (got 1.15)',
         },
       ]);
     });
@@ -533,21 +533,24 @@ describe(validateConfig.name, () => {
       expect(Object.keys(overrides)).toEqual(['art', 'zumba']);
     });
 
+    // Ajv names the entry itself (`priority.1`); the class-validator era named the list.
     it.each([
-      [{ priority: 'music' }, 'category_weights.priority must be an array'],
-      [{ priority: ['music', 3] }, 'category_weights.priority entries must be strings'],
-      [{ priority: [''] }, 'category_weights.priority entries must not be empty'],
+      [{ priority: 'music' }, 'category_weights.priority', 'must be an array'],
+      [{ priority: ['music', 3] }, 'category_weights.priority.1', 'must be a string'],
+      [{ priority: [''] }, 'category_weights.priority.0', 'must not be empty'],
       [
         { priority: ['x'.repeat(101)] },
-        'category_weights.priority entries must be at most 100 characters',
+        'category_weights.priority.0',
+        'must be shorter than or equal to 100 characters',
       ],
       [
         { priority: Array.from({ length: 101 }, (_, index) => `c${index}`) },
-        'category_weights.priority must contain no more than 100 elements',
+        'category_weights.priority',
+        'must contain no more than 100 elements',
       ],
-    ])('rejects the priority list %j', (categoryWeights, message) => {
+    ])('rejects the priority list %j', (categoryWeights, path, message) => {
       expect(issuesOf({ category_weights: categoryWeights })).toEqual([
-        { path: 'category_weights.priority', message },
+        { path, message: `${path} ${message}` },
       ]);
     });
   });

@@ -1,26 +1,11 @@
-import {
-  IS_ARRAY,
-  IS_BOOLEAN,
-  IS_IN,
-  IS_INT,
-  IS_NUMBER,
-  IS_OBJECT,
-  IS_STRING,
-  type ValidationError,
-  type ValidatorOptions,
-  validateSync,
-} from 'class-validator';
-import { compareCodeUnits, isPlainObject, joinPath } from '../json/plain-object';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import { addExtensionKeywords } from '../json-schema/extension-keywords';
+import type { JsonSchema } from '../json-schema/json-schema';
+import { compareCodeUnits, isPlainObject } from '../json/plain-object';
 import type { ServiceDefinition } from '../registry/service-definition';
-import {
-  type ConfigField,
-  type ConfigShape,
-  configShape,
-  MAP_KEY_PATTERN,
-  plainDefaults,
-  toPlainConfig,
-} from '../schema/config-shape';
+import { issuesFromAjv } from './ajv-issues';
 import type { ConfigIssue } from './config-issue';
+import { normalizeConfig } from './config-normalizer';
 import { checkJsonSafety } from './json-safety';
 
 /** Options of {@link validateConfig}. */
@@ -35,40 +20,22 @@ export type ConfigValidationResult =
   | { readonly ok: false; readonly issues: ConfigIssue[] };
 
 /** The part of a service definition that validation needs. */
-export type ConfigSchemaSource = Pick<ServiceDefinition, 'name' | 'schema'>;
+export type ConfigSchemaSource = Pick<
+  ServiceDefinition,
+  'name' | 'jsonSchema' | 'schemaHash' | 'secretPaths'
+>;
 
-// value/target: false keep input values (secrets included) out of class-validator's errors.
-const VALIDATOR_OPTIONS: ValidatorOptions = {
-  forbidUnknownValues: true,
-  validationError: { target: false, value: false },
-};
+// Compiled validators by schema hash: compiling is the costly part, a schema rarely changes.
+const MAX_COMPILED = 64;
+const compiled = new Map<string, ValidateFunction>();
 
-// When the type is wrong, range messages about the same value are noise.
-const TYPE_CONSTRAINTS: ReadonlySet<string> = new Set([
-  IS_NUMBER,
-  IS_INT,
-  IS_BOOLEAN,
-  IS_STRING,
-  IS_ARRAY,
-  IS_OBJECT,
-  IS_IN,
-]);
-
-interface BuiltObject {
-  readonly instance: object;
-  readonly shape: ConfigShape;
-  readonly path: string;
-}
-
-interface BuildContext {
-  readonly service: string;
-  readonly allowSecrets: boolean;
-  readonly issues: ConfigIssue[];
-  readonly built: BuiltObject[];
-  readonly mapEntries: BuiltObject[];
-}
-
-/** Validates a configuration document against a service's schema; missing fields take their defaults. Never throws on bad input. */
+/**
+ * Validates a configuration document against a service's JSON Schema with Ajv (draft 2020-12
+ * and the contract's `x-` keywords), the one validation engine of the manager and the SDK.
+ * Omitted fields take their defaults, and the result is normalized (see normalizeConfig).
+ * Before the schema, the document must be a JSON object, free of forbidden keys, absurd nesting
+ * and lone surrogates, and (unless `allowSecrets`) carry no secret. Never throws on bad input.
+ */
 export function validateConfig(
   definition: ConfigSchemaSource,
   input: unknown,
@@ -81,198 +48,87 @@ export function validateConfig(
   if (unsafe.length > 0) {
     return { ok: false, issues: unsafe };
   }
-  const context: BuildContext = {
-    service: definition.name,
-    allowSecrets: options.allowSecrets ?? false,
-    issues: [],
-    built: [],
-    mapEntries: [],
-  };
-  const rootShape = configShape(definition.schema);
-  const root = build(rootShape, input, '', context);
-
-  collectErrors(validateSync(root, VALIDATOR_OPTIONS), '', context.issues);
-  for (const entry of context.mapEntries) {
-    collectErrors(validateSync(entry.instance, VALIDATOR_OPTIONS), entry.path, context.issues);
+  const allowSecrets = options.allowSecrets ?? false;
+  const secretIssues = allowSecrets ? [] : secretsIn(definition, input);
+  const config = normalizeConfig(definition.jsonSchema, input, allowSecrets) as Record<
+    string,
+    unknown
+  >;
+  const validate = validatorFor(definition);
+  const issues = validate(config) ? [] : issuesFromAjv(validate.errors ?? [], config);
+  if (secretIssues.length + issues.length > 0) {
+    const all = [...secretIssues, ...issues].sort((a, b) => compareCodeUnits(a.path, b.path));
+    return { ok: false, issues: all };
   }
-  checkInvariants(context);
-
-  if (context.issues.length > 0) {
-    const issues = [...context.issues].sort((a, b) => compareCodeUnits(a.path, b.path));
-    return { ok: false, issues };
-  }
-  return { ok: true, config: toPlainConfig(root, rootShape.type, context.allowSecrets) };
+  return { ok: true, config };
 }
 
 /** The service's default configuration as plain JSON, without secrets. */
 export function defaultConfig(
-  definition: Pick<ServiceDefinition, 'schema'>,
+  definition: Pick<ServiceDefinition, 'jsonSchema'>,
 ): Record<string, unknown> {
-  return plainDefaults(definition.schema);
+  return normalizeConfig(definition.jsonSchema, {}, false) as Record<string, unknown>;
 }
 
-// Copies the input onto a fresh instance (so defaults fill the gaps), recording structural problems as it goes.
-function build(
-  shape: ConfigShape,
-  raw: Readonly<Record<string, unknown>>,
-  path: string,
-  context: BuildContext,
-): object {
-  const instance = new shape.type() as Record<string, unknown>;
-  for (const field of shape.fields) {
-    if (field.secret) {
-      // A secret's default is "not set": it appears in the output only when the input carries it.
-      delete instance[field.name];
-    } else if (field.kind === 'nested' && raw[field.name] === undefined) {
-      const fallback = instance[field.name];
-      if (typeof fallback === 'object' && fallback !== null) {
-        // Defaults take the same road as input, so nested secrets are dropped and rules are checked.
-        const plain = toPlainConfig(fallback, field.type, false);
-        instance[field.name] = build(
-          configShape(field.type),
-          plain,
-          joinPath(path, field.name),
-          context,
-        );
-      }
-    }
+/** The compiled Ajv validator of a schema (cached by its hash). */
+export function validatorFor(
+  definition: Pick<ServiceDefinition, 'jsonSchema' | 'schemaHash'>,
+): ValidateFunction {
+  const cached = compiled.get(definition.schemaHash);
+  if (cached) return cached;
+  const validate = compileSchema(definition.jsonSchema);
+  if (compiled.size >= MAX_COMPILED) {
+    const oldest = compiled.keys().next().value;
+    if (oldest !== undefined) compiled.delete(oldest);
   }
-  for (const key of Object.keys(raw)) {
-    const value = raw[key];
-    if (value === undefined) {
-      continue;
-    }
-    const fieldPath = joinPath(path, key);
-    const field = shape.fieldsByName.get(key);
-    if (field === undefined) {
-      context.issues.push({ path: fieldPath, message: `${fieldPath} is an unknown field` });
-    } else if (field.secret && !context.allowSecrets) {
-      context.issues.push({
-        path: fieldPath,
-        // The value itself is never part of the message.
-        message: `${fieldPath} is a secret: set it with PUT /api/services/${context.service}/secrets/${fieldPath}`,
-      });
-    } else {
-      const converted = buildField(field, value, fieldPath, context);
-      if (converted.ok) {
-        instance[key] = converted.value;
-      }
-    }
-  }
-  context.built.push({ instance, shape, path });
-  return instance;
+  compiled.set(definition.schemaHash, validate);
+  return validate;
 }
 
-function buildField(
-  field: ConfigField,
-  value: unknown,
-  path: string,
-  context: BuildContext,
-): { ok: true; value: unknown } | { ok: false } {
-  switch (field.kind) {
-    case 'value':
-      return { ok: true, value };
-    case 'nested':
-      if (value === null && field.nullable) {
-        return { ok: true, value: null };
-      }
-      if (isPlainObject(value)) {
-        return { ok: true, value: build(configShape(field.type), value, path, context) };
-      }
-      context.issues.push({
+/**
+ * Compiles a configuration schema with the engine's options; throws Ajv's error for a schema it
+ * cannot compile (registration checks schemas with this before accepting them).
+ */
+export function compileSchema(jsonSchema: JsonSchema): ValidateFunction {
+  // Its own instance per schema: `$id`s of different services (or of two versions of one) never
+  // collide in one Ajv cache, and a schema evicted from the cache above is garbage collected.
+  const ajv = addExtensionKeywords(
+    new Ajv2020({
+      allErrors: true,
+      strict: true,
+      // Registered schemas may leave `type` implicit beside range keywords, as JSON Schema allows.
+      strictTypes: false,
+      strictTuples: false,
+      strictRequired: false,
+      allowUnionTypes: true,
+      unicodeRegExp: true,
+      verbose: true,
+    }),
+  );
+  const schema: Record<string, unknown> = { ...jsonSchema };
+  delete schema.$id;
+  return ajv.compile(schema);
+}
+
+// A secret in the plain configuration is named with where it belongs; its value is never echoed.
+function secretsIn(definition: ConfigSchemaSource, input: Record<string, unknown>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const path of definition.secretPaths) {
+    if (valueAt(input, path) !== undefined) {
+      issues.push({
         path,
-        message: `${path} must be an object${field.nullable ? ' or null' : ''}`,
+        message: `${path} is a secret: set it with PUT /api/services/${definition.name}/secrets/${path}`,
       });
-      return { ok: false };
-    case 'map':
-      return buildMap(field, value, path, context);
-  }
-}
-
-function buildMap(
-  field: Extract<ConfigField, { kind: 'map' }>,
-  value: unknown,
-  path: string,
-  context: BuildContext,
-): { ok: true; value: unknown } | { ok: false } {
-  if (!isPlainObject(value)) {
-    context.issues.push({ path, message: `${path} must be an object` });
-    return { ok: false };
-  }
-  const keys = Object.keys(value).filter((key) => value[key] !== undefined);
-  if (keys.length > field.maxEntries) {
-    context.issues.push({
-      path,
-      message: `${path} must have at most ${field.maxEntries} entries (got ${keys.length})`,
-    });
-    return { ok: false };
-  }
-  const entryShape = configShape(field.type);
-  const entries: Record<string, unknown> = {};
-  for (const key of keys) {
-    const entryPath = joinPath(path, key);
-    const entry = value[key];
-    if (!MAP_KEY_PATTERN.test(key)) {
-      context.issues.push({
-        path: entryPath,
-        message: `${entryPath} has an invalid key: keys are 1 to 100 characters without "."`,
-      });
-    } else if (!isPlainObject(entry)) {
-      context.issues.push({ path: entryPath, message: `${entryPath} must be an object` });
-    } else {
-      const instance = build(entryShape, entry, entryPath, context);
-      context.mapEntries.push({ instance, shape: entryShape, path: entryPath });
-      entries[key] = instance;
     }
   }
-  return { ok: true, value: entries };
+  return issues;
 }
 
-function collectErrors(
-  errors: readonly ValidationError[],
-  parentPath: string,
-  issues: ConfigIssue[],
-): void {
-  for (const error of errors) {
-    const path = joinPath(parentPath, error.property);
-    const constraints = Object.entries(error.constraints ?? {});
-    const typeErrors = constraints.filter(([name]) => TYPE_CONSTRAINTS.has(name));
-    for (const [, message] of typeErrors.length > 0 ? typeErrors.slice(0, 1) : constraints) {
-      issues.push({ path, message: withPath(message, error.property, path) });
-    }
-    if (error.children !== undefined && error.children.length > 0) {
-      collectErrors(error.children, path, issues);
-    }
+function valueAt(object: unknown, path: string): unknown {
+  let current = object;
+  for (const key of path.split('.')) {
+    if (!isPlainObject(current) || !Object.hasOwn(current, key)) return undefined;
+    current = current[key];
   }
-}
-
-// class-validator names only the property ("date must …"); callers need the full path ("scoring.date must …").
-function withPath(message: string, property: string, path: string): string {
-  if (message.startsWith(`${property} `)) {
-    return `${path}${message.slice(property.length)}`;
-  }
-  return `${path}: ${message}`;
-}
-
-function checkInvariants(context: BuildContext): void {
-  // Only objects whose own fields are all valid: a sum of strings would only add noise.
-  const invalidPaths = context.issues.map((issue) => issue.path);
-  for (const { instance, shape, path } of context.built) {
-    if (shape.invariants.length === 0 || invalidPaths.some((invalid) => isWithin(invalid, path))) {
-      continue;
-    }
-    for (const invariant of shape.invariants) {
-      const problem = invariant.check(instance);
-      if (problem !== undefined) {
-        context.issues.push({
-          path,
-          message: `${path === '' ? 'configuration' : path} ${problem}`,
-        });
-      }
-    }
-  }
-}
-
-function isWithin(path: string, ancestor: string): boolean {
-  return ancestor === '' || path === ancestor || path.startsWith(`${ancestor}.`);
+  return current;
 }
