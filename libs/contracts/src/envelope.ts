@@ -30,6 +30,32 @@ export interface ConfigPayload {
   secrets: Record<string, SealedSecretJson>;
 }
 
+/**
+ * The signed content on `system/schema/<service>`: the service's current JSON Schema, for workers
+ * that do not bring their own. A worker checks `schemaHash` against the schema itself
+ * (schemaHashOf) and uses it for config payloads carrying the same `schemaHash`.
+ */
+export interface SchemaPayload {
+  service: string;
+  /** 1 for the first schema of the service, one more for each change. */
+  schemaVersion: number;
+  schemaHash: string;
+  schema: Record<string, unknown>;
+  issuedAt: string;
+}
+
+/**
+ * The signed tombstone left, retained, on `system/config/<service>` when the service is archived:
+ * `version` is its last version. A worker keeps running on what it has and says so; it is not a
+ * new version and not a rejection.
+ */
+export interface ArchivedPayload {
+  service: string;
+  version: number;
+  archived: true;
+  issuedAt: string;
+}
+
 /** One entry of GET /api/keys: a public key workers may pin. */
 export interface PublishedSigningKey {
   kid: string;

@@ -10,6 +10,7 @@ export * from './json-schema/extension-keywords';
 export * from './json-schema/json-schema';
 export * from './registry/service-definition';
 export * from './registry/service-registry';
+export * from './registry/service-schema';
 export {
   ConfigMap,
   Describe,

@@ -13,6 +13,21 @@ export const CONFIG_TOPIC_FILTER = 'system/config/+';
 /** Subscription filter for every worker instance's health topic. */
 export const INSTANCE_HEALTH_TOPIC_FILTER = 'system/health/+/+';
 
+/** Subscription filter for every service's schema topic. */
+export const SCHEMA_TOPIC_FILTER = 'system/schema/+';
+
+/** `system/schema/<service>`: where the signed current JSON Schema of a service is retained. */
+export function schemaTopic(service: string): string {
+  return `system/schema/${checkedSegment(service, SERVICE_NAME_PATTERN, 'service name')}`;
+}
+
+/** The service of a `system/schema/<service>` topic, or undefined for any other topic. */
+export function parseSchemaTopic(topic: string): { service: string } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== 'system' || parts[1] !== 'schema') return undefined;
+  return SERVICE_NAME_PATTERN.test(parts[2]) ? { service: parts[2] } : undefined;
+}
+
 /** `system/config/<service>`: where the signed configuration of a service is retained. */
 export function configTopic(service: string): string {
   return `system/config/${checkedSegment(service, SERVICE_NAME_PATTERN, 'service name')}`;
