@@ -88,6 +88,13 @@ describe(checkServiceSchema.name, () => {
       /secrets are strings/,
     ],
     [
+      'a secret with a default value (the schema is published in clear)',
+      schemaFactory({
+        properties: { pin: { type: 'string', writeOnly: true, default: 'hunter2' } },
+      }),
+      /secret: the schema is published in clear/,
+    ],
+    [
       'a secret inside an array',
       schemaFactory({
         properties: { keys: { type: 'array', items: { type: 'string', writeOnly: true } } },

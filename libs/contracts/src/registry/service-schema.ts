@@ -3,7 +3,12 @@ import { FORBIDDEN_KEYS, isPlainObject } from '../json/plain-object';
 import type { JsonSchema } from '../json-schema/json-schema';
 import type { ConfigIssue } from '../validation/config-issue';
 import { hasLoneSurrogate } from '../validation/json-safety';
-import { compileSchema, defaultConfig, validateConfig } from '../validation/validate-config';
+import {
+  compileSchema,
+  defaultConfig,
+  metaSchemaProblems,
+  validateConfig,
+} from '../validation/validate-config';
 import { definitionOf, type ServiceDefinition } from './service-definition';
 
 /**
@@ -120,6 +125,8 @@ export function checkServiceSchema(
   new StructureCheck(root, problems).schema(root, 'schema', { inList: false, depth: 0 });
   if (problems.length > 0) return fail();
 
+  problems.push(...metaSchemaProblems(root));
+  if (problems.length > 0) return fail();
   try {
     compileSchema(root);
   } catch (error) {
@@ -228,6 +235,16 @@ class StructureCheck {
       this.problem(path, 'is a secret inside an array or map: secrets live at fixed paths');
     }
     if (schema.writeOnly !== true) this.problem(path, 'has x-secret without writeOnly: true');
+    // The schema is published in clear on system/schema/<service>: no secret value may sit in it.
+    for (const keyword of ['default', 'examples', 'const', 'enum']) {
+      const allowed = keyword === 'default' && schema.default === '';
+      if (schema[keyword] !== undefined && !allowed) {
+        this.problem(
+          `${path}.${keyword}`,
+          'is not allowed on a secret: the schema is published in clear, secrets are set through their endpoint',
+        );
+      }
+    }
   }
 
   private extensions(schema: JsonSchema & Record<string, unknown>, path: string): void {

@@ -90,9 +90,40 @@ export function validatorFor(
  * cannot compile (registration checks schemas with this before accepting them).
  */
 export function compileSchema(jsonSchema: JsonSchema): ValidateFunction {
+  const schema: Record<string, unknown> = { ...jsonSchema };
+  delete schema.$id;
+  return newEngine().compile(schema);
+}
+
+/**
+ * Where a schema breaks the JSON Schema meta-schema (and the extension keywords' own rules), at
+ * dotted paths into the document under `root` (`schema.properties.a.type`); empty when it is a
+ * well-formed schema.
+ */
+export function metaSchemaProblems(jsonSchema: JsonSchema, root = 'schema'): ConfigIssue[] {
+  const ajv = newEngine();
+  if (ajv.validateSchema(jsonSchema) === true) return [];
+  const seen = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  for (const error of ajv.errors ?? []) {
+    const segments = error.instancePath.split('/').slice(1).map(unescapePointer);
+    const path = [root, ...segments].join('.');
+    const message = `${path} ${error.message ?? 'is invalid'}`;
+    if (seen.has(message)) continue;
+    seen.add(message);
+    issues.push({ path, message });
+  }
+  return issues;
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function newEngine(): Ajv2020 {
   // Its own instance per schema: `$id`s of different services (or of two versions of one) never
   // collide in one Ajv cache, and a schema evicted from the cache above is garbage collected.
-  const ajv = addExtensionKeywords(
+  return addExtensionKeywords(
     new Ajv2020({
       allErrors: true,
       strict: true,
@@ -105,9 +136,6 @@ export function compileSchema(jsonSchema: JsonSchema): ValidateFunction {
       verbose: true,
     }),
   );
-  const schema: Record<string, unknown> = { ...jsonSchema };
-  delete schema.$id;
-  return ajv.compile(schema);
 }
 
 // A secret in the plain configuration is named with where it belongs; its value is never echoed.
