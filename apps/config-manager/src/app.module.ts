@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PublishingModule } from './publishing/publishing.module';
+import { RegistryModule } from './registry/registry.module';
 import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import type { Settings } from './settings/settings';
@@ -31,6 +32,7 @@ export class AppModule {
         AuthModule,
         AuditModule,
         ConfigsModule.register({ chaosExitAfterCommit: settings.chaosExitAfterCommit }),
+        RegistryModule,
         SecretsModule,
         SearchModule,
         PublishingModule,

@@ -16,6 +16,12 @@ import type { Settings } from './settings/settings';
 
 /** Largest accepted request body; larger ones get 413. */
 export const BODY_LIMIT = '100kb';
+/**
+ * PUT /api/services/:service carries a whole schema (up to MAX_SCHEMA_BYTES as canonical JSON,
+ * refused with 413 naming that limit) and may carry a config: its body may be larger.
+ */
+export const REGISTRATION_BODY_LIMIT = '512kb';
+const REGISTRATION_ROUTE = /^\/api\/services\/[^/]+\/?$/;
 
 /** Where Swagger UI is served; the only page that needs a looser Content-Security-Policy. */
 const DOCS_PATH = 'api/docs';
@@ -67,7 +73,14 @@ export async function createApp(
       'AdminUi',
     );
   }
-  app.use(jsonBody(BODY_LIMIT));
+  app.use(
+    jsonBody(BODY_LIMIT, [
+      {
+        matches: (req) => req.method === 'PUT' && REGISTRATION_ROUTE.test(req.path),
+        limit: REGISTRATION_BODY_LIMIT,
+      },
+    ]),
+  );
   app.setGlobalPrefix('api', {
     exclude: [
       { path: 'health', method: RequestMethod.GET },

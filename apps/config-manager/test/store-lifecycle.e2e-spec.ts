@@ -15,6 +15,7 @@ const MIGRATION_NAMES = [
   'Instances1763942400000',
   'InstanceOfflineSince1764806400000',
   'SecretCiphertext1764892800000',
+  'ServiceRegistry1764979200000',
 ];
 
 async function migrationsRun(manager: TestManager): Promise<string[]> {

@@ -9,6 +9,12 @@ export enum ErrorCode {
   UnknownVersion = 'UNKNOWN_VERSION',
   UnknownSecretPath = 'UNKNOWN_SECRET_PATH',
   VersionConflict = 'VERSION_CONFLICT',
+  /** The current config (or a rollback target) does not validate under the service's schema. */
+  SchemaConflict = 'SCHEMA_CONFLICT',
+  /** The service is archived: it keeps its history but takes no writes until re-registered. */
+  ServiceArchived = 'SERVICE_ARCHIVED',
+  /** The service is registered by the manager's code; its schema cannot be changed over the API. */
+  CodeRegistered = 'CODE_REGISTERED',
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   Unauthenticated = 'UNAUTHENTICATED',
   Forbidden = 'FORBIDDEN',

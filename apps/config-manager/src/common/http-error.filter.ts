@@ -23,6 +23,10 @@ function statusOf(code: ErrorCode): number {
       return HttpStatus.NOT_FOUND;
     case ErrorCode.VersionConflict:
       return HttpStatus.PRECONDITION_FAILED;
+    case ErrorCode.SchemaConflict:
+    case ErrorCode.ServiceArchived:
+    case ErrorCode.CodeRegistered:
+      return HttpStatus.CONFLICT;
     case ErrorCode.DatabaseUnavailable:
     case ErrorCode.BrokerUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;

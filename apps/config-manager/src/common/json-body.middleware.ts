@@ -19,9 +19,13 @@ class BodyRefused extends Error {
  * bytes into U+FFFD), or carrying keys like `__proto__`, absurd nesting or strings that are not
  * well-formed Unicode (400, with the path), before any handler sees it.
  */
-export function jsonBody(limit: string): RequestHandler {
-  const parse = json({ limit, strict: false, verify: verifyUtf8 });
+export function jsonBody(defaultLimit: string, larger: readonly LargerBody[] = []): RequestHandler {
+  const fallback = parserFor(defaultLimit);
+  const routes = larger.map((route) => ({ ...route, parse: parserFor(route.limit) }));
   return (req: Request, res: Response, next: NextFunction) => {
+    const route = routes.find((r) => r.matches(req));
+    const parse = route?.parse ?? fallback;
+    const limit = route?.limit ?? defaultLimit;
     const hasBody =
       Number(req.headers['content-length'] ?? 0) > 0 ||
       req.headers['transfer-encoding'] !== undefined;
@@ -57,6 +61,16 @@ export function jsonBody(limit: string): RequestHandler {
       next();
     });
   };
+}
+
+/** A route whose bodies may be larger than the default limit (a service's schema). */
+export interface LargerBody {
+  readonly matches: (req: Request) => boolean;
+  readonly limit: string;
+}
+
+function parserFor(limit: string): RequestHandler {
+  return json({ limit, strict: false, verify: verifyUtf8 });
 }
 
 function verifyUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {

@@ -5,15 +5,14 @@ import {
   type ServiceDefinition,
   type VersionSummary,
   diffConfigs,
-  findServiceDefinition,
 } from '@app/contracts';
 import { EntityManager } from 'typeorm';
-import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { ConfigCacheService } from './config-cache.service';
 import { ConfigRepository, type StoredVersion } from './config-repository';
 import type { ConfigState } from './config-state';
+import { ServiceCatalog } from './service-catalog';
 
 /**
  * The read use cases: the current state of every service from memory (so reads keep answering
@@ -27,15 +26,12 @@ export class ConfigReadsService {
     private readonly cache: ConfigCacheService,
     private readonly repository: ConfigRepository,
     private readonly secrets: SecretsService,
+    private readonly catalog: ServiceCatalog,
   ) {}
 
-  /** The registered definition of a service, or 404. */
+  /** The current definition of a registered service (archived ones too), or 404. */
   definition(service: string): ServiceDefinition {
-    const definition = findServiceDefinition(service);
-    if (!definition) {
-      throw new DomainError(ErrorCode.UnknownService, `Unknown service "${truncate(service)}"`);
-    }
-    return definition;
+    return this.catalog.definition(service);
   }
 
   /** Current state of a service, from memory. */
@@ -85,6 +81,8 @@ export class ConfigReadsService {
       kind: version.kind,
       updatedAt: pointer.updatedAt,
       updatedBy: pointer.updatedBy,
+      // Versions from before the registry were validated under the schema compiled in then.
+      schemaHash: version.schemaHash ?? this.catalog.definition(service).schemaHash,
       config: version.config,
       secrets: version.secrets,
     };
@@ -92,7 +90,11 @@ export class ConfigReadsService {
 
   /** Re-reads a service's current state and secrets from the store (another replica wrote). */
   async refresh(service: string): Promise<ConfigState> {
-    const state = await this.db.read((m) => this.loadCurrent(m, service));
+    const state = await this.db.read(async (m) => {
+      const pointer = await this.repository.findService(m, service);
+      if (pointer) await this.catalog.sync(m, pointer);
+      return this.loadCurrent(m, service);
+    });
     if (!state) throw new Error(`service ${service} has no current version`);
     await this.secrets.reload(service);
     this.cache.set(state);
@@ -108,9 +110,4 @@ function diffSecrets(
   return paths
     .filter((p) => a[p]?.set !== b[p]?.set || a[p]?.updatedAt !== b[p]?.updatedAt)
     .map((path) => ({ path, changed: true as const }));
-}
-
-/** An attacker-chosen name, cut for an error message. */
-export function truncate(value: string): string {
-  return value.length > 80 ? `${value.slice(0, 80)}…` : value;
 }

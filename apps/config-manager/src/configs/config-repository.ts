@@ -1,10 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import type { VersionKind, VersionSummary } from '@app/contracts';
+import type {
+  SchemaVersionSummary,
+  ServiceOrigin,
+  VersionKind,
+  VersionSummary,
+} from '@app/contracts';
 import { EntityManager, LessThan } from 'typeorm';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import type { Snapshot } from './config-state';
 import { ConfigVersionEntity } from './entities/config-version.entity';
+import { ServiceSchemaEntity } from './entities/service-schema.entity';
 import { ServiceEntity } from './entities/service.entity';
 import { decodeSnapshot, encodeSnapshot, needsDictionary, snapshotBytes } from './snapshot-codec';
 
@@ -16,9 +22,11 @@ export interface StoredVersion extends Snapshot {
   createdAt: string;
   createdBy: string;
   reason: string | null;
+  /** The schema the config was validated under; null for versions from before the registry. */
+  schemaHash: string | null;
 }
 
-/** The version pointer of one service (its `services` row). */
+/** The version pointer of one service and what it is registered as (its `services` row). */
 export interface ServicePointer {
   name: string;
   currentVersion: number;
@@ -26,6 +34,24 @@ export interface ServicePointer {
   updatedBy: string;
   /** Highest version the broker acknowledged (the publication outbox mark); null: none yet. */
   publishedVersion: number | null;
+  description: string;
+  /** The current schema version; 0 before the first was recorded. */
+  schemaVersion: number;
+  origin: ServiceOrigin;
+  recipientKey: string | null;
+  archivedAt: string | null;
+}
+
+/** What a service is registered as (the fields of its row besides the version pointer). */
+export type ServiceRegistrationFields = Partial<
+  Pick<ServicePointer, 'description' | 'schemaVersion' | 'origin' | 'recipientKey' | 'archivedAt'>
+>;
+
+/** One schema a service had. */
+export interface StoredSchema extends SchemaVersionSummary {
+  service: string;
+  /** The JSON Schema document. */
+  document: Record<string, unknown>;
 }
 
 /** Who moves a service's pointer, when. */
@@ -87,14 +113,82 @@ export class ConfigRepository {
     return updated.affected === 1;
   }
 
-  /** Creates the pointer of a new service at version 1. */
-  async insertService(manager: EntityManager, service: string, first: PointerMove): Promise<void> {
+  /** Creates the row of a new service, its pointer at version 1. */
+  async insertService(
+    manager: EntityManager,
+    service: string,
+    first: PointerMove,
+    fields: ServiceRegistrationFields = {},
+  ): Promise<void> {
     await manager.insert(ServiceEntity, {
       name: service,
       currentVersion: first.version,
       updatedAt: first.at,
       updatedBy: first.actor,
+      ...fields,
     });
+  }
+
+  /** Changes what a service is registered as (never its version pointer). */
+  async updateService(
+    manager: EntityManager,
+    service: string,
+    fields: ServiceRegistrationFields,
+  ): Promise<void> {
+    if (Object.keys(fields).length === 0) return;
+    await manager.update(ServiceEntity, { name: service }, fields);
+  }
+
+  /** Records a schema version of a service (immutable). */
+  async insertSchema(manager: EntityManager, schema: StoredSchema): Promise<void> {
+    await manager.insert(ServiceSchemaEntity, {
+      service: schema.service,
+      schemaVersion: schema.schemaVersion,
+      schemaHash: schema.schemaHash,
+      document: JSON.stringify(schema.document),
+      createdAt: schema.createdAt,
+      createdBy: schema.createdBy,
+      reason: schema.reason,
+    });
+  }
+
+  /** One schema version, or undefined. */
+  async findSchema(
+    manager: EntityManager,
+    service: string,
+    schemaVersion: number,
+  ): Promise<StoredSchema | undefined> {
+    const row = await manager.findOneBy(ServiceSchemaEntity, { service, schemaVersion });
+    return row ? toStoredSchema(row) : undefined;
+  }
+
+  /** One schema version, or 404. */
+  async getSchema(service: string, schemaVersion: number): Promise<StoredSchema> {
+    const found = await this.db.read((m) => this.findSchema(m, service, schemaVersion));
+    if (!found) {
+      throw new DomainError(
+        ErrorCode.UnknownVersion,
+        `${service} has no schema version ${schemaVersion}`,
+      );
+    }
+    return found;
+  }
+
+  /** Every schema version of a service, newest first. */
+  listSchemas(service: string): Promise<SchemaVersionSummary[]> {
+    return this.db.read((m) =>
+      m.find(ServiceSchemaEntity, {
+        select: {
+          schemaVersion: true,
+          schemaHash: true,
+          createdAt: true,
+          createdBy: true,
+          reason: true,
+        },
+        where: { service },
+        order: { schemaVersion: 'DESC' },
+      }),
+    );
   }
 
   /** Raises the outbox mark to `version` (never lowers it); in its own transaction. */
@@ -124,6 +218,7 @@ export class ConfigRepository {
       createdAt: version.createdAt,
       createdBy: version.createdBy,
       reason: version.reason,
+      schemaHash: version.schemaHash,
       snapshot: encodeSnapshot(snapshot, dictionary),
     });
   }
@@ -148,6 +243,7 @@ export class ConfigRepository {
       createdAt: row.createdAt,
       createdBy: row.createdBy,
       reason: row.reason,
+      schemaHash: row.schemaHash,
       config,
       secrets,
     };
@@ -183,4 +279,16 @@ export class ConfigRepository {
     this.dictionaries.set(service, bytes);
     return bytes;
   }
+}
+
+function toStoredSchema(row: ServiceSchemaEntity): StoredSchema {
+  return {
+    service: row.service,
+    schemaVersion: row.schemaVersion,
+    schemaHash: row.schemaHash,
+    createdAt: row.createdAt,
+    createdBy: row.createdBy,
+    reason: row.reason,
+    document: JSON.parse(row.document) as Record<string, unknown>,
+  };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { type ServiceDefinition, serviceDefinitions } from '@app/contracts';
-import { AuditService } from '../audit/audit.service';
+import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import { SecretsService } from '../secrets/secrets.service';
 import type { Settings } from '../settings/settings';
@@ -9,13 +9,17 @@ import { ConfigCacheService } from './config-cache.service';
 import { ConfigReadsService } from './config-reads.service';
 import { ConfigRepository } from './config-repository';
 import { loadLayeredDefaults } from './defaults-loader';
+import { ServiceCatalog } from './service-catalog';
+import { ServiceRegistrar } from './service-registrar';
 
 const SYSTEM_ACTOR = 'system';
 
 /**
- * At start, before anything reads a config: gives every registered service its version 1 (the
- * layered defaults) unless the store has it, warms the in-memory state, and checks that every
- * stored secret can be opened with the configured master keys.
+ * At start, before anything reads a config: registers the services compiled into the manager
+ * (version 1 from the layered defaults for a new one; a changed class is a schema change under
+ * the same evolution rule as the registration API), loads every service of the store into the
+ * catalog and its current state into memory, and checks that every stored secret can be opened
+ * with the configured master keys.
  */
 @Injectable()
 export class ConfigSeeder implements OnModuleInit {
@@ -28,67 +32,66 @@ export class ConfigSeeder implements OnModuleInit {
     private readonly reads: ConfigReadsService,
     private readonly cache: ConfigCacheService,
     private readonly secrets: SecretsService,
-    private readonly audit: AuditService,
+    private readonly catalog: ServiceCatalog,
+    private readonly registrar: ServiceRegistrar,
   ) {}
 
   async onModuleInit(): Promise<void> {
     for (const definition of serviceDefinitions()) {
-      const defaults = loadLayeredDefaults(
-        definition,
-        this.settings.defaultsDir,
-        this.settings.appEnv,
-      );
-      await this.ensureInitial(definition, defaults.config, defaults.sources);
+      this.catalog.registerCode(definition);
+      await this.registerFromCode(definition);
+    }
+    for (const pointer of await this.repository.listServices()) {
+      await this.db.read(async (m) => {
+        if (!(await this.catalog.sync(m, pointer))) {
+          this.logger.error(`${pointer.name} has no schema in the store; it is not served`);
+          return;
+        }
+        const state = await this.reads.loadCurrent(m, pointer.name);
+        if (state) this.cache.set(state);
+      });
     }
     await this.secrets.verifyKeys();
   }
 
-  private async ensureInitial(
-    definition: ServiceDefinition,
-    config: Record<string, unknown>,
-    sources: string[],
-  ): Promise<void> {
-    const service = definition.name;
+  private async registerFromCode(definition: ServiceDefinition): Promise<void> {
+    const defaults = loadLayeredDefaults(
+      definition,
+      this.settings.defaultsDir,
+      this.settings.appEnv,
+    );
     try {
-      await this.db.transaction(async (manager) => {
-        if (await this.repository.findService(manager, service)) return;
-        const at = new Date().toISOString();
-        const reason = `initial defaults from ${sources.join(' + ')}`;
-        await this.repository.insertService(manager, service, {
-          version: 1,
-          at,
+      const outcome = await this.db.transaction((manager) =>
+        this.registrar.register(manager, {
+          definition,
+          origin: 'code',
+          description: definition.description,
           actor: SYSTEM_ACTOR,
-        });
-        await this.repository.insertVersion(manager, {
-          service,
-          version: 1,
-          kind: 'initial',
-          createdAt: at,
-          createdBy: SYSTEM_ACTOR,
-          reason,
-          config,
-          secrets: Object.fromEntries(
-            definition.secretPaths.map((p) => [p, { set: false, updatedAt: null }]),
-          ),
-        });
-        await this.audit.record(manager, {
-          at,
-          actor: SYSTEM_ACTOR,
-          service,
-          kind: 'initial',
-          versionBefore: null,
-          versionAfter: 1,
-          reason,
-          changes: [],
-        });
-        this.logger.log(`Created ${service} version 1 from ${sources.join(' + ')}`);
-      });
+          reason: null,
+          initialReason: `initial defaults from ${defaults.sources.join(' + ')}`,
+          initialConfig: defaults.config,
+        }),
+      );
+      this.catalog.set(outcome.entry);
+      if (outcome.schemaChanged && !outcome.created) {
+        this.logger.log(
+          `${definition.name}: its schema from code is schema version ${outcome.entry.schemaVersion}` +
+            (outcome.versionCreated ? `, config migrated as version ${outcome.state.version}` : ''),
+        );
+      }
     } catch (error) {
-      // Another replica may have created it first; anything else is a real failure.
-      const exists = await this.db.read((m) => this.repository.findService(m, service));
-      if (!exists) throw error;
+      if (error instanceof DomainError && error.code === ErrorCode.SchemaConflict) {
+        // The stored schema stays in force (the catalog loads it below) until the config fits.
+        this.logger.error(
+          `${definition.name}: the schema compiled into this manager does not fit its current config, ` +
+            `so the stored schema stays in force: ${error.message}. ` +
+            'Change the config so that it fits both schemas, then restart.',
+        );
+        return;
+      }
+      // Another replica may have registered it first; anything else is a real failure.
+      const exists = await this.db.read((m) => this.repository.findService(m, definition.name));
+      if (!exists || exists.schemaVersion === 0) throw error;
     }
-    const state = await this.db.read((m) => this.reads.loadCurrent(m, service));
-    if (state) this.cache.set(state);
   }
 }

@@ -5,16 +5,32 @@ import { ConfigCacheService } from './config-cache.service';
 import { ConfigReadsService } from './config-reads.service';
 import { ConfigRepository } from './config-repository';
 import { ConfigSeeder } from './config-seeder.service';
+import { ServiceCatalog } from './service-catalog';
+import { ServiceRegistrar } from './service-registrar';
 
 /**
- * The floor every config feature stands on: the store's `services` and `config_versions` tables
- * (ConfigRepository), the current state in memory, the read use cases, and the first versions
+ * The floor every config feature stands on: the store's `services`, `service_schemas` and
+ * `config_versions` tables (ConfigRepository), the catalog of registered services and their
+ * schemas (ServiceCatalog, ServiceRegistrar), the current state in memory, the read use cases, and the first versions
  * seeded at start. Publishing, the instance view and search read from here; the write use cases
  * (ConfigsModule) sit above it and above publishing.
  */
 @Module({
   imports: [AuditModule, SecretsModule],
-  providers: [ConfigCacheService, ConfigRepository, ConfigReadsService, ConfigSeeder],
-  exports: [ConfigCacheService, ConfigRepository, ConfigReadsService],
+  providers: [
+    ConfigCacheService,
+    ConfigRepository,
+    ConfigReadsService,
+    ServiceCatalog,
+    ServiceRegistrar,
+    ConfigSeeder,
+  ],
+  exports: [
+    ConfigCacheService,
+    ConfigRepository,
+    ConfigReadsService,
+    ServiceCatalog,
+    ServiceRegistrar,
+  ],
 })
 export class ConfigStateModule {}

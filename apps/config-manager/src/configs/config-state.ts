@@ -13,4 +13,6 @@ export interface ConfigState extends Snapshot {
   kind: VersionKind;
   updatedAt: string;
   updatedBy: string;
+  /** The schema the config was validated under (its payload's `schemaHash`). */
+  schemaHash: string;
 }

@@ -19,15 +19,21 @@ import { ConfigPublisherService } from '../publishing/config-publisher.service';
 import { SecretCacheUpdate, SecretChange, SecretsService } from '../secrets/secrets.service';
 import { AFTER_COMMIT, type AfterCommit } from './after-commit';
 import { ConfigCacheService } from './config-cache.service';
-import { ConfigReadsService, truncate } from './config-reads.service';
+import { truncate } from '../common/text';
+import { ConfigReadsService } from './config-reads.service';
 import { ConfigRepository } from './config-repository';
 import { secretFlags } from './config-response';
 import type { ConfigState } from './config-state';
+import { ServiceCatalog } from './service-catalog';
+import { schemaConflict, validationError } from './validation-errors';
 
 /** A requested change: a new config computed from the current one, and/or secret writes. */
 export interface ChangeRequest extends ChangeContext {
   kind: VersionKind;
-  config?: (current: Readonly<Record<string, unknown>>) => unknown;
+  /** The new config, from the current one, under the service's current definition. */
+  config?: (current: Readonly<Record<string, unknown>>, definition: ServiceDefinition) => unknown;
+  /** The error when the new config does not validate (default: 400 with the issues). */
+  invalid?: (issues: ConfigIssue[], definition: ServiceDefinition) => DomainError;
   /** Secret writes by path; '' clears. */
   secrets?: Readonly<Record<string, string>>;
 }
@@ -56,7 +62,6 @@ interface Committed {
 
 // Without If-Match a writer that loses the compare-and-set re-reads and re-applies its patch.
 const MAX_CAS_ATTEMPTS = 8;
-const MAX_ISSUES_IN_MESSAGE = 5;
 
 /** Thrown inside a transaction when another writer committed first. */
 class CompareAndSetLost extends Error {
@@ -85,17 +90,17 @@ export class ConfigWritesService {
     private readonly secrets: SecretsService,
     private readonly audit: AuditService,
     private readonly publisher: ConfigPublisherService,
+    private readonly catalog: ServiceCatalog,
     @Optional() @Inject(AFTER_COMMIT) private readonly hook?: AfterCommit,
   ) {}
 
   /** Deep-merges a partial config into the current one and validates the merged whole. */
   async patch(service: string, patch: unknown, context: ChangeContext): Promise<ChangeResult> {
-    const definition = this.reads.definition(service);
     const body = requireObject(patch);
     return this.change(service, {
       ...context,
       kind: 'update',
-      config: (current) => deepMerge(current, body, { mapPaths: definition.mapPaths }),
+      config: (current, definition) => deepMerge(current, body, { mapPaths: definition.mapPaths }),
     });
   }
 
@@ -105,7 +110,11 @@ export class ConfigWritesService {
     return this.change(service, { ...context, kind: 'update', config: () => config });
   }
 
-  /** Makes a new version whose config is that of an earlier version (secrets are not rolled back). */
+  /**
+   * Makes a new version whose config is that of an earlier version (secrets are not rolled
+   * back). The target is validated under today's schema: a version written under another schema
+   * that does not fit it is refused with 409 and the failing paths.
+   */
   async rollback(
     service: string,
     toVersion: number,
@@ -117,6 +126,11 @@ export class ConfigWritesService {
       reason: context.reason ?? `rollback to version ${toVersion}`,
       kind: 'rollback',
       config: () => target.config,
+      invalid: (issues, definition) =>
+        schemaConflict(
+          `${service} version ${toVersion} does not fit its current schema (${definition.schemaHash})`,
+          issues,
+        ),
     });
   }
 
@@ -127,7 +141,7 @@ export class ConfigWritesService {
     value: string,
     context: ChangeContext,
   ): Promise<ChangeResult> {
-    const definition = this.reads.definition(service);
+    const definition = this.catalog.active(service).definition;
     if (!definition.secretPaths.includes(path)) {
       throw new DomainError(
         ErrorCode.UnknownSecretPath,
@@ -143,14 +157,14 @@ export class ConfigWritesService {
    * version and returns the current state.
    */
   async change(service: string, request: ChangeRequest): Promise<ChangeResult> {
-    const definition = this.reads.definition(service);
+    const name = this.catalog.active(service).definition.name;
     for (const [path, value] of Object.entries(request.secrets ?? {})) {
       requireSecretValue(value, path);
     }
     for (let attempt = 1; ; attempt++) {
       try {
         const committed = await this.db.transaction((manager) =>
-          this.applyOnce(manager, definition, request),
+          this.applyOnce(manager, name, request),
         );
         const state = committed.state;
         if (!committed.created) {
@@ -162,12 +176,12 @@ export class ConfigWritesService {
         }
         this.hook?.afterCommit(state);
         this.cache.set(state);
-        this.secrets.commitToCache(service, committed.secretUpdates);
+        this.secrets.commitToCache(name, committed.secretUpdates);
         return { state, created: true, published: await this.publisher.publish(state) };
       } catch (error) {
         if (!(error instanceof CompareAndSetLost)) throw error;
         if (request.ifMatch !== undefined || attempt >= MAX_CAS_ATTEMPTS) {
-          throw staleError(service, request.ifMatch ?? error.currentVersion, error.currentVersion);
+          throw staleError(name, request.ifMatch ?? error.currentVersion, error.currentVersion);
         }
       }
     }
@@ -175,11 +189,14 @@ export class ConfigWritesService {
 
   private async applyOnce(
     manager: EntityManager,
-    definition: ServiceDefinition,
+    service: string,
     request: ChangeRequest,
   ): Promise<Committed> {
-    const service = definition.name;
     await this.repository.lock(manager, service);
+    // Another replica may have changed the schema or archived the service since.
+    const pointer = await this.repository.findService(manager, service);
+    if (pointer) await this.catalog.sync(manager, pointer);
+    const definition = this.catalog.active(service).definition;
     const current = await this.reads.loadCurrent(manager, service);
     if (!current) throw new Error(`service ${service} has no current version`);
     if (request.ifMatch !== undefined && request.ifMatch !== current.version) {
@@ -201,8 +218,10 @@ export class ConfigWritesService {
   ): Promise<Plan> {
     let config = current.config;
     if (request.config) {
-      const result = validateConfig(definition, request.config(current.config));
-      if (!result.ok) throw validationError(result.issues);
+      const result = validateConfig(definition, request.config(current.config, definition));
+      if (!result.ok) {
+        throw request.invalid?.(result.issues, definition) ?? validationError(result.issues);
+      }
       config = result.config;
     }
     return {
@@ -249,6 +268,7 @@ export class ConfigWritesService {
       createdAt: at,
       createdBy: request.actor,
       reason,
+      schemaHash: definition.schemaHash,
       config,
       secrets,
     });
@@ -275,6 +295,7 @@ export class ConfigWritesService {
         kind: request.kind,
         updatedAt: at,
         updatedBy: request.actor,
+        schemaHash: definition.schemaHash,
         config,
         secrets,
       },
@@ -282,19 +303,6 @@ export class ConfigWritesService {
       secretUpdates,
     };
   }
-}
-
-function validationError(issues: ConfigIssue[]): DomainError {
-  const shown = issues.slice(0, MAX_ISSUES_IN_MESSAGE).map((i) => i.message);
-  const more =
-    issues.length > MAX_ISSUES_IN_MESSAGE
-      ? ` (and ${issues.length - MAX_ISSUES_IN_MESSAGE} more)`
-      : '';
-  return new DomainError(
-    ErrorCode.ValidationFailed,
-    `Invalid configuration: ${shown.join('; ')}${more}`,
-    issues,
-  );
 }
 
 function staleError(service: string, expected: number, current: number): DomainError {

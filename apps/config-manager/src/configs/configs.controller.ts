@@ -39,6 +39,7 @@ import { type ChangeResult, ConfigWritesService } from './config-writes.service'
 import { DiffQueryDto } from './dto/diff-query.dto';
 import { RollbackDto } from './dto/rollback.dto';
 import { ParseVersionPipe } from './parse-version.pipe';
+import { ServiceCatalog } from './service-catalog';
 
 const IF_MATCH = {
   name: 'If-Match',
@@ -56,29 +57,35 @@ export class ConfigsController {
     private readonly writes: ConfigWritesService,
     private readonly publisher: ConfigPublisherService,
     private readonly instances: InstancesService,
+    private readonly catalog: ServiceCatalog,
   ) {}
 
   @Get()
   @RequireRole('config:read')
-  @ApiOperation({ summary: 'Services with their current version' })
+  @ApiOperation({ summary: 'Services (archived ones too) with their current version' })
   list(): ServiceSummary[] {
-    return this.configs.list().map((state) => ({
-      service: state.service,
-      description: this.configs.definition(state.service).description,
-      version: state.version,
-      updatedAt: state.updatedAt,
-      updatedBy: state.updatedBy,
-      instances: this.instances.counts(state.service, state.version),
-    }));
+    return this.configs.list().map((state) => {
+      const entry = this.catalog.entry(state.service);
+      return {
+        service: state.service,
+        description: entry.description,
+        version: state.version,
+        updatedAt: state.updatedAt,
+        updatedBy: state.updatedBy,
+        instances: this.instances.counts(state.service, state.version),
+        ...this.catalog.summary(state.service),
+      };
+    });
   }
 
   @Get(':service/schema')
   @RequireRole('config:read')
   @ApiOperation({ summary: 'JSON Schema of the service config, its secret paths and schemaHash' })
   schema(@Param('service') service: string): ServiceSchemaResponse {
-    const definition = this.configs.definition(service);
+    const { definition, schemaVersion } = this.catalog.entry(service);
     return {
       service: definition.name,
+      schemaVersion,
       schemaHash: definition.schemaHash,
       secretPaths: definition.secretPaths,
       schema: definition.jsonSchema,

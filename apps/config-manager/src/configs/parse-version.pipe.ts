@@ -5,15 +5,21 @@ import { parseDecimalInteger } from '../common/decimal-integer';
 /** Parses a version path parameter (a positive integer in decimal digits); use with @RawParam. */
 @Injectable()
 export class ParseVersionPipe implements PipeTransform<string | undefined, number> {
+  /** The parameter's name in the error. */
+  protected readonly field: string = 'version';
+
   transform(value: string | undefined): number {
     const version = parseDecimalInteger(value);
     if (version === undefined || version < 1) {
-      throw new DomainError(
-        ErrorCode.ValidationFailed,
-        'version must be a positive integer in decimal digits',
-        [{ path: 'version', message: 'version must be a positive integer in decimal digits' }],
-      );
+      const message = `${this.field} must be a positive integer in decimal digits`;
+      throw new DomainError(ErrorCode.ValidationFailed, message, [{ path: this.field, message }]);
     }
     return version;
   }
+}
+
+/** Parses a schema version path parameter, like ParseVersionPipe. */
+@Injectable()
+export class ParseSchemaVersionPipe extends ParseVersionPipe {
+  protected override readonly field = 'schemaVersion';
 }

@@ -47,3 +47,20 @@ export function isDatabaseUnavailableError(error: unknown): boolean {
   }
   return false;
 }
+
+const UNIQUE_VIOLATION_CODES = new Set([
+  '23505',
+  'SQLITE_CONSTRAINT_PRIMARYKEY',
+  'SQLITE_CONSTRAINT_UNIQUE',
+]);
+
+/** Whether an error means an insert lost a race for a key another transaction just took. */
+export function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
+    if (typeof e !== 'object') break;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNIQUE_VIOLATION_CODES.has(code)) return true;
+    e = (e as { driverError?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

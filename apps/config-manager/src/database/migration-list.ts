@@ -3,6 +3,7 @@ import { PublicationOutbox1763856000000 } from './migrations/1763856000000-publi
 import { Instances1763942400000 } from './migrations/1763942400000-instances';
 import { InstanceOfflineSince1764806400000 } from './migrations/1764806400000-instance-offline-since';
 import { SecretCiphertext1764892800000 } from './migrations/1764892800000-secret-ciphertext';
+import { ServiceRegistry1764979200000 } from './migrations/1764979200000-service-registry';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Instances1763942400000,
   InstanceOfflineSince1764806400000,
   SecretCiphertext1764892800000,
+  ServiceRegistry1764979200000,
 ];

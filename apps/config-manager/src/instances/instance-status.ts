@@ -1,9 +1,4 @@
-import {
-  findServiceDefinition,
-  type InstanceView,
-  parseHealthTopic,
-  readInstanceStatus,
-} from '@app/contracts';
+import { type InstanceView, parseHealthTopic, readInstanceStatus } from '@app/contracts';
 
 // A clock a little ahead of ours is fine; a report from the far future is not believed.
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -54,9 +49,10 @@ export function parseInstanceHealth(
   topic: string,
   payload: Buffer,
   seenAt: Date,
+  isRegistered: (service: string) => boolean,
 ): HealthMessage | undefined {
   const parsed = parseHealthTopic(topic);
-  if (!parsed || !findServiceDefinition(parsed.service)) return undefined;
+  if (!parsed || !isRegistered(parsed.service)) return undefined;
   const { service, instanceId } = parsed;
   if (payload.length === 0) return { kind: 'removed', service, instanceId };
   const refused = (reason: HealthRefusal): HealthMessage => ({ kind: 'refused', service, reason });

@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { findServiceDefinition, type InstanceView } from '@app/contracts';
+import type { InstanceView } from '@app/contracts';
 import type { Request, Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { ServiceCatalog } from '../configs/service-catalog';
 import { InstancesQueryDto } from './dto/instances-query.dto';
 import { InstancesService } from './instances.service';
 
@@ -12,7 +12,10 @@ import { InstancesService } from './instances.service';
 @ApiBearerAuth()
 @Controller('services')
 export class InstancesController {
-  constructor(private readonly instances: InstancesService) {}
+  constructor(
+    private readonly instances: InstancesService,
+    private readonly catalog: ServiceCatalog,
+  ) {}
 
   @Get(':service/instances')
   @RequireRole('config:read')
@@ -27,10 +30,7 @@ export class InstancesController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): InstanceView[] {
-    if (!findServiceDefinition(service)) {
-      throw new DomainError(ErrorCode.UnknownService, `Unknown service "${service.slice(0, 80)}"`);
-    }
-    const all = this.instances.list(service);
+    const all = this.instances.list(this.catalog.entry(service).definition.name);
     const page = all.slice(query.offset, query.offset + query.limit);
     res.setHeader('X-Total-Count', String(all.length));
     const next = query.offset + page.length;

@@ -12,6 +12,7 @@ import { SETTINGS } from '../settings/settings.module';
 import { InstanceEntity } from './instance.entity';
 import { type HealthRefusal, parseInstanceHealth, REFUSAL_WORDS } from './instance-status';
 import { mergeReport } from './instance-view';
+import { ServiceCatalog } from '../configs/service-catalog';
 
 /** How often reported statuses are written to the database (one transaction per batch). */
 const FLUSH_INTERVAL_MS = 500;
@@ -69,6 +70,7 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
     private readonly db: DatabaseService,
     private readonly broker: BrokerConnectionService,
     private readonly versions: ConfigCacheService,
+    private readonly catalog: ServiceCatalog,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -162,7 +164,12 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
 
   private onHealth(topic: string, payload: Buffer, retained: boolean): void {
     const now = new Date();
-    const message = parseInstanceHealth(topic, payload, now);
+    const message = parseInstanceHealth(
+      topic,
+      payload,
+      now,
+      (s) => this.catalog.find(s) !== undefined,
+    );
     if (!message) return;
     if (message.kind === 'refused') {
       this.refuse(message.service, message.reason);

@@ -9,15 +9,19 @@ import {
 import {
   CONFIG_TOPIC_FILTER,
   MANAGER_HEALTH_TOPIC,
+  SCHEMA_TOPIC_FILTER,
   configTopic,
   managerOffline,
   managerOnline,
   parseConfigTopic,
+  parseSchemaTopic,
+  schemaTopic,
 } from '@app/contracts';
 import { ConfigCacheService } from '../configs/config-cache.service';
 import type { ConfigState } from '../configs/config-state';
 import { ConfigReadsService } from '../configs/config-reads.service';
 import { ConfigRepository } from '../configs/config-repository';
+import { type CatalogEntry, ServiceCatalog } from '../configs/service-catalog';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import type { Settings } from '../settings/settings';
@@ -27,6 +31,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
 import {
   RetainedConfigWatch,
+  type RetainedChannel,
   type RetainedProblem,
   type RetainedVerdict,
 } from './retained-config-watch';
@@ -49,7 +54,9 @@ const SWEEP_INTERVAL_MS = 5000;
 export const BROKER_RETRY_AFTER_SECONDS = 5;
 
 /**
- * Publishes every committed version, signed and retained, on `system/config/<service>`.
+ * Publishes every committed version, signed and retained, on `system/config/<service>`, after
+ * the service's current schema on `system/schema/<service>` (and a signed tombstone in place of
+ * the config of an archived service).
  * The database is the source of truth: a version is committed first and published after; the
  * highest acknowledged version per service is the outbox mark (services.published_version), and
  * anything above it is published again by a periodic sweep. On every (re)connection the current
@@ -69,6 +76,10 @@ export class ConfigPublisherService
   private readonly sent = new Map<string, number>();
   /** Highest newer version seen on the bus that the database was re-read for, per service. */
   private readonly refreshedFor = new Map<string, number>();
+  /** Schema version the broker acknowledged on each service's schema topic (since connecting). */
+  private readonly schemaAcknowledged = new Map<string, number>();
+  /** Highest newer schema version seen on the bus that the store was re-read for, per service. */
+  private readonly schemaRefreshedFor = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -81,6 +92,7 @@ export class ConfigPublisherService
     private readonly metrics: MetricsService,
     private readonly watch: RetainedConfigWatch,
     private readonly cache: ConfigCacheService,
+    private readonly catalog: ServiceCatalog,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -88,6 +100,9 @@ export class ConfigPublisherService
     for (const row of rows) this.acknowledged.set(row.name, row.publishedVersion ?? 0);
     this.connection.subscribe(this.connection.topic(CONFIG_TOPIC_FILTER), (topic, payload) =>
       this.onBusMessage(topic, payload),
+    );
+    this.connection.subscribe(this.connection.topic(SCHEMA_TOPIC_FILTER), (topic, payload) =>
+      this.onSchemaMessage(topic, payload),
     );
     this.connection.onOversized((topic) => this.onOversizedMessage(topic));
     this.connection.onConnect(() => void this.republishAll());
@@ -116,11 +131,20 @@ export class ConfigPublisherService
     return (this.acknowledged.get(service) ?? 0) >= version;
   }
 
-  /** Publishes a committed state; false if the broker did not acknowledge it (the sweep retries). */
+  /**
+   * Publishes a committed state, after its service's current schema if the broker does not hold
+   * that yet; false if the broker did not acknowledge both (the sweep retries).
+   */
   async publish(state: ConfigState): Promise<boolean> {
     if (state.version < (this.sent.get(state.service) ?? 0)) {
       // A newer version already went out; sending this one would roll the retained message back.
       return this.isPublished(state.service, state.version);
+    }
+    const entry = this.catalog.find(state.service);
+    if (!entry || entry.archivedAt !== null) return false;
+    if (!(await this.publishSchema(entry))) {
+      this.metrics.publishFailed(state.service);
+      return false;
     }
     this.sent.set(state.service, state.version);
     this.watch.publishing(state.service, state.version);
@@ -136,6 +160,46 @@ export class ConfigPublisherService
       this.metrics.publishFailed(state.service);
     }
     return ok;
+  }
+
+  /**
+   * Publishes a service's current schema unless the broker acknowledged it since connecting;
+   * false if the broker does not acknowledge it.
+   */
+  async publishSchema(entry: CatalogEntry): Promise<boolean> {
+    const service = entry.definition.name;
+    if (this.schemaAcknowledged.get(service) === entry.schemaVersion) return true;
+    this.watch.publishing(service, entry.schemaVersion, 'schema');
+    const ok = await this.connection.publish(
+      this.connection.topic(schemaTopic(service)),
+      this.envelopes.buildSchema(entry),
+      true,
+    );
+    if (ok) this.schemaAcknowledged.set(service, entry.schemaVersion);
+    else this.watch.publishFailed(service, entry.schemaVersion, 'schema');
+    return ok;
+  }
+
+  /**
+   * Leaves an archived service's signed tombstone on its config topic (its workers keep what
+   * they run and say it is archived) and clears its schema topic; false if the broker is away
+   * (every reconnection publishes it again).
+   */
+  async publishArchived(entry: CatalogEntry, version: number): Promise<boolean> {
+    const service = entry.definition.name;
+    this.schemaAcknowledged.delete(service);
+    this.sent.delete(service);
+    const tombstone = await this.connection.publish(
+      this.connection.topic(configTopic(service)),
+      this.envelopes.buildTombstone(service, version),
+      true,
+    );
+    const cleared = await this.connection.publish(
+      this.connection.topic(schemaTopic(service)),
+      Buffer.alloc(0),
+      true,
+    );
+    return tombstone && cleared;
   }
 
   /** Publishes the current version of a service again (admin endpoint); 503 if the broker is away. */
@@ -154,9 +218,15 @@ export class ConfigPublisherService
 
   private async republishAll(): Promise<void> {
     this.watch.reconnected();
+    this.schemaAcknowledged.clear();
     const versions: Record<string, number> = {};
     for (const state of this.configs.list()) {
       const current = await this.freshState(state.service);
+      const entry = this.catalog.find(current.service);
+      if (entry?.archivedAt !== null) {
+        if (entry) await this.publishArchived(entry, current.version);
+        continue;
+      }
       versions[current.service] = current.version;
       const ok = await this.publish(current);
       if (!ok)
@@ -174,6 +244,7 @@ export class ConfigPublisherService
   private async publishPending(): Promise<void> {
     if (!this.connection.isConnected()) return;
     for (const state of this.configs.list()) {
+      if (!this.catalog.isActive(state.service)) continue;
       if (!this.isPublished(state.service, state.version)) await this.publish(state);
     }
   }
@@ -199,17 +270,94 @@ export class ConfigPublisherService
 
   /** A message the connection dropped unread for its size (it replaced the retained one, too). */
   private onOversizedMessage(topic: string): void {
+    const schemaOf = this.entryOfSchemaTopic(topic);
+    if (schemaOf) {
+      this.repairSchemaOversized(schemaOf);
+      return;
+    }
     const current = this.stateOfTopic(topic);
     if (!current) return;
     const verdict = this.watch.oversized(current.service, current.version);
     if (verdict.kind === 'repair') this.repair(current, verdict);
   }
 
+  /** A message on a schema topic: learn of newer schemas, replace anything else that is not ours. */
+  private onSchemaMessage(topic: string, bytes: Buffer): void {
+    const entry = this.entryOfSchemaTopic(topic);
+    if (!entry) return;
+    const service = entry.definition.name;
+    const verdict = this.watch.judge(service, bytes, entry.schemaVersion, 'schema');
+    if (verdict.kind === 'newer') this.learnNewerSchema(service, verdict.version);
+    else if (verdict.kind === 'repair') this.repairSchema(entry, verdict);
+  }
+
   /** The current state of the service whose config topic this is; undefined for any other topic. */
   private stateOfTopic(topic: string): ConfigState | undefined {
     const parsed = parseConfigTopic(topic.slice(this.settings.mqtt.topicPrefix.length));
-    // Not a service of this manager (another tenant's, or one it does not know): undefined.
-    return parsed && this.configs.list().find((s) => s.service === parsed.service);
+    if (!parsed) return undefined;
+    // Not an active service of this manager (another tenant's, one it does not know, or an
+    // archived one, whose topic holds its tombstone): undefined.
+    if (!this.catalog.isActive(parsed.service)) return undefined;
+    return this.configs.list().find((s) => s.service === parsed.service);
+  }
+
+  /** The active service whose schema topic this is; undefined for any other topic. */
+  private entryOfSchemaTopic(topic: string): CatalogEntry | undefined {
+    const parsed = parseSchemaTopic(topic.slice(this.settings.mqtt.topicPrefix.length));
+    if (!parsed || !this.catalog.isActive(parsed.service)) return undefined;
+    return this.catalog.find(parsed.service);
+  }
+
+  private repairSchemaOversized(entry: CatalogEntry): void {
+    const verdict = this.watch.oversized(entry.definition.name, entry.schemaVersion, 'schema');
+    if (verdict.kind === 'repair') this.repairSchema(entry, verdict);
+  }
+
+  private repairSchema(
+    entry: CatalogEntry,
+    verdict: Extract<RetainedVerdict, { kind: 'repair' }>,
+  ): void {
+    const service = entry.definition.name;
+    this.recordRepair(service, 'schema', verdict, entry.schemaVersion);
+    if (!this.connection.isConnected()) return; // the reconnect republishes everything
+    this.schemaAcknowledged.delete(service);
+    void this.publishSchema(entry);
+  }
+
+  /** Another replica registered a newer schema: re-read the service once per schema version. */
+  private learnNewerSchema(service: string, schemaVersion: number): void {
+    if ((this.schemaRefreshedFor.get(service) ?? 0) >= schemaVersion) return;
+    this.schemaRefreshedFor.set(service, schemaVersion);
+    this.logger.log(
+      `${service} schema v${schemaVersion} was published by another replica; refreshing`,
+    );
+    this.configs.refresh(service).catch(() => this.schemaRefreshedFor.delete(service));
+  }
+
+  private recordRepair(
+    service: string,
+    channel: RetainedChannel,
+    verdict: Extract<RetainedVerdict, { kind: 'repair' }>,
+    currentVersion: number,
+  ): void {
+    this.metrics.retainedIncident(service, verdict.problem);
+    this.watch.record({
+      service,
+      ...(channel === 'schema' ? { channel } : {}),
+      problem: verdict.problem,
+      ...(verdict.version === undefined ? {} : { version: verdict.version }),
+      currentVersion,
+    });
+    const subject = channel === 'schema' ? `${service}'s schema` : service;
+    const label = channel === 'schema' ? 'schema v' : 'v';
+    const what =
+      verdict.version === undefined
+        ? `${subject}: ${PROBLEM_WORDS[verdict.problem]}`
+        : `${service} ${label}${verdict.version}`;
+    this.logger.warn(
+      `${what} replaced ${label}${currentVersion} on the broker (${verdict.problem}); republishing ${label}${currentVersion}. ` +
+        "If this repeats, some client can write the manager's topics: check the broker's ACL.",
+    );
   }
 
   private repair(
@@ -217,21 +365,7 @@ export class ConfigPublisherService
     verdict: Extract<RetainedVerdict, { kind: 'repair' }>,
   ): void {
     const { service, version } = current;
-    this.metrics.retainedIncident(service, verdict.problem);
-    this.watch.record({
-      service,
-      problem: verdict.problem,
-      ...(verdict.version === undefined ? {} : { version: verdict.version }),
-      currentVersion: version,
-    });
-    const what =
-      verdict.version === undefined
-        ? `${service}: ${PROBLEM_WORDS[verdict.problem]}`
-        : `${service} v${verdict.version}`;
-    this.logger.warn(
-      `${what} replaced v${version} on the broker (${verdict.problem}); republishing v${version}. ` +
-        "If this repeats, some client can write the config topics: check the broker's ACL.",
-    );
+    this.recordRepair(service, 'config', verdict, version);
     if (!this.connection.isConnected()) return; // the reconnect republishes everything
     this.sent.delete(service);
     void this.publish(current);

@@ -1,22 +1,25 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import {
-  ConfigPayload,
+  type ArchivedPayload,
+  type ConfigPayload,
   ENVELOPE_ALG,
-  PublishedSigningKey,
-  SealedSecretJson,
-  SignedEnvelope,
-  findServiceDefinition,
+  type PublishedSigningKey,
+  type SchemaPayload,
+  type SealedSecretJson,
+  type SignedEnvelope,
   serviceDefinitions,
 } from '@app/contracts';
 import { Ed25519Signer, sealSecret } from '@app/crypto';
 import type { ConfigState } from '../configs/config-state';
+import { type CatalogEntry, ServiceCatalog } from '../configs/service-catalog';
 import { SecretsService } from '../secrets/secrets.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 
 /**
- * Builds the signed envelope of a version: the complete non-secret config, each set secret
- * sealed to the service's X25519 key, serialised once and signed over those exact bytes.
+ * Builds the signed envelopes the manager retains: a version's (the complete non-secret config,
+ * each set secret sealed to the service's X25519 key), a service's current schema, and the
+ * tombstone of an archived service; each serialised once and signed over those exact bytes.
  */
 @Injectable()
 export class EnvelopeBuilderService implements OnModuleInit {
@@ -26,6 +29,7 @@ export class EnvelopeBuilderService implements OnModuleInit {
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,
     private readonly secrets: SecretsService,
+    private readonly catalog: ServiceCatalog,
   ) {
     this.signer = new Ed25519Signer(settings.signing.secretKey);
   }
@@ -57,16 +61,47 @@ export class EnvelopeBuilderService implements OnModuleInit {
 
   /** The envelope bytes for a state. */
   build(state: ConfigState, issuedAt = new Date()): Buffer {
-    const definition = findServiceDefinition(state.service);
-    if (!definition) throw new Error(`no definition for ${state.service}`);
+    const entry = this.catalog.entry(state.service);
     const payload: ConfigPayload = {
       service: state.service,
       version: state.version,
       issuedAt: issuedAt.toISOString(),
-      schemaHash: definition.schemaHash,
+      schemaHash: state.schemaHash,
       config: { ...state.config },
-      secrets: this.sealSecrets(state.service),
+      secrets: this.sealSecrets(entry),
     };
+    return this.sign(payload);
+  }
+
+  /** The envelope of a service's current schema, retained on system/schema/<service>. */
+  buildSchema(entry: CatalogEntry, issuedAt = new Date()): Buffer {
+    const payload: SchemaPayload = {
+      service: entry.definition.name,
+      schemaVersion: entry.schemaVersion,
+      schemaHash: entry.definition.schemaHash,
+      schema: entry.definition.jsonSchema as Record<string, unknown>,
+      issuedAt: issuedAt.toISOString(),
+    };
+    return this.sign(payload);
+  }
+
+  /** The tombstone retained on an archived service's config topic: `version` was its last. */
+  buildTombstone(service: string, version: number, issuedAt = new Date()): Buffer {
+    const payload: ArchivedPayload = {
+      service,
+      version,
+      archived: true,
+      issuedAt: issuedAt.toISOString(),
+    };
+    return this.sign(payload);
+  }
+
+  /** The X25519 key a service's secrets are sealed to: its registration's, else SERVICE_RECIPIENT_KEYS. */
+  recipientKey(entry: CatalogEntry): Buffer | undefined {
+    return entry.recipientKey ?? this.settings.recipientKeys.get(entry.definition.name);
+  }
+
+  private sign(payload: object): Buffer {
     const payloadBytes = Buffer.from(JSON.stringify(payload), 'utf8');
     const envelope: SignedEnvelope = {
       alg: ENVELOPE_ALG,
@@ -77,12 +112,15 @@ export class EnvelopeBuilderService implements OnModuleInit {
     return Buffer.from(JSON.stringify(envelope), 'utf8');
   }
 
-  private sealSecrets(service: string): Record<string, SealedSecretJson> {
-    const recipient = this.settings.recipientKeys.get(service);
+  /** Every set secret of the service's current secret paths, sealed; none without a key. */
+  private sealSecrets(entry: CatalogEntry): Record<string, SealedSecretJson> {
+    const recipient = this.recipientKey(entry);
     if (!recipient) return {};
+    const paths = new Set(entry.definition.secretPaths);
     const sealed: Record<string, SealedSecretJson> = {};
-    for (const [path, value] of this.secrets.reveal(service)) {
-      sealed[path] = sealSecret(value, recipient);
+    for (const [path, value] of this.secrets.reveal(entry.definition.name)) {
+      // A path the schema no longer has is not sent (its value stays stored, sealed at rest).
+      if (paths.has(path)) sealed[path] = sealSecret(value, recipient);
     }
     return sealed;
   }

@@ -17,6 +17,6 @@ import { RetainedConfigWatch } from './retained-config-watch';
   imports: [ConfigStateModule, SecretsModule, MessagingModule, MetricsModule],
   controllers: [KeysController, RepublishController],
   providers: [EnvelopeBuilderService, ConfigPublisherService, RetainedConfigWatch],
-  exports: [ConfigPublisherService, RetainedConfigWatch],
+  exports: [ConfigPublisherService, EnvelopeBuilderService, RetainedConfigWatch],
 })
 export class PublishingModule {}

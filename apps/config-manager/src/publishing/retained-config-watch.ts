@@ -5,6 +5,9 @@ import { Ed25519Verifier } from '@app/crypto';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 
+/** Which of a service's retained topics: its config (`system/config/…`) or its schema (`system/schema/…`). */
+export type RetainedChannel = 'config' | 'schema';
+
 /** Why the retained message on a config topic is not the manager's current envelope. */
 export type RetainedProblem =
   | 'empty'
@@ -28,9 +31,11 @@ export type RetainedVerdict =
 /** One thing that went wrong on the bus, as /health/ready reports it. */
 export interface RetainedIncident {
   readonly service: string;
+  /** Set for the schema topic; absent for the config topic. */
+  readonly channel?: 'schema';
   /** A problem the manager repaired by republishing, or `ahead`: the bus holds a newer signed version than the store. */
   readonly problem: RetainedProblem | 'ahead';
-  /** The version the message carried, when its signature verified. */
+  /** The version (schema version on the schema topic) the message carried, when its signature verified. */
   readonly version?: number;
   /** The version the manager held (and, unless `ahead`, republished). */
   readonly currentVersion: number;
@@ -43,7 +48,8 @@ const MAX_INCIDENTS = 20;
 const ECHO_TIMEOUT_MS = 10_000;
 
 /**
- * Judges what the broker holds on each config topic against the manager's current version. The
+ * Judges what the broker holds on each config topic against the manager's current version (and
+ * on each schema topic against its current schema version). The
  * signature is verified before anything is believed: an unauthentic message never makes the
  * manager reload, only republish. A bad message that arrives while a publish of the current
  * version is still on its way (not yet echoed back) needs nothing: the broker orders messages on
@@ -66,15 +72,16 @@ export class RetainedConfigWatch {
   }
 
   /** A publish of `version` is about to go out. */
-  publishing(service: string, version: number): void {
-    const versions = this.inFlight.get(service) ?? new Map<number, number>();
+  publishing(service: string, version: number, channel: RetainedChannel = 'config'): void {
+    const key = keyOf(service, channel);
+    const versions = this.inFlight.get(key) ?? new Map<number, number>();
     versions.set(version, Date.now());
-    this.inFlight.set(service, versions);
+    this.inFlight.set(key, versions);
   }
 
   /** That publish was not acknowledged: no echo will come. */
-  publishFailed(service: string, version: number): void {
-    this.inFlight.get(service)?.delete(version);
+  publishFailed(service: string, version: number, channel: RetainedChannel = 'config'): void {
+    this.inFlight.get(keyOf(service, channel))?.delete(version);
   }
 
   /** A new connection: whatever was in flight on the old one is gone. */
@@ -83,27 +90,42 @@ export class RetainedConfigWatch {
   }
 
   /** The verdict on one message of `service`'s config topic, given the version the manager holds. */
-  judge(service: string, bytes: Buffer, currentVersion: number): RetainedVerdict {
-    if (bytes.length === 0) return this.bad(service, currentVersion, 'empty');
+  judge(
+    service: string,
+    bytes: Buffer,
+    currentVersion: number,
+    channel: RetainedChannel = 'config',
+  ): RetainedVerdict {
+    const key = keyOf(service, channel);
+    if (bytes.length === 0) return this.bad(key, currentVersion, 'empty');
     const reading = readSignedEnvelope(bytes, this.verifiers, MAX_ENVELOPE_BYTES);
-    if (!reading.ok) return this.bad(service, currentVersion, reading.reason);
-    const version = reading.payload.version;
-    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
-      return this.bad(service, currentVersion, 'malformed');
+    if (!reading.ok) return this.bad(key, currentVersion, reading.reason);
+    const version = channel === 'config' ? reading.payload.version : reading.payload.schemaVersion;
+    // A config topic carries configs: our signed tombstone or schema there is out of place too.
+    const wrongKind =
+      channel === 'config'
+        ? reading.payload.archived !== undefined || reading.payload.schema !== undefined
+        : reading.payload.schema === undefined;
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1 || wrongKind) {
+      return this.bad(key, currentVersion, 'malformed');
     }
     if (reading.payload.service !== service) {
       // Our signature on another service's config: a replay onto the wrong topic.
-      return this.bad(service, currentVersion, 'service', version);
+      return this.bad(key, currentVersion, 'service', version);
     }
     if (version > currentVersion) return { kind: 'newer', version };
-    const echoed = this.echoed(service, version);
+    const echoed = this.echoed(key, version);
     if (version === currentVersion || echoed) return { kind: 'fine' };
-    return this.bad(service, currentVersion, 'stale', version);
+    return this.bad(key, currentVersion, 'stale', version);
   }
 
   /** The verdict on a message the connection dropped unread because it was too large. */
-  oversized(service: string, currentVersion: number): RetainedVerdict {
-    return this.bad(service, currentVersion, 'oversized');
+  oversized(
+    service: string,
+    currentVersion: number,
+    channel: RetainedChannel = 'config',
+  ): RetainedVerdict {
+    return this.bad(keyOf(service, channel), currentVersion, 'oversized');
   }
 
   /** Records an incident for /health/ready. */
@@ -119,21 +141,21 @@ export class RetainedConfigWatch {
   }
 
   // The echo of one of our publishes: it and everything older of ours has now been delivered.
-  private echoed(service: string, version: number): boolean {
-    const versions = this.inFlight.get(service);
+  private echoed(key: string, version: number): boolean {
+    const versions = this.inFlight.get(key);
     if (!versions?.has(version)) return false;
     for (const sent of versions.keys()) if (sent <= version) versions.delete(sent);
     return true;
   }
 
   private bad(
-    service: string,
+    key: string,
     currentVersion: number,
     problem: RetainedProblem,
     version?: number,
   ): RetainedVerdict {
     const since = Date.now() - ECHO_TIMEOUT_MS;
-    const coming = [...(this.inFlight.get(service) ?? [])].some(
+    const coming = [...(this.inFlight.get(key) ?? [])].some(
       ([sent, at]) => sent >= currentVersion && at >= since,
     );
     if (coming) return { kind: 'fine' };
@@ -141,4 +163,8 @@ export class RetainedConfigWatch {
       ? { kind: 'repair', problem }
       : { kind: 'repair', problem, version };
   }
+}
+
+function keyOf(service: string, channel: RetainedChannel): string {
+  return channel === 'config' ? service : `${service}\u0000schema`;
 }

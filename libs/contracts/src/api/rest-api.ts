@@ -14,7 +14,7 @@ export interface WhoAmI {
 }
 
 /** How a version came to be. */
-export type VersionKind = 'initial' | 'update' | 'rollback' | 'secret';
+export type VersionKind = 'initial' | 'update' | 'rollback' | 'secret' | 'migration';
 
 /** Whether a secret is set, and when it last changed (null: never). Never its value. */
 export interface SecretState {
@@ -43,6 +43,9 @@ export interface InstanceCounts {
   onCurrentVersion: number;
 }
 
+/** Where a service's schema comes from: the manager's code (at start) or the registration API. */
+export type ServiceOrigin = 'code' | 'api';
+
 /** One entry of GET /api/services. */
 export interface ServiceSummary {
   service: string;
@@ -51,13 +54,64 @@ export interface ServiceSummary {
   updatedAt: string;
   updatedBy: string;
   instances: InstanceCounts;
+  origin: ServiceOrigin;
+  schemaVersion: number;
+  /** When it was archived (DELETE /api/services/:service); null while active. */
+  archivedAt: string | null;
 }
 
 /** GET /api/services/:service/schema. */
 export interface ServiceSchemaResponse {
   service: string;
+  schemaVersion: number;
   schemaHash: string;
   secretPaths: readonly string[];
+  schema: JsonSchema;
+}
+
+/** Body of PUT /api/services/:service (register a service, change its schema, restore it). */
+export interface ServiceRegistrationRequest {
+  /** What the service is; kept as is when omitted on a later PUT. */
+  description?: string;
+  /** Its configuration schema: JSON Schema draft 2020-12, the supported keywords (docs/services.md). */
+  schema: JsonSchema;
+  /** X25519 public key (32 bytes, base64) that its secrets are sealed to; null removes it. */
+  recipientKey?: string | null;
+  /** The config to move to when the current one does not fit the new schema (a `migration` version). */
+  config?: Record<string, unknown>;
+}
+
+/** The answer of PUT and DELETE /api/services/:service. */
+export interface ServiceRegistration {
+  service: string;
+  description: string;
+  origin: ServiceOrigin;
+  schemaVersion: number;
+  schemaHash: string;
+  /** The current config version. */
+  version: number;
+  archivedAt: string | null;
+  hasRecipientKey: boolean;
+  /** This request registered the service (201). */
+  created: boolean;
+  /** This request recorded a new schema version. */
+  schemaChanged: boolean;
+  /** This request made a config version of kind `migration`. */
+  migrated: boolean;
+}
+
+/** One entry of GET /api/services/:service/schemas, newest first. */
+export interface SchemaVersionSummary {
+  schemaVersion: number;
+  schemaHash: string;
+  createdAt: string;
+  createdBy: string;
+  reason: string | null;
+}
+
+/** GET /api/services/:service/schemas/:schemaVersion. */
+export interface SchemaVersionDetail extends SchemaVersionSummary {
+  service: string;
   schema: JsonSchema;
 }
 

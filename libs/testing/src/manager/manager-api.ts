@@ -6,8 +6,12 @@ import type {
   InstanceView,
   MatchingConfig,
   PublishedSigningKey,
+  SchemaVersionDetail,
+  SchemaVersionSummary,
   SearchHit,
   SecretState,
+  ServiceRegistration,
+  ServiceRegistrationRequest,
   ServiceSchemaResponse,
   ServiceSummary,
   VersionSummary,
@@ -85,6 +89,32 @@ export class ManagerApi {
 
   schema(service: string): ApiCall<ServiceSchemaResponse> {
     return this.call('get', `/api/services/${service}/schema`);
+  }
+
+  /** Registers a service, changes its schema or restores it (201 when new, else 200). */
+  registerService(
+    service: string,
+    body: ServiceRegistrationRequest | object,
+    options: Pick<WriteOptions, 'reason'> = {},
+  ): ApiCall<ServiceRegistration> {
+    return this.call('put', `/api/services/${service}`, body, writeHeaders(options));
+  }
+
+  /** Archives a service (its history stays; re-registering restores it). */
+  archiveService(
+    service: string,
+    options: Pick<WriteOptions, 'reason'> = {},
+  ): ApiCall<ServiceRegistration> {
+    return this.call('delete', `/api/services/${service}`, undefined, writeHeaders(options));
+  }
+
+  /** Schema versions, newest first. */
+  schemas(service: string): ApiCall<SchemaVersionSummary[]> {
+    return this.call('get', `/api/services/${service}/schemas`);
+  }
+
+  schemaVersion(service: string, schemaVersion: number | string): ApiCall<SchemaVersionDetail> {
+    return this.call('get', `/api/services/${service}/schemas/${schemaVersion}`);
   }
 
   config<S extends string>(service: S): ApiCall<ConfigBody<ConfigOf<S>>> {

@@ -23,6 +23,10 @@ export class ConfigVersionEntity {
   @Column({ type: 'varchar', length: 500, nullable: true })
   reason!: string | null;
 
+  /** The schema the config was validated under; null for versions from before the registry. */
+  @Column({ name: 'schema_hash', type: 'varchar', length: 80, nullable: true })
+  schemaHash!: string | null;
+
   /** Compressed JSON of the config and the secrets' set flags (see snapshot-codec.ts). */
   @BinaryColumn()
   snapshot!: Buffer;
