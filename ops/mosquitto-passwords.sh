@@ -208,12 +208,14 @@ acl_block() {
   case "$role" in
     manager)
       echo "topic readwrite system/config/#"
+      echo "topic readwrite system/schema/#"
       echo "topic read system/health/#"
       echo "topic write system/health/config-manager"
       ;;
     worker)
       # Its health topic, system/health/<service>/<instanceId>, comes from the pattern line.
       echo "topic read system/config/${user%%/*}"
+      echo "topic read system/schema/${user%%/*}"
       ;;
   esac
 }

@@ -25,6 +25,7 @@ import { startManager, TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';
 const CONFIG_TOPIC = `system/config/${SERVICE}`;
+const SCHEMA_TOPIC = `system/schema/${SERVICE}`;
 /** The instance whose credentials are under test (the real worker process uses them too). */
 const INSTANCE = 'w-acl';
 const SIBLING = 'w-sibling';
@@ -215,6 +216,29 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     expect(retained.payload.equals(retainedEnvelope)).toBe(true);
   });
 
+  it("lets a worker instance's credentials read its service's signed schema but not publish one", async () => {
+    const worker = await client(USERS.worker);
+    await worker.subscribe(SCHEMA_TOPIC);
+    const retained = await worker.waitFor((m) => m.retain, 'retained schema');
+    expect(readEnvelope(retained.payload).payload).toMatchObject({
+      service: SERVICE,
+      schemaVersion: 1,
+    });
+
+    const watcher = await client(watcherUser);
+    await watcher.subscribe(SCHEMA_TOPIC);
+    await watcher.waitFor((m) => m.retain, 'retained schema');
+    const forged = Buffer.from(JSON.stringify({ alg: 'Ed25519', forged: true }));
+    await worker.publish(SCHEMA_TOPIC, forged, true);
+    await worker.publish(SCHEMA_TOPIC, Buffer.alloc(0), true);
+    const marker = await client(publisherUser);
+    await marker.publish(SCHEMA_TOPIC, 'marker-after-forgery', false);
+    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 'marker');
+    expect(
+      watcher.messages.filter((m) => m.payload.equals(forged) || m.payload.length === 0),
+    ).toEqual([]);
+  });
+
   it("does not let a worker instance's credentials read another service's config", async () => {
     const publisher = await client(publisherUser);
     await publisher.publish('system/config/other-service', 'other-retained', true);
@@ -365,12 +389,14 @@ describe('ops/mosquitto-passwords.sh', () => {
     expect(statSync(join(dir, 'passwords')).mode & 0o777).toBe(0o600);
     expect(acl).toMatch(/^pattern write system\/health\/%u$/m);
     expect(acl).toContain(
-      'user config-manager/replica-2\ntopic readwrite system/config/#\ntopic read system/health/#\n',
+      'user config-manager/replica-2\ntopic readwrite system/config/#\ntopic readwrite system/schema/#\ntopic read system/health/#\n',
     );
     expect(acl).toContain(
-      'user dedup-worker/dedup-worker-2\ntopic read system/config/dedup-worker\n',
+      'user dedup-worker/dedup-worker-2\ntopic read system/config/dedup-worker\ntopic read system/schema/dedup-worker\n',
     );
-    expect(acl).toContain('user billing-sync/eu.1\ntopic read system/config/billing-sync\n');
+    expect(acl).toContain(
+      'user billing-sync/eu.1\ntopic read system/config/billing-sync\ntopic read system/schema/billing-sync\n',
+    );
     // No worker gets a wildcard: the pattern is its only write rule.
     expect(acl).not.toMatch(/^topic (write|readwrite) system\/health\/(?!config-manager$)/m);
 
