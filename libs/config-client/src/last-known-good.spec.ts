@@ -155,6 +155,7 @@ describe(LastKnownGoodStore.name, () => {
 
     it('writes format 1, readable by every SDK version, when there is no schema', async () => {
       await sut.save(envelopeBytes(3), SERVICE, schemaEnvelopeBytes(2));
+      expect(readFile().format).toBe(2);
       await sut.save(envelopeBytes(4), SERVICE);
 
       expect(readFile().format).toBe(1);
