@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import {
+  checkServiceSchema,
   type DevKeysFile,
   EnvBase64Key,
   EnvDefault,
@@ -16,10 +18,12 @@ import {
   EnvRequired,
   EnvString,
   EnvUrl,
-  findServiceDefinition,
   INSTANCE_ID_PATTERN,
+  type JsonSchema,
+  MAX_SCHEMA_BYTES,
   type NodeEnv,
-  serviceDefinitions,
+  SERVICE_NAME_PATTERN,
+  type ServiceDefinition,
 } from '@app/contracts';
 import {
   decodeBase64Key,
@@ -34,8 +38,18 @@ const ED25519_PUBLIC_KEY_BYTES = 32;
 const X25519_KEY_BYTES = 32;
 const GENERATED_HMAC_KEY_BYTES = 32;
 const MAX_INSTANCE_ID_LENGTH = 128;
+// Pretty-printed, a schema file is larger than its canonical JSON; far larger is not a schema.
+const MAX_SCHEMA_FILE_BYTES = 4 * MAX_SCHEMA_BYTES;
+const MAX_SCHEMA_PROBLEMS = 5;
 
 type Ctx = EnvFieldContext<ConfigClientEnvironment>;
+
+/** SERVICE_SCHEMA_FILE once read: the JSON Schema it holds, checked for SERVICE_NAME. */
+export interface ServiceSchemaFile {
+  readonly path: string;
+  readonly schema: JsonSchema;
+  readonly definition: ServiceDefinition;
+}
 
 /**
  * Every variable the worker SDK reads, in the order problems are reported. Outside production,
@@ -43,8 +57,14 @@ type Ctx = EnvFieldContext<ConfigClientEnvironment>;
  * SDK never creates that file; it only adds its own LKG_HMAC_KEY to it).
  */
 export class ConfigClientEnvironment {
-  /** `serviceFromCode`: the worker's service when its code knows it; SERVICE_NAME must agree. */
-  constructor(readonly serviceFromCode?: string) {}
+  /**
+   * `serviceFromCode`: the worker's service when its code knows it; SERVICE_NAME must agree.
+   * `schemaFromCode`: the worker's code brings its schema, so SERVICE_SCHEMA_FILE must be unset.
+   */
+  constructor(
+    readonly serviceFromCode?: string,
+    readonly schemaFromCode = false,
+  ) {}
 
   @EnvNodeEnv() NODE_ENV: NodeEnv = 'development';
 
@@ -52,8 +72,11 @@ export class ConfigClientEnvironment {
 
   @EnvParse(parseService)
   @EnvDefault<ConfigClientEnvironment>((ctx) => ctx.values.serviceFromCode)
-  @EnvRequired(() => `SERVICE_NAME is required (one of: ${knownServices()})`)
+  @EnvRequired('SERVICE_NAME is required (the service as registered on config-manager)')
   SERVICE_NAME!: string;
+
+  /** Optional: the service's JSON Schema; unset, the code's schema or the manager's signed one. */
+  @EnvParse(parseSchemaFile) SERVICE_SCHEMA_FILE?: ServiceSchemaFile;
 
   @EnvUrl({
     protocols: ['mqtt', 'mqtts', 'ws', 'wss', 'tcp', 'ssl'],
@@ -130,25 +153,66 @@ export function defaultInstanceId(host: string = hostname(), pid: number = proce
   return `${cleaned || 'worker'}${suffix}`;
 }
 
-function knownServices(): string {
-  return serviceDefinitions()
-    .map((definition) => definition.name)
-    .join(', ');
-}
-
+// Any service registered on the manager will do: the SDK need not know it (issue 14).
 function parseService(raw: string, ctx: Ctx): string | undefined {
   const fromCode = ctx.values.serviceFromCode;
   if (fromCode !== undefined && raw !== fromCode) {
     ctx.problem(`SERVICE_NAME is ${JSON.stringify(raw)}, but this worker is ${fromCode}`);
     return undefined;
   }
-  if (findServiceDefinition(raw) === undefined) {
+  if (!SERVICE_NAME_PATTERN.test(raw)) {
     ctx.problem(
-      `SERVICE_NAME ${JSON.stringify(raw)} is not a registered service (one of: ${knownServices()})`,
+      `SERVICE_NAME ${JSON.stringify(raw)} must match ${String(SERVICE_NAME_PATTERN)} (it is an MQTT topic segment)`,
     );
     return undefined;
   }
   return raw;
+}
+
+// Read and checked here, so a bad file is one more problem in the same start-up message.
+function parseSchemaFile(raw: string, ctx: Ctx): ServiceSchemaFile | undefined {
+  if (ctx.values.schemaFromCode) {
+    ctx.problem('SERVICE_SCHEMA_FILE is set, but this worker brings its own schema: unset it');
+    return undefined;
+  }
+  const path = isAbsolute(raw) ? raw : resolve(raw);
+  let text: string;
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_SCHEMA_FILE_BYTES) {
+      ctx.problem(`SERVICE_SCHEMA_FILE ${raw} is ${size} bytes, too large for a service schema`);
+      return undefined;
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    ctx.problem(
+      `SERVICE_SCHEMA_FILE ${raw} cannot be read (${errnoCode(error) ?? 'unknown error'})`,
+    );
+    return undefined;
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    ctx.problem(`SERVICE_SCHEMA_FILE ${raw} is not JSON`);
+    return undefined;
+  }
+  const service = ctx.values.SERVICE_NAME as string | undefined;
+  if (service === undefined) {
+    // SERVICE_NAME's own problem is reported; the schema is checked once it is known.
+    return undefined;
+  }
+  const check = checkServiceSchema(service, '', document);
+  if (!check.ok) {
+    const shown = check.problems.slice(0, MAX_SCHEMA_PROBLEMS).map((problem) => problem.message);
+    const more = check.problems.length - shown.length;
+    ctx.problem(
+      `SERVICE_SCHEMA_FILE ${raw} is not a usable JSON Schema: ${shown.join('; ')}` +
+        (more > 0 ? ` (and ${more} more)` : ''),
+    );
+    return undefined;
+  }
+  return { path, schema: document as JsonSchema, definition: check.definition };
 }
 
 function parseHmacKey(raw: string, ctx: Ctx): Buffer | undefined {
@@ -204,4 +268,14 @@ function devSecretKey(keys: DevKeysFile, ctx: Ctx): string | undefined {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : 'invalid key';
+}
+
+// Not `instanceof Error`: errors from Node's fs may come from another realm (as under Jest).
+function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }

@@ -18,12 +18,48 @@ export interface ConfigRejectedEvent {
   readonly at: string;
 }
 
+/** A config passed rules 0-4 but waits for the signed schema it names (clients without their own schema). */
+export interface ConfigPendingEvent {
+  readonly version: number;
+  readonly schemaHash: string;
+}
+
+/** A signed schema was verified and is now known (clients without their own schema). */
+export interface SchemaAcceptedEvent {
+  readonly schemaVersion: number;
+  readonly schemaHash: string;
+  /** `lkg` for the schema saved beside the last-known-good config, `broker` for a message. */
+  readonly source: 'broker' | 'lkg';
+}
+
+/** A schema message was refused; no config is ever validated with it. Not a config rejection. */
+export interface SchemaRejectedEvent {
+  readonly reason: RejectionReason;
+  /** Present only when the signature verified. */
+  readonly schemaVersion?: number;
+  readonly detail: string;
+  readonly at: string;
+}
+
+/** A verified tombstone: the manager archived the service; the client keeps what it has. */
+export interface ConfigArchivedEvent {
+  /** The service's last version. */
+  readonly version: number;
+  /** As the manager wrote it, when it did. */
+  readonly issuedAt?: string;
+  readonly at: string;
+}
+
 /** Events of a ConfigClient and their payloads. */
 export interface ConfigClientEvents {
   accepted: ConfigAcceptedEvent;
   rejected: ConfigRejectedEvent;
   /** Every health update (the payload published on the health topic). */
   status: InstanceStatus;
+  pending: ConfigPendingEvent;
+  schemaAccepted: SchemaAcceptedEvent;
+  schemaRejected: SchemaRejectedEvent;
+  archived: ConfigArchivedEvent;
 }
 
 /** A listener of event `K`. */

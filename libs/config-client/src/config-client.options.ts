@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import {
+  checkServiceSchema,
+  type ConfigClass,
   configTopic,
+  defineService,
   findServiceDefinition,
   healthTopic,
   INSTANCE_ID_PATTERN,
+  type JsonSchema,
   MQTT_PACKET_HEADROOM_BYTES,
+  SERVICE_NAME_PATTERN,
   type ServiceDefinition,
-  serviceDefinitions,
+  schemaTopic,
 } from '@app/contracts';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import type { ConfigClientLogger } from './config-client.logger';
@@ -17,9 +22,17 @@ import { DEFAULT_MAX_ENVELOPE_BYTES } from './envelope-verifier';
 export const DEFAULT_INITIAL_CONFIG_TIMEOUT_MS = 3000;
 
 /** Everything a ConfigClient needs; `configClientOptionsFromEnv` builds it from the environment. */
-export interface ConfigClientOptions {
-  /** The worker's service (registered in @app/contracts). */
+export interface ConfigClientOptions<T extends object = object> {
+  /** The worker's service as registered on the manager (SERVICE_NAME_PATTERN; an MQTT topic segment). */
   readonly service: string;
+  /**
+   * What rule 5 validates configs with: a configuration class (its typed source; a ConfigClient
+   * built with one is a ConfigClient of that class) or a JSON Schema object (checked like the
+   * manager's registration checks it). Unset: the definition compiled into @app/contracts when
+   * the service is there (dedup-worker), else the schema the manager signs and publishes on
+   * `system/schema/<service>`.
+   */
+  readonly schema?: ConfigClass<T> | JsonSchema;
   /** This instance's id (INSTANCE_ID_PATTERN); also part of the MQTT client id. */
   readonly instanceId: string;
   readonly mqttUrl: string;
@@ -50,11 +63,15 @@ export interface ConfigClientOptions {
 
 /** What a ConfigClient is built from once its options are checked. */
 export interface ClientSetup {
-  readonly definition: ServiceDefinition;
+  readonly service: string;
+  /** The worker's own schema; undefined: configs validate with the manager's signed schemas. */
+  readonly definition: ServiceDefinition | undefined;
   readonly instanceId: string;
   readonly topicPrefix: string;
   /** With the prefix. */
   readonly configTopic: string;
+  /** With the prefix; only for a client without its own schema (it ignores that topic otherwise). */
+  readonly schemaTopic: string | undefined;
   /** With the prefix. */
   readonly healthTopic: string;
   readonly mqttUrl: string;
@@ -69,6 +86,8 @@ const MQTT_URL = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/;
 const MAX_INITIAL_TIMEOUT_MS = 10 * 60 * 1000;
 const RECONNECT_PERIOD_MS = 1000;
 const CONNECT_TIMEOUT_MS = 5000;
+// Enough to fix a schema from one error message.
+const MAX_SCHEMA_PROBLEMS = 10;
 
 /**
  * Checks a ConfigClient's options, failing with a ConfigClientError that names the option, and
@@ -76,15 +95,8 @@ const CONNECT_TIMEOUT_MS = 5000;
  * classes that use them).
  */
 export function resolveClientOptions(options: ConfigClientOptions): ClientSetup {
-  const definition = findServiceDefinition(options.service);
-  if (definition === undefined) {
-    throw invalidOption(
-      'service',
-      `service ${JSON.stringify(options.service)} is not registered (known: ${serviceDefinitions()
-        .map((d) => d.name)
-        .join(', ')})`,
-    );
-  }
+  const service = options.service;
+  const definition = clientDefinitionOf(service, options.schema);
   if (!INSTANCE_ID_PATTERN.test(options.instanceId)) {
     throw invalidOption(
       'instanceId',
@@ -109,16 +121,18 @@ export function resolveClientOptions(options: ConfigClientOptions): ClientSetup 
     );
   }
   return {
+    service,
     definition,
     instanceId: options.instanceId,
     topicPrefix,
-    configTopic: topicPrefix + configTopic(definition.name),
-    healthTopic: topicPrefix + healthTopic(definition.name, options.instanceId),
+    configTopic: topicPrefix + configTopic(service),
+    schemaTopic: definition === undefined ? topicPrefix + schemaTopic(service) : undefined,
+    healthTopic: topicPrefix + healthTopic(service, options.instanceId),
     mqttUrl: options.mqttUrl,
     mqttOptions: {
       // Stable, so a restarted instance takes over its old session at once instead of the old
       // one's will (offline) landing later over the new instance's online status.
-      clientId: `${definition.name}.${options.instanceId}`,
+      clientId: `${service}.${options.instanceId}`,
       username: options.mqttUsername,
       password: options.mqttPassword,
       ca: options.mqttCaFile === undefined ? undefined : readCaFile(options.mqttCaFile),
@@ -135,15 +149,65 @@ export function resolveClientOptions(options: ConfigClientOptions): ClientSetup 
   };
 }
 
+/**
+ * The definition rule 5 uses for `service` given the `schema` option (see ConfigClientOptions),
+ * or undefined for a client that validates with the manager's signed schemas. Throws a
+ * ConfigClientError naming `service` or `schema`.
+ */
+export function clientDefinitionOf(
+  service: string,
+  schema: ConfigClass | JsonSchema | undefined,
+): ServiceDefinition | undefined {
+  if (typeof service !== 'string' || !SERVICE_NAME_PATTERN.test(service)) {
+    throw invalidOption(
+      'service',
+      `service ${JSON.stringify(service)} must match ${String(SERVICE_NAME_PATTERN)} (it is an MQTT topic segment)`,
+    );
+  }
+  const registered = findServiceDefinition(service);
+  if (schema === undefined) {
+    return registered;
+  }
+  if (typeof schema === 'function') {
+    // The registered class keeps the registered definition, whose hash the manager publishes
+    // (the description is part of the generated schema): no false schemaDrift.
+    if (registered?.schema === schema) {
+      return registered;
+    }
+    try {
+      return defineService({ name: service, description: '', schema });
+    } catch (error) {
+      throw invalidOption(
+        'schema',
+        `schema class ${schema.name || '(anonymous)'} does not describe a configuration: ${errorMessage(error)}`,
+      );
+    }
+  }
+  const check = checkServiceSchema(service, '', schema);
+  if (!check.ok) {
+    const shown = check.problems.slice(0, MAX_SCHEMA_PROBLEMS).map((problem) => problem.message);
+    const more = check.problems.length - shown.length;
+    throw invalidOption(
+      'schema',
+      `schema is not a usable JSON Schema for ${service}: ${shown.join('; ')}` +
+        (more > 0 ? ` (and ${more} more)` : ''),
+    );
+  }
+  return check.definition;
+}
+
 function readCaFile(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw invalidOption('mqttCaFile', `mqttCaFile ${path} cannot be read: ${why}`);
+    throw invalidOption('mqttCaFile', `mqttCaFile ${path} cannot be read: ${errorMessage(error)}`);
   }
 }
 
 function invalidOption(option: string, message: string): ConfigClientError {
   return new ConfigClientError(ConfigClientErrorCode.InvalidOption, message, [option]);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

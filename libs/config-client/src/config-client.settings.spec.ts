@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { INSTANCE_ID_PATTERN } from '@app/contracts';
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
 import { CapturedLogger } from '@app/testing';
+import { BILLING_SYNC, BillingSyncConfig, billingSyncSchema } from '../test/support/billing-sync';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import {
   configClientOptionsFromEnv,
@@ -137,10 +138,11 @@ describe(configClientOptionsFromEnv.name, () => {
   });
 
   it.each<[string, Env, RegExp]>([
+    // Any service registered on the manager will do (issue 14); the name is a topic segment.
     [
-      'an unregistered service',
-      { SERVICE_NAME: 'nope-worker' },
-      /^SERVICE_NAME .* not a registered/,
+      'a service name that is not a topic segment',
+      { SERVICE_NAME: 'Nope/Worker' },
+      /^SERVICE_NAME "Nope\/Worker" must match/,
     ],
     ['a non-MQTT URL', { MQTT_URL: 'http://broker' }, /^MQTT_URL must be/],
     [
@@ -170,6 +172,97 @@ describe(configClientOptionsFromEnv.name, () => {
     ],
   ])('refuses %s', (_case, overrides, message) => {
     expect(problemsOf(env(overrides))).toEqual([expect.stringMatching(message)]);
+  });
+
+  describe('services the SDK does not know', () => {
+    function writeSchemaFile(content: unknown): string {
+      const path = join(dir, 'billing-sync.schema.json');
+      writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+      return path;
+    }
+
+    it('accepts one without a schema: the client will use the signed schema', () => {
+      const sut = configClientOptionsFromEnv(env({ SERVICE_NAME: BILLING_SYNC }));
+
+      expect(sut.service).toBe(BILLING_SYNC);
+      expect(sut.schema).toBeUndefined();
+      expect(sut.lkgPath).toBe(resolve(dir, `${BILLING_SYNC}.w-1.lkg.json`));
+    });
+
+    it('reads its JSON Schema from SERVICE_SCHEMA_FILE', () => {
+      const path = writeSchemaFile(billingSyncSchema());
+
+      const sut = configClientOptionsFromEnv(
+        env({ SERVICE_NAME: BILLING_SYNC, SERVICE_SCHEMA_FILE: path }),
+      );
+
+      expect(sut.schema).toEqual(billingSyncSchema());
+    });
+
+    it('warns about a missing CONFIG_SECRET_KEY when the schema file has secrets', () => {
+      const logger = new CapturedLogger();
+      const path = writeSchemaFile(billingSyncSchema());
+
+      configClientOptionsFromEnv(
+        env({
+          SERVICE_NAME: BILLING_SYNC,
+          SERVICE_SCHEMA_FILE: path,
+          CONFIG_SECRET_KEY: undefined,
+        }),
+        { logger },
+      );
+
+      expect(logger.text()).toMatch(/CONFIG_SECRET_KEY is not set: any billing-sync config/);
+    });
+
+    it.each<[string, () => string, RegExp]>([
+      [
+        'a file that does not exist',
+        () => join(dir, 'missing.json'),
+        /^SERVICE_SCHEMA_FILE .*missing\.json cannot be read \(ENOENT\)/,
+      ],
+      [
+        'a file that is not JSON',
+        () => writeSchemaFile('{"type": '),
+        /^SERVICE_SCHEMA_FILE .* is not JSON/,
+      ],
+      [
+        'a schema the registration would refuse',
+        () =>
+          writeSchemaFile(
+            billingSyncSchema({ properties: { e: { type: 'string', format: 'email' } } }),
+          ),
+        /^SERVICE_SCHEMA_FILE .* is not a usable JSON Schema: .*"format"/,
+      ],
+    ])('refuses %s as SERVICE_SCHEMA_FILE', (_case, path, message) => {
+      expect(problemsOf(env({ SERVICE_NAME: BILLING_SYNC, SERVICE_SCHEMA_FILE: path() }))).toEqual([
+        expect.stringMatching(message),
+      ]);
+    });
+
+    it('passes the schema of the worker code on, and refuses SERVICE_SCHEMA_FILE beside it', () => {
+      const sut = configClientOptionsFromEnv(env({ SERVICE_NAME: BILLING_SYNC }), {
+        service: BILLING_SYNC,
+        schema: BillingSyncConfig,
+      });
+      expect(sut.schema).toBe(BillingSyncConfig);
+
+      let problems: readonly string[] = [];
+      try {
+        configClientOptionsFromEnv(
+          env({
+            SERVICE_NAME: BILLING_SYNC,
+            SERVICE_SCHEMA_FILE: writeSchemaFile(billingSyncSchema()),
+          }),
+          { schema: BillingSyncConfig },
+        );
+      } catch (error) {
+        problems = error instanceof ConfigClientError ? error.problems : [];
+      }
+      expect(problems).toEqual([
+        'SERVICE_SCHEMA_FILE is set, but this worker brings its own schema: unset it',
+      ]);
+    });
   });
 
   it('refuses a SERVICE_NAME that disagrees with the worker code', () => {

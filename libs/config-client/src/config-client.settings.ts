@@ -1,12 +1,13 @@
 import {
+  type ConfigClass,
   type DevKeysUse,
   EnvironmentError,
   type EnvironmentReading,
   type EnvironmentVariables,
-  findServiceDefinition,
+  type JsonSchema,
   readEnvironment,
 } from '@app/contracts';
-import type { ConfigClientOptions } from './config-client.options';
+import { clientDefinitionOf, type ConfigClientOptions } from './config-client.options';
 import { ConfigClientEnvironment } from './config-client.environment';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import { type ConfigClientLogger, SILENT_LOGGER } from './config-client.logger';
@@ -16,31 +17,39 @@ export { DEV_KEYS_FILE } from '@app/contracts';
 export { defaultInstanceId } from './config-client.environment';
 
 /** Extra input of {@link configClientOptionsFromEnv}. */
-export interface ConfigClientEnvOptions {
+export interface ConfigClientEnvOptions<T extends object = object> {
   /** The worker's service, when the code knows it; SERVICE_NAME, if set, must agree. */
   readonly service?: string;
+  /**
+   * The worker's schema, when the code brings it (ConfigClientOptions.schema); then
+   * SERVICE_SCHEMA_FILE must be unset. Otherwise SERVICE_SCHEMA_FILE, else the signed schema.
+   */
+  readonly schema?: ConfigClass<T> | JsonSchema;
   /** Receives warnings (development keys in use, no secret key); silent by default. */
   readonly logger?: ConfigClientLogger;
 }
 
 /**
- * Reads the worker's MQTT_*, SERVICE_NAME, INSTANCE_ID, CONFIG_TRUSTED_KEYS, CONFIG_SECRET_KEY,
- * LKG_PATH, LKG_HMAC_KEY and INITIAL_CONFIG_TIMEOUT_MS into client options. Outside production,
- * missing keys come from config-manager's `DATA_DIR/dev-keys.json` when it exists. Throws one
- * ConfigClientError listing every problem, each naming its variable and never a key.
+ * Reads the worker's MQTT_*, SERVICE_NAME, SERVICE_SCHEMA_FILE, INSTANCE_ID, CONFIG_TRUSTED_KEYS,
+ * CONFIG_SECRET_KEY, LKG_PATH, LKG_HMAC_KEY and INITIAL_CONFIG_TIMEOUT_MS into client options.
+ * Outside production, missing keys come from config-manager's `DATA_DIR/dev-keys.json` when it
+ * exists. Throws one ConfigClientError listing every problem, each naming its variable and never
+ * a key.
  */
-export function configClientOptionsFromEnv(
+export function configClientOptionsFromEnv<T extends object = object>(
   env: EnvironmentVariables,
-  options: ConfigClientEnvOptions = {},
-): ConfigClientOptions {
+  options: ConfigClientEnvOptions<T> = {},
+): ConfigClientOptions<T> {
   const logger = options.logger ?? SILENT_LOGGER;
-  const { values: e, devKeys } = readClientEnvironment(env, options.service);
+  const { values: e, devKeys } = readClientEnvironment(
+    env,
+    options.service,
+    options.schema !== undefined,
+  );
   if (devKeys !== undefined) logger.warn(devKeysWarning(devKeys));
   const service = e.SERVICE_NAME;
-  if (
-    e.CONFIG_SECRET_KEY === undefined &&
-    (findServiceDefinition(service)?.secretPaths.length ?? 0) > 0
-  ) {
+  const schema = options.schema ?? e.SERVICE_SCHEMA_FILE?.schema;
+  if (e.CONFIG_SECRET_KEY === undefined && secretPathCount(service, schema) > 0) {
     logger.warn(
       `CONFIG_SECRET_KEY is not set: any ${service} config that carries secrets will be rejected. ` +
         "Set it to the service's X25519 secret key (npm run keys -- generate).",
@@ -48,6 +57,7 @@ export function configClientOptionsFromEnv(
   }
   return {
     service,
+    ...(schema === undefined ? {} : { schema }),
     instanceId: e.INSTANCE_ID,
     mqttUrl: e.MQTT_URL,
     mqttUsername: e.MQTT_USERNAME,
@@ -62,13 +72,24 @@ export function configClientOptionsFromEnv(
   };
 }
 
+// Only for the warning: a bad schema is the client constructor's to report, naming its option;
+// with the signed schema, whether the service has secrets is known only once it arrives.
+function secretPathCount(service: string, schema: ConfigClass | JsonSchema | undefined): number {
+  try {
+    return clientDefinitionOf(service, schema)?.secretPaths.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** The SDK's callers map ConfigClientError codes, so the toolkit's error is carried in one. */
 function readClientEnvironment(
   env: EnvironmentVariables,
   service: string | undefined,
+  schemaFromCode: boolean,
 ): EnvironmentReading<ConfigClientEnvironment> {
   try {
-    return readEnvironment(new ConfigClientEnvironment(service), env);
+    return readEnvironment(new ConfigClientEnvironment(service, schemaFromCode), env);
   } catch (error) {
     if (error instanceof EnvironmentError) {
       throw new ConfigClientError(

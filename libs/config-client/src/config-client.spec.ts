@@ -7,6 +7,7 @@ import {
   configTopic,
   defaultConfig,
   healthTopic,
+  type JsonSchema,
   MAX_ENVELOPE_BYTES,
   MAX_MQTT_PACKET_BYTES,
   type MatchingConfig,
@@ -21,11 +22,11 @@ import {
   type TestKeys,
   trustedKeysOf,
 } from '../test/support/envelope-factory';
+import { nextEvent } from '../test/support/client-events';
 import { startTestBroker } from '../test/support/test-broker';
 import { ConfigClient } from './config-client';
 import type { ConfigClientOptions } from './config-client.options';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
-import type { ConfigClientEvents } from './config-client.events';
 import { type InstanceStatus, REJECTION_REASONS, type RejectionReason } from '@app/contracts';
 import { LastKnownGoodStore } from './last-known-good';
 
@@ -34,28 +35,6 @@ const INSTANCE = 'w-1';
 const CONFIG_TOPIC = configTopic(SERVICE);
 const HEALTH_TOPIC = healthTopic(SERVICE, INSTANCE);
 const SECRET = 'sk-live-SECRET-value-never-in-logs';
-
-/** Resolves with the next event of `event` that matches, or fails after `timeoutMs`. */
-function nextEvent<T extends object, K extends keyof ConfigClientEvents>(
-  client: ConfigClient<T>,
-  event: K,
-  match: (payload: ConfigClientEvents[K]) => boolean = () => true,
-  timeoutMs = 5000,
-): Promise<ConfigClientEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no matching "${String(event)}" event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = client.on(event, (payload) => {
-      if (match(payload)) {
-        clearTimeout(timer);
-        off();
-        resolve(payload);
-      }
-    });
-  });
-}
 
 function healthOf(payload: Buffer): InstanceStatus {
   return JSON.parse(payload.toString('utf8')) as InstanceStatus;
@@ -606,7 +585,18 @@ describe(ConfigClient.name, () => {
 
   describe('options', () => {
     it.each<[string, Partial<ConfigClientOptions>]>([
-      ['service', { service: 'unknown-service' }],
+      // Any registered service will do (issue 14), but the name is a topic segment.
+      ['service', { service: 'Not/A-Service' }],
+      // `format` is not a supported keyword (nor in the JsonSchema type: hence the cast).
+      [
+        'schema',
+        {
+          schema: {
+            type: 'object',
+            properties: { email: { type: 'string', format: 'email' } as JsonSchema },
+          },
+        },
+      ],
       ['instanceId', { instanceId: 'bad/id' }],
       ['trustedKeys', { trustedKeys: new Map() }],
       ['lkgHmacKey', { lkgHmacKey: randomBytes(8) }],

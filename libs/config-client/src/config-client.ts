@@ -1,10 +1,12 @@
-// ConfigClient is one state machine (phase, applied, staged, active, confirmed): start-up,
+// ConfigClient is one state machine (phase, applied, staged, active, confirmed, and for a
+// client without its own schema the signed schemas and the config waiting for one): start-up,
 // message verdicts, run swaps, health and stop all move the same few fields, so they stay in
-// one class (~570 lines). What is not that state lives beside it: options
-// (config-client.options.ts), the rules (envelope-verifier.ts), the last-known-good file, MQTT
-// plumbing (mqtt/) and events.
+// one class (~740 lines). What is not that state lives beside it: options
+// (config-client.options.ts), the rules (envelope-verifier.ts, signed-schemas.ts), the
+// last-known-good file, MQTT plumbing (mqtt/) and events.
 import type { IClientOptions, MqttClient } from 'mqtt';
 import {
+  type ConfigClass,
   type ConfigSource,
   deepFreeze,
   defaultConfig,
@@ -12,6 +14,7 @@ import {
   type InstanceStatusValue,
   type LastRejection,
   parseConfigTopic,
+  parseSchemaTopic,
   REJECTION_REASONS,
   type RejectionReason,
   type ServiceDefinition,
@@ -26,7 +29,8 @@ import {
 import { type ConfigClientLogger, SILENT_LOGGER } from './config-client.logger';
 import { secretDefaultsOf, withSecretDefaults } from './config-paths';
 import { EnvelopeVerifier, type EnvelopeVerdict } from './envelope-verifier';
-import { LastKnownGoodStore } from './last-known-good';
+import { type LastKnownGoodLoad, LastKnownGoodStore } from './last-known-good';
+import { type SchemaVerdict, type SignedSchema, SignedSchemaStore } from './signed-schemas';
 import { disableNagle, publishAcknowledged, safeUrl, withTimeout } from './mqtt/mqtt-connection';
 import { connectGuarded } from './mqtt/packet-size-guard';
 
@@ -56,19 +60,35 @@ interface ConfigState {
 }
 
 type Phase = 'new' | 'starting' | 'running' | 'stopped';
-type InitialOutcome = 'config' | 'rejected' | 'timeout' | 'unreachable' | 'stopped';
+type InitialOutcome = 'config' | 'rejected' | 'archived' | 'timeout' | 'unreachable' | 'stopped';
+type Accepted = Extract<EnvelopeVerdict, { kind: 'accepted' }>;
+
+/** A config message that passed rules 0-4 and waits for the signed schema it names. */
+interface HeldConfig {
+  readonly topic: string;
+  readonly bytes: Buffer;
+  readonly version: number;
+  readonly schemaHash: string;
+}
 
 // stop() should not hang a shutdown on a broker that went away.
 const STOP_TIMEOUT_MS = 2000;
+// The SUBACK return code of a refused subscription.
+const SUBACK_FAILURE = 128;
 
 /**
  * The worker side of the config centre: subscribes to its service's signed config, verifies
  * each message (EnvelopeVerifier), stages what it accepts, and swaps it in only at beginRun(),
  * so one run always sees one version. It keeps a last-known-good file, so it starts and refuses
  * replays while the manager or broker is down, and reports its state on its health topic.
+ * Without a schema of its own it also follows the service's signed schema topic and validates
+ * each config with the signed schema it was built for.
  */
 export class ConfigClient<T extends object = Record<string, unknown>> {
-  private readonly definition: ServiceDefinition;
+  private readonly service: string;
+  /** Our own schema; undefined: configs validate with signed schemas (signedSchemas). */
+  private readonly definition: ServiceDefinition | undefined;
+  private readonly signedSchemas: SignedSchemaStore | undefined;
   private readonly instanceId: string;
   private readonly verifier: EnvelopeVerifier;
   private readonly store: LastKnownGoodStore;
@@ -78,10 +98,19 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private readonly mqttUrl: string;
   private readonly topicPrefix: string;
   private readonly configTopic: string;
+  private readonly schemaTopic: string | undefined;
   private readonly healthTopic: string;
   private readonly initialTimeoutMs: number;
-  private readonly defaults: ConfigState;
   private readonly events: TypedEmitter<ConfigClientEvents>;
+
+  // Without our own schema, the defaults are the newest signed schema's (none before one arrives).
+  private defaults: ConfigState;
+  private defaultsSchemaVersion = 0;
+  // The newest config whose signed schema has not arrived yet (the two topics' retained
+  // messages come in either order); verified again when a schema with its hash does.
+  private held: HeldConfig | undefined;
+  // The tombstone already reported, so its retained copy on every reconnect stays quiet.
+  private archivedVersion: number | undefined;
 
   private phase: Phase = 'new';
   private active: ConfigState;
@@ -107,18 +136,26 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   // Set once start() has settled on a config: from then on beginRun() may be called.
   private ready = false;
 
+  /** With a configuration class as `schema`, the client (and every snapshot) is typed by it. */
+  constructor(options: ConfigClientOptions<T> & { readonly schema: ConfigClass<T> });
+  /** With a JSON Schema, a registered service or the signed schema, name T yourself (unchecked). */
+  constructor(options: ConfigClientOptions);
   constructor(options: ConfigClientOptions) {
     const setup = resolveClientOptions(options);
+    this.service = setup.service;
     this.definition = setup.definition;
+    this.signedSchemas = setup.definition === undefined ? new SignedSchemaStore() : undefined;
     this.instanceId = setup.instanceId;
     this.topicPrefix = setup.topicPrefix;
     this.configTopic = setup.configTopic;
+    this.schemaTopic = setup.schemaTopic;
     this.healthTopic = setup.healthTopic;
     this.mqttUrl = setup.mqttUrl;
     this.mqttOptions = setup.mqttOptions;
     this.maxPacketBytes = setup.maxPacketBytes;
     this.initialTimeoutMs = setup.initialTimeoutMs;
     this.verifier = new EnvelopeVerifier({
+      service: setup.service,
       definition: setup.definition,
       trustedKeys: options.trustedKeys,
       secretKey: options.secretKey,
@@ -129,15 +166,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.events = new TypedEmitter<ConfigClientEvents>((event, error) =>
       this.logger.error(`A "${event}" listener of the config client threw: ${errorMessage(error)}`),
     );
-    this.defaults = deepFrozenState({
-      version: 0,
-      config: withSecretDefaults(
-        defaultConfig(setup.definition),
-        secretDefaultsOf(setup.definition),
-      ),
-      schemaDrift: false,
-      source: 'defaults',
-    });
+    this.defaults = defaultsOf(setup.definition);
     this.active = this.defaults;
   }
 
@@ -171,7 +200,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       this.active = this.staged;
       this.staged = undefined;
       this.logger.log(
-        `Runs now use ${this.definition.name} config version ${this.active.version} (${this.active.source})`,
+        `Runs now use ${this.service} config version ${this.active.version} (${this.active.source})`,
       );
     }
     this.lastRunVersion = this.active.version;
@@ -189,7 +218,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   status(): InstanceStatus {
     const reference = this.applied ?? this.defaults;
     return {
-      service: this.definition.name,
+      service: this.service,
       instanceId: this.instanceId,
       status: this.statusValue(),
       appliedVersion: this.applied?.version ?? 0,
@@ -270,12 +299,12 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     }
     await this.pendingSave;
     this.events.emit('status', this.status());
-    this.logger.log(`Config client for ${this.definition.name}/${this.instanceId} stopped`);
+    this.logger.log(`Config client for ${this.service}/${this.instanceId} stopped`);
   }
 
   private async loadLastKnownGood(): Promise<void> {
     const path = this.store.path;
-    const loaded = await this.store.load(this.definition.name);
+    const loaded = await this.store.load(this.service);
     if (loaded.kind === 'missing') {
       this.logger.log(`No last-known-good config at ${path} yet`);
       return;
@@ -287,22 +316,62 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       );
       return;
     }
-    const verdict = this.verifier.verify(loaded.envelopeBytes, {
-      topicService: this.definition.name,
-      appliedVersion: 0,
-    });
-    if (verdict.kind !== 'accepted') {
-      this.logger.error(
-        `Ignoring last-known-good file ${path}: its envelope fails verification ` +
-          `(${verdict.kind === 'rejected' ? `${verdict.reason}: ${verdict.detail}` : verdict.kind}). ` +
-          'Was the signing key rotated out of the trusted keys, or the schema changed?',
-      );
+    const verdict = this.verifyLastKnownGood(loaded);
+    if (typeof verdict === 'string') {
+      this.logger.error(`Ignoring last-known-good file ${path}: ${verdict}`);
       return;
     }
     this.logger.log(
-      `Loaded last-known-good ${this.definition.name} config version ${verdict.version} from ${path} (saved ${loaded.savedAt})`,
+      `Loaded last-known-good ${this.service} config version ${verdict.version} from ${path} (saved ${loaded.savedAt})`,
     );
+    if (verdict.signedSchema !== undefined) {
+      this.learnSchema(verdict.signedSchema, 'lkg');
+    }
     this.accept(verdict, loaded.envelopeBytes, 'lkg');
+  }
+
+  // Both envelopes are verified in full, as if they had just arrived: the HMAC only says who wrote the file.
+  private verifyLastKnownGood(
+    loaded: Extract<LastKnownGoodLoad, { kind: 'ok' }>,
+  ): Accepted | string {
+    let saved: ReadonlyMap<string, SignedSchema> | undefined;
+    if (this.signedSchemas !== undefined) {
+      if (loaded.schemaEnvelopeBytes === undefined) {
+        return (
+          'it holds no signed schema to validate its config with (a client with a schema of its ' +
+          'own wrote it); the broker will deliver both'
+        );
+      }
+      const schema = this.verifier.verifySchema(loaded.schemaEnvelopeBytes, {
+        topicService: this.service,
+      });
+      if (schema.kind !== 'accepted') {
+        return (
+          `its signed schema fails verification (${schema.reason}: ${schema.detail}). ` +
+          'Was the signing key rotated out of the trusted keys?'
+        );
+      }
+      // Only the schema saved with it: never one that merely arrived earlier.
+      saved = new Map([[schema.schema.schemaHash, schema.schema]]);
+    }
+    const verdict = this.verifier.verify(loaded.envelopeBytes, {
+      topicService: this.service,
+      appliedVersion: 0,
+      signedSchemas: saved,
+    });
+    if (verdict.kind === 'accepted') {
+      return verdict;
+    }
+    const why =
+      verdict.kind === 'rejected'
+        ? `${verdict.reason}: ${verdict.detail}`
+        : verdict.kind === 'pending'
+          ? `it was built for schema ${verdict.schemaHash}, not the one saved with it`
+          : verdict.kind;
+    return (
+      `its envelope fails verification (${why}). ` +
+      'Was the signing key rotated out of the trusted keys, or the schema changed?'
+    );
   }
 
   private connect(): void {
@@ -315,18 +384,29 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       },
     );
     this.client = client;
+    // The schema first: its retained copy then usually comes before the config that needs it.
+    const topics =
+      this.schemaTopic === undefined ? [this.configTopic] : [this.schemaTopic, this.configTopic];
     client.on('connect', () => {
       disableNagle(client);
       this.lastMqttError = undefined;
       this.logger.log(
-        `${this.everConnected ? 'Reconnected' : 'Connected'} to MQTT broker ${safeUrl(this.mqttUrl)}; subscribing to ${this.configTopic}`,
+        `${this.everConnected ? 'Reconnected' : 'Connected'} to MQTT broker ${safeUrl(this.mqttUrl)}; subscribing to ${topics.join(' and ')}`,
       );
       this.everConnected = true;
-      client.subscribe(this.configTopic, { qos: 1 }, (error) => {
+      client.subscribe(topics, { qos: 1 }, (error, granted) => {
         if (error) {
           this.logger.error(
-            `Subscribing to ${this.configTopic} failed: ${error.message}. Check the broker ACL for this client.`,
+            `Subscribing to ${topics.join(' and ')} failed: ${error.message}. Check the broker ACL for this client.`,
           );
+        }
+        // MQTT 3.1.1 refuses a subscription in the SUBACK (0x80), not with an error.
+        for (const grant of granted ?? []) {
+          if (grant.qos === SUBACK_FAILURE) {
+            this.logger.error(
+              `The broker refused the subscription to ${grant.topic}. Check the broker ACL for this client.`,
+            );
+          }
         }
       });
       // A reconnect follows our will (offline) or a broker restart: say where we are again.
@@ -361,12 +441,21 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     if (this.phase === 'stopped' || this.phase === 'new') {
       return;
     }
+    if (this.schemaTopic !== undefined && topic === this.schemaTopic) {
+      this.onSchemaMessage(topic, bytes);
+    } else {
+      this.onConfigMessage(topic, bytes);
+    }
+  }
+
+  private onConfigMessage(topic: string, bytes: Buffer): void {
     const topicService = topic.startsWith(this.topicPrefix)
       ? parseConfigTopic(topic.slice(this.topicPrefix.length))?.service
       : undefined;
     const verdict = this.verifier.verify(bytes, {
       topicService,
       appliedVersion: this.applied?.version ?? 0,
+      signedSchemas: this.signedSchemas,
     });
     switch (verdict.kind) {
       case 'accepted':
@@ -377,16 +466,114 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
         if (!this.confirmed && this.applied?.version === verdict.version) {
           this.confirmed = true;
           this.logger.log(
-            `The broker confirms ${this.definition.name} config version ${verdict.version} (the last-known-good one)`,
+            `The broker confirms ${this.service} config version ${verdict.version} (the last-known-good one)`,
           );
           this.publishHealth();
         }
         this.finishInitial('config');
         break;
+      case 'pending':
+        this.hold({ topic, bytes, version: verdict.version, schemaHash: verdict.schemaHash });
+        break;
+      case 'archived':
+        this.onArchived(verdict.version, verdict.issuedAt);
+        break;
       case 'rejected':
         this.reject(verdict, topic);
         break;
     }
+  }
+
+  private onSchemaMessage(topic: string, bytes: Buffer): void {
+    const topicService = topic.startsWith(this.topicPrefix)
+      ? parseSchemaTopic(topic.slice(this.topicPrefix.length))?.service
+      : undefined;
+    const verdict = this.verifier.verifySchema(bytes, { topicService });
+    if (verdict.kind === 'rejected') {
+      this.rejectSchema(verdict, topic);
+      return;
+    }
+    this.learnSchema(verdict.schema, 'broker');
+    const held = this.held;
+    if (held !== undefined && held.schemaHash === verdict.schema.schemaHash) {
+      this.held = undefined;
+      // All rules again, against what the client has now (a newer version may have come since).
+      this.onConfigMessage(held.topic, held.bytes);
+    }
+  }
+
+  // Not a verdict on the config: without its schema, rule 5 cannot be applied yet.
+  private hold(config: HeldConfig): void {
+    if (this.held !== undefined && this.held.version > config.version) {
+      // Only the newest waits: this one would be stale once that one is applied.
+      return;
+    }
+    this.held = { ...config, bytes: Buffer.from(config.bytes) };
+    this.logger.log(
+      `Holding ${this.service} config version ${config.version} until the signed schema it was built for ` +
+        `(${config.schemaHash}) arrives on ${this.schemaTopic ?? '(no schema topic)'}; still on version ${(this.staged ?? this.active).version}`,
+    );
+    this.events.emit('pending', { version: config.version, schemaHash: config.schemaHash });
+  }
+
+  private learnSchema(schema: SignedSchema, source: 'broker' | 'lkg'): void {
+    if (this.signedSchemas === undefined || !this.signedSchemas.add(schema)) {
+      // Known already: the retained copy again, after a reconnect.
+      return;
+    }
+    this.logger.log(
+      `Verified the signed ${this.service} schema version ${schema.schemaVersion} (${schema.schemaHash}, from ${source})`,
+    );
+    // Until a config is applied, runs get the newest signed schema's defaults rather than nothing.
+    if (this.applied === undefined && schema.schemaVersion > this.defaultsSchemaVersion) {
+      this.defaultsSchemaVersion = schema.schemaVersion;
+      this.defaults = defaultsOf(schema.definition);
+      this.staged = this.defaults;
+    }
+    this.events.emit('schemaAccepted', {
+      schemaVersion: schema.schemaVersion,
+      schemaHash: schema.schemaHash,
+      source,
+    });
+  }
+
+  // A refused schema is logged and emitted, not counted: health counts config messages (and
+  // its lastRejection.version is a config version, which a schema version is not).
+  private rejectSchema(verdict: Extract<SchemaVerdict, { kind: 'rejected' }>, topic: string): void {
+    const at = new Date().toISOString();
+    const waiting =
+      this.held === undefined
+        ? ''
+        : ` Config version ${this.held.version} still waits for schema ${this.held.schemaHash}.`;
+    this.logger.warn(
+      `Refused a schema message on ${topic} (${verdict.reason}${verdict.schemaVersion === undefined ? '' : `, schema version ${verdict.schemaVersion}`}): ` +
+        `${verdict.detail}. No config is validated with it.${waiting}`,
+    );
+    this.events.emit('schemaRejected', {
+      reason: verdict.reason,
+      ...(verdict.schemaVersion === undefined ? {} : { schemaVersion: verdict.schemaVersion }),
+      detail: verdict.detail,
+      at,
+    });
+  }
+
+  // Neither a version nor a rejection: the client keeps what it has, and says why nothing will come.
+  private onArchived(version: number, issuedAt: string | undefined): void {
+    if (this.archivedVersion === version) {
+      this.finishInitial('archived');
+      return;
+    }
+    this.archivedVersion = version;
+    this.logger.warn(
+      `The manager archived ${this.service} (its last version is ${version}): no new versions will come. ` +
+        `Runs continue on version ${(this.staged ?? this.active).version}; retire this worker or have the service restored.`,
+    );
+    this.events.emit('archived', {
+      version,
+      ...(issuedAt === undefined ? {} : { issuedAt }),
+      at: new Date().toISOString(),
+    });
+    this.finishInitial('archived');
   }
 
   // Rule 0 for a message too large to read at all: the guard skipped it as it arrived.
@@ -395,6 +582,10 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       return;
     }
     const detail = `the MQTT packet is ${bytes} bytes, more than the limit of ${this.maxPacketBytes}; dropped unread`;
+    if (this.schemaTopic !== undefined && topic === this.schemaTopic) {
+      this.rejectSchema({ kind: 'rejected', reason: 'oversized', detail }, topic);
+      return;
+    }
     if (topic !== this.configTopic) {
       this.logger.warn(`Dropped a message on ${topic}: ${detail}`);
       return;
@@ -402,11 +593,11 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.reject({ kind: 'rejected', reason: 'oversized', detail }, topic);
   }
 
-  private accept(
-    verdict: Extract<EnvelopeVerdict, { kind: 'accepted' }>,
-    bytes: Buffer,
-    source: 'broker' | 'lkg',
-  ): void {
+  private accept(verdict: Accepted, bytes: Buffer, source: 'broker' | 'lkg'): void {
+    if (this.held !== undefined && this.held.version <= verdict.version) {
+      // Superseded: applying it later would only make it stale.
+      this.held = undefined;
+    }
     const state = deepFrozenState({
       version: verdict.version,
       config: verdict.config,
@@ -419,14 +610,14 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       this.confirmed = true;
       this.counts.accepted += 1;
       this.logger.log(
-        `Accepted ${this.definition.name} config version ${verdict.version}; staged for the next run`,
+        `Accepted ${this.service} config version ${verdict.version}; staged for the next run`,
       );
-      this.persist(bytes);
+      this.persist(bytes, verdict.signedSchema?.envelopeBytes);
     }
     if (verdict.schemaDrift) {
       this.logger.warn(
-        `${this.definition.name} config version ${verdict.version} was built for schema ${verdict.payload.schemaHash ?? '(none)'}, ` +
-          `this worker has ${this.definition.schemaHash} (schemaDrift): deploy matching versions of the manager and this worker`,
+        `${this.service} config version ${verdict.version} was built for schema ${verdict.payload.schemaHash ?? '(none)'}, ` +
+          `this worker has ${this.definition?.schemaHash ?? '(none)'} (schemaDrift): deploy matching versions of the manager and this worker`,
       );
     }
     this.publishHealth();
@@ -461,9 +652,11 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.finishInitial('rejected');
   }
 
-  private persist(bytes: Buffer): void {
+  // With a signed schema, its envelope is saved too: a restart without the broker needs both.
+  private persist(bytes: Buffer, schemaBytes: Buffer | undefined): void {
     const path = this.store.path;
-    this.pendingSave = this.store.save(bytes, this.definition.name).catch((error: unknown) => {
+    const save = this.store.save(bytes, this.service, schemaBytes);
+    this.pendingSave = save.catch((error: unknown) => {
       this.logger.error(
         `Could not write the last-known-good file ${path}: ${errorMessage(error)}. ` +
           'The worker keeps running, but a restart without the broker would fall back further.',
@@ -513,24 +706,29 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   }
 
   private logStartOutcome(outcome: InitialOutcome): void {
+    const waiting =
+      this.held === undefined
+        ? ''
+        : `; version ${this.held.version} waits for its signed schema ${this.held.schemaHash}`;
     const why = {
       config: 'the broker delivered it',
       rejected: 'the broker sent a config that was rejected',
-      timeout: `nothing valid arrived within ${this.initialTimeoutMs} ms`,
+      archived: 'the manager archived the service',
+      timeout: `nothing valid arrived within ${this.initialTimeoutMs} ms${waiting}`,
       unreachable: `the broker ${safeUrl(this.mqttUrl)} is unreachable`,
       stopped: 'stopped',
     }[outcome];
     const next = this.staged ?? this.active;
     if (this.statusValue() === 'online') {
-      this.logger.log(`Running on ${this.definition.name} config version ${next.version} (${why})`);
+      this.logger.log(`Running on ${this.service} config version ${next.version} (${why})`);
     } else if (next.source === 'lkg') {
       this.logger.warn(
-        `Running degraded on the last-known-good ${this.definition.name} config version ${next.version} ` +
+        `Running degraded on the last-known-good ${this.service} config version ${next.version} ` +
           `(${why}); a valid config from the broker will replace it`,
       );
     } else {
       this.logger.warn(
-        `Running degraded on the ${this.definition.name} schema defaults (${why}, no usable ` +
+        `Running degraded on the ${this.service} schema defaults (${why}, no usable ` +
           'last-known-good file); a valid config from the broker will replace them',
       );
     }
@@ -553,6 +751,20 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       takenAt: new Date().toISOString(),
     });
   }
+}
+
+// What a run gets before any version: the schema's defaults (secrets at their defaults), or
+// nothing for a client whose schema is the signed one and has not arrived yet.
+function defaultsOf(definition: ServiceDefinition | undefined): ConfigState {
+  return deepFrozenState({
+    version: 0,
+    config:
+      definition === undefined
+        ? {}
+        : withSecretDefaults(defaultConfig(definition), secretDefaultsOf(definition)),
+    schemaDrift: false,
+    source: 'defaults',
+  });
 }
 
 function deepFrozenState(state: ConfigState): ConfigState {

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
-import { defaultConfig, MAX_SECRET_LENGTH } from '@app/contracts';
+import { defaultConfig, type JsonSchema, MAX_SECRET_LENGTH, schemaHashOf } from '@app/contracts';
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
+import { BILLING_SYNC, billingSyncSchema, definitionOfSchema } from '../test/support/billing-sync';
 import {
   buildEnvelope,
+  buildSchemaEnvelope,
+  buildTombstone,
   configWithModel,
   createTestKeys,
   dedupWorkerDefinition,
@@ -18,6 +21,7 @@ import {
   type EnvelopeVerifierOptions,
 } from './envelope-verifier';
 import { REJECTION_REASONS, type RejectionReason } from '@app/contracts';
+import type { SchemaVerdict, SignedSchema } from './signed-schemas';
 
 const SERVICE = 'dedup-worker';
 const SECRET = 'sk-live-0123456789-do-not-log';
@@ -377,6 +381,224 @@ describe(EnvelopeVerifier.name, () => {
         'secret',
       );
       expect(detail).not.toContain(long.slice(0, 32));
+    });
+  });
+
+  describe('tombstones', () => {
+    it('calls a signed tombstone for this service archived: not a version, whatever the applied one', () => {
+      for (const applied of [0, 4, 5, 9]) {
+        expect(
+          verifyAt(sut, buildTombstone(keys, { service: SERVICE, version: 5 }), applied),
+        ).toEqual({ kind: 'archived', version: 5, issuedAt: expect.any(String) });
+      }
+    });
+
+    it('rejects a tombstone that does not verify, or is for another service, as any message', () => {
+      const forged = buildTombstone(keys, {
+        service: SERVICE,
+        version: 5,
+        signingSecretKey: generateSigningKeyPair().secretKey,
+      });
+
+      expectRejected(verifyAt(sut, forged), 'signature');
+      expectRejected(
+        verifyAt(sut, buildTombstone(keys, { service: 'other-worker', version: 5 })),
+        'service',
+      );
+      expectRejected(
+        verifyAt(sut, buildTombstone(keys, { service: SERVICE, version: 5 }), 0, 'other-worker'),
+        'service',
+      );
+    });
+  });
+
+  describe('without a schema of its own (signed schemas)', () => {
+    const schema = billingSyncSchema();
+    const definition = definitionOfSchema(schema);
+    const signed = createSut(keys, { definition: undefined, service: BILLING_SYNC });
+
+    function signedSchema(): SignedSchema {
+      const verdict = signed.verifySchema(buildSchemaEnvelope(keys, { definition }), {
+        topicService: BILLING_SYNC,
+      });
+      if (verdict.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(verdict)}`);
+      return verdict.schema;
+    }
+
+    function verifyWith(
+      bytes: Buffer,
+      known: readonly SignedSchema[],
+      appliedVersion = 0,
+    ): EnvelopeVerdict {
+      return signed.verify(bytes, {
+        topicService: BILLING_SYNC,
+        appliedVersion,
+        signedSchemas: new Map(known.map((entry) => [entry.schemaHash, entry])),
+      });
+    }
+
+    function expectSchemaRejected(verdict: SchemaVerdict, reason: RejectionReason): string {
+      if (verdict.kind !== 'rejected')
+        throw new Error(`expected a ${reason} rejection, got accepted`);
+      expect(verdict.reason).toBe(reason);
+      return verdict.detail;
+    }
+
+    const config = { batch: { size: 20, min_size: 5 }, regions: ['eu', 'us'] };
+
+    it('accepts a signed schema: its version, its recomputed hash, its definition and exact bytes', () => {
+      const bytes = buildSchemaEnvelope(keys, { definition, schemaVersion: 3 });
+
+      const verdict = signed.verifySchema(bytes, { topicService: BILLING_SYNC });
+
+      if (verdict.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(verdict)}`);
+      expect(verdict.schema).toMatchObject({
+        service: BILLING_SYNC,
+        schemaVersion: 3,
+        schemaHash: definition.schemaHash,
+        envelopeBytes: bytes,
+      });
+      expect(verdict.schema.definition.secretPaths).toEqual(['token']);
+    });
+
+    it.each<[string, () => Buffer, RejectionReason]>([
+      [
+        'signed by a key it does not trust',
+        () => buildSchemaEnvelope(createTestKeys('rogue'), { definition }),
+        'unknown-key',
+      ],
+      [
+        'with a forged signature under a trusted kid',
+        () =>
+          buildSchemaEnvelope(keys, {
+            definition,
+            signingSecretKey: generateSigningKeyPair().secretKey,
+          }),
+        'signature',
+      ],
+      [
+        'whose hash is not its schema',
+        () => buildSchemaEnvelope(keys, { definition, schemaHash: `sha256:${'0'.repeat(64)}` }),
+        'schema',
+      ],
+      [
+        'carrying another schema than its hash names',
+        () =>
+          buildSchemaEnvelope(keys, {
+            definition,
+            schema: billingSyncSchema({ title: 'changed after hashing' }),
+          }),
+        'schema',
+      ],
+      [
+        'with a schema the registration would refuse',
+        () => {
+          // Correctly hashed and signed, but `format` is not a supported keyword.
+          const schema = {
+            ...billingSyncSchema(),
+            properties: { x: { type: 'string', format: 'email' } },
+          };
+          return buildSchemaEnvelope(keys, {
+            definition,
+            schema,
+            schemaHash: schemaHashOf(schema as JsonSchema),
+          });
+        },
+        'schema',
+      ],
+      [
+        'for another service',
+        () => buildSchemaEnvelope(keys, { definition, service: 'other-worker' }),
+        'service',
+      ],
+      [
+        'without a schemaVersion',
+        () => buildSchemaEnvelope(keys, { definition, schemaVersion: 0 }),
+        'malformed',
+      ],
+      ['that is not an envelope', () => Buffer.from('{"schema":{}}'), 'malformed'],
+    ])('refuses a schema envelope %s (%s)', (_case, build, reason) => {
+      expectSchemaRejected(signed.verifySchema(build(), { topicService: BILLING_SYNC }), reason);
+    });
+
+    it('refuses a schema envelope arriving on another service topic', () => {
+      const bytes = buildSchemaEnvelope(keys, { definition });
+
+      expectSchemaRejected(signed.verifySchema(bytes, { topicService: 'other-worker' }), 'service');
+      expectSchemaRejected(signed.verifySchema(bytes, { topicService: undefined }), 'service');
+    });
+
+    it('validates a config with the signed schema its schemaHash names: no drift, secrets at its paths', () => {
+      const bytes = buildEnvelope(keys, {
+        version: 2,
+        definition,
+        config,
+        secrets: { token: SECRET },
+      });
+
+      const verdict = verifyWith(bytes, [signedSchema()]);
+
+      if (verdict.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(verdict)}`);
+      expect(verdict.config).toEqual({ ...config, token: SECRET });
+      expect(verdict.schemaDrift).toBe(false);
+      expect(verdict.signedSchema?.schemaHash).toBe(definition.schemaHash);
+    });
+
+    it('rejects a config that breaks the signed schema (schema), naming it', () => {
+      const bytes = buildEnvelope(keys, {
+        version: 2,
+        definition,
+        config: { batch: { size: 5, min_size: 6 } },
+      });
+
+      const detail = expectRejected(verifyWith(bytes, [signedSchema()]), 'schema');
+      expect(detail).toMatch(/signed billing-sync schema version 1: .*batch\.min_size/);
+    });
+
+    it('holds a config whose signed schema it does not know (pending), after rules 0-4 only', () => {
+      const bytes = buildEnvelope(keys, { version: 2, definition, config });
+
+      expect(verifyWith(bytes, [])).toEqual({
+        kind: 'pending',
+        version: 2,
+        schemaHash: definition.schemaHash,
+      });
+      expect(verifyWith(bytes, [], 2).kind).toBe('duplicate');
+      expectRejected(verifyWith(bytes, [], 3), 'stale');
+      expectRejected(
+        verifyWith(buildEnvelope(createTestKeys('rogue'), { version: 2, definition }), []),
+        'unknown-key',
+      );
+    });
+
+    it('never validates with a schema whose hash the payload does not name', () => {
+      const other = definitionOfSchema(billingSyncSchema({ title: 'another schema' }));
+      const known = signed.verifySchema(buildSchemaEnvelope(keys, { definition: other }), {
+        topicService: BILLING_SYNC,
+      });
+      if (known.kind !== 'accepted') throw new Error('not accepted');
+
+      expect(
+        verifyWith(buildEnvelope(keys, { version: 2, definition, config }), [known.schema]).kind,
+      ).toBe('pending');
+    });
+
+    it('rejects a config without a schemaHash (schema): there is no signed schema to use', () => {
+      const payload = { service: BILLING_SYNC, version: 2, issuedAt: 'now', config, secrets: {} };
+
+      expectRejected(
+        verifyWith(signPayload(payloadBytes(payload), keys), [signedSchema()]),
+        'schema',
+      );
+    });
+
+    it('needs the service when it has no definition', () => {
+      expect(() => createSut(keys, { definition: undefined })).toThrow(
+        expect.objectContaining({
+          code: ConfigClientErrorCode.InvalidOption,
+          problems: ['service'],
+        }),
+      );
     });
   });
 

@@ -10,6 +10,12 @@ import { CryptoError, Ed25519Verifier, openSealedSecret } from '@app/crypto';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import { secretDefaultsOf, setAtPath } from './config-paths';
 import { decodeUtf8, echo, isVersion, ownField, readSignedEnvelope } from './envelope-reader';
+import {
+  checkSchemaPayload,
+  type SchemaVerdict,
+  type SignedSchema,
+  type SignedSchemaLookup,
+} from './signed-schemas';
 
 /** Largest envelope a worker reads (@app/contracts' MAX_ENVELOPE_BYTES, 256 KiB); anything longer is refused before it is parsed. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = MAX_ENVELOPE_BYTES;
@@ -34,10 +40,16 @@ export type EnvelopeVerdict =
       readonly payload: AcceptedPayload;
       /** Validated, complete, with opened secrets at their paths. */
       readonly config: Record<string, unknown>;
-      /** The manager's schema hash differs from ours (reported, not a rejection). */
+      /** The manager's schema hash differs from ours (reported, not a rejection); never with a signed schema. */
       readonly schemaDrift: boolean;
+      /** The signed schema rule 5 used (a verifier without its own definition). */
+      readonly signedSchema?: SignedSchema;
     }
   | { readonly kind: 'duplicate'; readonly version: number }
+  /** Rules 0-4 passed, but the signed schema it names has not been verified yet: not a verdict on it. */
+  | { readonly kind: 'pending'; readonly version: number; readonly schemaHash: string }
+  /** A signed tombstone for this service (ArchivedPayload): `version` is its last version. */
+  | { readonly kind: 'archived'; readonly version: number; readonly issuedAt?: string }
   | {
       readonly kind: 'rejected';
       readonly reason: RejectionReason;
@@ -49,8 +61,13 @@ export type EnvelopeVerdict =
 
 /** What the verifier needs; keys are checked once here, so verify() itself never throws. */
 export interface EnvelopeVerifierOptions {
-  /** The worker's own service. */
-  readonly definition: ServiceDefinition;
+  /**
+   * The worker's own schema (rule 5). Without it, rule 5 uses the signed schema whose hash the
+   * payload names (VerificationContext.signedSchemas), and `service` names the service.
+   */
+  readonly definition?: ServiceDefinition;
+  /** The worker's service; required without `definition`, and equal to its name with one. */
+  readonly service?: string;
   /** Trusted Ed25519 public keys (32 bytes) by key id. */
   readonly trustedKeys: ReadonlyMap<string, Buffer>;
   /** The service's X25519 secret key (32 bytes); without it, any payload carrying secrets is rejected. */
@@ -64,6 +81,21 @@ export interface VerificationContext {
   readonly topicService: string | undefined;
   /** The newest version already accepted (0 when none). */
   readonly appliedVersion: number;
+  /** The verified signed schemas by hash (a verifier without its own definition). */
+  readonly signedSchemas?: SignedSchemaLookup;
+}
+
+/** Where a schema message came from. */
+export interface SchemaVerificationContext {
+  /** The service named by the message's topic (undefined if the topic names none). */
+  readonly topicService: string | undefined;
+}
+
+/** What rules 5 and 6 derive from one schema, computed once per definition. */
+interface SchemaRules {
+  readonly definition: ServiceDefinition;
+  readonly secretDefaults: ReadonlyMap<string, string>;
+  readonly secretPaths: ReadonlySet<string>;
 }
 
 type Rejected = Extract<EnvelopeVerdict, { kind: 'rejected' }>;
@@ -73,19 +105,33 @@ const MAX_ISSUES_IN_DETAIL = 3;
 const SECRET_KEY_BYTES = 32;
 
 /**
- * Applies the design's worker rules, in order, to the raw bytes of a config message. Pure:
- * it neither logs nor remembers; the caller supplies the applied version and acts on the verdict.
+ * Applies the design's worker rules, in order, to the raw bytes of a config message (and, for a
+ * client that validates with the manager's signed schemas, of a schema message). Pure: it
+ * neither logs nor remembers; the caller supplies the applied version and the known signed
+ * schemas, and acts on the verdict.
  */
 export class EnvelopeVerifier {
-  private readonly definition: ServiceDefinition;
+  private readonly service: string;
+  private readonly own: SchemaRules | undefined;
   private readonly verifiers: ReadonlyMap<string, Ed25519Verifier>;
   private readonly secretKey: Buffer | undefined;
   private readonly maxEnvelopeBytes: number;
-  private readonly secretDefaults: ReadonlyMap<string, string>;
-  private readonly secretPaths: ReadonlySet<string>;
+  // Signed schemas come and go; their derived rules are computed once per definition.
+  private readonly signedRules = new WeakMap<ServiceDefinition, SchemaRules>();
 
   constructor(options: EnvelopeVerifierOptions) {
-    this.definition = options.definition;
+    const service = options.service ?? options.definition?.name;
+    if (service === undefined) {
+      throw invalidOption('service', 'a verifier without its own definition needs the service');
+    }
+    if (options.definition !== undefined && options.definition.name !== service) {
+      throw invalidOption(
+        'service',
+        `service ${service} is not the service of the definition (${options.definition.name})`,
+      );
+    }
+    this.service = service;
+    this.own = options.definition === undefined ? undefined : rulesOf(options.definition);
     const verifiers = new Map<string, Ed25519Verifier>();
     for (const [kid, key] of options.trustedKeys) {
       try {
@@ -110,8 +156,6 @@ export class EnvelopeVerifier {
       throw invalidOption('maxEnvelopeBytes', 'maxEnvelopeBytes must be a positive integer');
     }
     this.maxEnvelopeBytes = max;
-    this.secretDefaults = secretDefaultsOf(this.definition);
-    this.secretPaths = new Set(this.definition.secretPaths);
   }
 
   /** The verdict on `bytes`; never throws, whatever the input. */
@@ -122,6 +166,30 @@ export class EnvelopeVerifier {
       // Every rule is written not to throw; this keeps a bug from taking the worker down with
       // a hostile message. Only the error's name: its message could quote the input.
       return reject('malformed', `internal verifier error (${errorName(error)}): please report`);
+    }
+  }
+
+  /**
+   * The verdict on a schema message (`system/schema/<service>`): rules 0-2 as for configs, then
+   * the service, and a schema whose hash is recomputed and that checkServiceSchema accepts.
+   * Never throws.
+   */
+  verifySchema(bytes: Uint8Array, context: SchemaVerificationContext): SchemaVerdict {
+    try {
+      const reading = readSignedEnvelope(bytes, this.verifiers, this.maxEnvelopeBytes);
+      if (!reading.ok) {
+        return { kind: 'rejected', reason: reading.reason, detail: reading.detail };
+      }
+      return checkSchemaPayload(reading.payload, bytes, {
+        service: this.service,
+        topicService: context.topicService,
+      });
+    } catch (error) {
+      return {
+        kind: 'rejected',
+        reason: 'malformed',
+        detail: `internal verifier error (${errorName(error)}): please report`,
+      };
     }
   }
 
@@ -140,21 +208,30 @@ export class EnvelopeVerifier {
     if (
       typeof service !== 'string' ||
       service !== context.topicService ||
-      service !== this.definition.name
+      service !== this.service
     ) {
       return reject(
         'service',
         `payload is for service ${typeof service === 'string' ? echo(service) : '(none)'}, ` +
           `the topic is for ${context.topicService === undefined ? '(no service)' : echo(context.topicService)} ` +
-          `and this client is ${this.definition.name}`,
+          `and this client is ${this.service}`,
         version,
       );
     }
-
-    // Rule 4: only newer versions; the same one again is the retained copy or a redelivery.
     if (version === undefined) {
       return reject('malformed', 'payload.version must be a positive integer');
     }
+    const issuedAt = ownField(payload, 'issuedAt');
+
+    // A tombstone: signed and for us, it says the service was archived at `version`. It is not a
+    // version to apply (no rule 4: it names the last one), nor a rejection.
+    if (ownField(payload, 'archived') === true) {
+      return typeof issuedAt === 'string'
+        ? { kind: 'archived', version, issuedAt }
+        : { kind: 'archived', version };
+    }
+
+    // Rule 4: only newer versions; the same one again is the retained copy or a redelivery.
     if (version === context.appliedVersion) {
       return { kind: 'duplicate', version };
     }
@@ -166,24 +243,46 @@ export class EnvelopeVerifier {
       );
     }
 
-    // Rule 5: the non-secret config against our own schema; secrets must not hide in it.
-    const validated = validateConfig(this.definition, ownField(payload, 'config'));
+    // Rule 5: the non-secret config against our own schema, or the signed schema it was built
+    // for (never an unsigned one); secrets must not hide in it.
+    const schemaHash = ownField(payload, 'schemaHash');
+    let rules = this.own;
+    let signedSchema: SignedSchema | undefined;
+    if (rules === undefined) {
+      if (typeof schemaHash !== 'string') {
+        return reject(
+          'schema',
+          'payload names no schemaHash, and this client validates only with signed schemas',
+          version,
+        );
+      }
+      signedSchema = context.signedSchemas?.get(schemaHash);
+      if (signedSchema === undefined) {
+        return { kind: 'pending', version, schemaHash };
+      }
+      rules = this.signedRulesOf(signedSchema.definition);
+    }
+    const validated = validateConfig(rules.definition, ownField(payload, 'config'));
     if (!validated.ok) {
+      const which =
+        signedSchema === undefined
+          ? `the ${this.service} schema`
+          : `the signed ${this.service} schema version ${signedSchema.schemaVersion}`;
       return reject(
         'schema',
-        `config does not match the ${this.definition.name} schema: ${summarize(validated.issues)}`,
+        `config does not match ${which}: ${summarize(validated.issues)}`,
         version,
       );
     }
 
     // Rule 6: every secret opens with our key and is valid where it lands.
-    const opened = this.openSecrets(ownField(payload, 'secrets'), version);
+    const opened = this.openSecrets(ownField(payload, 'secrets'), version, rules);
     if ('kind' in opened) {
       return opened;
     }
     const config = validated.config;
-    for (const path of this.secretPaths) {
-      const value = opened.has(path) ? opened.get(path) : this.secretDefaults.get(path);
+    for (const path of rules.secretPaths) {
+      const value = opened.has(path) ? opened.get(path) : rules.secretDefaults.get(path);
       if (!setAtPath(config, path, value) && opened.has(path)) {
         return reject('secret', `secret ${path} has no object to live in`, version);
       }
@@ -191,15 +290,13 @@ export class EnvelopeVerifier {
     // Schema defaults for absent secrets are valid by construction; only opened values need a check.
     const complete =
       opened.size > 0
-        ? validateConfig(this.definition, config, { allowSecrets: true })
+        ? validateConfig(rules.definition, config, { allowSecrets: true })
         : ({ ok: true, config } as const);
     if (!complete.ok) {
       // Issue messages name paths and rules, never the values.
       return reject('secret', `opened secrets are invalid: ${summarize(complete.issues)}`, version);
     }
 
-    const schemaHash = ownField(payload, 'schemaHash');
-    const issuedAt = ownField(payload, 'issuedAt');
     return {
       kind: 'accepted',
       version,
@@ -211,11 +308,26 @@ export class EnvelopeVerifier {
         secretPaths: [...opened.keys()],
       },
       config: complete.config,
-      schemaDrift: schemaHash !== this.definition.schemaHash,
+      // A signed schema is the one the config was built for: no drift by construction.
+      schemaDrift: signedSchema === undefined && schemaHash !== rules.definition.schemaHash,
+      ...(signedSchema === undefined ? {} : { signedSchema }),
     };
   }
 
-  private openSecrets(raw: unknown, version: number): Map<string, string> | Rejected {
+  private signedRulesOf(definition: ServiceDefinition): SchemaRules {
+    let rules = this.signedRules.get(definition);
+    if (rules === undefined) {
+      rules = rulesOf(definition);
+      this.signedRules.set(definition, rules);
+    }
+    return rules;
+  }
+
+  private openSecrets(
+    raw: unknown,
+    version: number,
+    rules: SchemaRules,
+  ): Map<string, string> | Rejected {
     const opened = new Map<string, string>();
     // A manager with no recipient key for the service sends none; absent means the same.
     if (raw === undefined) {
@@ -225,11 +337,11 @@ export class EnvelopeVerifier {
       return reject('secret', 'payload.secrets must be an object', version);
     }
     const paths = Object.keys(raw);
-    const unknown = paths.find((path) => !this.secretPaths.has(path));
+    const unknown = paths.find((path) => !rules.secretPaths.has(path));
     if (unknown !== undefined) {
       return reject(
         'secret',
-        `payload.secrets has ${echo(unknown)}, which is not a secret path of ${this.definition.name}`,
+        `payload.secrets has ${echo(unknown)}, which is not a secret path of ${this.service}`,
         version,
       );
     }
@@ -257,6 +369,14 @@ export class EnvelopeVerifier {
     }
     return opened;
   }
+}
+
+function rulesOf(definition: ServiceDefinition): SchemaRules {
+  return {
+    definition,
+    secretDefaults: secretDefaultsOf(definition),
+    secretPaths: new Set(definition.secretPaths),
+  };
 }
 
 function reject(reason: RejectionReason, detail: string, version?: number): Rejected {

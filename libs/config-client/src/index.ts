@@ -2,9 +2,13 @@ export * from './config-client';
 export * from './config-client.error';
 export type {
   ConfigAcceptedEvent,
+  ConfigArchivedEvent,
   ConfigClientEvents,
   ConfigClientListener,
+  ConfigPendingEvent,
   ConfigRejectedEvent,
+  SchemaAcceptedEvent,
+  SchemaRejectedEvent,
 } from './config-client.events';
 export * from './config-client.logger';
 export * from './config-client.options';
@@ -17,6 +21,12 @@ export {
 } from './envelope-reader';
 export * from './envelope-verifier';
 export * from './last-known-good';
+export {
+  MAX_SIGNED_SCHEMAS,
+  type SchemaVerdict,
+  type SignedSchema,
+  type SignedSchemaLookup,
+} from './signed-schemas';
 export * from './mqtt/mqtt-packet.error';
 export { type DroppedPublish, PacketSizeFilter } from './mqtt/packet-size-filter';
 export type { PacketSizeFilterOptions } from './mqtt/packet-size-filter';

@@ -2,14 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hmacSha256 } from '@app/crypto';
 import { ConfigClientError } from './config-client.error';
-import { LastKnownGoodStore, type LastKnownGoodFile } from './last-known-good';
+import { LastKnownGoodStore, type LastKnownGoodFile, LKG_FORMAT } from './last-known-good';
 
 const SERVICE = 'dedup-worker';
 
 function envelopeBytes(version: number): Buffer {
   return Buffer.from(
     JSON.stringify({ alg: 'Ed25519', kid: 'k', payload: `v${version}`, sig: 's' }),
+  );
+}
+
+function schemaEnvelopeBytes(schemaVersion: number): Buffer {
+  return Buffer.from(
+    JSON.stringify({ alg: 'Ed25519', kid: 'k', payload: `schema-v${schemaVersion}`, sig: 's' }),
   );
 }
 
@@ -124,6 +131,110 @@ describe(LastKnownGoodStore.name, () => {
 
       expect(loaded.kind).toBe('invalid');
       expect(JSON.stringify(loaded)).not.toContain(marker);
+    });
+  });
+
+  describe('with the signed schema (format 2)', () => {
+    it('saves the schema envelope beside the config envelope and loads both back', async () => {
+      await sut.save(envelopeBytes(3), SERVICE, schemaEnvelopeBytes(2));
+
+      expect(await sut.load(SERVICE)).toEqual({
+        kind: 'ok',
+        envelopeBytes: envelopeBytes(3),
+        schemaEnvelopeBytes: schemaEnvelopeBytes(2),
+        savedAt: expect.any(String),
+      });
+      expect(LKG_FORMAT).toBe(2);
+      expect(readFile()).toMatchObject({
+        format: 2,
+        service: SERVICE,
+        envelope: envelopeBytes(3).toString('base64'),
+        schemaEnvelope: schemaEnvelopeBytes(2).toString('base64'),
+      });
+    });
+
+    it('writes format 1, readable by every SDK version, when there is no schema', async () => {
+      await sut.save(envelopeBytes(3), SERVICE, schemaEnvelopeBytes(2));
+      expect(readFile().format).toBe(2);
+      await sut.save(envelopeBytes(4), SERVICE);
+
+      expect(readFile().format).toBe(1);
+      expect(readFile().schemaEnvelope).toBeUndefined();
+      expect(await sut.load(SERVICE)).toEqual({
+        kind: 'ok',
+        envelopeBytes: envelopeBytes(4),
+        savedAt: expect.any(String),
+      });
+    });
+
+    it('reads a format 1 file exactly as the SDK wrote it before format 2', async () => {
+      // The format 1 layout: MAC over domain, format 1, service length, service, envelope.
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE(1, 0);
+      header.writeUInt32BE(Buffer.byteLength(SERVICE), 4);
+      const mac = hmacSha256(
+        key,
+        Buffer.concat([
+          Buffer.from('config-centre/last-known-good\0'),
+          header,
+          Buffer.from(SERVICE),
+          envelopeBytes(6),
+        ]),
+      );
+      await sut.save(envelopeBytes(1), SERVICE); // creates the directory
+      writeFile({
+        format: 1,
+        service: SERVICE,
+        savedAt: '2026-11-21T20:00:00.000Z',
+        envelope: envelopeBytes(6).toString('base64'),
+        hmac: mac.toString('base64'),
+      });
+
+      expect(await sut.load(SERVICE)).toEqual({
+        kind: 'ok',
+        envelopeBytes: envelopeBytes(6),
+        savedAt: '2026-11-21T20:00:00.000Z',
+      });
+    });
+
+    it.each<[string, (file: LastKnownGoodFile) => unknown, RegExp]>([
+      [
+        'a changed schema envelope',
+        (file) => ({ ...file, schemaEnvelope: schemaEnvelopeBytes(9).toString('base64') }),
+        /HMAC/,
+      ],
+      [
+        'the schema envelope removed (read as format 1)',
+        ({ schemaEnvelope: _schema, ...rest }) => ({ ...rest, format: 1 }),
+        /HMAC/,
+      ],
+      [
+        'bytes moved from one envelope to the other',
+        (file) => {
+          const both = Buffer.concat([envelopeBytes(3), schemaEnvelopeBytes(2)]);
+          return {
+            ...file,
+            envelope: both.subarray(0, envelopeBytes(3).length - 1).toString('base64'),
+            schemaEnvelope: both.subarray(envelopeBytes(3).length - 1).toString('base64'),
+          };
+        },
+        /HMAC/,
+      ],
+      [
+        'format 2 without its schema envelope',
+        ({ schemaEnvelope: _schema, ...rest }) => rest,
+        /lacks the schema envelope/,
+      ],
+      [
+        'bad base64 in the schema envelope',
+        (file) => ({ ...file, schemaEnvelope: '!!' }),
+        /base64/,
+      ],
+    ])('refuses %s', async (_case, change, reason) => {
+      await sut.save(envelopeBytes(3), SERVICE, schemaEnvelopeBytes(2));
+      writeFile(change(readFile()));
+
+      expect(await sut.load(SERVICE)).toMatchObject({ kind: 'invalid', reason });
     });
   });
 

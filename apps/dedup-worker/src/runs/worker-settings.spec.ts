@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { EnvironmentError } from '@app/contracts';
+import { EnvironmentError, MatchingConfig } from '@app/contracts';
 import { generateSigningKeyPair } from '@app/crypto';
 import { loadWorkerEnvironment, loadWorkerSettings } from './worker-settings';
 
@@ -81,6 +81,7 @@ describe(loadWorkerEnvironment.name, () => {
 
     expect(sut.client).toMatchObject({
       service: 'dedup-worker',
+      schema: MatchingConfig,
       lkgPath: '/var/lib/dedup/dedup-worker.w-1.lkg.json',
     });
     expect(sut.settings.inputDir).toBe('/var/lib/dedup/inbox');

@@ -1,4 +1,9 @@
-import { EnvironmentError, type EnvironmentVariables, readEnvironment } from '@app/contracts';
+import {
+  EnvironmentError,
+  type EnvironmentVariables,
+  MatchingConfig,
+  readEnvironment,
+} from '@app/contracts';
 import {
   type ConfigClientLogger,
   ConfigClientError,
@@ -58,15 +63,16 @@ export function loadWorkerSettings(
 }
 
 /**
- * Everything the worker reads at boot: the SDK's options and its own settings, with the
- * problems of both in one EnvironmentError (so one start names every bad variable).
+ * Everything the worker reads at boot: the SDK's options (with MatchingConfig as the schema,
+ * which the worker's code is written against) and its own settings, with the problems of both
+ * in one EnvironmentError (so one start names every bad variable).
  */
 export function loadWorkerEnvironment(
   env: EnvironmentVariables,
   argv: readonly string[],
   service: string,
   logger: ConfigClientLogger,
-): { client: ConfigClientOptions; settings: WorkerSettings } {
+): { client: ConfigClientOptions<MatchingConfig>; settings: WorkerSettings } {
   const problems: string[] = [];
   const collect = <T>(read: () => T): T | undefined => {
     try {
@@ -81,7 +87,9 @@ export function loadWorkerEnvironment(
       return undefined;
     }
   };
-  const client = collect(() => configClientOptionsFromEnv(env, { service, logger }));
+  const client = collect(() =>
+    configClientOptionsFromEnv(env, { service, schema: MatchingConfig, logger }),
+  );
   const settings = collect(() => loadWorkerSettings(env, argv));
   if (client === undefined || settings === undefined) throw new EnvironmentError(problems);
   return { client, settings };

@@ -1,8 +1,10 @@
 import {
+  type ArchivedPayload,
   type ConfigPayload,
   DEDUP_WORKER_SERVICE,
   defaultConfig,
   findServiceDefinition,
+  type SchemaPayload,
   type ServiceDefinition,
 } from '@app/contracts';
 import {
@@ -41,6 +43,8 @@ export function trustedKeysOf(keys: TestKeys): Map<string, Buffer> {
 /** What differs between test envelopes; everything else is what the manager would send. */
 export interface EnvelopeSpec {
   readonly version: number;
+  /** Whose config it is (default dedup-worker's): service, schemaHash and default config. */
+  readonly definition?: ServiceDefinition;
   readonly service?: string;
   readonly config?: Record<string, unknown>;
   /** Plaintext secrets by path, sealed to `recipient` (default: the worker's own box key). */
@@ -55,7 +59,7 @@ export interface EnvelopeSpec {
 
 /** Envelope bytes built exactly as config-manager's EnvelopeBuilderService builds them. */
 export function buildEnvelope(keys: TestKeys, spec: EnvelopeSpec): Buffer {
-  const definition = dedupWorkerDefinition();
+  const definition = spec.definition ?? dedupWorkerDefinition();
   const recipient = spec.recipient ?? keys.box.publicKey;
   const payload: ConfigPayload = {
     service: spec.service ?? definition.name,
@@ -69,6 +73,46 @@ export function buildEnvelope(keys: TestKeys, spec: EnvelopeSpec): Buffer {
         sealSecret(value, recipient),
       ]),
     ),
+  };
+  return signPayload(Buffer.from(JSON.stringify(payload), 'utf8'), keys, spec);
+}
+
+/** What differs between test schema envelopes (system/schema/<service>). */
+export interface SchemaEnvelopeSpec {
+  /** The schema it carries and, unless overridden, its service and hash. */
+  readonly definition: ServiceDefinition;
+  readonly schemaVersion?: number;
+  readonly service?: string;
+  /** Claimed hash (default: the schema's own). */
+  readonly schemaHash?: string;
+  /** Carried schema (default: the definition's JSON Schema). */
+  readonly schema?: Record<string, unknown>;
+  readonly kid?: string;
+  readonly signingSecretKey?: Buffer;
+}
+
+/** A signed SchemaPayload, as the manager publishes it before the config that uses it. */
+export function buildSchemaEnvelope(keys: TestKeys, spec: SchemaEnvelopeSpec): Buffer {
+  const payload: SchemaPayload = {
+    service: spec.service ?? spec.definition.name,
+    schemaVersion: spec.schemaVersion ?? 1,
+    schemaHash: spec.schemaHash ?? spec.definition.schemaHash,
+    schema: spec.schema ?? (spec.definition.jsonSchema as Record<string, unknown>),
+    issuedAt: new Date().toISOString(),
+  };
+  return signPayload(Buffer.from(JSON.stringify(payload), 'utf8'), keys, spec);
+}
+
+/** The signed tombstone (ArchivedPayload) the manager leaves on the config topic when it archives a service. */
+export function buildTombstone(
+  keys: TestKeys,
+  spec: { readonly service: string; readonly version: number; readonly signingSecretKey?: Buffer },
+): Buffer {
+  const payload: ArchivedPayload = {
+    service: spec.service,
+    version: spec.version,
+    archived: true,
+    issuedAt: new Date().toISOString(),
   };
   return signPayload(Buffer.from(JSON.stringify(payload), 'utf8'), keys, spec);
 }
