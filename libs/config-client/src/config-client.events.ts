@@ -28,6 +28,8 @@ export interface ConfigPendingEvent {
 export interface SchemaAcceptedEvent {
   readonly schemaVersion: number;
   readonly schemaHash: string;
+  /** Its secret paths (`writeOnly` strings): where opened secrets sit in a config built for it. */
+  readonly secretPaths: readonly string[];
   /** `lkg` for the schema saved beside the last-known-good config, `broker` for a message. */
   readonly source: 'broker' | 'lkg';
 }

@@ -329,6 +329,7 @@ describe(`${ConfigClient.name} for a service the SDK does not know`, () => {
       expect(await verified).toEqual({
         schemaVersion: 1,
         schemaHash: definition.schemaHash,
+        secretPaths: ['token'],
         source: 'broker',
       });
       expect(sut.beginRun()).toMatchObject({

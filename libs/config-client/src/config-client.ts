@@ -533,6 +533,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.events.emit('schemaAccepted', {
       schemaVersion: schema.schemaVersion,
       schemaHash: schema.schemaHash,
+      secretPaths: schema.definition.secretPaths,
       source,
     });
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../repo-root';
 import { ChangeSignal } from '../waiting/change-signal';
 
-/** dedup-worker running as its own process, from source, with its output captured. */
+/** A worker (dedup-worker unless told otherwise) running as its own process, from source, with its output captured. */
 export class WorkerProcess {
   readonly lines: string[] = [];
   private readonly changes = new ChangeSignal();
@@ -25,9 +25,14 @@ export class WorkerProcess {
 
   /** Starts apps/dedup-worker/src/main.ts with `env` on top of this process's (NODE_ENV=test). */
   static start(env: Record<string, string>, args: string[] = []): WorkerProcess {
+    return WorkerProcess.script('apps/dedup-worker/src/main.ts', env, args);
+  }
+
+  /** Starts any TypeScript entry point of the repository (`examples/node-worker/worker.ts`) the same way. */
+  static script(path: string, env: Record<string, string>, args: string[] = []): WorkerProcess {
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', join(REPO_ROOT, 'apps/dedup-worker/src/main.ts'), ...args],
+      ['-r', '@swc-node/register', join(REPO_ROOT, path), ...args],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, NODE_ENV: 'test', ...env },

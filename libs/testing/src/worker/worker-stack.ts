@@ -48,17 +48,22 @@ export async function startWorkerStack<S extends StoreSettings>(
 }
 
 /**
- * Polls the manager's instance view of dedup-worker until `check` holds for `instanceId` (or,
- * without one, for any instance); returns how long it took, or throws with the last state seen.
+ * Polls the manager's instance view of a service (dedup-worker unless told otherwise) until
+ * `check` holds for `instanceId` (or, without one, for any instance); returns how long it took,
+ * or throws with the last state seen.
  */
 export async function waitForInstance(
   manager: InProcessManager,
   check: (instance: InstanceView) => boolean,
-  { instanceId, timeoutMs = 5000 }: { instanceId?: string; timeoutMs?: number } = {},
+  {
+    instanceId,
+    timeoutMs = 5000,
+    service = DEDUP_WORKER_SERVICE,
+  }: { instanceId?: string; timeoutMs?: number; service?: string } = {},
 ): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const { body } = await manager.api.instances(DEDUP_WORKER_SERVICE).expect(200);
+    const { body } = await manager.api.instances(service).expect(200);
     const instances = body.filter((i) => !instanceId || i.instanceId === instanceId);
     if (instances.some(check)) return Date.now() - started;
     if (Date.now() - started > timeoutMs) {
