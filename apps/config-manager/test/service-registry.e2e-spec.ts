@@ -1,4 +1,5 @@
-import type { JsonSchema } from '@app/contracts';
+import { type JsonSchema, schemaHashOf } from '@app/contracts';
+import { DataSource } from 'typeorm';
 import { generateBoxKeyPair } from '@app/crypto';
 import { type StoreKind, TOKENS } from '@app/testing';
 import { startManager, type TestManager } from './support/test-app';
@@ -411,6 +412,80 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
         recipientKey: null,
       }).expect(200);
       expect(removed.body.hasRecipientKey).toBe(false);
+    });
+  },
+);
+
+describe.each<StoreKind>(['sqlite', 'postgres'])(
+  'the registry across restarts and replicas on %s',
+  (store) => {
+    let sut: TestManager;
+
+    beforeEach(async () => {
+      sut = await startManager({ store });
+    });
+
+    afterEach(async () => {
+      await sut.close();
+    });
+
+    it('a release whose code brings a new schema for dedup-worker is a schema change under the same rule', async () => {
+      const before = (await sut.api.schema('dedup-worker').expect(200)).body;
+      // The store as an older release left it: the same service under a slightly different schema.
+      const older = { ...before.schema, description: 'as an older release described it' };
+      const placeholders = store === 'postgres' ? ['$1', '$2', '$3'] : ['?', '?', '?'];
+      const { database } = sut.settings;
+      const table =
+        database.type === 'postgres' ? `"${database.schema}".service_schemas` : 'service_schemas';
+      await sut.app
+        .get(DataSource)
+        .query(
+          `UPDATE ${table} SET document = ${placeholders[0]}, schema_hash = ${placeholders[1]} WHERE service = ${placeholders[2]}`,
+          [JSON.stringify(older), schemaHashOf(older), 'dedup-worker'],
+        );
+      await sut.stop();
+      sut = await startManager({ store, reuse: sut });
+
+      const schemas = (await sut.api.schemas('dedup-worker').expect(200)).body;
+      expect(schemas.map((s) => [s.schemaVersion, s.schemaHash, s.createdBy])).toEqual([
+        [2, before.schemaHash, 'system'],
+        [1, schemaHashOf(older), 'system'],
+      ]);
+      const version = await sut.api.version('dedup-worker', 2).expect(200);
+      expect(version.body).toMatchObject({ kind: 'migration', createdBy: 'system' });
+      expect((await sut.api.schema('dedup-worker').expect(200)).body.schemaVersion).toBe(2);
+      expect(sut.logs.text()).toContain('dedup-worker: its schema from code is schema version 2');
+
+      // The next start finds nothing to do.
+      await sut.stop();
+      sut = await startManager({ store, reuse: sut });
+      expect((await sut.api.schemas('dedup-worker').expect(200)).body).toHaveLength(2);
+      expect((await sut.api.config('dedup-worker').expect(200)).body.version).toBe(2);
+    });
+
+    it('a replica on the same store takes writes for a service another one registered, under its current schema', async () => {
+      const other = await startManager({ store, reuse: sut });
+      try {
+        await sut.api.registerService(SERVICE, { schema: billingSchema() }).expect(201);
+        await other.api.patchConfig(SERVICE, { batch_size: 90 }).expect(200);
+        await sut.api
+          .registerService(SERVICE, {
+            schema: billingSchema({
+              batch_size: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+            }),
+          })
+          .expect(200);
+        const refused = await other.api.patchConfig(SERVICE, { batch_size: 150 }).expect(400);
+        expect(refused.body.details?.[0]?.path).toBe('batch_size');
+        await other.api.patchConfig(SERVICE, { batch_size: 95 }).expect(200);
+        await sut.api.archiveService(SERVICE).expect(200);
+        await other.api.patchConfig(SERVICE, { batch_size: 96 }).expect(409);
+        expect((await sut.api.versions(SERVICE).expect(200)).body.map((v) => v.version)).toEqual([
+          4, 3, 2, 1,
+        ]);
+      } finally {
+        await other.stop();
+      }
     });
   },
 );

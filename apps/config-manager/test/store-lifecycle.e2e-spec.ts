@@ -62,7 +62,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('store lifecycle on %s', (store
     expect(await migrationsRun(sut)).toEqual(MIGRATION_NAMES);
     const config = await sut.api.config('dedup-worker').expect(200);
     expect(config.body).toMatchObject({ version: 2, config: { thresholds: { high: 0.8 } } });
-    expect(sut.logs.text()).not.toContain('Created dedup-worker version 1');
+    expect(sut.logs.text()).not.toContain('Registered dedup-worker');
   });
 });
 

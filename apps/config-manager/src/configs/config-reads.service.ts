@@ -4,6 +4,7 @@ import {
   type SecretState,
   type ServiceDefinition,
   type VersionSummary,
+  SERVICE_NAME_PATTERN,
   diffConfigs,
 } from '@app/contracts';
 import { EntityManager } from 'typeorm';
@@ -86,6 +87,19 @@ export class ConfigReadsService {
       config: version.config,
       secrets: version.secrets,
     };
+  }
+
+  /**
+   * Looks a service this manager does not know up in the store: another replica may have
+   * registered it (the bus tells too, but a request can be quicker). True when it is known now.
+   */
+  async discover(service: string): Promise<boolean> {
+    if (this.catalog.find(service)) return true;
+    if (!SERVICE_NAME_PATTERN.test(service) || !this.db.isAvailable()) return false;
+    const exists = await this.db.read((m) => this.repository.findService(m, service));
+    if (!exists) return false;
+    await this.refresh(service);
+    return this.catalog.find(service) !== undefined;
   }
 
   /** Re-reads a service's current state and secrets from the store (another replica wrote). */

@@ -141,6 +141,7 @@ export class ConfigWritesService {
     value: string,
     context: ChangeContext,
   ): Promise<ChangeResult> {
+    await this.reads.discover(service);
     const definition = this.catalog.active(service).definition;
     if (!definition.secretPaths.includes(path)) {
       throw new DomainError(
@@ -157,6 +158,7 @@ export class ConfigWritesService {
    * version and returns the current state.
    */
   async change(service: string, request: ChangeRequest): Promise<ChangeResult> {
+    await this.reads.discover(service);
     const name = this.catalog.active(service).definition.name;
     for (const [path, value] of Object.entries(request.secrets ?? {})) {
       requireSecretValue(value, path);

@@ -283,6 +283,13 @@ export class ConfigPublisherService
 
   /** A message on a schema topic: learn of newer schemas, replace anything else that is not ours. */
   private onSchemaMessage(topic: string, bytes: Buffer): void {
+    const parsed = parseSchemaTopic(topic.slice(this.settings.mqtt.topicPrefix.length));
+    if (parsed && !this.catalog.find(parsed.service)) {
+      // Maybe registered by another replica: believed only when signed with our key.
+      const verdict = this.watch.judge(parsed.service, bytes, 0, 'schema');
+      if (verdict.kind === 'newer') this.learnNewerSchema(parsed.service, verdict.version);
+      return;
+    }
     const entry = this.entryOfSchemaTopic(topic);
     if (!entry) return;
     const service = entry.definition.name;

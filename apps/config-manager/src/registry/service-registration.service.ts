@@ -14,6 +14,7 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { truncate } from '../common/text';
 import type { ChangeContext } from '../common/write-context';
 import { ConfigCacheService } from '../configs/config-cache.service';
+import { ConfigReadsService } from '../configs/config-reads.service';
 import { ConfigRepository } from '../configs/config-repository';
 import { type CatalogEntry, ServiceCatalog } from '../configs/service-catalog';
 import {
@@ -56,6 +57,7 @@ export class ServiceRegistrationService {
     private readonly repository: ConfigRepository,
     private readonly publisher: ConfigPublisherService,
     private readonly envelopes: EnvelopeBuilderService,
+    private readonly reads: ConfigReadsService,
   ) {}
 
   /** PUT /api/services/:service. */
@@ -64,6 +66,7 @@ export class ServiceRegistrationService {
     body: unknown,
     context: ChangeContext,
   ): Promise<RegistrationResult> {
+    await this.reads.discover(service);
     const registration = this.parse(service, body, context);
     const outcome = await this.commit(registration);
     this.catalog.set(outcome.entry);
@@ -83,6 +86,7 @@ export class ServiceRegistrationService {
 
   /** DELETE /api/services/:service: archived, its history kept, its topic holding a tombstone. */
   async archive(service: string, context: ChangeContext): Promise<RegistrationResult> {
+    await this.reads.discover(service);
     this.catalog.entry(service);
     const { entry, state } = await this.db.transaction((manager) =>
       this.registrar.archive(manager, service, context.actor, context.reason ?? null),
