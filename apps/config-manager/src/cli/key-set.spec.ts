@@ -5,6 +5,7 @@ import { boxPublicKeyOf, naclVerify, signingPublicKeyOf, Ed25519Signer } from '@
 import { loadSettings } from '../settings/settings';
 import {
   generateKeySet,
+  generateServiceKeyLines,
   publicKeyLine,
   recipientKeyLine,
   workerSecretKeyVariable,
@@ -75,6 +76,18 @@ describe(generateKeySet.name, () => {
     expect(publicKeyLine('cfg-2026-11', env.CONFIG_SIGNING_KEY)).toBe(`cfg-2026-11:${publicKey}`);
     expect(recipientKeyLine('dedup-worker', env.DEDUP_WORKER_CONFIG_SECRET_KEY)).toBe(
       env.SERVICE_RECIPIENT_KEYS,
+    );
+  });
+});
+
+describe(generateServiceKeyLines.name, () => {
+  it('prints a recipientKey and the secret key it belongs to, fresh each time', () => {
+    const env = asEnv(generateServiceKeyLines('billing-worker'));
+    const secret = Buffer.from(env.BILLING_WORKER_CONFIG_SECRET_KEY, 'base64');
+    expect(secret).toHaveLength(32);
+    expect(boxPublicKeyOf(secret).toString('base64')).toBe(env.RECIPIENT_KEY);
+    expect(asEnv(generateServiceKeyLines('billing-worker')).RECIPIENT_KEY).not.toBe(
+      env.RECIPIENT_KEY,
     );
   });
 });

@@ -67,3 +67,17 @@ export function publicKeyLine(keyId: string, secretKeyB64: string): string {
 export function recipientKeyLine(service: string, secretKeyB64: string): string {
   return `${service}:${boxPublicKeyOf(Buffer.from(secretKeyB64, 'base64')).toString('base64')}`;
 }
+
+/**
+ * A fresh X25519 pair for a service registered over the API: its public half is the
+ * registration's `recipientKey`, its secret half the workers' CONFIG_SECRET_KEY.
+ */
+export function generateServiceKeyLines(service: string): string[] {
+  const pair = generateBoxKeyPair();
+  return [
+    `# X25519 pair of ${service}. The public half goes into its registration`,
+    `# (PUT /api/services/${service} with "recipientKey"), the secret half to its workers only.`,
+    `RECIPIENT_KEY=${pair.publicKey.toString('base64')}`,
+    `${workerSecretKeyVariable(service)}=${pair.secretKey.toString('base64')}`,
+  ];
+}

@@ -1,10 +1,11 @@
 // cli/: the manager's command-line tools: `npm run keys` (fresh key sets, public halves) and
 // `npm run secrets:rotate` (re-encrypt every secret under the current master key).
 import 'reflect-metadata';
-import { EnvString, readEnvironment } from '@app/contracts';
+import { EnvString, readEnvironment, SERVICE_NAME_PATTERN } from '@app/contracts';
 import {
   defaultKeyId,
   generateKeySet,
+  generateServiceKeyLines,
   generateSigningLines,
   publicKeyLine,
   recipientKeyLine,
@@ -15,7 +16,8 @@ const USAGE = `Usage: npm run keys -- <command>
   generate [--kid ID]     every key a deployment needs, as env lines (default id ${defaultKeyId()})
   signing [--kid ID]      a new signing key pair only (key rotation)
   public-key              kid:publicKey of CONFIG_SIGNING_KEY / CONFIG_SIGNING_KEY_ID from the environment
-  recipient-key SERVICE   service:publicKey of CONFIG_SECRET_KEY from the environment`;
+  recipient-key SERVICE   service:publicKey of CONFIG_SECRET_KEY from the environment
+  service-keys SERVICE    a new X25519 pair for a service registered over the API (its recipientKey)`;
 
 /** The variables `public-key` and `recipient-key` read; the other commands read none. */
 class KeysCommandEnvironment {
@@ -59,6 +61,15 @@ function main(args: string[], env: KeysCommandEnvironment): number {
       console.log(recipientKeyLine(rest[0], secret));
       return 0;
     }
+    case 'service-keys':
+      if (!rest[0] || !SERVICE_NAME_PATTERN.test(rest[0])) {
+        console.error(
+          `Usage: npm run keys -- service-keys <service> (${String(SERVICE_NAME_PATTERN)})`,
+        );
+        return 2;
+      }
+      console.log(generateServiceKeyLines(rest[0]).join('\n'));
+      return 0;
     default:
       console.error(USAGE);
       return command ? 2 : 0;

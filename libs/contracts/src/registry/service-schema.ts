@@ -4,10 +4,10 @@ import type { JsonSchema } from '../json-schema/json-schema';
 import type { ConfigIssue } from '../validation/config-issue';
 import { hasLoneSurrogate } from '../validation/json-safety';
 import {
-  compileSchema,
   defaultConfig,
   metaSchemaProblems,
   validateConfig,
+  validatorFor,
 } from '../validation/validate-config';
 import { definitionOf, type ServiceDefinition } from './service-definition';
 
@@ -127,13 +127,15 @@ export function checkServiceSchema(
 
   problems.push(...metaSchemaProblems(root));
   if (problems.length > 0) return fail();
+  const definition = definitionOf({ name: service, description, jsonSchema: root });
   try {
-    compileSchema(root);
+    // Compiled once and kept by hash: checking the defaults below, and every later validation
+    // under this schema, reuse it.
+    validatorFor(definition);
   } catch (error) {
     problems.push({ path: 'schema', message: `schema does not compile: ${messageOf(error)}` });
     return fail();
   }
-  const definition = definitionOf({ name: service, description, jsonSchema: root });
   const defaults = validateConfig(definition, defaultConfig(definition));
   if (!defaults.ok) {
     for (const issue of defaults.issues) {

@@ -101,7 +101,9 @@ export function compileSchema(jsonSchema: JsonSchema): ValidateFunction {
  * well-formed schema.
  */
 export function metaSchemaProblems(jsonSchema: JsonSchema, root = 'schema'): ConfigIssue[] {
-  const ajv = newEngine();
+  // One engine for every check: validating against the meta-schema adds nothing to its cache.
+  metaEngine ??= newEngine();
+  const ajv = metaEngine;
   if (ajv.validateSchema(jsonSchema) === true) return [];
   const seen = new Set<string>();
   const issues: ConfigIssue[] = [];
@@ -115,6 +117,8 @@ export function metaSchemaProblems(jsonSchema: JsonSchema, root = 'schema'): Con
   }
   return issues;
 }
+
+let metaEngine: Ajv2020 | undefined;
 
 function unescapePointer(segment: string): string {
   return segment.replace(/~1/g, '/').replace(/~0/g, '~');
