@@ -3,6 +3,7 @@ import { pushBench } from './suites/push.bench';
 import { fanoutBench } from './suites/fanout.bench';
 import { dedupBench } from './suites/dedup.bench';
 import { searchBench } from './suites/search.bench';
+import { servicesBench } from './suites/services.bench';
 import { loadavg } from 'node:os';
 import { SuiteResult, writeReport } from './lib/report';
 
@@ -13,6 +14,7 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   fanout: fanoutBench,
   dedup: dedupBench,
   search: searchBench,
+  services: servicesBench,
 };
 
 async function main(): Promise<void> {
