@@ -339,6 +339,26 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
       ]);
     });
 
+    it('refuses a secret value carried in a registration, without echoing it, and stores nothing', async () => {
+      const leaked = 'tok-in-a-registration-never-echoed';
+      const res = await register({
+        schema: billingSchema(),
+        config: { gateway: { token: leaked } },
+      }).expect(400);
+      expect(res.body.details?.map((d) => d.path)).toEqual(['gateway.token']);
+      expect(res.text).not.toContain(leaked);
+      await sut.api.config(SERVICE).expect(404);
+      await register({ schema: billingSchema() }).expect(201);
+      const migration = await register({
+        schema: billingSchema({ extra: { type: 'boolean', default: false } }),
+        config: { gateway: { token: leaked } },
+      }).expect(400);
+      expect(migration.text).not.toContain(leaked);
+      const audit = await sut.api.audit({ service: SERVICE }).expect(200);
+      expect(audit.text).not.toContain(leaked);
+      expect(sut.logs.text()).not.toContain(leaked);
+    });
+
     it('refuses a service name that breaks the topic pattern, and callers without the admin role', async () => {
       for (const name of ['Billing', 'a', 'bad_name', `x${'y'.repeat(70)}`]) {
         const res = await sut.api.registerService(name, { schema: billingSchema() }).expect(400);
