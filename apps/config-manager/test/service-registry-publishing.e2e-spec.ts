@@ -1,4 +1,5 @@
 import type { ArchivedPayload, JsonSchema, SchemaPayload } from '@app/contracts';
+import { generateBoxKeyPair, openSealedSecret } from '@app/crypto';
 import { MqttProbe, type ProbeMessage, readEnvelope, verifiesWith } from '@app/testing';
 import { startManager, type TestManager } from './support/test-app';
 
@@ -119,6 +120,42 @@ describe('signed schemas and tombstones of registered services on the bus', () =
     const restored = await probe();
     await restored.waitFor((m) => m.retain && isSchema(1)(m), 'retained schema after restore');
     await restored.waitFor((m) => m.retain && isConfig(2)(m), 'retained config after restore');
+  });
+
+  it('a new recipient key is a version of its own: its secrets are sealed to the new key only', async () => {
+    const [first, second] = [generateBoxKeyPair(), generateBoxKeyPair()];
+    const withToken = {
+      ...reportSchema(),
+      properties: {
+        ...reportSchema().properties,
+        token: { type: 'string', writeOnly: true, maxLength: 100 },
+      },
+    } as JsonSchema;
+    await sut.api
+      .registerService(SERVICE, {
+        schema: withToken,
+        recipientKey: first.publicKey.toString('base64'),
+      })
+      .expect(201);
+    await sut.api.putSecret(SERVICE, 'token', 'tok-rotated-never-in-clear').expect(204);
+    const watcher = await probe();
+    await watcher.waitFor(isConfig(2), 'config v2 with the secret');
+
+    const rotated = await sut.api
+      .registerService(SERVICE, {
+        schema: withToken,
+        recipientKey: second.publicKey.toString('base64'),
+      })
+      .expect(200);
+    expect(rotated.body).toMatchObject({ version: 3, schemaChanged: false, migrated: false });
+    expect((await sut.api.version(SERVICE, 3).expect(200)).body.kind).toBe('secret');
+    const envelope = await watcher.waitFor(isConfig(3), 'config v3, re-sealed');
+    const sealed = readEnvelope(envelope.payload).payload.secrets.token;
+    expect(openSealedSecret(sealed, second.secretKey).toString()).toBe(
+      'tok-rotated-never-in-clear',
+    );
+    expect(() => openSealedSecret(sealed, first.secretKey)).toThrow();
+    expect(watcher.rawBytes().includes(Buffer.from('tok-rotated-never-in-clear'))).toBe(false);
   });
 
   it('a forged or deleted schema on the bus is replaced at once and reported', async () => {

@@ -42,8 +42,10 @@ export interface RegistrationOutcome {
   readonly state: ConfigState;
   readonly created: boolean;
   readonly schemaChanged: boolean;
-  /** A config version was made (version 1 of a new service, or a `migration`). */
+  /** A config version was made (version 1 of a new service, a `migration`, secrets re-sealed). */
   readonly versionCreated: boolean;
+  /** A `migration` version was made under a new schema. */
+  readonly migrated: boolean;
   readonly restored: boolean;
   /** Nothing changed: the same schema and fields again. */
   readonly unchanged: boolean;
@@ -93,7 +95,11 @@ export class ServiceRegistrar {
       const schemaVersion = pointer.schemaVersion + 1;
       const next = this.migrate(current, registration, known);
       if (next.changes.length > 0 || known !== undefined) {
-        state = await this.commitVersion(manager, registration, current, next.config, at);
+        const reason = `migration to schema ${registration.definition.schemaHash}`;
+        state = await this.commitVersion(manager, registration, current, next.config, at, {
+          kind: 'migration',
+          reason,
+        });
         versionCreated = true;
       }
       await this.repository.insertSchema(manager, {
@@ -113,6 +119,28 @@ export class ServiceRegistrar {
     } else if (registration.config !== undefined) {
       this.requireUnchangedConfig(current, registration);
     }
+    if (
+      fields.recipientKey !== undefined &&
+      !versionCreated &&
+      registration.definition.secretPaths.length > 0
+    ) {
+      // Re-sealed to the new key in a version of its own, so that every worker gets it.
+      state = await this.commitVersion(manager, registration, current, current.config, at, {
+        kind: 'secret',
+        reason: 'secrets sealed to a new recipient key',
+      });
+      versionCreated = true;
+      await this.audit.record(manager, {
+        at,
+        actor: registration.actor,
+        service,
+        kind: 'secret',
+        versionBefore: current.version,
+        versionAfter: state.version,
+        reason: registration.reason ?? 'secrets sealed to a new recipient key',
+        changes: [{ path: 'recipientKey', changed: true }],
+      });
+    }
     const restored = pointer.archivedAt !== null;
     if (restored) fields.archivedAt = null;
     await this.repository.updateService(manager, service, fields);
@@ -127,6 +155,7 @@ export class ServiceRegistrar {
       created: false,
       schemaChanged,
       versionCreated,
+      migrated: schemaChanged && versionCreated && state.kind === 'migration',
       restored,
       unchanged,
     };
@@ -241,6 +270,7 @@ export class ServiceRegistrar {
       created: true,
       schemaChanged: true,
       versionCreated: true,
+      migrated: false,
       restored: false,
       unchanged: false,
     };
@@ -279,13 +309,14 @@ export class ServiceRegistrar {
     }
   }
 
-  /** Moves the pointer and writes the `migration` version under the new schema. */
+  /** Moves the pointer and writes a version (a `migration`, or secrets re-sealed) under the new schema. */
   private async commitVersion(
     manager: EntityManager,
     registration: Registration,
     current: ConfigState,
     config: Record<string, unknown>,
     at: string,
+    made: { kind: 'migration' | 'secret'; reason: string },
   ): Promise<ConfigState> {
     const { definition, actor } = registration;
     const service = definition.name;
@@ -298,11 +329,11 @@ export class ServiceRegistrar {
     });
     if (!won) throw new Error(`${service} moved while its row was locked`);
     const secrets = secretFlags(definition, current.secrets);
-    const reason = registration.reason ?? `migration to schema ${definition.schemaHash}`;
+    const reason = registration.reason ?? made.reason;
     await this.repository.insertVersion(manager, {
       service,
       version,
-      kind: 'migration',
+      kind: made.kind,
       createdAt: at,
       createdBy: actor,
       reason,
@@ -313,7 +344,7 @@ export class ServiceRegistrar {
     return {
       service,
       version,
-      kind: 'migration',
+      kind: made.kind,
       updatedAt: at,
       updatedBy: actor,
       schemaHash: definition.schemaHash,

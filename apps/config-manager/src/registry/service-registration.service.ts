@@ -99,7 +99,7 @@ export class ServiceRegistrationService {
         state,
         created: false,
         schemaChanged: false,
-        versionCreated: false,
+        migrated: false,
       }),
       published,
     };
@@ -250,7 +250,7 @@ export class ServiceRegistrationService {
   }
   private toRegistration(
     entry: CatalogEntry,
-    outcome: Pick<RegistrationOutcome, 'state' | 'created' | 'schemaChanged' | 'versionCreated'>,
+    outcome: Pick<RegistrationOutcome, 'state' | 'created' | 'schemaChanged' | 'migrated'>,
   ): ServiceRegistration {
     return {
       service: entry.definition.name,
@@ -263,7 +263,7 @@ export class ServiceRegistrationService {
       hasRecipientKey: this.envelopes.recipientKey(entry) !== undefined,
       created: outcome.created,
       schemaChanged: outcome.schemaChanged,
-      migrated: !outcome.created && outcome.versionCreated,
+      migrated: outcome.migrated,
     };
   }
 }
