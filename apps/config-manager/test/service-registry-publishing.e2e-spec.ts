@@ -116,6 +116,15 @@ describe('signed schemas and tombstones of registered services on the bus', () =
     expect(late.messages.filter((m) => m.topic === SCHEMA_TOPIC)).toEqual([]);
     expect(payloadOf<ArchivedPayload>(late.messages[0]).archived).toBe(true);
 
+    // A forced republish of an archived service sends its tombstone again, never its config.
+    const before = late.messages.length;
+    await sut.api.republish(SERVICE).expect(200);
+    const again = await late.waitFor(
+      (m) => late.messages.indexOf(m) >= before && m.topic === CONFIG_TOPIC,
+      'republished tombstone',
+    );
+    expect(payloadOf<ArchivedPayload>(again).archived).toBe(true);
+
     await sut.api.registerService(SERVICE, { schema: reportSchema() }).expect(200);
     const restored = await probe();
     await restored.waitFor((m) => m.retain && isSchema(1)(m), 'retained schema after restore');

@@ -202,10 +202,15 @@ export class ConfigPublisherService
     return tombstone && cleared;
   }
 
-  /** Publishes the current version of a service again (admin endpoint); 503 if the broker is away. */
+  /** Publishes the current version (an archived service: its tombstone) again (admin endpoint); 503 if the broker is away. */
   async republish(service: string): Promise<{ service: string; version: number; published: true }> {
     const state = await this.freshState(service);
-    if (!(await this.publish(state))) {
+    const entry = this.catalog.entry(service);
+    const published =
+      entry.archivedAt === null
+        ? await this.publish(state)
+        : await this.publishArchived(entry, state.version);
+    if (!published) {
       throw new DomainError(
         ErrorCode.BrokerUnavailable,
         `The MQTT broker did not acknowledge ${service} version ${state.version}; it will be published when the broker is reachable`,
