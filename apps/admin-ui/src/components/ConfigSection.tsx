@@ -1,6 +1,6 @@
 // The config form's sections as generated from the schema: groups, x-sum lines and field rows.
 import type { ConfigObject } from '../api/types';
-import { fieldId, nodeLabel } from '../schema/form-labels';
+import { fieldId } from '../schema/form-labels';
 import { getAt } from '../schema/config-edits';
 import { formatNumber, sumOf } from '../schema/form-checks';
 import type { FieldErrors, FieldNode, FormNode, GroupNode } from '../schema/form-model';
@@ -24,7 +24,7 @@ export function ConfigSection(props: SectionProps) {
     <section className="section" aria-labelledby={`${fieldId(group.path)}-title`}>
       <h2 id={`${fieldId(group.path)}-title`}>
         <span tabIndex={-1} id={fieldId(group.path)}>
-          {nodeLabel(group.name)}
+          {group.label}
         </span>
       </h2>
       {group.description ? <p className="muted">{group.description}</p> : null}
@@ -49,7 +49,7 @@ function GroupBody(props: SectionProps) {
               props.onChange(group.path, event.target.checked ? group.defaultValue : null)
             }
           />{' '}
-          Use separate settings for {nodeLabel(group.name).toLowerCase()}
+          Use separate settings for {group.label.toLowerCase()}
         </label>
       ) : null}
       {group.sum && !off ? (
@@ -68,7 +68,7 @@ function GroupBody(props: SectionProps) {
             ) : (
               <fieldset key={child.path} className="group">
                 <legend id={fieldId(child.path)} tabIndex={-1}>
-                  {nodeLabel(child.name)}
+                  {child.label}
                 </legend>
                 {child.description ? <p className="muted small">{child.description}</p> : null}
                 <GroupBody {...props} group={child} />
@@ -118,7 +118,7 @@ function FieldRow(props: SectionProps & { field: FieldNode; holder: unknown }) {
       className={`field${props.highlighted === field.path ? ' highlighted' : ''}${props.changed.has(field.path) ? ' changed' : ''}`}
     >
       <label htmlFor={id}>
-        {nodeLabel(field.name)} <code className="path">{field.path}</code>
+        {field.label} <code className="path">{field.path}</code>
       </label>
       <FieldInput
         id={id}

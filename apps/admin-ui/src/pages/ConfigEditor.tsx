@@ -3,7 +3,6 @@ import { ConfigSection } from '../components/ConfigSection';
 import { DiffTable } from '../components/DiffTable';
 import { useConfigEditor } from '../hooks/useConfigEditor';
 import { href } from '../router';
-import { nodeLabel } from '../schema/form-labels';
 
 /** The config form, generated from the service's JSON Schema. */
 export function ConfigEditor(props: {
@@ -32,7 +31,7 @@ export function ConfigEditor(props: {
             key={group.path}
             href={href(['services', props.service, 'config'], { field: group.path })}
           >
-            {nodeLabel(group.name)}
+            {group.label}
           </a>
         ))}
       </nav>
