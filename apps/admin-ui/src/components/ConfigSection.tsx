@@ -20,10 +20,12 @@ interface SectionProps {
 /** One top-level section of the config form, its nested groups as fieldsets. */
 export function ConfigSection(props: SectionProps) {
   const { group } = props;
+  // A top-level leaf is a section of one field: the field's input holds its id, not the heading.
+  const leaf = isLeafSection(group);
   return (
     <section className="section" aria-labelledby={`${fieldId(group.path)}-title`}>
       <h2 id={`${fieldId(group.path)}-title`}>
-        <span tabIndex={-1} id={fieldId(group.path)}>
+        <span tabIndex={-1} id={leaf ? undefined : fieldId(group.path)}>
           {group.label}
         </span>
       </h2>
@@ -55,7 +57,7 @@ function GroupBody(props: SectionProps) {
       {group.sum && !off ? (
         <SumLine group={group} value={value} error={props.errors[group.path]} />
       ) : null}
-      {!group.sum && props.errors[group.path] ? (
+      {!group.sum && !isLeafSection(group) && props.errors[group.path] ? (
         <p className="field-error" role="alert" id={`${fieldId(group.path)}-error`}>
           {props.errors[group.path]}
         </p>
@@ -77,6 +79,11 @@ function GroupBody(props: SectionProps) {
           )}
     </>
   );
+}
+
+/** A top-level leaf, wrapped as a section of one field at the same path. */
+function isLeafSection(group: GroupNode): boolean {
+  return group.children.length === 1 && group.children[0].path === group.path;
 }
 
 function SumLine({
