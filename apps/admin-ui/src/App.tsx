@@ -3,6 +3,7 @@ import { Api, ApiError, tokenStore } from './api/client';
 import { endpoints } from './api/endpoints';
 import type { Role, WhoAmI } from './api/types';
 import { AuditPage } from './pages/AuditPage';
+import { RegisterPage } from './pages/RegisterPage';
 import { SearchPage } from './pages/SearchPage';
 import { ServicePage } from './pages/ServicePage';
 import { ServicesPage } from './pages/ServicesPage';
@@ -135,7 +136,10 @@ function Shell() {
           Config centre
         </a>
         <nav aria-label="Main">
-          <a href={href(['services'])} aria-current={section === 'services' ? 'page' : undefined}>
+          <a
+            href={href(['services'])}
+            aria-current={section === 'services' || section === 'register' ? 'page' : undefined}
+          >
             Services
           </a>
           {can('admin') ? (
@@ -173,6 +177,8 @@ function Screen({ parts, query }: { parts: string[]; query: URLSearchParams }) {
           field={query.get('field') ?? undefined}
         />
       );
+    case 'register':
+      return <RegisterPage />;
     case 'search':
       return <SearchPage query={query.get('q') ?? ''} />;
     case 'audit':

@@ -10,6 +10,12 @@ describe('endpoints', () => {
     expect(endpoints.rollback('dedup-worker')).toBe('/services/dedup-worker/rollback');
   });
 
+  it('registers, archives and lists the schema versions of a service by its name', () => {
+    expect(endpoints.registration('billing-worker')).toBe('/services/billing-worker');
+    expect(endpoints.schemaVersions('billing-worker')).toBe('/services/billing-worker/schemas');
+    expect(endpoints.schemaVersion('billing-worker', 3)).toBe('/services/billing-worker/schemas/3');
+  });
+
   it('sends the query values in order and leaves out the absent ones', () => {
     expect(endpoints.versions('s', { limit: 50 })).toBe('/services/s/versions?limit=50');
     expect(endpoints.versions('s', { limit: 50, before: 51 })).toBe(

@@ -23,7 +23,14 @@ export const endpoints = {
   me: () => '/me',
   /** Every service with its version and instance counts. */
   services: () => '/services',
+  /** A service registered over the API: PUT registers it, changes its schema or restores it; DELETE archives it. */
+  registration: (name: string) => service(name),
   schema: (name: string) => `${service(name)}/schema`,
+  /** The service's schema versions, newest first. */
+  schemaVersions: (name: string) => `${service(name)}/schemas`,
+  /** One schema version with its JSON Schema. */
+  schemaVersion: (name: string, schemaVersion: number) =>
+    `${service(name)}/schemas/${schemaVersion}`,
   /** The current config: GET it, PATCH it with If-Match. */
   config: (name: string) => `${service(name)}/config`,
   diff: (name: string, range: { from: number; to: number }) =>

@@ -1,6 +1,6 @@
 // The config form's sections as generated from the schema: groups, x-sum lines and field rows.
 import type { ConfigObject } from '../api/types';
-import { fieldId, nodeLabel } from '../schema/form-labels';
+import { fieldId } from '../schema/form-labels';
 import { getAt } from '../schema/config-edits';
 import { formatNumber, sumOf } from '../schema/form-checks';
 import type { FieldErrors, FieldNode, FormNode, GroupNode } from '../schema/form-model';
@@ -20,11 +20,13 @@ interface SectionProps {
 /** One top-level section of the config form, its nested groups as fieldsets. */
 export function ConfigSection(props: SectionProps) {
   const { group } = props;
+  // A top-level leaf is a section of one field: the field's input holds its id, not the heading.
+  const leaf = isLeafSection(group);
   return (
     <section className="section" aria-labelledby={`${fieldId(group.path)}-title`}>
       <h2 id={`${fieldId(group.path)}-title`}>
-        <span tabIndex={-1} id={fieldId(group.path)}>
-          {nodeLabel(group.name)}
+        <span tabIndex={-1} id={leaf ? undefined : fieldId(group.path)}>
+          {group.label}
         </span>
       </h2>
       {group.description ? <p className="muted">{group.description}</p> : null}
@@ -49,13 +51,13 @@ function GroupBody(props: SectionProps) {
               props.onChange(group.path, event.target.checked ? group.defaultValue : null)
             }
           />{' '}
-          Use separate settings for {nodeLabel(group.name).toLowerCase()}
+          Use separate settings for {group.label.toLowerCase()}
         </label>
       ) : null}
       {group.sum && !off ? (
         <SumLine group={group} value={value} error={props.errors[group.path]} />
       ) : null}
-      {!group.sum && props.errors[group.path] ? (
+      {!group.sum && !isLeafSection(group) && props.errors[group.path] ? (
         <p className="field-error" role="alert" id={`${fieldId(group.path)}-error`}>
           {props.errors[group.path]}
         </p>
@@ -68,7 +70,7 @@ function GroupBody(props: SectionProps) {
             ) : (
               <fieldset key={child.path} className="group">
                 <legend id={fieldId(child.path)} tabIndex={-1}>
-                  {nodeLabel(child.name)}
+                  {child.label}
                 </legend>
                 {child.description ? <p className="muted small">{child.description}</p> : null}
                 <GroupBody {...props} group={child} />
@@ -77,6 +79,11 @@ function GroupBody(props: SectionProps) {
           )}
     </>
   );
+}
+
+/** A top-level leaf, wrapped as a section of one field at the same path. */
+function isLeafSection(group: GroupNode): boolean {
+  return group.children.length === 1 && group.children[0].path === group.path;
 }
 
 function SumLine({
@@ -118,7 +125,7 @@ function FieldRow(props: SectionProps & { field: FieldNode; holder: unknown }) {
       className={`field${props.highlighted === field.path ? ' highlighted' : ''}${props.changed.has(field.path) ? ' changed' : ''}`}
     >
       <label htmlFor={id}>
-        {nodeLabel(field.name)} <code className="path">{field.path}</code>
+        {field.label} <code className="path">{field.path}</code>
       </label>
       <FieldInput
         id={id}

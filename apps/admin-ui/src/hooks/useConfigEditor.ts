@@ -26,10 +26,19 @@ export interface ConfigEditorInput {
   config: ConfigResponse;
   /** The field to show and focus (arriving from search). */
   field?: string;
+  /** An archived service takes no writes until it is registered again. */
+  archived?: boolean;
   onSaved: () => void;
 }
 
-export function useConfigEditor({ service, schema, config, field, onSaved }: ConfigEditorInput) {
+export function useConfigEditor({
+  service,
+  schema,
+  config,
+  field,
+  archived = false,
+  onSaved,
+}: ConfigEditorInput) {
   const { api, can } = useSession();
   const form = useMemo(() => buildForm(schema.schema), [schema]);
   const [base, setBase] = useState(config);
@@ -151,7 +160,7 @@ export function useConfigEditor({ service, schema, config, field, onSaved }: Con
     setConflict(undefined);
   };
 
-  const readOnly = !can('config:write');
+  const readOnly = archived || !can('config:write');
   const clientProblemCount = Object.keys(clientErrors).length;
   return {
     form,
@@ -169,6 +178,7 @@ export function useConfigEditor({ service, schema, config, field, onSaved }: Con
     busy,
     status,
     readOnly,
+    archived,
     clientProblemCount,
     canSave:
       !readOnly &&

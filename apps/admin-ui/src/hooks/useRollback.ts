@@ -7,8 +7,13 @@ import { endpoints } from '../api/endpoints';
 import type { VersionSummary } from '../api/types';
 import { useSession } from '../session';
 
-/** `current` is the version the rollback replaces (its If-Match). */
-export function useRollback(service: string, current: number, onRolledBack: () => void) {
+/** `current` is the version the rollback replaces (its If-Match); an archived service has none. */
+export function useRollback(
+  service: string,
+  current: number,
+  archived: boolean,
+  onRolledBack: () => void,
+) {
   const { api, can } = useSession();
   const [target, setTarget] = useState<VersionSummary>();
   const [reason, setReason] = useState('');
@@ -37,7 +42,7 @@ export function useRollback(service: string, current: number, onRolledBack: () =
   };
 
   return {
-    allowed: can('config:write'),
+    allowed: !archived && can('config:write'),
     /** The version the confirmation asks about, while it is open. */
     target,
     ask: (version: VersionSummary) => setTarget(version),

@@ -16,6 +16,8 @@ export interface SecretFormInput {
   path: string;
   /** The field to focus (arriving from search). */
   field?: string;
+  /** An archived service takes no writes until it is registered again. */
+  archived?: boolean;
   onChanged: () => void;
 }
 
@@ -25,6 +27,7 @@ export function useSecretForm({
   config,
   path,
   field,
+  archived = false,
   onChanged,
 }: SecretFormInput) {
   const { api, can } = useSession();
@@ -84,7 +87,8 @@ export function useSecretForm({
     id,
     state,
     description: secretSchema?.description,
-    allowed: can('secrets:write'),
+    allowed: !archived && can('secrets:write'),
+    archived,
     busy,
     error,
     status,

@@ -3,7 +3,6 @@ import { ConfigSection } from '../components/ConfigSection';
 import { DiffTable } from '../components/DiffTable';
 import { useConfigEditor } from '../hooks/useConfigEditor';
 import { href } from '../router';
-import { nodeLabel } from '../schema/form-labels';
 
 /** The config form, generated from the service's JSON Schema. */
 export function ConfigEditor(props: {
@@ -11,6 +10,7 @@ export function ConfigEditor(props: {
   schema: ServiceSchema;
   config: ConfigResponse;
   field?: string;
+  archived?: boolean;
   onSaved: () => void;
 }) {
   const editor = useConfigEditor(props);
@@ -32,7 +32,7 @@ export function ConfigEditor(props: {
             key={group.path}
             href={href(['services', props.service, 'config'], { field: group.path })}
           >
-            {nodeLabel(group.name)}
+            {group.label}
           </a>
         ))}
       </nav>
@@ -90,40 +90,50 @@ export function ConfigEditor(props: {
           .
         </p>
       ) : null}
-      <div className="save-bar">
-        <div className="reason">
-          <label htmlFor="change-reason">Reason for the change</label>
-          <input
-            id="change-reason"
-            value={editor.reason}
-            onChange={(event) => editor.setReason(event.target.value)}
-            placeholder="optional, kept in history and audit"
-            aria-invalid={reasonError !== undefined}
-            aria-describedby={reasonError ? 'change-reason-error' : undefined}
-            disabled={readOnly}
-          />
-          {reasonError ? (
-            <p id="change-reason-error" className="field-error">
-              {reasonError}
-            </p>
-          ) : null}
-        </div>
-        <p className="save-state" role="status">
-          {readOnly
-            ? 'Read-only: your token lacks config:write.'
-            : clientProblemCount > 0
-              ? `${clientProblemCount} ${clientProblemCount === 1 ? 'field needs' : 'fields need'} fixing`
-              : mine.length > 0
-                ? `${mine.length} unsaved ${mine.length === 1 ? 'change' : 'changes'} on version ${base.version}`
-                : (editor.status ?? `Up to date with version ${base.version}`)}
+      {editor.archived ? (
+        <p className="save-bar save-state" role="status">
+          Archived — register again to restore. The config is read-only.
         </p>
-        <button type="button" disabled={mine.length === 0 || editor.busy} onClick={editor.discard}>
-          Discard changes
-        </button>
-        <button type="submit" className="primary" disabled={!editor.canSave}>
-          {editor.busy ? 'Saving…' : 'Save'}
-        </button>
-      </div>
+      ) : (
+        <div className="save-bar">
+          <div className="reason">
+            <label htmlFor="change-reason">Reason for the change</label>
+            <input
+              id="change-reason"
+              value={editor.reason}
+              onChange={(event) => editor.setReason(event.target.value)}
+              placeholder="optional, kept in history and audit"
+              aria-invalid={reasonError !== undefined}
+              aria-describedby={reasonError ? 'change-reason-error' : undefined}
+              disabled={readOnly}
+            />
+            {reasonError ? (
+              <p id="change-reason-error" className="field-error">
+                {reasonError}
+              </p>
+            ) : null}
+          </div>
+          <p className="save-state" role="status">
+            {readOnly
+              ? 'Read-only: your token lacks config:write.'
+              : clientProblemCount > 0
+                ? `${clientProblemCount} ${clientProblemCount === 1 ? 'field needs' : 'fields need'} fixing`
+                : mine.length > 0
+                  ? `${mine.length} unsaved ${mine.length === 1 ? 'change' : 'changes'} on version ${base.version}`
+                  : (editor.status ?? `Up to date with version ${base.version}`)}
+          </p>
+          <button
+            type="button"
+            disabled={mine.length === 0 || editor.busy}
+            onClick={editor.discard}
+          >
+            Discard changes
+          </button>
+          <button type="submit" className="primary" disabled={!editor.canSave}>
+            {editor.busy ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+      )}
     </form>
   );
 }

@@ -7,9 +7,14 @@ import { useRollback } from '../hooks/useRollback';
 import { useVersionCompare } from '../hooks/useVersionCompare';
 
 /** Versions newest first; any two side by side; rollback with confirmation. */
-export function HistoryPage(props: { service: string; current: number; onRolledBack: () => void }) {
+export function HistoryPage(props: {
+  service: string;
+  current: number;
+  archived: boolean;
+  onRolledBack: () => void;
+}) {
   const history = useVersionCompare(props.service, props.current);
-  const rollback = useRollback(props.service, props.current, props.onRolledBack);
+  const rollback = useRollback(props.service, props.current, props.archived, props.onRolledBack);
   const { versions, from, to } = history;
   const rollbackTo = rollback.target;
 

@@ -9,6 +9,7 @@ export function SecretsPage(props: {
   schema: ServiceSchema;
   config: ConfigResponse;
   field?: string;
+  archived?: boolean;
   onChanged: () => void;
 }) {
   if (props.schema.secretPaths.length === 0) return <p>{props.service} has no secrets.</p>;
@@ -74,7 +75,11 @@ function SecretRow(props: SecretFormInput) {
           Clear
         </button>
       </div>
-      {!allowed ? <p className="muted">Your token lacks secrets:write.</p> : null}
+      {secret.archived ? (
+        <p className="muted">Archived — register again to restore.</p>
+      ) : !allowed ? (
+        <p className="muted">Your token lacks secrets:write.</p>
+      ) : null}
       {error ? (
         <p id={`${id}-error`} className="field-error" role="alert">
           {error}

@@ -76,9 +76,18 @@ function checkString(schema: JsonSchema, value: unknown): string | undefined {
       : `must have at least ${schema.minLength} characters`;
   if (schema.maxLength !== undefined && length > schema.maxLength)
     return `must have at most ${schema.maxLength} characters`;
-  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
+  if (schema.pattern !== undefined && patternOf(schema.pattern)?.test(value) === false)
     return `must match ${schema.pattern}`;
   return undefined;
+}
+
+/** The schema's pattern as a RegExp; undefined for one this browser cannot compile (the manager judges it). */
+function patternOf(pattern: string): RegExp | undefined {
+  try {
+    return new RegExp(pattern, 'u');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The sum of a group's number fields, or undefined when one of them is not a number. */

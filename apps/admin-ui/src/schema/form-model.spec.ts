@@ -2,12 +2,14 @@ import fc from 'fast-check';
 import {
   codePointLength as managerCodePointLength,
   defaultConfig,
+  definitionOf,
   findServiceDefinition,
   validateConfig,
 } from '@app/contracts';
 import { changedPaths, getAt, patchBetween, rebase, setAt } from './config-edits';
 import { checkConfig, codePointLength } from './form-checks';
-import { buildForm, fieldsOf, groupsOf } from './form-model';
+import type { JsonSchema } from '../api/types';
+import { buildForm, fieldsOf, formDefaults, groupsOf, schemaAt, secretPathsOf } from './form-model';
 
 // The real dedup-worker schema, exactly as GET /api/services/dedup-worker/schema serves it.
 const definition = findServiceDefinition('dedup-worker')!;
@@ -54,6 +56,89 @@ describe('buildForm', () => {
     expect(groups.get('title.cross_source_type')?.defaultValue).toMatchObject({
       primary_weight: 0.7,
     });
+  });
+});
+
+describe('buildForm on a schema registered over the API', () => {
+  // Written by hand, as a registration sends it: titles, `writeOnly` secrets without x-secret,
+  // a nested object whose default leaves its fields to their own defaults.
+  const registered: JsonSchema = {
+    type: 'object',
+    properties: {
+      batch_size: { type: 'integer', title: 'Batch size', minimum: 1, default: 50 },
+      limits: {
+        type: 'object',
+        title: 'Spending limits',
+        properties: {
+          soft: { type: 'number', default: 100 },
+          hard: { type: 'number', title: 'Hard limit', default: 200 },
+        },
+        default: { hard: 300 },
+      },
+      gateway: {
+        type: 'object',
+        properties: {
+          url: { type: 'string', default: 'https://pay.example' },
+          token: { type: 'string', writeOnly: true, default: '' },
+        },
+        default: {},
+      },
+    },
+  };
+
+  it('labels fields and groups with their titles, else with their key', () => {
+    const form = buildForm(registered);
+    expect(form.map((group) => group.label)).toEqual(['Batch size', 'Spending limits', 'Gateway']);
+    const labels = fieldsOf(form).map((field) => [field.path, field.label]);
+    expect(labels).toEqual([
+      ['batch_size', 'Batch size'],
+      ['limits.soft', 'Soft'],
+      ['limits.hard', 'Hard limit'],
+      ['gateway.url', 'Url'],
+    ]);
+  });
+
+  it('leaves writeOnly secrets out of the form and its defaults, and names them', () => {
+    expect(fieldsOf(buildForm(registered)).map((field) => field.path)).not.toContain(
+      'gateway.token',
+    );
+    expect(secretPathsOf(registered)).toEqual(['gateway.token']);
+    expect(secretPathsOf(schema)).toEqual(['ai.api_key']);
+    expect(schemaAt(registered, 'gateway.token')).toMatchObject({ writeOnly: true });
+  });
+
+  it('fills nested defaults under an object default, as the manager does', () => {
+    expect(formDefaults(registered)).toEqual({
+      batch_size: 50,
+      limits: { soft: 100, hard: 300 },
+      gateway: { url: 'https://pay.example' },
+    });
+    const manager = definitionOf({
+      name: 'billing-worker',
+      description: '',
+      jsonSchema: registered,
+    });
+    expect(formDefaults(registered)).toEqual(defaultConfig(manager));
+    expect(formDefaults(schema)).toEqual(defaults());
+  });
+
+  it('skips what it cannot show in a schema still being typed, instead of failing', () => {
+    const odd = {
+      type: 'object',
+      properties: {
+        nothing: null,
+        yes: true,
+        list: { anyOf: 'not a list', type: 'string' },
+        choice: { enum: 'a', type: 'string' },
+        loop: { $ref: '#/$defs/Loop' },
+        missing: { $ref: '#/$defs/Missing' },
+      },
+      $defs: { Loop: { type: 'object', properties: { again: { $ref: '#/$defs/Loop' } } } },
+    } as unknown as JsonSchema;
+    const form = buildForm(odd);
+    expect(form.map((group) => group.path)).toEqual(['list', 'choice', 'loop', 'missing']);
+    expect(fieldsOf(form).find((field) => field.path === 'choice')?.kind).toBe('string');
+    expect(() => formDefaults(odd)).not.toThrow();
   });
 });
 

@@ -1,6 +1,10 @@
 // Turns a service's JSON Schema (GET /api/services/:service/schema) into a form description, so
-// that no service needs a hand-written form; form-checks.ts checks values against it.
+// that no service needs a hand-written form; form-checks.ts checks values against it. Any
+// registered service's schema reaches it (and the registration preview, one being typed), so it
+// skips what it cannot show instead of failing on it.
 import type { ConfigObject, JsonSchema } from '../api/types';
+import { isObject } from './config-edits';
+import { nodeLabel } from './form-labels';
 
 /** How a leaf is edited. */
 export type FieldKind =
@@ -12,6 +16,8 @@ export interface FieldNode {
   /** Dotted path in the config (`thresholds.high`). */
   readonly path: string;
   readonly name: string;
+  /** The schema's `title`, else the key as words (`max_distance_km` → `Max distance km`). */
+  readonly label: string;
   readonly schema: JsonSchema;
   readonly description: string;
   /** Range and size limits in words (`0 to 1`), empty when there are none. */
@@ -22,6 +28,7 @@ export interface GroupNode {
   readonly type: 'group';
   readonly path: string;
   readonly name: string;
+  readonly label: string;
   readonly description: string;
   readonly children: readonly FormNode[];
   /** The number fields must add up to this (the schema's `x-sum`). */
@@ -39,10 +46,29 @@ export type FieldErrors = Record<string, string>;
 
 /** The form for a service: one group per top-level section. Secret fields are left out. */
 export function buildForm(root: JsonSchema): GroupNode[] {
-  const defs = root.$defs ?? {};
-  return Object.entries(root.properties ?? {})
+  const defs = defsOf(root);
+  return propertiesOf(root)
     .map(([name, schema]) => nodeFor(name, name, schema, defs))
     .flatMap((node) => (node === undefined ? [] : [node.type === 'group' ? node : wrap(node)]));
+}
+
+/** The config a schema's defaults make (what version 1 of a new service starts from). */
+export function formDefaults(root: JsonSchema): ConfigObject {
+  return defaultsOf(root, defsOf(root));
+}
+
+/** The dotted paths of a schema's secrets (`writeOnly` strings), which the form leaves out. */
+export function secretPathsOf(root: JsonSchema): string[] {
+  const defs = defsOf(root);
+  const visit = (schema: JsonSchema, path: string, depth: number): string[] => {
+    if (depth > MAX_DEPTH) return [];
+    return propertiesOf(resolve(nonNull(schema), defs)).flatMap(([name, child]) => {
+      const childPath = path ? `${path}.${name}` : name;
+      if (!isSchema(child)) return [];
+      return isSecret(child, defs) ? [childPath] : visit(child, childPath, depth + 1);
+    });
+  };
+  return visit(root, '', 0);
 }
 
 /** Every field of a form, depth first. */
@@ -55,31 +81,36 @@ export function groupsOf(nodes: readonly FormNode[]): GroupNode[] {
   return nodes.flatMap((node) => (node.type === 'group' ? [node, ...groupsOf(node.children)] : []));
 }
 
+/** Deeper than any schema the manager accepts: a self-referencing `$ref` stops here. */
+const MAX_DEPTH = 32;
+
 function nodeFor(
   name: string,
   path: string,
   raw: JsonSchema,
-  defs: Record<string, JsonSchema>,
+  defs: Readonly<Record<string, JsonSchema>>,
+  depth = 0,
 ): FormNode | undefined {
-  if (raw['x-secret']) return undefined;
-  const nullableTarget = raw.anyOf?.find((option) => option.type !== 'null');
-  const nullable = raw.anyOf !== undefined && raw.anyOf.some((option) => option.type === 'null');
-  const schema = resolve(nullableTarget ?? raw, defs);
-  const description = raw.description ?? schema.description ?? '';
-  if (schema.type === 'object' && schema.properties !== undefined) {
-    const children = Object.entries(schema.properties).flatMap(([child, childSchema]) => {
-      const node = nodeFor(child, `${path}.${child}`, childSchema, defs);
+  if (!isSchema(raw) || isSecret(raw, defs) || depth > MAX_DEPTH) return undefined;
+  const nullable = optionsOf(raw).some((option) => option.type === 'null');
+  const schema = resolve(nonNull(raw), defs);
+  const description = text(raw.description) ?? text(schema.description) ?? '';
+  const label = text(raw.title) ?? text(schema.title) ?? nodeLabel(name);
+  if (schema.type === 'object' && isSchema(schema.properties)) {
+    const children = propertiesOf(schema).flatMap(([child, childSchema]) => {
+      const node = nodeFor(child, `${path}.${child}`, childSchema, defs, depth + 1);
       return node === undefined ? [] : [node];
     });
     return {
       type: 'group',
       path,
       name,
-      description: joinSentences(raw.description, schema.description),
+      label,
+      description: joinSentences(text(raw.description), text(schema.description)),
       children,
       sum: schema['x-sum'],
       nullable,
-      defaultValue: defaultsOf(schema, defs),
+      defaultValue: defaultsOf(schema, defs, depth + 1),
     };
   }
   return {
@@ -87,6 +118,7 @@ function nodeFor(
     kind: kindOf(schema),
     path,
     name,
+    label,
     schema,
     description,
     hint: hintOf(schema),
@@ -98,6 +130,7 @@ function wrap(field: FieldNode): GroupNode {
     type: 'group',
     path: field.path,
     name: field.name,
+    label: field.label,
     description: '',
     children: [field],
     nullable: false,
@@ -105,27 +138,76 @@ function wrap(field: FieldNode): GroupNode {
   };
 }
 
-function resolve(schema: JsonSchema, defs: Record<string, JsonSchema>): JsonSchema {
-  if (schema.$ref === undefined) return schema;
-  const target = defs[schema.$ref.replace('#/$defs/', '')];
-  return target === undefined
+function resolve(schema: JsonSchema, defs: Readonly<Record<string, JsonSchema>>): JsonSchema {
+  if (typeof schema.$ref !== 'string') return schema;
+  const name = schema.$ref.replace('#/$defs/', '');
+  const target = Object.hasOwn(defs, name) ? defs[name] : undefined;
+  return !isSchema(target)
     ? schema
     : { ...target, description: schema.description ?? target.description };
 }
 
-function defaultsOf(schema: JsonSchema, defs: Record<string, JsonSchema>): ConfigObject {
+/** `anyOf [X, null]` (a group that may be switched off) is edited as X. */
+function nonNull(schema: JsonSchema): JsonSchema {
+  return optionsOf(schema).find((option) => option.type !== 'null') ?? schema;
+}
+
+function optionsOf(schema: JsonSchema): JsonSchema[] {
+  return Array.isArray(schema.anyOf) ? schema.anyOf.filter(isSchema) : [];
+}
+
+/** A secret (`writeOnly`, which the manager's code also marks `x-secret`), here or at its `$ref`. */
+function isSecret(schema: JsonSchema, defs: Readonly<Record<string, JsonSchema>>): boolean {
+  const resolved = resolve(schema, defs);
+  return [schema, resolved].some((s) => s.writeOnly === true || s['x-secret'] === true);
+}
+
+function isSchema(value: unknown): value is JsonSchema {
+  return isObject(value);
+}
+
+function defsOf(root: JsonSchema): Readonly<Record<string, JsonSchema>> {
+  return isSchema(root.$defs) ? root.$defs : {};
+}
+
+function propertiesOf(schema: JsonSchema): [string, JsonSchema][] {
+  return isSchema(schema.properties) ? Object.entries(schema.properties) : [];
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The defaults of an object's properties, as the manager fills them: a property's own default,
+ * with an object's nested defaults under it where the default leaves them out.
+ */
+function defaultsOf(
+  schema: JsonSchema,
+  defs: Readonly<Record<string, JsonSchema>>,
+  depth = 0,
+): ConfigObject {
   const result: ConfigObject = {};
-  for (const [name, child] of Object.entries(schema.properties ?? {})) {
-    if (child['x-secret']) continue;
+  for (const [name, child] of propertiesOf(schema)) {
+    if (!isSchema(child) || isSecret(child, defs)) continue;
     const resolved = resolve(child, defs);
+    const nested =
+      resolved.type === 'object' && depth < MAX_DEPTH
+        ? defaultsOf(resolved, defs, depth + 1)
+        : undefined;
+    const own = child.default;
     result[name] =
-      child.default ?? (resolved.type === 'object' ? defaultsOf(resolved, defs) : null);
+      own === undefined
+        ? (nested ?? null)
+        : isObject(own) && nested !== undefined
+          ? { ...nested, ...own }
+          : own;
   }
   return result;
 }
 
 function kindOf(schema: JsonSchema): FieldKind {
-  if (schema.enum !== undefined) return 'enum';
+  if (Array.isArray(schema.enum)) return 'enum';
   switch (schema.type) {
     case 'number':
       return 'number';
@@ -136,7 +218,7 @@ function kindOf(schema: JsonSchema): FieldKind {
     case 'string':
       return 'string';
     case 'array':
-      return schema.items?.type === 'string' ? 'string-list' : 'json';
+      return isSchema(schema.items) && schema.items.type === 'string' ? 'string-list' : 'json';
     default:
       return 'json';
   }
@@ -174,15 +256,12 @@ function joinSentences(...texts: (string | undefined)[]): string {
 
 /** The schema of the field at a dotted path (secrets included), or undefined. */
 export function schemaAt(root: JsonSchema, path: string): JsonSchema | undefined {
-  const defs = root.$defs ?? {};
+  const defs = defsOf(root);
   let current: JsonSchema | undefined = root;
   for (const key of path.split('.')) {
-    const holder: JsonSchema = resolve(
-      current.anyOf?.find((option) => option.type !== 'null') ?? current,
-      defs,
-    );
-    const next: JsonSchema | undefined = holder.properties?.[key];
-    if (next === undefined) return undefined;
+    const holder: JsonSchema = resolve(nonNull(current), defs);
+    const next = propertiesOf(holder).find(([name]) => name === key)?.[1];
+    if (!isSchema(next)) return undefined;
     current = next;
   }
   return current;
