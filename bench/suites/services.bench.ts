@@ -6,11 +6,7 @@ import {
   validateWithClasses,
 } from '@app/contracts';
 import { generateBoxKeyPair } from '@app/crypto';
-import {
-  buildAdminUi,
-  CHROMIUM_PATH,
-  launchChromium,
-} from '../../apps/config-manager/test/support/browser';
+import { buildAdminUi, CHROMIUM_PATH, launchChromium } from '@app/testing';
 import { type GeneratedService, generatedService } from '../lib/generated-services';
 import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
 import { matchingDocuments } from '../lib/matching-documents';

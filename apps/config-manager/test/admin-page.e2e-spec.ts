@@ -8,9 +8,12 @@ import {
   waitForInstance,
   WorkerProcess,
   type WorkerStack,
+  browserAvailable,
+  buildAdminUi,
+  launchChromium,
+  SCREENSHOTS_DIR,
 } from '@app/testing';
 import type { Settings } from '../src/settings/settings';
-import { browserAvailable, buildAdminUi, launchChromium, SCREENSHOTS_DIR } from './support/browser';
 import { CONFIG_MANAGER, type TestManager } from './support/test-app';
 
 const SERVICE = 'dedup-worker';

@@ -2,8 +2,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { JsonSchema } from '@app/contracts';
-import { TOKENS } from '@app/testing';
-import { browserAvailable, buildAdminUi, launchChromium, SCREENSHOTS_DIR } from './support/browser';
+import {
+  TOKENS,
+  browserAvailable,
+  buildAdminUi,
+  launchChromium,
+  SCREENSHOTS_DIR,
+} from '@app/testing';
 import { startManager, type TestManager } from './support/test-app';
 
 const SERVICE = 'billing-worker';

@@ -1,8 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bearer, TOKENS } from '@app/testing';
-import { buildAdminUi } from './support/browser';
+import { bearer, TOKENS, buildAdminUi } from '@app/testing';
 import { startManager, TestManager } from './support/test-app';
 
 const INDEX =

@@ -1,5 +1,6 @@
 // Test support for every app's tests, the bench and the chaos harness (never built, never
 // imported by what ships): one place for each piece of test plumbing.
+export * from './browser/browser';
 export * from './envelopes/envelopes';
 export * from './logs/captured-logs';
 export * from './manager/api-call';

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-
-const ROOT = resolve(__dirname, '..', '..', '..', '..');
+import { REPO_ROOT } from '../repo-root';
 
 /** Debian's chromium (`apt-get install chromium`, done by .ci/run); override with CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,14 +27,14 @@ export function buildAdminUi(): string {
   const result = spawnSync(
     process.execPath,
     [
-      join(ROOT, 'node_modules/vite/bin/vite.js'),
+      join(REPO_ROOT, 'node_modules/vite/bin/vite.js'),
       'build',
       '--config',
-      join(ROOT, 'apps/admin-ui/vite.config.mts'),
+      join(REPO_ROOT, 'apps/admin-ui/vite.config.mts'),
       '--logLevel',
       'error',
     ],
-    { cwd: ROOT, env: { ...process.env, ADMIN_UI_OUT_DIR: outDir }, encoding: 'utf8' },
+    { cwd: REPO_ROOT, env: { ...process.env, ADMIN_UI_OUT_DIR: outDir }, encoding: 'utf8' },
   );
   if (result.status !== 0) {
     throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`);
@@ -64,4 +63,4 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** Where the screenshots of the main screens go (git-ignored). */
-export const SCREENSHOTS_DIR = join(ROOT, 'screenshots');
+export const SCREENSHOTS_DIR = join(REPO_ROOT, 'screenshots');
