@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { JsonSchema } from '@app/contracts';
 import {
   TOKENS,
+  billingWorkerSchema,
   browserAvailable,
   buildAdminUi,
   launchChromium,
@@ -15,44 +16,8 @@ const SERVICE = 'billing-worker';
 const SCHEMA_REASON = 'at most 60 invoices a run';
 
 /** The schema registered through the page: titles for the form, a nested group, a secret. */
-function billingSchema(batchSize: Record<string, unknown> = {}): JsonSchema {
-  return {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      batch_size: {
-        type: 'integer',
-        title: 'Batch size',
-        description: 'Invoices per run',
-        minimum: 1,
-        maximum: 500,
-        default: 50,
-        ...batchSize,
-      },
-      currency: { type: 'string', title: 'Currency', enum: ['EUR', 'USD'], default: 'EUR' },
-      limits: {
-        type: 'object',
-        title: 'Spending limits',
-        additionalProperties: false,
-        properties: {
-          soft: { type: 'number', minimum: 0, 'x-not-greater-than': 'hard', default: 100 },
-          hard: { type: 'number', title: 'Hard limit', minimum: 0, default: 200 },
-        },
-        default: {},
-      },
-      gateway: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          url: { type: 'string', maxLength: 200, default: 'https://pay.example' },
-          token: { type: 'string', writeOnly: true, maxLength: 200, default: '' },
-        },
-        default: {},
-      },
-    },
-  };
-}
+const billingSchema = (batchSize: Partial<JsonSchema> = {}): JsonSchema =>
+  billingWorkerSchema({}, batchSize);
 
 const pretty = (value: unknown) => JSON.stringify(value, null, 2);
 

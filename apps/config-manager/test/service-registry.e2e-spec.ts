@@ -1,49 +1,14 @@
 import { type JsonSchema, schemaHashOf } from '@app/contracts';
 import { DataSource } from 'typeorm';
 import { generateBoxKeyPair } from '@app/crypto';
-import { type StoreKind, TOKENS } from '@app/testing';
+import { billingWorkerSchema, type StoreKind, TOKENS } from '@app/testing';
 import { startManager, type TestManager } from './support/test-app';
 
 const SERVICE = 'billing-worker';
 
 /** A small service schema: limits, a map, a cross-field rule and a secret. */
-function billingSchema(overrides: Record<string, JsonSchema> = {}): JsonSchema {
-  return {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      batch_size: {
-        type: 'integer',
-        title: 'Batch size',
-        description: 'Invoices per run',
-        minimum: 1,
-        maximum: 500,
-        default: 50,
-      },
-      currency: { type: 'string', enum: ['EUR', 'USD'], default: 'EUR' },
-      limits: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          soft: { type: 'number', minimum: 0, 'x-not-greater-than': 'hard', default: 100 },
-          hard: { type: 'number', minimum: 0, default: 200 },
-        },
-        default: {},
-      },
-      gateway: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          url: { type: 'string', maxLength: 200, default: 'https://pay.example' },
-          token: { type: 'string', writeOnly: true, maxLength: 200, default: '' },
-        },
-        default: {},
-      },
-      ...overrides,
-    },
-  };
-}
+const billingSchema = (overrides: Record<string, JsonSchema> = {}): JsonSchema =>
+  billingWorkerSchema(overrides);
 
 describe.each<StoreKind>(['sqlite', 'postgres'])(
   'services registered at runtime on %s',

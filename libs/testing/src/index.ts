@@ -2,6 +2,7 @@
 // imported by what ships): one place for each piece of test plumbing.
 export * from './browser/browser';
 export * from './envelopes/envelopes';
+export * from './fixtures/billing-worker';
 export * from './logs/captured-logs';
 export * from './manager/api-call';
 export * from './manager/in-process-manager';
