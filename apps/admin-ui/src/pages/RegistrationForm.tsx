@@ -124,8 +124,9 @@ export function RegistrationForm(props: RegistrationInput) {
             aria-describedby="register-recipient-key-help"
           />
           <p id="register-recipient-key-help" className="muted small">
-            The workers&apos; public key their secrets are sealed to (<code>npm run keys</code>);
-            without one, secrets are stored but not sent.
+            The workers&apos; public key their secrets are sealed to (
+            <code>npm run keys -- service-keys &lt;service&gt;</code> prints a pair); without one,
+            secrets are stored but not sent.
           </p>
           <ErrorDetails id="register-key-problems" details={errors.recipientKey} />
         </div>
