@@ -1,7 +1,7 @@
 // ConfigClient is one state machine (phase, applied, staged, active, confirmed, and for a
 // client without its own schema the signed schemas and the config waiting for one): start-up,
 // message verdicts, run swaps, health and stop all move the same few fields, so they stay in
-// one class (~740 lines). What is not that state lives beside it: options
+// one class (~780 lines). What is not that state lives beside it: options
 // (config-client.options.ts), the rules (envelope-verifier.ts, signed-schemas.ts), the
 // last-known-good file, MQTT plumbing (mqtt/) and events.
 import type { IClientOptions, MqttClient } from 'mqtt';

@@ -65,6 +65,9 @@ export interface RegistrationOutcome {
  *
  * The audit gets a `schema` row per schema version (the schema's diff), a `migration` row for
  * the config version it made, and `register`/`restore` rows for the other changes.
+ *
+ * One file (~450 lines) on purpose: registration, schema evolution, key rotation and archiving
+ * are steps of one transaction over the same rows, and the evolution rule reads best in order.
  */
 @Injectable()
 export class ServiceRegistrar {

@@ -64,6 +64,9 @@ export const BROKER_RETRY_AFTER_SECONDS = 5;
  * messages. The manager watches its own topics (RetainedConfigWatch): a retained message that is
  * not its current signed envelope (empty, unparsable, unauthentic, older) is replaced at once;
  * a newer one signed with its key means another replica wrote, and is learnt from the database.
+ *
+ * One file (~420 lines) on purpose: the outbox mark, the sweep, the republish on connect and the
+ * schema-before-config order share one per-service publishing state that must not be split.
  */
 @Injectable()
 export class ConfigPublisherService
