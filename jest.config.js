@@ -26,6 +26,8 @@ const shared = {
     '^@app/testing$': '<rootDir>/libs/testing/src',
   },
   rootDir: __dirname,
+  // Build output (dist/packages/config-client holds a second copy of the SDK's package.json).
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 
 module.exports = {
