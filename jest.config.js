@@ -33,7 +33,15 @@ const shared = {
 module.exports = {
   maxWorkers: 2,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/{apps,libs}/**/src/**/*.spec.ts',
+        // The cross-language vectors' drift and consumption test sits beside the files it reads.
+        '<rootDir>/libs/contracts/test-vectors/*.spec.ts',
+      ],
+    },
     {
       ...shared,
       displayName: 'e2e',
