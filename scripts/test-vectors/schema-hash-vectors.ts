@@ -105,7 +105,7 @@ function schemaHashCases(): CaseSpec[] {
     {
       name: 'integer-like-keys',
       description:
-        'Keys that are array indices ("9", "10", "4294967294": canonical decimal integers below 2^32 - 1) come first, in numeric order, then every other key by UTF-16 code units ("-1", "01", "1.5", "4294967295", "a"): what canonicalJson does today, because it relies on the property order of JavaScript objects. DESIGN.md says all keys sort by code units ("10" before "9"); until the two agree, a consumer must follow this vector.',
+        'Keys that look like integers ("9", "10", "01", "-1", "1.5", "4294967294", "4294967295") sort by UTF-16 code units like every other key ("-1" < "01" < "1.5" < "10" < "4294967294" < "4294967295" < "9" < "a"), not first in numeric order as a JavaScript object lists them.',
       schema: {
         type: 'object',
         properties: {

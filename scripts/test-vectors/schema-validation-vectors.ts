@@ -334,8 +334,10 @@ function schemaValidationCases(): CaseSpec[] {
       instances: [
         valid('0.5 (0.5 / 0.01 is exactly 50 in binary floating point)', { c: 0.5 }),
         valid('1.1 (1.1 / 0.01 rounds to 110)', { c: 1.1 }),
-        invalid('0.07: 0.07 / 0.01 is 7.000000000000001 in IEEE-754 doubles', { c: 0.07 }, 'c'),
-        invalid('19.99: 19.99 / 0.01 is 1998.9999999999998', { c: 19.99 }, 'c'),
+        valid('0.07: 0.07 / 0.01 is 7.000000000000001 in doubles, within 1e-9 of 7', { c: 0.07 }),
+        valid('19.99: 19.99 / 0.01 is 1998.9999999999998, within 1e-9 of 1999', { c: 19.99 }),
+        invalid('0.075: 0.075 / 0.01 is 7.5', { c: 0.075 }, 'c'),
+        invalid('0.0700001: 7.00001 is farther than 1e-9 from 7', { c: 0.0700001 }, 'c'),
       ],
     },
     // strings, counted in code points

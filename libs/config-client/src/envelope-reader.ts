@@ -99,10 +99,14 @@ export function echo(value: string): string {
   return JSON.stringify(value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value);
 }
 
-/** Fatal decoding: bytes that are not UTF-8 are refused rather than repaired into something else. */
+/**
+ * Fatal decoding: bytes that are not UTF-8 are refused rather than repaired into something else,
+ * and a leading byte order mark is kept (so JSON.parse refuses it, as strict parsers in other
+ * languages do, and a secret's bytes stay exactly what was sealed).
+ */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return undefined;
   }
