@@ -26,12 +26,22 @@ const shared = {
     '^@app/testing$': '<rootDir>/libs/testing/src',
   },
   rootDir: __dirname,
+  // Build output (dist/packages/config-client holds a second copy of the SDK's package.json).
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 
 module.exports = {
   maxWorkers: 2,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/{apps,libs}/**/src/**/*.spec.ts',
+        // The cross-language vectors' drift and consumption test sits beside the files it reads.
+        '<rootDir>/libs/contracts/test-vectors/*.spec.ts',
+      ],
+    },
     {
       ...shared,
       displayName: 'e2e',

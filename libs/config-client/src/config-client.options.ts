@@ -28,7 +28,7 @@ export interface ConfigClientOptions<T extends object = object> {
   /**
    * What rule 5 validates configs with: a configuration class (its typed source; a ConfigClient
    * built with one is a ConfigClient of that class) or a JSON Schema object (checked like the
-   * manager's registration checks it). Unset: the definition compiled into @app/contracts when
+   * manager's registration checks it). Unset: the definition compiled into the contracts when
    * the service is there (dedup-worker), else the schema the manager signs and publishes on
    * `system/schema/<service>`.
    */

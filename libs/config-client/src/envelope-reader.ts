@@ -22,7 +22,7 @@ const MAX_ECHO = 64;
 
 /**
  * Worker rules 0 to 2 on the raw bytes of a config message: the size before anything is
- * parsed, the envelope's JSON and standard base64, `alg`, a trusted `kid`, the signature over
+ * parsed, the envelope's JSON and its canonical standard base64, `alg`, a trusted `kid`, the signature over
  * the exact payload bytes, then the payload as a JSON object. Never throws; the manager reads
  * its own retained messages with it, the SDK's EnvelopeVerifier goes on with rules 3 to 6.
  */
@@ -56,6 +56,12 @@ export function readSignedEnvelope(
   ) {
     return failure('malformed', 'envelope must have string fields alg, kid, payload and sig');
   }
+  // Standard base64 is part of parsing (rule 1), so its failure is `malformed`, before alg and kid.
+  const payloadBytes = decodeStrictBase64(payloadText);
+  const signature = decodeStrictBase64(sigText);
+  if (payloadBytes === undefined || signature === undefined) {
+    return failure('malformed', 'payload or sig is not canonical standard base64');
+  }
   if (alg !== ENVELOPE_ALG) {
     return failure('unsupported-alg', `envelope alg ${echo(alg)} is not ${ENVELOPE_ALG}`);
   }
@@ -68,11 +74,6 @@ export function readSignedEnvelope(
   }
 
   // Rule 2: the signature over the exact payload bytes.
-  const payloadBytes = decodeStrictBase64(payloadText);
-  const signature = decodeStrictBase64(sigText);
-  if (payloadBytes === undefined || signature === undefined) {
-    return failure('signature', 'payload or sig is not canonical standard base64');
-  }
   if (!verifier.verify(payloadBytes, signature)) {
     return failure('signature', `signature does not verify with key ${kid}`);
   }
@@ -98,10 +99,14 @@ export function echo(value: string): string {
   return JSON.stringify(value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value);
 }
 
-/** Fatal decoding: bytes that are not UTF-8 are refused rather than repaired into something else. */
+/**
+ * Fatal decoding: bytes that are not UTF-8 are refused rather than repaired into something else,
+ * and a leading byte order mark is kept (so JSON.parse refuses it, as strict parsers in other
+ * languages do, and a secret's bytes stay exactly what was sealed).
+ */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return undefined;
   }

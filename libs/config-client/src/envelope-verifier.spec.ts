@@ -201,7 +201,7 @@ describe(EnvelopeVerifier.name, () => {
       expectRejected(verifyAt(sut, payloadBytes(tampered)), 'signature');
     });
 
-    it('rejects non-canonical base64 in payload or sig', () => {
+    it('rejects non-canonical base64 in payload or sig as malformed (rule 1)', () => {
       const envelope = JSON.parse(buildEnvelope(keys, { version: 1 }).toString()) as Record<
         string,
         string
@@ -209,11 +209,11 @@ describe(EnvelopeVerifier.name, () => {
 
       expectRejected(
         verifyAt(sut, payloadBytes({ ...envelope, payload: ` ${envelope.payload}` })),
-        'signature',
+        'malformed',
       );
       expectRejected(
         verifyAt(sut, payloadBytes({ ...envelope, sig: envelope.sig.replace(/=+$/, '') })),
-        'signature',
+        'malformed',
       );
     });
   });

@@ -17,7 +17,7 @@ import {
   type SignedSchemaLookup,
 } from './signed-schemas';
 
-/** Largest envelope a worker reads (@app/contracts' MAX_ENVELOPE_BYTES, 256 KiB); anything longer is refused before it is parsed. */
+/** Largest envelope a worker reads (the contracts' MAX_ENVELOPE_BYTES, 256 KiB); anything longer is refused before it is parsed. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = MAX_ENVELOPE_BYTES;
 
 /** What an accepted payload said about itself (the opened secrets are only in `config`). */

@@ -1,34 +1,4 @@
-export * from './config-client';
-export * from './config-client.error';
-export type {
-  ConfigAcceptedEvent,
-  ConfigArchivedEvent,
-  ConfigClientEvents,
-  ConfigClientListener,
-  ConfigPendingEvent,
-  ConfigRejectedEvent,
-  SchemaAcceptedEvent,
-  SchemaRejectedEvent,
-} from './config-client.events';
-export * from './config-client.logger';
-export * from './config-client.options';
+// The monorepo's barrel: the SDK (sdk.ts, the package's main entry) and its Nest module (the
+// package's `/nest` entry, kept apart so that @nestjs/common stays an optional peer there).
+export * from './sdk';
 export * from './config-client.module';
-export * from './config-client.settings';
-export {
-  readSignedEnvelope,
-  type EnvelopeReadFailure,
-  type EnvelopeReading,
-} from './envelope-reader';
-export * from './envelope-verifier';
-export * from './last-known-good';
-export {
-  MAX_SIGNED_SCHEMAS,
-  type SchemaVerdict,
-  type SignedSchema,
-  type SignedSchemaLookup,
-} from './signed-schemas';
-export * from './mqtt/mqtt-packet.error';
-export { type DroppedPublish, PacketSizeFilter } from './mqtt/packet-size-filter';
-export type { PacketSizeFilterOptions } from './mqtt/packet-size-filter';
-export * from './mqtt/mqtt-connection';
-export * from './mqtt/packet-size-guard';

@@ -5,7 +5,7 @@ import { type DroppedPublish, PacketSizeFilter } from './packet-size-filter';
 
 /** What a client's packet size guard needs. */
 export interface ClientPacketGuardOptions {
-  /** Largest packet read, fixed header included (MAX_MQTT_PACKET_BYTES from @app/contracts). */
+  /** Largest packet read, fixed header included (the contracts' MAX_MQTT_PACKET_BYTES). */
   readonly maxPacketBytes: number;
   /** Called for each dropped PUBLISH with its topic and its size on the wire; must not throw. */
   readonly onOversized: (topic: string, bytes: number) => void;

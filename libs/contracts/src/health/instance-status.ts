@@ -24,22 +24,49 @@ export type ConfigSource = 'broker' | 'lkg' | 'defaults';
 
 /** The most recent rejected message. */
 export interface LastRejection {
-  /** Present only when the signature verified (an unverified version means nothing). */
+  /**
+   * Present only when the signature verified (an unverified version means nothing).
+   * @asType integer
+   * @minimum 1
+   */
   readonly version?: number;
   readonly reason: RejectionReason;
+  /** @format date-time */
   readonly at: string;
 }
 
+/**
+ * How many messages were rejected for one reason since the worker started.
+ * @asType integer
+ * @minimum 0
+ */
+export type RejectionCount = number;
+
 /** The retained health payload on `system/health/<service>/<instanceId>`, as a worker publishes it. */
 export interface InstanceStatus {
+  /** @pattern ^[a-z][a-z0-9-]{1,62}$ */
   readonly service: string;
+  /** @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$ */
   readonly instanceId: string;
   readonly status: InstanceStatusValue;
-  /** Newest accepted version (from the broker or the last-known-good file); 0 when none. */
+  /**
+   * Newest accepted version (from the broker or the last-known-good file); 0 when none.
+   * @asType integer
+   * @minimum 0
+   */
   readonly appliedVersion: number;
-  /** Version the next run will use (staged, or still active); 0 for the schema defaults. */
+  /**
+   * Version the next run will use (staged, or still active); 0 for the schema defaults.
+   * @asType integer
+   * @minimum 0
+   */
   readonly stagedVersion: number;
-  /** Version the last run used; null before the first run. */
+  /**
+   * Version the last run used; null before the first run.
+   * @asType integer
+   * @nullable
+   * @minimum 0
+   */
   readonly lastRunVersion: number | null;
   readonly lastRejection?: LastRejection;
   /** The applied version was built for a different schema than this worker's. */
@@ -47,7 +74,11 @@ export interface InstanceStatus {
   /** Where the applied version came from. */
   readonly source: ConfigSource;
   /** Rejected messages since start, by reason. */
-  readonly rejections: Readonly<Record<RejectionReason, number>>;
+  readonly rejections: Readonly<Record<RejectionReason, RejectionCount>>;
+  /**
+   * When the worker wrote this status.
+   * @format date-time
+   */
   readonly at: string;
 }
 

@@ -8,6 +8,7 @@ export interface ManagerStatus {
   readonly status: 'online' | 'offline';
   /** Current version of every service, when online. */
   readonly versions?: Readonly<Record<string, number>>;
+  /** @format date-time */
   readonly at: string;
 }
 

@@ -81,7 +81,7 @@ export function applyConstraint(
       // class-validator counts UTF-16 units less U+FE0E/U+FE0F; JSON Schema counts code points.
       // Publishing one rule while applying the other would split a mixed fleet.
       throw new TypeError(
-        `${name} does not count characters as JSON Schema does: use MinCodePoints/MaxCodePoints from @app/contracts`,
+        `${name} does not count characters as JSON Schema does: use the contracts' MinCodePoints/MaxCodePoints instead`,
       );
     case ARRAY_MIN_SIZE:
       schema.minItems = asNumber(first);

@@ -124,6 +124,9 @@ function unescapePointer(segment: string): string {
   return segment.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
+/** `multipleOf` tolerance, as a power of ten: |round(x / m) − x / m| ≤ 1e-9 (docs/protocol.md). */
+export const MULTIPLE_OF_PRECISION = 9;
+
 function newEngine(): Ajv2020 {
   // Its own instance per schema: `$id`s of different services (or of two versions of one) never
   // collide in one Ajv cache, and a schema evicted from the cache above is garbage collected.
@@ -137,6 +140,9 @@ function newEngine(): Ajv2020 {
       strictRequired: false,
       allowUnionTypes: true,
       unicodeRegExp: true,
+      // x is a multiple of m when x / m is within 1e-9 of an integer: in plain doubles
+      // 0.07 / 0.01 is 7.000000000000001, and `multipleOf: 0.01` would refuse 0.07.
+      multipleOfPrecision: MULTIPLE_OF_PRECISION,
       verbose: true,
     }),
   );

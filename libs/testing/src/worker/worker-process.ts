@@ -42,6 +42,20 @@ export class WorkerProcess {
     return new WorkerProcess(child);
   }
 
+  /**
+   * Starts a plain JavaScript file with Node from `cwd` (a project outside the repository, as a
+   * team's would be) with only `env` and PATH: nothing of this process's environment, such as a
+   * NODE_PATH or NODE_OPTIONS that would let it load modules from the repository.
+   */
+  static node(script: string, cwd: string, env: Record<string, string>): WorkerProcess {
+    const child = spawn(process.execPath, [script], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new WorkerProcess(child);
+  }
+
   /** Resolves with the first output line matching `pattern` (already printed or to come). */
   async waitForLine(pattern: RegExp, timeoutMs = 15000): Promise<string> {
     return this.changes.until(
