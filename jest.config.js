@@ -45,7 +45,8 @@ module.exports = {
     {
       ...shared,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
+      // clients/<language>/test: the clients in other languages, driven against a real manager.
+      testMatch: ['<rootDir>/{apps,clients}/*/test/**/*.e2e-spec.ts'],
       testTimeout: 30000,
     },
   ],

@@ -3,10 +3,11 @@
 Rules, in order; the first that fails gives the reason a worker reports:
 
 0. at most 256 KiB, checked before anything is parsed (``oversized``);
-1. a UTF-8 JSON object with string ``alg``, ``kid``, ``payload``, ``sig`` (``malformed``),
-   ``alg`` is ``Ed25519`` (``unsupported-alg``), ``kid`` is trusted (``unknown-key``);
-2. ``payload`` and ``sig`` are canonical standard base64 and the signature verifies over the
-   decoded payload bytes (``signature``); the payload is a UTF-8 JSON object (``malformed``);
+1. a UTF-8 JSON object (no byte order mark) with string ``alg``, ``kid``, ``payload``,
+   ``sig``, the last two canonical standard base64 (``malformed``); ``alg`` is ``Ed25519``
+   (``unsupported-alg``); ``kid`` is trusted (``unknown-key``);
+2. the signature verifies over the decoded payload bytes (``signature``); the payload is a
+   UTF-8 JSON object (``malformed``);
 3. ``payload.service`` is the topic's and the worker's (``service``); ``version`` a positive
    integer (``malformed``); a signed ``archived: true`` payload is a tombstone;
 4. ``version`` is newer than the applied one (``stale``; equal: a duplicate, not counted);
@@ -184,16 +185,17 @@ def read_signed_envelope(
     payload_text, sig_text = envelope.get("payload"), envelope.get("sig")
     if not all(isinstance(v, str) for v in (alg, kid, payload_text, sig_text)):
         return EnvelopeReading(False, "malformed", "envelope must have string fields alg, kid, payload and sig")
+    # Standard base64 is part of parsing (rule 1): its failure is malformed, before alg and kid.
+    payload_bytes = decode_strict_base64(payload_text)
+    signature = decode_strict_base64(sig_text)
+    if payload_bytes is None or signature is None:
+        return EnvelopeReading(False, "malformed", "payload or sig is not canonical standard base64")
     if alg != ENVELOPE_ALG:
         return EnvelopeReading(False, "unsupported-alg", f"envelope alg {echo(alg)} is not {ENVELOPE_ALG}")
     verifier = verifiers.get(kid)
     if verifier is None:
         trusted = ", ".join(verifiers.keys())
         return EnvelopeReading(False, "unknown-key", f"envelope kid {echo(kid)} is not a trusted key (trusted: {trusted})")
-    payload_bytes = decode_strict_base64(payload_text)
-    signature = decode_strict_base64(sig_text)
-    if payload_bytes is None or signature is None:
-        return EnvelopeReading(False, "signature", "payload or sig is not canonical standard base64")
     if not _verifies(verifier, payload_bytes, signature):
         return EnvelopeReading(False, "signature", f"signature does not verify with key {kid}")
     payload = parse_json_object(payload_bytes)

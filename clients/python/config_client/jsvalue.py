@@ -20,7 +20,6 @@ MAX_SAFE_INTEGER = 2**53 - 1
 _MAX_INDEX = 2**32 - 2
 _INDEX_KEY = re.compile(r"0|[1-9][0-9]{0,9}")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_BOM = "\ufeff"
 
 
 class InheritedMember:
@@ -144,12 +143,12 @@ def _refuse_constant(name: str) -> Any:
 
 
 def decode_utf8(data: bytes) -> Optional[str]:
-    """Fatal UTF-8 decoding as TextDecoder does it (one leading BOM dropped), or None."""
+    """Fatal UTF-8 decoding, or None. A leading byte order mark is kept: JSON refuses it, and a
+    secret's text stays exactly what was sealed."""
     try:
-        text = bytes(data).decode("utf-8")
+        return bytes(data).decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return text[1:] if text.startswith(_BOM) else text
 
 
 def parse_json(text: str) -> Any:
@@ -162,7 +161,7 @@ def parse_json(text: str) -> Any:
 
 
 def parse_json_bytes(data: bytes) -> Any:
-    """UTF-8 JSON bytes to a value, or _UNDEFINED... see parse_json_object for the usual call."""
+    """UTF-8 JSON bytes to a value; raises ValueError (a byte order mark is not JSON)."""
     text = decode_utf8(data)
     if text is None:
         raise ValueError("not UTF-8")
@@ -387,12 +386,7 @@ def _write(value: Any, parts: List[str], sort_keys: bool, depth: int) -> None:
             _write(item, parts, sort_keys, depth + 1)
         parts.append("]")
     elif isinstance(value, dict):
-        keys = js_keys(value)
-        if sort_keys:
-            # The sorted object is built anew: index keys still come first, as V8 keeps them.
-            ordered = sorted_code_units(keys)
-            indices = sorted((k for k in ordered if _is_index_key(k)), key=int)
-            keys = indices + [k for k in ordered if not _is_index_key(k)]
+        keys = sorted_code_units(value.keys()) if sort_keys else js_keys(value)
         parts.append("{")
         first = True
         for key in keys:
@@ -408,7 +402,8 @@ def _write(value: Any, parts: List[str], sort_keys: bool, depth: int) -> None:
 
 
 def canonical_json(value: Any) -> str:
-    """The canonical JSON of the contract: no whitespace, keys sorted by UTF-16 code units."""
+    """The canonical JSON of the contract (what schemaHash hashes): no whitespace, every object's
+    keys sorted by UTF-16 code units ("10" before "9"), strings and numbers as JSON.stringify."""
     return js_stringify(value, sort_keys=True)
 
 

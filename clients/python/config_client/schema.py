@@ -9,7 +9,7 @@ reproduces that pipeline for the supported keywords (SUPPORTED_KEYWORDS):
    object its properties' defaults, map entries sorted by key, secrets left out unless asked;
 3. :class:`Validator`: Ajv's errors, keyword by keyword, in Ajv's order and with its quirks
    (types checked per keyword group, ``anyOf`` errors dropped once a branch passes, lengths in
-   code points, ``pattern`` as an ECMAScript ``u`` regex, ``multipleOf`` as ``x/m === parseInt(x/m)``);
+   code points, ``pattern`` as an ECMAScript ``u`` regex, ``multipleOf`` within 1e-9);
 4. :func:`issues_from_errors`: the issues the SDK reports, at dotted paths, with the same
    filtering (a nullable object's "must be null" branch, range rules on a value of the wrong
    type and sums over invalid fields are not reported).
@@ -405,12 +405,18 @@ def _types_of(schema: dict) -> List[str]:
     return list(declared) if isinstance(declared, list) else [declared]
 
 
-def _parse_int_equal(value: float) -> bool:
-    """``value === parseInt(value)``: parseInt reads the leading integer of String(value)."""
-    if not math.isfinite(value):
+# multipleOf: x / m within 1e-9 of an integer (Ajv's multipleOfPrecision 9).
+MULTIPLE_OF_TOLERANCE = 1e-9
+
+
+def is_multiple_of(value: Any, divisor: Any) -> bool:
+    """Ajv's ``multipleOf`` with precision 9: ``|Math.round(q) - q| <= 1e-9`` for ``q = x / m``."""
+    if divisor == 0:
         return False
-    match = re.match(r"[+-]?[0-9]+", js_number_str(value))
-    return match is not None and float(int(match.group())) == value
+    quotient = float(value) / float(divisor)
+    if not math.isfinite(quotient):
+        return True  # Infinity - Infinity is NaN, and NaN > 1e-9 is false in JavaScript
+    return not abs(_js_round(quotient) - quotient) > MULTIPLE_OF_TOLERANCE
 
 
 def sum_of_numbers(value: dict) -> float:
@@ -535,7 +541,7 @@ class Validator:
             if not holds(data, limit):
                 self._error(errors, keyword, path, pname, {"comparison": comparison, "limit": limit}, limit, f"must be {comparison} {js_number_str(limit)}")
         elif keyword == "multipleOf":
-            if limit == 0 or not _parse_int_equal(float(data) / float(limit)):
+            if not is_multiple_of(data, limit):
                 self._error(errors, keyword, path, pname, {"multipleOf": limit}, limit, f"must be multiple of {js_number_str(limit)}")
         else:
             other = _sibling(parent, limit) if isinstance(limit, str) else None
@@ -739,8 +745,9 @@ def _value_at(data: Any, path: str) -> Any:
 
 
 def _js_round(value: float) -> float:
-    floor = math.floor(value)
-    return floor + 1 if value - floor >= 0.5 else floor
+    """Math.round: the nearest integer, halves toward +Infinity."""
+    floor = float(math.floor(value))
+    return floor + 1.0 if value - floor >= 0.5 else floor
 
 
 def _format_number(value: float) -> str:

@@ -218,4 +218,6 @@ class WorkerProcess:
             self.process.send_signal(sig)
         code = self.process.wait(15)
         self._reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return code

@@ -56,6 +56,24 @@ export class WorkerProcess {
     return new WorkerProcess(child);
   }
 
+  /**
+   * Starts any other program (a worker in another language: `/usr/bin/python3 worker.py`) with
+   * only `env` and PATH, from the repository root unless `cwd` says otherwise.
+   */
+  static command(
+    executable: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd: string = REPO_ROOT,
+  ): WorkerProcess {
+    const child = spawn(executable, args, {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new WorkerProcess(child);
+  }
+
   /** Resolves with the first output line matching `pattern` (already printed or to come). */
   async waitForLine(pattern: RegExp, timeoutMs = 15000): Promise<string> {
     return this.changes.until(
