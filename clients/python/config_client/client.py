@@ -221,6 +221,14 @@ class ConfigClient:
                 f"initial_config_timeout_ms must be an integer from 0 to {_MAX_INITIAL_TIMEOUT_MS}", "initial_config_timeout_ms"
             )
         self._broker = _parse_broker_url(options.mqtt_url)
+        self._tls: Optional[ssl.SSLContext] = None
+        if self._broker[1]:
+            try:
+                self._tls = ssl.create_default_context(cafile=options.mqtt_ca_file)
+            except (OSError, ssl.SSLError) as error:
+                raise ConfigClientError(
+                    f"mqtt_ca_file {options.mqtt_ca_file} cannot be read ({error.__class__.__name__})", "mqtt_ca_file"
+                ) from None
         definition: Optional[ServiceDefinition] = None
         if options.schema is not None:
             check = check_service_schema(service, "", options.schema)
@@ -460,9 +468,8 @@ class ConfigClient:
         password = self._options.mqtt_password if self._options.mqtt_password is not None else url_password
         if username is not None:
             client.username_pw_set(username, password)
-        if use_tls:
-            context = ssl.create_default_context(cafile=self._options.mqtt_ca_file)
-            client.tls_set_context(context)
+        if use_tls and self._tls is not None:
+            client.tls_set_context(self._tls)
         if transport == "websockets":
             client.ws_set_options(path=path or "/")
         client.reconnect_delay_set(_RECONNECT_PERIOD_S, _RECONNECT_PERIOD_S)

@@ -176,6 +176,22 @@ class ConfigClientTest(unittest.TestCase):
         self.assertEqual((health["appliedVersion"], health["source"]), (3, "lkg"))
         self.assertEqual(sut.stats()["duplicates"], 1)
 
+    def test_reconnects_and_subscribes_again_after_the_broker_restarts(self) -> None:
+        self.publish_config(1, {"batch_size": 10})
+        sut = self.sut().start()
+        self.probe.close()
+        self.broker.stop()
+        until("the client sees the broker go", lambda: any("unreachable" in line for line in self.logs))
+        self.assertEqual(sut.begin_run().version, 1)  # runs go on meanwhile
+        self.broker.start()
+        self.probe = Probe(self.broker.port, ["system/health/#"])
+        # Its health again after the reconnect (the broker lost the retained one).
+        self.probe.health("py-1", lambda h: h["appliedVersion"] == 1 and h["status"] == "online", timeout=15)
+        self.publish_config(2, {"batch_size": 20})
+        until("version 2 after the reconnect", lambda: sut.status()["appliedVersion"] == 2, timeout=15)
+        self.assertEqual(sut.begin_run().config["batch_size"], 20)
+        self.assertTrue(any(line.startswith("Reconnected to MQTT broker") for line in self.logs))
+
     def test_a_tampered_last_known_good_file_is_ignored(self) -> None:
         self.publish_config(1, {"batch_size": 10})
         first = self.sut().start()
