@@ -78,8 +78,15 @@ class FrozenDict(dict):
         self._refuse()
         return self
 
-    def __hash__(self) -> int:  # type: ignore[override]
-        return id(self)
+    def __copy__(self) -> dict:
+        return dict(self)
+
+    def __deepcopy__(self, memo: Any) -> dict:
+        """copy.deepcopy gives a plain, mutable copy (what one deep-copies a config for)."""
+        return thaw(self)
+
+    def __reduce__(self) -> Any:
+        return (FrozenDict, (dict(self),))
 
 
 class FrozenList(list):
@@ -98,8 +105,14 @@ class FrozenList(list):
         self._refuse()
         return self
 
-    def __hash__(self) -> int:  # type: ignore[override]
-        return id(self)
+    def __copy__(self) -> list:
+        return list(self)
+
+    def __deepcopy__(self, memo: Any) -> list:
+        return thaw(self)
+
+    def __reduce__(self) -> Any:
+        return (FrozenList, (list(self),))
 
 
 def deep_freeze(value: Any) -> Any:
