@@ -47,22 +47,48 @@ def until(what: str, check: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 class Mosquitto:
-    """A mosquitto process on a free port: open, no persistence; stop() and start() keep the port."""
+    """A mosquitto process on a free port: open, no persistence; stop() and start() keep the port.
 
-    def __init__(self) -> None:
+    With ``tls=True`` it listens with a certificate for ``localhost`` signed by a CA of its own
+    (``ca_file``), made with the openssl command line.
+    """
+
+    def __init__(self, tls: bool = False) -> None:
         if not os.path.exists(MOSQUITTO):
             raise AssertionError("mosquitto is not installed (apt-get install mosquitto): the client tests need a real broker")
         self.dir = tempfile.mkdtemp(prefix="py-mosquitto-")
         self.port = free_port()
+        self.tls = tls
         self.config = os.path.join(self.dir, "mosquitto.conf")
+        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence false"]
+        if tls:
+            self.ca_file = self._certificates()
+            lines += [f"cafile {self.ca_file}", f"certfile {self.dir}/server.pem", f"keyfile {self.dir}/server.key"]
         with open(self.config, "w") as handle:
-            handle.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+            handle.write("\n".join(lines) + "\n")
         self.process: Optional[subprocess.Popen] = None
         self.start()
 
+    def _certificates(self) -> str:
+        def openssl(*args: str) -> None:
+            subprocess.run(["openssl", *args], cwd=self.dir, check=True, capture_output=True)
+
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
+                "-keyout", "ca.key", "-out", "ca.pem")  # fmt: skip
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr")
+        with open(os.path.join(self.dir, "san.ext"), "w") as handle:
+            handle.write("subjectAltName=DNS:localhost\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-extfile", "san.ext", "-out", "server.pem")  # fmt: skip
+        # mosquitto started as root reads its files as the user "mosquitto": throwaway test keys.
+        os.chmod(self.dir, 0o755)
+        for name in ("server.key", "server.pem", "ca.pem"):
+            os.chmod(os.path.join(self.dir, name), 0o644)
+        return os.path.join(self.dir, "ca.pem")
+
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"mqtts://localhost:{self.port}" if self.tls else f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self.process = subprocess.Popen(

@@ -9,6 +9,7 @@ import shutil
 import signal
 import tempfile
 import unittest
+import warnings
 
 from support import (
     SERVICE,
@@ -41,6 +42,8 @@ class ConfigClientTest(unittest.TestCase):
         cls.definition = ServiceDefinition(SERVICE, cls.schema)
 
     def setUp(self) -> None:
+        # paho 1.6 leaves the socket of a refused TLS handshake to the garbage collector.
+        warnings.filterwarnings("ignore", message="unclosed <ssl.SSLSocket", category=ResourceWarning)
         self.broker = Mosquitto()
         self.dir = tempfile.mkdtemp(prefix="py-client-")
         self.probe = Probe(self.broker.port, ["system/health/#"])
@@ -281,6 +284,22 @@ class ConfigClientTest(unittest.TestCase):
             self.assertEqual((will["instanceId"], will["appliedVersion"], will["source"]), ("py-will", 0, "defaults"))
         finally:
             worker.stop()
+
+    def test_connects_over_tls_with_a_private_ca_and_never_without_it(self) -> None:
+        broker = Mosquitto(tls=True)
+        try:
+            self.sut(mqtt_url=broker.url, mqtt_ca_file=broker.ca_file, initial_config_timeout_ms=300).start()
+            until("connected over TLS", lambda: any(l.startswith("Connected to MQTT broker mqtts://localhost") for l in self.logs))
+            # Without the private CA the server certificate is refused: no connection at all.
+            untrusting = self.sut(instance="py-2", mqtt_url=broker.url, initial_config_timeout_ms=2000).start()
+            self.assertTrue(any("is unreachable" in line for line in self.logs))
+            self.assertEqual(len([l for l in self.logs if l.startswith("Connected to MQTT broker")]), 1)
+            self.assertEqual((untrusting.status()["status"], untrusting.status()["source"]), ("degraded", "defaults"))
+        finally:
+            for client in self.clients:
+                client.stop()
+            self.clients.clear()
+            broker.destroy()
 
     def test_refuses_bad_options_by_name(self) -> None:
         with self.assertRaises(ConfigClientError) as caught:
