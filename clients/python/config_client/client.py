@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from .envelope import (
     SchemaRejected,
     SignedSchema,
     SignedSchemaStore,
+    set_at_path,
 )
 from .health import instance_status, zero_counts
 from .jsvalue import js_keys
@@ -54,8 +56,15 @@ _RECONNECT_PERIOD_S = 1
 _CONNECT_TIMEOUT_S = 5.0
 _KEEPALIVE_S = 60
 _SUBACK_FAILURE = 128
-_SCHEMES = {"mqtt": ("tcp", False, 1883), "tcp": ("tcp", False, 1883), "mqtts": ("tcp", True, 8883),
-            "ssl": ("tcp", True, 8883), "ws": ("websockets", False, 80), "wss": ("websockets", True, 443)}  # fmt: skip
+# URL scheme: (paho transport, TLS, default port), as mqtt.js reads them.
+_SCHEMES = {
+    "mqtt": ("tcp", False, 1883),
+    "tcp": ("tcp", False, 1883),
+    "mqtts": ("tcp", True, 8883),
+    "ssl": ("tcp", True, 8883),
+    "ws": ("websockets", False, 80),
+    "wss": ("websockets", True, 443),
+}
 
 
 class ConfigClientError(Exception):
@@ -210,8 +219,6 @@ class ClientOptions:
 
 def _safe_url(url: str) -> str:
     """A broker URL without its credentials, for log lines."""
-    import re
-
     return re.sub(r"//[^@/]*@", "//", url)
 
 
@@ -828,8 +835,6 @@ def _defaults_of(definition: Optional[ServiceDefinition]) -> _State:
     # nothing for a client whose schema is the signed one and has not arrived yet.
     if definition is None:
         return _State(0, deep_freeze({}), False, "defaults", ())
-    from .envelope import set_at_path
-
     config = definition.defaults()
     for path, value in definition.secret_defaults().items():
         set_at_path(config, path, value)

@@ -30,6 +30,7 @@ import socket
 from typing import Any, Dict, List, Mapping, Optional
 
 from .client import ClientOptions
+from .jsvalue import decode_utf8, parse_json
 from .keys import KeyError_, decode_base64_key, decode_strict_base64, parse_key_list
 from .lkg import MIN_LKG_HMAC_KEY_BYTES
 from .service_schema import MAX_SCHEMA_BYTES, check_service_schema
@@ -215,8 +216,6 @@ def _read_schema_file(raw: str, service: Optional[str], problems: List[str]) -> 
         name = {2: "ENOENT", 13: "EACCES", 21: "EISDIR"}.get(code, "unknown error")
         problems.append(f"SERVICE_SCHEMA_FILE {raw} cannot be read ({name})")
         return None
-    from .jsvalue import decode_utf8, parse_json
-
     text = decode_utf8(data)
     try:
         document = parse_json(text) if text is not None else None

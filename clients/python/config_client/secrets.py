@@ -9,6 +9,7 @@ the shared secret is all zeros, which libsodium refuses and tweetnacl uses; the 
 
 from __future__ import annotations
 
+import base64
 import struct
 from typing import Any
 
@@ -106,8 +107,6 @@ def box_public_key_of(secret_key: bytes) -> bytes:
 def seal_secret(plaintext: bytes, recipient_public_key: bytes, ephemeral_secret: bytes, nonce: bytes) -> dict:
     """Seals ``plaintext`` (tests and tools; the manager seals in production)."""
     box = nacl.bindings.crypto_box(plaintext, nonce, recipient_public_key, ephemeral_secret)
-    import base64
-
     return {
         "alg": SEALED_SECRET_ALG,
         "epk": base64.b64encode(box_public_key_of(ephemeral_secret)).decode(),

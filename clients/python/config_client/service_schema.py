@@ -14,7 +14,15 @@ import hashlib
 import re
 from typing import Any, List, Optional, Sequence
 
-from .jsvalue import canonical_json, has_lone_surrogate, is_integer_number, is_number, js_equal, js_keys
+from .jsvalue import (
+    canonical_json,
+    has_lone_surrogate,
+    is_integer_number,
+    is_number,
+    js_equal,
+    js_keys,
+    js_stringify,
+)
 from .schema import (
     FORBIDDEN_KEYS,
     Issue,
@@ -247,8 +255,6 @@ class _StructureCheck:
 
 
 def _quote(text: str) -> str:
-    from .jsvalue import js_stringify
-
     return js_stringify(text)
 
 
