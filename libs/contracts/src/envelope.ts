@@ -79,6 +79,37 @@ export interface ConfigPayload {
 }
 
 /**
+ * Who a candidate version is for (docs/rollouts.md): inside the signature, so the broker cannot
+ * choose who runs it.
+ */
+export interface RolloutTarget {
+  /** The rollout's id. */
+  id: string;
+  /**
+   * The step (1-based) whose cohort `instances` is.
+   * @asType integer
+   * @minimum 1
+   */
+  step: number;
+  /**
+   * The stable version the rollout started from; a targeted worker ignores it on the stable topic.
+   * @asType integer
+   * @minimum 1
+   */
+  stableVersion: number;
+  /** The targeted instance ids (cumulative over the steps so far). */
+  instances: string[];
+}
+
+/**
+ * The signed content on `system/candidate/<service>`: a config payload that only the instances
+ * it names apply (a worker that knows nothing of rollouts never reads it).
+ */
+export interface CandidatePayload extends ConfigPayload {
+  rollout: RolloutTarget;
+}
+
+/**
  * The signed content on `system/schema/<service>`: the service's current JSON Schema, for workers
  * that do not bring their own. A worker checks `schemaHash` against the schema itself
  * (schemaHashOf) and uses it for config payloads carrying the same `schemaHash`.

@@ -28,6 +28,21 @@ export function parseSchemaTopic(topic: string): { service: string } | undefined
   return SERVICE_NAME_PATTERN.test(parts[2]) ? { service: parts[2] } : undefined;
 }
 
+/** Subscription filter for every service's candidate topic (rollouts). */
+export const CANDIDATE_TOPIC_FILTER = 'system/candidate/+';
+
+/** `system/candidate/<service>`: where a rollout's signed candidate version is retained. */
+export function candidateTopic(service: string): string {
+  return `system/candidate/${checkedSegment(service, SERVICE_NAME_PATTERN, 'service name')}`;
+}
+
+/** The service of a `system/candidate/<service>` topic, or undefined for any other topic. */
+export function parseCandidateTopic(topic: string): { service: string } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== 'system' || parts[1] !== 'candidate') return undefined;
+  return SERVICE_NAME_PATTERN.test(parts[2]) ? { service: parts[2] } : undefined;
+}
+
 /** `system/config/<service>`: where the signed configuration of a service is retained. */
 export function configTopic(service: string): string {
   return `system/config/${checkedSegment(service, SERVICE_NAME_PATTERN, 'service name')}`;

@@ -34,6 +34,12 @@ export const WIRE_MESSAGES: readonly WireMessage[] = [
     title: 'Config payload (signed, on system/config/<service>)',
   },
   {
+    file: 'candidate-payload.schema.json',
+    source: 'libs/contracts/src/envelope.ts',
+    type: 'CandidatePayload',
+    title: 'Candidate payload of a rollout (signed, on system/candidate/<service>)',
+  },
+  {
     file: 'archived-payload.schema.json',
     source: 'libs/contracts/src/envelope.ts',
     type: 'ArchivedPayload',

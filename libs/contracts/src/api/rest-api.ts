@@ -14,7 +14,10 @@ export interface WhoAmI {
 }
 
 /** How a version came to be. */
-export type VersionKind = 'initial' | 'update' | 'rollback' | 'secret' | 'migration';
+export type VersionKind = 'initial' | 'update' | 'rollback' | 'secret' | 'migration' | 'import';
+
+/** Whether a version was published (or deployed by a rollout), or only staged (`X-Publish: staged`). */
+export type VersionState = 'published' | 'staged';
 
 /** Whether a secret is set, and when it last changed (null: never). Never its value. */
 export interface SecretState {
@@ -158,6 +161,89 @@ export interface InstanceView extends Pick<
   lastSeen: string;
   /** When it went offline (stopped, or its last will); null while it is up. Its versions are the last it reported while up. */
   offlineSince: string | null;
+}
+
+/** Who a rollout step targets (cumulative over the steps); docs/rollouts.md. */
+export type RolloutCohort =
+  | { instances: number }
+  | { percent: number }
+  | { selector: Record<string, string> }
+  | { all: true };
+
+/** One step of a rollout strategy. */
+export interface RolloutStep {
+  cohort: RolloutCohort;
+  /** Completed runs on the new version per targeted instance, and/or seconds after the cohort acknowledged. */
+  bake?: { runs?: number; seconds?: number };
+}
+
+/** How a version is rolled out. */
+export interface RolloutStrategy {
+  steps: RolloutStep[];
+  /** Seconds a targeted instance has to apply the candidate after its step starts. */
+  ackTimeoutSeconds?: number;
+  /** Failed runs on the candidate above which an instance triggers the rollback. */
+  maxFailedRuns?: number;
+}
+
+/** Body of POST /api/services/:service/rollouts. */
+export interface RolloutRequest {
+  version: number;
+  strategy: RolloutStrategy;
+}
+
+/** Where a rollout is. */
+export type RolloutState =
+  | 'pending'
+  | 'deploying'
+  | 'baking'
+  | 'paused'
+  | 'complete'
+  | 'rolling_back'
+  | 'rolled_back'
+  | 'aborted';
+
+/** What ended a rollout, or moved it: a user, or one of the automatic triggers. */
+export type RolloutTrigger =
+  `user:${string}` | 'ack-timeout' | 'rejection' | 'failed-runs' | 'empty-cohort' | 'complete';
+
+/** Where one targeted instance is in its step. */
+export type RolloutInstanceState =
+  'pending' | 'applied' | 'baking' | 'done' | 'rejected' | 'failed' | 'timed_out';
+
+/** One entry of a rollout's timeline. */
+export interface RolloutEvent {
+  at: string;
+  state: RolloutState;
+  step: number;
+  by: RolloutTrigger | 'system';
+  message: string;
+}
+
+/** GET /api/services/:service/rollouts/:id (and each entry of the list). */
+export interface RolloutView {
+  id: string;
+  service: string;
+  version: number;
+  stableVersion: number;
+  strategy: RolloutStrategy;
+  state: RolloutState;
+  /** 1-based; 0 before the first step starts. */
+  step: number;
+  /** The version made by a rollback or an abort; null otherwise. */
+  rollbackVersion: number | null;
+  trigger: RolloutTrigger | null;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  steps: Array<{
+    step: number;
+    cohort: RolloutCohort;
+    instances: string[];
+    startedAt: string | null;
+  }>;
+  instances: Array<{ instanceId: string; step: number; state: RolloutInstanceState }>;
+  timeline: RolloutEvent[];
 }
 
 /** A search hit: a config value, or a secret that matched by name (never by value). */

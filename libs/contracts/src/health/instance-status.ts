@@ -42,6 +42,46 @@ export interface LastRejection {
  */
 export type RejectionCount = number;
 
+/** Label keys a worker reports (INSTANCE_LABELS). */
+export const LABEL_KEY_PATTERN = /^[a-z][a-z0-9_.-]{0,62}$/;
+
+/** Label values a worker reports. */
+export const LABEL_VALUE_PATTERN = /^[A-Za-z0-9_.:-]{0,63}$/;
+
+/** Most labels one instance reports. */
+export const MAX_LABELS = 16;
+
+/** The runs finished on one version (the version the last run used). */
+export interface RunCounts {
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  readonly version: number;
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  readonly completed: number;
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  readonly failed: number;
+}
+
+/** The last finished run. */
+export interface LastRun {
+  /**
+   * @asType integer
+   * @minimum 0
+   */
+  readonly version: number;
+  readonly ok: boolean;
+  /** @format date-time */
+  readonly at: string;
+}
+
 /** The retained health payload on `system/health/<service>/<instanceId>`, as a worker publishes it. */
 export interface InstanceStatus {
   /** @pattern ^[a-z][a-z0-9-]{1,62}$ */
@@ -75,6 +115,12 @@ export interface InstanceStatus {
   readonly source: ConfigSource;
   /** Rejected messages since start, by reason. */
   readonly rejections: Readonly<Record<RejectionReason, RejectionCount>>;
+  /** What the instance says it is (INSTANCE_LABELS): rollouts select cohorts by them. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Runs finished on the version the last run used; absent before the first finished run. */
+  readonly runs?: RunCounts;
+  /** The last finished run; absent before the first. */
+  readonly lastRun?: LastRun;
   /**
    * When the worker wrote this status.
    * @format date-time
