@@ -110,6 +110,7 @@ describe('canonicalJson and utf8Length', () => {
     );
     const withProto = JSON.parse('{"b": 1, "__proto__": {"x": 1}}') as unknown;
     expect(canonicalJson(withProto)).toBe('{"__proto__":{"x":1},"b":1}');
+    expect(canonicalJson({ '': 0, '0': [], '10': 1, '9': 2 })).toBe('{"":0,"0":[],"10":1,"9":2}');
     expect(utf8Length('\ud800')).toBe(Buffer.byteLength('\ud800', 'utf8'));
   });
 });

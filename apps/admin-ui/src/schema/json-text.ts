@@ -36,13 +36,25 @@ export function describeSyntaxError(error: JsonSyntaxError): string {
 
 /**
  * JSON text with object keys sorted (by UTF-16 code units) at every level, arrays in order: the
- * manager's canonicalJson, by which it hashes a schema and measures its size.
+ * manager's canonicalJson, by which it hashes a schema and measures its size. Built by hand, as
+ * there: an object lists integer-like keys ("0", "10") first, whatever their code-unit order.
  */
 export function canonicalJson(value: unknown): string {
-  const text: string | undefined = JSON.stringify(value, (_key, current: unknown) =>
-    isJsonObject(current) ? sortKeys(current) : current,
-  );
-  return text ?? 'null';
+  return write(value) ?? 'null';
+}
+
+function write(value: unknown): string | undefined {
+  if (Array.isArray(value))
+    return `[${value.map((item: unknown) => write(item) ?? 'null').join(',')}]`;
+  if (isJsonObject(value)) {
+    const members: string[] = [];
+    for (const key of Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const text = write(value[key]);
+      if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+    }
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** Bytes of a text as UTF-8 (a lone surrogate counts as the 3 bytes of U+FFFD, as on the manager). */
@@ -55,15 +67,6 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
-  // A null prototype keeps a literal "__proto__" key as data.
-  const sorted = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    sorted[key] = value[key];
-  }
-  return sorted;
 }
 
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {
