@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PublishingModule } from './publishing/publishing.module';
+import { PromotionModule } from './promotion/promotion.module';
 import { RegistryModule } from './registry/registry.module';
 import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -33,6 +34,7 @@ export class AppModule {
         AuditModule,
         ConfigsModule.register({ chaosExitAfterCommit: settings.chaosExitAfterCommit }),
         RegistryModule,
+        PromotionModule,
         SecretsModule,
         SearchModule,
         PublishingModule,

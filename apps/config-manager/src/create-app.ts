@@ -22,6 +22,8 @@ export const BODY_LIMIT = '100kb';
  */
 export const REGISTRATION_BODY_LIMIT = '512kb';
 const REGISTRATION_ROUTE = /^\/api\/services\/[^/]+\/?$/;
+/** POST …/import carries a signed bundle with a whole schema and a config: the same limit. */
+const IMPORT_ROUTE = /^\/api\/services\/[^/]+\/import\/?$/;
 
 /** Where Swagger UI is served; the only page that needs a looser Content-Security-Policy. */
 const DOCS_PATH = 'api/docs';
@@ -77,6 +79,10 @@ export async function createApp(
     jsonBody(BODY_LIMIT, [
       {
         matches: (req) => req.method === 'PUT' && REGISTRATION_ROUTE.test(req.path),
+        limit: REGISTRATION_BODY_LIMIT,
+      },
+      {
+        matches: (req) => req.method === 'POST' && IMPORT_ROUTE.test(req.path),
         limit: REGISTRATION_BODY_LIMIT,
       },
     ]),

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import {
   type ArchivedPayload,
+  type ConfigBundlePayload,
   type ConfigPayload,
   ENVELOPE_ALG,
   type PublishedSigningKey,
@@ -93,6 +94,11 @@ export class EnvelopeBuilderService implements OnModuleInit {
       archived: true,
       issuedAt: issuedAt.toISOString(),
     };
+    return this.sign(payload);
+  }
+
+  /** A signed export bundle (GET …/export): the same envelope, so one verifier reads both. */
+  buildBundle(payload: ConfigBundlePayload): Buffer {
     return this.sign(payload);
   }
 

@@ -182,4 +182,8 @@ export class ManagerEnvironment {
   SERVICE_RECIPIENT_KEYS: ReadonlyMap<string, Buffer> = new Map();
 
   @EnvPath() @EnvDefault('./dist/admin-ui') ADMIN_UI_DIR!: string;
+
+  /** Ed25519 public keys of other environments' managers whose export bundles may be imported: `kid:base64,…`. */
+  @EnvKeyList({ bytes: 32 })
+  IMPORT_TRUSTED_KEYS: KeyListEntry[] = [];
 }

@@ -58,6 +58,8 @@ export interface Settings {
   adminUiDir: string;
   /** Most instances the view keeps per service; reports of further ones are refused (counted). */
   instancesMaxPerService: number;
+  /** Public keys, by key id, of the managers whose export bundles this one imports. */
+  importTrustedKeys: ReadonlyMap<string, Buffer>;
   /** An instance offline for longer than this leaves the instance view. */
   instanceOfflineTtlMs: number;
 }
@@ -105,6 +107,7 @@ export function loadSettings(env: EnvironmentVariables, warn: SettingsWarn = con
     trustProxyHops: e.TRUST_PROXY_HOPS,
     adminUiDir: e.ADMIN_UI_DIR,
     instancesMaxPerService: e.INSTANCES_MAX_PER_SERVICE,
+    importTrustedKeys: new Map(e.IMPORT_TRUSTED_KEYS.map((k) => [k.id, k.key])),
     instanceOfflineTtlMs: e.INSTANCE_OFFLINE_TTL_SECONDS * 1000,
   };
 }

@@ -266,3 +266,45 @@ export interface ErrorBody {
   /** The request's id (also the X-Request-Id response header), to quote when reporting it. */
   requestId?: string;
 }
+
+/**
+ * The signed content of an export bundle (GET /api/services/:service/export): one version of a
+ * service as one environment's manager holds it, to be imported by another (docs/rollouts.md,
+ * "Promotion between environments"). Secret values never travel: only the paths set there.
+ */
+export interface ConfigBundlePayload {
+  bundle: 'config-centre/config-bundle';
+  format: 1;
+  service: string;
+  version: number;
+  schemaVersion: number;
+  schemaHash: string;
+  schema: JsonSchema;
+  config: Record<string, unknown>;
+  /** Secret paths that were set in the exporting environment (names only). */
+  secretPaths: string[];
+  exportedAt: string;
+  exportedBy: string;
+}
+
+/** What an import would do (POST …/import?dryRun=true), and what it did. */
+export interface ImportPreview {
+  service: string;
+  /** The version in the exporting environment. */
+  sourceVersion: number;
+  sourceSchemaHash: string;
+  /** Whether the bundle's schema is this manager's current schema of the service. */
+  schemaMatches: boolean;
+  /** This manager's current version, the import's base. */
+  baseVersion: number;
+  /** From this manager's current config to the imported one. */
+  changes: ChangeEntry[];
+  /** Secrets the exporting environment had set, and whether this one has them set. */
+  secrets: Array<{ path: string; setHere: boolean }>;
+}
+
+/** The answer of POST …/import (not a dry run): the staged version of kind `import`. */
+export interface ImportResult extends ImportPreview {
+  version: number;
+  state: VersionState;
+}

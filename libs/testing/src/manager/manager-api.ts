@@ -2,6 +2,7 @@ import type {
   AuditEntry,
   ErrorBody,
   ChangeEntry,
+  ImportResult,
   ConfigResponse,
   InstanceView,
   MatchingConfig,
@@ -11,6 +12,7 @@ import type {
   SearchHit,
   SecretState,
   ServiceRegistration,
+  SignedEnvelope,
   ServiceRegistrationRequest,
   ServiceSchemaResponse,
   ServiceSummary,
@@ -98,6 +100,27 @@ export class ManagerApi {
     options: Pick<WriteOptions, 'reason'> = {},
   ): ApiCall<ServiceRegistration> {
     return this.call('put', `/api/services/${service}`, body, writeHeaders(options));
+  }
+
+  /** One version (default: the current one) as a bundle signed by this manager. */
+  exportBundle(service: string, version?: number): ApiCall<SignedEnvelope> {
+    const query = version === undefined ? '' : `?version=${version}`;
+    return this.call('get', `/api/services/${service}/export${query}`);
+  }
+
+  /** Imports another environment's bundle (`dryRun`: only the preview). */
+  importBundle(
+    service: string,
+    bundle: object,
+    options: Pick<WriteOptions, 'reason'> & { dryRun?: boolean } = {},
+  ): ApiCall<ImportResult> {
+    const query = options.dryRun === true ? '?dryRun=true' : '';
+    return this.call(
+      'post',
+      `/api/services/${service}/import${query}`,
+      bundle,
+      writeHeaders(options),
+    );
   }
 
   /** Archives a service (its history stays; re-registering restores it). */
