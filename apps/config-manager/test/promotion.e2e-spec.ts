@@ -135,6 +135,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
       const garbage = await production.api
         .importBundle(BILLING_WORKER, { hello: 'world' }, { dryRun: true })
         .expect(400);
+      expect(garbage.body.message).toContain('not authentic (malformed)');
       const versions = (await production.api.versions(BILLING_WORKER).expect(200)).body;
       expect(versions.every((v) => v.kind !== 'import')).toBe(true);
     });
