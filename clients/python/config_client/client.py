@@ -907,7 +907,8 @@ class ConfigClient:
 
     def _publish_health_soon(self) -> None:
         # Within _RUN_HEALTH_INTERVAL_S of the last status (any status carries the counts so far).
-        if self._runs_timer is not None:
+        # After stop() nothing is published any more (a run may still end while the client stops).
+        if self._runs_timer is not None or self._phase == "stopped":
             return
         wait = self._last_health_at + _RUN_HEALTH_INTERVAL_S - time.monotonic()
         if wait <= 0:

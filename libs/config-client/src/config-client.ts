@@ -1,7 +1,7 @@
 // ConfigClient is one state machine (phase, applied, staged, active, confirmed, and for a
 // client without its own schema the signed schemas and the config waiting for one): start-up,
 // message verdicts, run swaps, health and stop all move the same few fields, so they stay in
-// one class (~950 lines; rollouts added the candidate topic and run outcomes, which move the
+// one class (~930 lines; rollouts added the candidate topic and run outcomes, which move the
 // same fields). What is not that state lives beside it: options
 // (config-client.options.ts), the rules (envelope-verifier.ts, signed-schemas.ts), the
 // last-known-good file, MQTT plumbing (mqtt/) and events.
@@ -793,7 +793,8 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
 
   // Within RUN_HEALTH_INTERVAL_MS of the last status (any status carries the counts so far).
   private publishHealthSoon(): void {
-    if (this.runsTimer !== undefined) {
+    // After stop() nothing is published any more (a run may still end while the client stops).
+    if (this.runsTimer !== undefined || this.phase === 'stopped') {
       return;
     }
     const wait = this.lastHealthAt + RUN_HEALTH_INTERVAL_MS - Date.now();
