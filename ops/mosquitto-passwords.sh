@@ -209,7 +209,7 @@ acl_block() {
     manager)
       echo "topic readwrite system/config/#"
       echo "topic readwrite system/schema/#"
-      echo "topic write system/candidate/#"
+      echo "topic readwrite system/candidate/#"
       echo "topic read system/health/#"
       echo "topic write system/health/config-manager"
       ;;
