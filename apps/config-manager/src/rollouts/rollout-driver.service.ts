@@ -142,7 +142,10 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
         );
         break;
       case 'complete':
-        record = await this.finish(this.releases.complete(move.record, move.effect.by));
+        // The move's record (it may carry the last acknowledgement) at the stored revision.
+        record = await this.finish(
+          this.releases.complete({ ...move.record, revision: record.revision }, move.effect.by),
+        );
         break;
       case 'none':
         break;
