@@ -13,6 +13,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PublishingModule } from './publishing/publishing.module';
 import { PromotionModule } from './promotion/promotion.module';
 import { RegistryModule } from './registry/registry.module';
+import { RolloutsModule } from './rollouts/rollouts.module';
 import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import type { Settings } from './settings/settings';
@@ -34,6 +35,7 @@ export class AppModule {
         AuditModule,
         ConfigsModule.register({ chaosExitAfterCommit: settings.chaosExitAfterCommit }),
         RegistryModule,
+        RolloutsModule,
         PromotionModule,
         SecretsModule,
         SearchModule,

@@ -3,7 +3,9 @@ import { ConfigVersionEntity } from '../configs/entities/config-version.entity';
 import { ServiceSchemaEntity } from '../configs/entities/service-schema.entity';
 import { ServiceEntity } from '../configs/entities/service.entity';
 import { InstanceEntity } from '../instances/instance.entity';
+import { RolloutEntity } from '../rollouts/rollout.entity';
 import { SecretEntity } from '../secrets/secret.entity';
+import { StagedSecretEntity } from '../secrets/staged-secret.entity';
 
 /** Every entity of the manager's store. */
 export const ENTITIES = [
@@ -11,6 +13,8 @@ export const ENTITIES = [
   ServiceSchemaEntity,
   ConfigVersionEntity,
   SecretEntity,
+  StagedSecretEntity,
   AuditEntryEntity,
   InstanceEntity,
+  RolloutEntity,
 ];

@@ -62,6 +62,8 @@ export interface Settings {
   importTrustedKeys: ReadonlyMap<string, Buffer>;
   /** An instance offline for longer than this leaves the instance view. */
   instanceOfflineTtlMs: number;
+  /** How often the rollout state machine looks at the instance view (ROLLOUT_TICK_MS). */
+  rolloutTickMs: number;
 }
 
 /** Something that receives warnings produced while settings are loaded (the boot logger). */
@@ -109,6 +111,7 @@ export function loadSettings(env: EnvironmentVariables, warn: SettingsWarn = con
     instancesMaxPerService: e.INSTANCES_MAX_PER_SERVICE,
     importTrustedKeys: new Map(e.IMPORT_TRUSTED_KEYS.map((k) => [k.id, k.key])),
     instanceOfflineTtlMs: e.INSTANCE_OFFLINE_TTL_SECONDS * 1000,
+    rolloutTickMs: e.ROLLOUT_TICK_MS,
   };
 }
 

@@ -125,6 +125,8 @@ export interface VersionSummary {
   createdBy: string;
   reason: string | null;
   kind: VersionKind;
+  /** `staged`: created with `X-Publish: staged` and not yet deployed (docs/rollouts.md). */
+  state: VersionState;
 }
 
 /** One changed path (diff, audit): values for config, a bare flag for secrets. */
@@ -154,7 +156,11 @@ export interface InstanceView extends Pick<
   | 'stagedVersion'
   | 'lastRunVersion'
   | 'schemaDrift'
+  | 'labels'
+  | 'runs'
 > {
+  /** The last finished run; its `at` is believed only when plausible (else when it was seen). */
+  lastRun: { version: number; ok: boolean; at: string } | null;
   /** The newest rejection reported; a later report without one does not clear it. */
   lastRejection: { version?: number; reason: string; at: string } | null;
   /** When the instance last reported something new. */
@@ -263,6 +269,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   details?: ErrorDetail[];
+  /** The manager's error code when it has one (`ROLLOUT_ACTIVE`, `STAGED_VERSION_OUTDATED`, …). */
+  code?: string;
   /** The request's id (also the X-Request-Id response header), to quote when reporting it. */
   requestId?: string;
 }
