@@ -59,7 +59,9 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
     private readonly connection: BrokerConnectionService,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    // Before the broker connects: the instance view must believe retained reports of candidates.
+    await this.reload();
     this.connection.onConnect(() => {
       // A broker that lost its retained messages gets every candidate again, and empty ones
       // where a rollout ended while it was away.
@@ -68,8 +70,7 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.reload();
+  onApplicationBootstrap(): void {
     if (this.active.size > 0) {
       this.logger.log(
         `Resuming ${this.active.size} active rollout(s): ${[...this.active.values()]
