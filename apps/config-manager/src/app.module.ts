@@ -11,7 +11,6 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PublishingModule } from './publishing/publishing.module';
-import { PromotionModule } from './promotion/promotion.module';
 import { RegistryModule } from './registry/registry.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import { SearchModule } from './search/search.module';
@@ -36,7 +35,6 @@ export class AppModule {
         ConfigsModule.register({ chaosExitAfterCommit: settings.chaosExitAfterCommit }),
         RegistryModule,
         RolloutsModule,
-        PromotionModule,
         SecretsModule,
         SearchModule,
         PublishingModule,

@@ -1,6 +1,13 @@
 import type { ConfigBundlePayload, SignedEnvelope } from '@app/contracts';
 import { generateSigningKeyPair, naclSign } from '@app/crypto';
-import { BILLING_WORKER, bearer, billingWorkerSchema, type StoreKind, TOKENS } from '@app/testing';
+import {
+  BILLING_WORKER,
+  bearer,
+  billingWorkerSchema,
+  type StoreKind,
+  TOKENS,
+  until,
+} from '@app/testing';
 import { startManager, type TestManager } from './support/test-app';
 
 const SECRET = 'tok-staging-never-exported';
@@ -82,6 +89,47 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
       expect(versions.map((v) => v.version)).toEqual([1]);
     });
 
+    it('imports a bundle as a staged version of kind import, which a rollout then deploys', async () => {
+      const bundle = (await staging.api.exportBundle(BILLING_WORKER).expect(200)).body;
+      const imported = (
+        await production.api
+          .importBundle(BILLING_WORKER, bundle, { reason: 'promote v3' })
+          .expect(201)
+      ).body;
+      expect(imported).toMatchObject({ version: 2, state: 'staged', sourceVersion: 3 });
+
+      const [latest] = (await production.api.versions(BILLING_WORKER).expect(200)).body;
+      expect(latest).toMatchObject({
+        version: 2,
+        kind: 'import',
+        state: 'staged',
+        reason: 'promote v3',
+      });
+      const before = (await production.api.config(BILLING_WORKER).expect(200)).body;
+      expect(before).toMatchObject({ version: 1, config: { batch_size: 50 } });
+
+      const rollout = (
+        await production.api
+          .createRollout(BILLING_WORKER, {
+            version: 2,
+            strategy: { steps: [{ cohort: { all: true } }] },
+          })
+          .expect(201)
+      ).body;
+      await until(
+        'the imported version to be current',
+        async () => {
+          const view = (await production.api.rollout(BILLING_WORKER, rollout.id).expect(200)).body;
+          return view.state === 'complete' ? view : undefined;
+        },
+        { timeoutMs: 10_000 },
+      );
+      const after = (await production.api.config(BILLING_WORKER).expect(200)).body;
+      expect(after).toMatchObject({ version: 2, config: { batch_size: 120, currency: 'USD' } });
+      // Production's own secrets stay as they are: the bundle only named the one set in staging.
+      expect(after.secrets['gateway.token']).toMatchObject({ set: false });
+    });
+
     it('refuses a forged, untrusted, foreign or unfitting bundle with a 4xx naming the problem', async () => {
       const bundle = (await staging.api.exportBundle(BILLING_WORKER).expect(200)).body;
       const payload = payloadOf(bundle);
@@ -121,9 +169,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
         .expect(400);
       expect(foreign.body.details).toEqual([expect.objectContaining({ path: 'service' })]);
 
-      // Production's schema moved on: batch_size may now be at most 100, and 120 does not fit.
+      // Production's schema moved on (its config migrated with it): batch_size may now be at
+      // most 100, and the bundle's 120 does not fit.
       await production.api
-        .registerService(BILLING_WORKER, { schema: billingWorkerSchema({}, { maximum: 100 }) })
+        .registerService(BILLING_WORKER, {
+          schema: billingWorkerSchema({}, { maximum: 100 }),
+          config: { batch_size: 100 },
+        })
         .expect(200);
       const unfitting = await production.api
         .importBundle(BILLING_WORKER, bundle, { dryRun: true })
@@ -137,7 +189,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
         .expect(400);
       expect(garbage.body.message).toContain('not authentic (malformed)');
       const versions = (await production.api.versions(BILLING_WORKER).expect(200)).body;
-      expect(versions.every((v) => v.kind !== 'import')).toBe(true);
+      // Nothing refused became a version: the import of the earlier test, then the migration.
+      expect(versions.map((v) => v.kind)).toEqual(['migration', 'import', 'initial']);
     });
 
     it('refuses every bundle while IMPORT_TRUSTED_KEYS is not set, saying what to set', async () => {

@@ -127,6 +127,23 @@ export class ConfigWritesService {
   }
 
   /**
+   * Stages another environment's config (a verified export bundle, see PromotionService) as a
+   * version of kind `import`, ready to be rolled out; never published by itself.
+   */
+  async stageImport(
+    service: string,
+    config: Record<string, unknown>,
+    context: ChangeContext,
+  ): Promise<ChangeResult> {
+    return this.change(service, {
+      ...context,
+      publish: 'staged',
+      kind: 'import',
+      config: () => config,
+    });
+  }
+
+  /**
    * Makes a new version whose config is that of an earlier version (secrets are not rolled
    * back). The target is validated under today's schema: a version written under another schema
    * that does not fit it is refused with 409 and the failing paths.

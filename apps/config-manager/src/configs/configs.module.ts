@@ -8,6 +8,8 @@ import { AFTER_COMMIT, ChaosExitAfterCommit } from './after-commit';
 import { ConfigFacadeController } from './config-facade.controller';
 import { ConfigStateModule } from './config-state.module';
 import { ConfigWritesService } from './config-writes.service';
+import { PromotionController } from '../promotion/promotion.controller';
+import { PromotionService } from '../promotion/promotion.service';
 import { ConfigsController } from './configs.controller';
 import { SecretsController } from './secrets.controller';
 
@@ -19,7 +21,8 @@ export interface ConfigsModuleOptions {
 
 /**
  * The config API of every registered service: reads, writes (patch, replace, rollback,
- * secrets: validate → plan → commit, then publish), history, diff, and the compatibility façade.
+ * secrets: validate → plan → commit, then publish), history, diff, the compatibility façade, and
+ * promotion between environments (export bundles, imports staged as versions of kind `import`).
  */
 @Module({})
 export class ConfigsModule {
@@ -37,8 +40,13 @@ export class ConfigsModule {
         SecretsModule,
         RolloutStoreModule,
       ],
-      controllers: [ConfigsController, ConfigFacadeController, SecretsController],
-      providers: [ConfigWritesService, ...hooks],
+      controllers: [
+        ConfigsController,
+        ConfigFacadeController,
+        SecretsController,
+        PromotionController,
+      ],
+      providers: [ConfigWritesService, PromotionService, ...hooks],
     };
   }
 }

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ImportPreview, ImportResult, SignedEnvelope } from '@app/contracts';
+import type { Response } from 'express';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import type { Principal } from '../auth/roles';
 import { type ChangeContext, WriteContext } from '../common/write-context';
@@ -29,7 +30,6 @@ export class PromotionController {
   }
 
   @Post(':service/import')
-  @HttpCode(200)
   @RequireRole('config:write')
   @ApiOperation({
     summary:
@@ -40,9 +40,16 @@ export class PromotionController {
     @Query() query: ImportQueryDto,
     @Body() body: unknown,
     @WriteContext() context: ChangeContext,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<ImportPreview | ImportResult> {
     const checked = this.promotion.check(service, body);
-    if (query.dryRun === 'true') return checked.preview;
-    return this.promotion.stage(checked, context);
+    if (query.dryRun === 'true') {
+      res.status(200);
+      return checked.preview;
+    }
+    const result = await this.promotion.stage(checked, context);
+    res.status(result.state === 'staged' ? 201 : 200);
+    if (result.state === 'staged') res.setHeader('X-Staged-Version', String(result.version));
+    return result;
   }
 }

@@ -14,6 +14,7 @@ import { Ed25519Verifier } from '@app/crypto';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import type { ChangeContext } from '../common/write-context';
 import { ConfigReadsService } from '../configs/config-reads.service';
+import { ConfigWritesService } from '../configs/config-writes.service';
 import { ServiceCatalog } from '../configs/service-catalog';
 import { schemaConflict } from '../configs/validation-errors';
 import { EnvelopeBuilderService } from '../publishing/envelope-builder.service';
@@ -47,6 +48,7 @@ export class PromotionService {
     private readonly reads: ConfigReadsService,
     private readonly catalog: ServiceCatalog,
     private readonly envelopes: EnvelopeBuilderService,
+    private readonly writes: ConfigWritesService,
   ) {
     this.verifiers = new Map(
       [...settings.importTrustedKeys].map(([kid, key]) => [kid, new Ed25519Verifier(key)]),
@@ -126,9 +128,23 @@ export class PromotionService {
     };
   }
 
-  /** TEMPORARY until staged versions land. */
-  stage(_checked: CheckedImport, _context: ChangeContext): Promise<ImportResult> {
-    throw new Error('staged versions are not there yet');
+  /**
+   * Stages a checked bundle as a version of kind `import` (based on this manager's current
+   * config, secrets as they are here); a bundle equal to the current config makes none.
+   */
+  async stage(checked: CheckedImport, context: ChangeContext): Promise<ImportResult> {
+    const { bundle, config, preview } = checked;
+    const result = await this.writes.stageImport(bundle.service, config, {
+      ...context,
+      reason:
+        context.reason ??
+        `import of version ${bundle.version} exported by ${bundle.exportedBy} at ${bundle.exportedAt}`,
+    });
+    return {
+      ...preview,
+      version: result.state.version,
+      state: result.staged ? 'staged' : 'published',
+    };
   }
 
   private verified(body: unknown): ConfigBundlePayload {
