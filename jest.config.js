@@ -32,6 +32,9 @@ const shared = {
 
 module.exports = {
   maxWorkers: 2,
+  // testTimeout is a global option (a project's own is ignored): end-to-end specs start real
+  // processes, and a loaded 2-core machine can take more than the 5 s default.
+  testTimeout: 30000,
   projects: [
     {
       ...shared,
@@ -47,7 +50,6 @@ module.exports = {
       displayName: 'e2e',
       // clients/<language>/test: the clients in other languages, driven against a real manager.
       testMatch: ['<rootDir>/{apps,clients}/*/test/**/*.e2e-spec.ts'],
-      testTimeout: 30000,
     },
   ],
 };
