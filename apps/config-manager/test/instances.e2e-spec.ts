@@ -204,6 +204,49 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
     expect(sut.logs.text()).toContain('check the broker ACL (one user per instance)');
   });
 
+  it('shows the labels and run outcomes an instance reports, keeps them when it goes offline and across a restart', async () => {
+    const worker = await fakeWorker(broker.url, 'w-l');
+    const lastRun = { version: 1, ok: false, at: new Date().toISOString() };
+    await report(worker, 'w-l', {
+      status: 'online',
+      appliedVersion: 1,
+      lastRunVersion: 1,
+      labels: { tier: 'canary', region: 'eu', Bad: 'key', zone: 'bad value' },
+      runs: { version: 1, completed: 4, failed: 1 },
+      lastRun,
+    });
+    const [view] = await eventually(instances, (v) => v.length === 1 && v[0].runs !== null, 1000);
+    expect(view).toMatchObject({
+      instanceId: 'w-l',
+      labels: { tier: 'canary', region: 'eu' },
+      runs: { version: 1, completed: 4, failed: 1 },
+      lastRun,
+    });
+    expect(Object.keys(view.labels)).toEqual(['tier', 'region']);
+
+    worker.stream.destroy(); // its will carries no labels or runs: the view keeps the last ones
+    const [offline] = await eventually(instances, (v) => v[0]?.status === 'offline', 1000);
+    expect(offline).toMatchObject({ labels: { tier: 'canary' }, runs: { completed: 4 }, lastRun });
+
+    await sut.stop();
+    await broker.stop();
+    await broker.start();
+    sut = await startManager({ store, reuse: sut, env: { MQTT_URL: broker.url } });
+    expect((await instances())[0]).toMatchObject({
+      labels: { tier: 'canary', region: 'eu' },
+      runs: { version: 1, completed: 4, failed: 1 },
+      lastRun,
+    });
+  });
+
+  it('shows an instance that reports no labels or runs with empty labels and null runs', async () => {
+    const worker = await fakeWorker(broker.url, 'w-n');
+    clients.push(worker);
+    await report(worker, 'w-n', { status: 'online', appliedVersion: 1, runs: { version: 1 } });
+    const [view] = await eventually(instances, (v) => v.length === 1, 1000);
+    expect(view).toMatchObject({ labels: {}, runs: null, lastRun: null });
+  });
+
   it('does not let a later report without a rejection clear the last one', async () => {
     const worker = await fakeWorker(broker.url, 'w-r');
     clients.push(worker);

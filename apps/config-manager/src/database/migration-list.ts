@@ -4,6 +4,7 @@ import { Instances1763942400000 } from './migrations/1763942400000-instances';
 import { InstanceOfflineSince1764806400000 } from './migrations/1764806400000-instance-offline-since';
 import { SecretCiphertext1764892800000 } from './migrations/1764892800000-secret-ciphertext';
 import { ServiceRegistry1764979200000 } from './migrations/1764979200000-service-registry';
+import { InstanceLabelsRuns1765065600000 } from './migrations/1765065600000-instance-labels-runs';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   InstanceOfflineSince1764806400000,
   SecretCiphertext1764892800000,
   ServiceRegistry1764979200000,
+  InstanceLabelsRuns1765065600000,
 ];

@@ -61,7 +61,7 @@ export function parseInstanceHealth(
   // The topic says who is reporting; a payload that claims to be someone else is not believed.
   if (status.service !== service) return refused('service');
   if (status.instanceId !== instanceId) return refused('instance');
-  const { at, lastRejection, ...report } = status;
+  const { at, lastRejection, lastRun, ...report } = status;
   return {
     kind: 'report',
     report: {
@@ -72,6 +72,9 @@ export function parseInstanceHealth(
             reason: lastRejection.reason,
             at: plausibleTime(lastRejection.at, seenAt) ?? seenAt.toISOString(),
           }
+        : null,
+      lastRun: lastRun
+        ? { ...lastRun, at: plausibleTime(lastRun.at, seenAt) ?? seenAt.toISOString() }
         : null,
       reportedAt: plausibleTime(at, seenAt),
     },

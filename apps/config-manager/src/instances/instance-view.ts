@@ -2,9 +2,10 @@ import type { InstanceView } from '@app/contracts';
 import type { HealthReport } from './instance-status';
 
 /**
- * The view after a report. An offline report keeps the versions last seen while the instance
- * was up (the last will carries those of its CONNECT), and when it went offline; a report
- * without a rejection does not clear the last one, and an older rejection does not replace it.
+ * The view after a report. An offline report keeps the versions, labels and run outcomes last
+ * seen while the instance was up (the last will carries those of its CONNECT), and when it went
+ * offline; a report without a rejection does not clear the last one, and an older rejection does
+ * not replace it.
  */
 export function mergeReport(
   before: InstanceView | undefined,
@@ -25,6 +26,9 @@ export function mergeReport(
       ? newest(before.lastRunVersion, report.lastRunVersion)
       : report.lastRunVersion,
     schemaDrift: keep ? before.schemaDrift : report.schemaDrift,
+    labels: keep ? before.labels : report.labels,
+    runs: keep ? (before.runs ?? report.runs) : report.runs,
+    lastRun: keep ? (before.lastRun ?? report.lastRun) : report.lastRun,
     lastRejection: newerRejection(before?.lastRejection ?? null, report.lastRejection),
     lastSeen: seenAt,
     offlineSince: offline ? (before?.offlineSince ?? seenAt) : null,

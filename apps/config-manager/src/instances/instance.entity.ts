@@ -28,6 +28,18 @@ export class InstanceEntity {
   @Column({ name: 'last_rejection', type: 'text', nullable: true })
   lastRejection!: string | null;
 
+  /** JSON `{ "<key>": "<value>" }` of the labels it reports (INSTANCE_LABELS); null: none. */
+  @Column({ type: 'text', nullable: true })
+  labels!: string | null;
+
+  /** JSON `{ version, completed, failed }`: runs finished on the version its last run used. */
+  @Column({ type: 'text', nullable: true })
+  runs!: string | null;
+
+  /** JSON `{ version, ok, at }` of its last finished run. */
+  @Column({ name: 'last_run', type: 'text', nullable: true })
+  lastRun!: string | null;
+
   @Column({ name: 'last_seen', type: 'varchar', length: 32 })
   lastSeen!: string;
 

@@ -88,6 +88,9 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
           lastRejection: row.lastRejection
             ? (JSON.parse(row.lastRejection) as InstanceView['lastRejection'])
             : null,
+          labels: row.labels ? (JSON.parse(row.labels) as InstanceView['labels']) : {},
+          runs: row.runs ? (JSON.parse(row.runs) as InstanceView['runs']) : null,
+          lastRun: row.lastRun ? (JSON.parse(row.lastRun) as InstanceView['lastRun']) : null,
           lastSeen: row.lastSeen,
           offlineSince: row.offlineSince,
         },
@@ -297,6 +300,9 @@ function toRow(entry: Entry): InstanceEntity {
   return {
     ...view,
     lastRejection: view.lastRejection ? JSON.stringify(view.lastRejection) : null,
+    labels: Object.keys(view.labels).length > 0 ? JSON.stringify(view.labels) : null,
+    runs: view.runs ? JSON.stringify(view.runs) : null,
+    lastRun: view.lastRun ? JSON.stringify(view.lastRun) : null,
     reportedAt: entry.reportedAt,
   };
 }

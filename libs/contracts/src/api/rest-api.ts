@@ -154,7 +154,11 @@ export interface InstanceView extends Pick<
   | 'stagedVersion'
   | 'lastRunVersion'
   | 'schemaDrift'
+  | 'labels'
+  | 'runs'
 > {
+  /** The last finished run; its `at` is believed only when plausible (else when it was seen). */
+  lastRun: { version: number; ok: boolean; at: string } | null;
   /** The newest rejection reported; a later report without one does not clear it. */
   lastRejection: { version?: number; reason: string; at: string } | null;
   /** When the instance last reported something new. */

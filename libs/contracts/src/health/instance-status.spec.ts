@@ -1,6 +1,7 @@
 import {
   type InstanceStatus,
   MAX_HEALTH_BYTES,
+  MAX_LABELS,
   readInstanceStatus,
   REJECTION_REASONS,
 } from '@app/contracts';
@@ -39,8 +40,72 @@ describe(readInstanceStatus.name, () => {
       lastRunVersion: 11,
       schemaDrift: false,
       lastRejection: { version: 13, reason: 'schema', at: '2026-11-21T20:00:00.000Z' },
+      labels: {},
+      runs: null,
+      lastRun: null,
       at: '2026-11-21T20:00:00.100Z',
     });
+  });
+
+  it('reads labels, run counts and the last run', () => {
+    const read = sut(
+      bytes(
+        statusFactory({
+          labels: { tier: 'canary', region: 'eu-west.1' },
+          runs: { version: 12, completed: 3, failed: 1 },
+          lastRun: { version: 12, ok: false, at: '2026-11-21T20:00:00.050Z' },
+        }),
+      ),
+    );
+    expect(read).toMatchObject({
+      labels: { tier: 'canary', region: 'eu-west.1' },
+      runs: { version: 12, completed: 3, failed: 1 },
+      lastRun: { version: 12, ok: false, at: '2026-11-21T20:00:00.050Z' },
+    });
+  });
+
+  it('drops labels that break the contract patterns, keeps at most MAX_LABELS, and still takes the report', () => {
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, `v${i}`]));
+    const read = sut(
+      bytes({
+        ...statusFactory(),
+        labels: {
+          Tier: 'upper-case key',
+          tier: 'canary',
+          region: 'has spaces',
+          zone: 7,
+          ['x'.repeat(64)]: 'key too long',
+          empty: '',
+          ...many,
+        },
+      }),
+    );
+    expect(read?.status).toBe('online');
+    expect(Object.keys(read?.labels ?? {})).toHaveLength(MAX_LABELS);
+    expect(read?.labels).toMatchObject({ tier: 'canary', empty: '', k0: 'v0' });
+    expect(read?.labels).not.toHaveProperty('Tier');
+    expect(read?.labels).not.toHaveProperty('region');
+    expect(read?.labels).not.toHaveProperty('zone');
+  });
+
+  it.each([
+    ['not an object', 'three'],
+    ['a negative count', { version: 12, completed: -1, failed: 0 }],
+    ['a fractional count', { version: 12, completed: 1.5, failed: 0 }],
+    ['a missing count', { version: 12, completed: 1 }],
+  ])('reads run counts that are %s as null', (_, runs) => {
+    const read = sut(bytes({ ...statusFactory(), runs }));
+    expect(read?.runs).toBeNull();
+    expect(read?.status).toBe('online');
+  });
+
+  it('reads a last run without a boolean ok or a time as null', () => {
+    expect(
+      sut(bytes({ ...statusFactory(), lastRun: { version: 1, ok: 'yes', at: 'x' } }))?.lastRun,
+    ).toBeNull();
+    expect(
+      sut(bytes({ ...statusFactory(), lastRun: { version: 1, ok: true } }))?.lastRun,
+    ).toBeNull();
   });
 
   it('takes a minimal report from a worker that tracks less: missing versions are null', () => {
@@ -53,6 +118,9 @@ describe(readInstanceStatus.name, () => {
       lastRunVersion: null,
       schemaDrift: false,
       lastRejection: null,
+      labels: {},
+      runs: null,
+      lastRun: null,
     });
   });
 

@@ -150,6 +150,12 @@ export interface ReportedStatus {
     readonly reason: string;
     readonly at?: string;
   } | null;
+  /** Labels that fit LABEL_KEY_PATTERN and LABEL_VALUE_PATTERN (at most MAX_LABELS); others are dropped. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Run counts when the payload carries valid ones; null otherwise. */
+  readonly runs: RunCounts | null;
+  /** The last finished run when the payload carries a valid one (its `at` as written); null otherwise. */
+  readonly lastRun: LastRun | null;
   /** The payload's `at`, as it wrote it (not checked against any clock). */
   readonly at?: string;
 }
@@ -165,7 +171,9 @@ const MAX_TIME_LENGTH = 40;
 /**
  * Reads a health payload at the message boundary: undefined for anything that is not one
  * (larger than MAX_HEALTH_BYTES, not JSON, not an object, no valid status, no string service or
- * instanceId). Never throws.
+ * instanceId). Labels, run counts and the last run are optional extras: an invalid label is
+ * dropped, invalid run counts or last run read as null, never a reason to refuse the report.
+ * Never throws.
  */
 export function readInstanceStatus(payload: Uint8Array): ReportedStatus | undefined {
   if (payload.length === 0 || payload.length > MAX_HEALTH_BYTES) return undefined;
@@ -199,8 +207,43 @@ export function readInstanceStatus(payload: Uint8Array): ReportedStatus | undefi
           ...(rejectionAt === undefined ? {} : { at: rejectionAt }),
         }
       : null,
+    labels: labels(body.labels),
+    runs: runCounts(body.runs),
+    lastRun: lastRun(body.lastRun),
     ...(at === undefined ? {} : { at }),
   };
+}
+
+/** The valid labels, in the payload's order, at most MAX_LABELS of them. */
+function labels(value: unknown): Record<string, string> {
+  const read: Record<string, string> = {};
+  if (!isPlainObject(value)) return read;
+  let count = 0;
+  for (const [key, label] of Object.entries(value)) {
+    if (count >= MAX_LABELS) break;
+    if (!LABEL_KEY_PATTERN.test(key)) continue;
+    if (typeof label !== 'string' || !LABEL_VALUE_PATTERN.test(label)) continue;
+    read[key] = label;
+    count++;
+  }
+  return read;
+}
+
+function runCounts(value: unknown): RunCounts | null {
+  if (!isPlainObject(value)) return null;
+  const runVersion = version(value.version);
+  const completed = version(value.completed);
+  const failed = version(value.failed);
+  if (runVersion === null || completed === null || failed === null) return null;
+  return { version: runVersion, completed, failed };
+}
+
+function lastRun(value: unknown): LastRun | null {
+  if (!isPlainObject(value)) return null;
+  const runVersion = version(value.version);
+  const at = text(value.at, MAX_TIME_LENGTH);
+  if (runVersion === null || typeof value.ok !== 'boolean' || at === undefined) return null;
+  return { version: runVersion, ok: value.ok, at };
 }
 
 function version(value: unknown): number | null {
