@@ -10,6 +10,15 @@ export type {
   InstanceView,
   JsonSchema,
   Role,
+  RolloutCohort,
+  RolloutEvent,
+  RolloutInstanceState,
+  RolloutRequest,
+  RolloutState,
+  RolloutStep,
+  RolloutStrategy,
+  RolloutTrigger,
+  RolloutView,
   SchemaVersionDetail,
   SchemaVersionSummary,
   SearchHit,
@@ -20,9 +29,13 @@ export type {
   ServiceSchemaResponse as ServiceSchema,
   ServiceSummary,
   VersionKind,
-  VersionSummary,
+  VersionState,
   WhoAmI,
 } from '@app/contracts';
+import type { VersionState, VersionSummary as ContractVersionSummary } from '@app/contracts';
+
+/** One entry of GET …/versions; `state` is absent from a manager without staged versions. */
+export type VersionSummary = ContractVersionSummary & { state?: VersionState };
 
 /** A config (or part of one) as the page edits it. */
 export type ConfigObject = Record<string, unknown>;
