@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Loading } from '../components/Loading';
 import { RolloutStateBadge } from '../components/RolloutStateBadge';
@@ -11,9 +12,19 @@ import { RolloutDetail } from './RolloutDetail';
  * A service's rollouts, newest first, and one of them in full (the one picked, else the one under
  * way, else the newest), kept live while it moves.
  */
-export function RolloutsPage(props: { service: string; rolloutId?: string }) {
+export function RolloutsPage(props: {
+  service: string;
+  rolloutId?: string;
+  /** The shown rollout moved (a completion or a rollback changes the current version). */
+  onMoved: () => void;
+}) {
   const { can } = useSession();
   const rollouts = useRollouts(props.service, props.rolloutId);
+  const moved = `${rollouts.shown?.id}:${rollouts.shown?.state}:${rollouts.shown?.step}`;
+  useEffect(() => {
+    if (rollouts.shown !== undefined) props.onMoved();
+    // Only a move of the rollout matters, not a new callback.
+  }, [moved]);
   if (rollouts.rollouts === undefined) {
     return rollouts.listError ? (
       <ErrorNotice error={rollouts.listError} title="Could not load the rollouts" />

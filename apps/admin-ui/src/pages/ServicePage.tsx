@@ -154,7 +154,14 @@ export function ServicePage({
           onRolledBack={config.reload}
         />
       ) : tab === 'rollouts' ? (
-        <RolloutsPage service={service} rolloutId={query.get('id') ?? undefined} />
+        <RolloutsPage
+          service={service}
+          rolloutId={query.get('id') ?? undefined}
+          onMoved={() => {
+            config.reload();
+            summary.reload();
+          }}
+        />
       ) : tab === 'start-rollout' ? (
         <StartRolloutPage
           service={service}
