@@ -131,6 +131,7 @@ describe('HTTP hardening', () => {
         statusCode: 413,
         error: 'Payload Too Large',
         message: 'Request body is larger than 100kb',
+        code: 'PAYLOAD_TOO_LARGE',
         requestId: res.headers['x-request-id'],
       });
     });

@@ -16,6 +16,8 @@ const MIGRATION_NAMES = [
   'InstanceOfflineSince1764806400000',
   'SecretCiphertext1764892800000',
   'ServiceRegistry1764979200000',
+  'InstanceLabelsRuns1765065600000',
+  'StagedVersions1765152000000',
 ];
 
 async function migrationsRun(manager: TestManager): Promise<string[]> {

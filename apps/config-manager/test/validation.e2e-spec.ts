@@ -143,6 +143,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('validation on %s', (store) => 
       statusCode: 400,
       error: 'Bad Request',
       message: 'Request body is not valid JSON',
+      code: 'VALIDATION_FAILED',
       requestId: bad.headers['x-request-id'],
     });
 

@@ -1,5 +1,5 @@
 import { DomainError } from './domain-error';
-import { parseReason } from './change-headers';
+import { parsePublish, parseReason } from './change-headers';
 
 /** What Node hands over for a header sent as these UTF-8 bytes: one Latin-1 character per byte. */
 const raw = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
@@ -59,5 +59,23 @@ describe(parseReason.name, () => {
     expect(parseReason(raw(` ${'x'.repeat(500)}\n`))).toBe('x'.repeat(500));
     expect(problemOf(raw('🎉'.repeat(501)))).toBe('X-Change-Reason must be at most 500 characters');
     expect(problemOf('x'.repeat(501))).toBe('X-Change-Reason must be at most 500 characters');
+  });
+});
+
+describe(parsePublish.name, () => {
+  it.each([
+    [undefined, 'now'],
+    ['', 'now'],
+    ['now', 'now'],
+    [' Staged ', 'staged'],
+    ['STAGED', 'staged'],
+  ] as const)('reads %p as %p', (header, mode) => {
+    expect(parsePublish(header)).toBe(mode);
+  });
+
+  it.each(['later', 'draft', 'staged,now'])('refuses %p naming X-Publish', (header) => {
+    expect(() => parsePublish(header)).toThrow(
+      expect.objectContaining({ details: [{ path: 'X-Publish', message: expect.any(String) }] }),
+    );
   });
 });

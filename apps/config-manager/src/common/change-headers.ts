@@ -24,6 +24,27 @@ export const CHANGE_REASON_HEADER = {
     'controls are dropped; at most 500 characters (code points)',
 };
 
+/** OpenAPI description of `X-Publish`, on every config and secret write endpoint. */
+export const PUBLISH_HEADER = {
+  name: 'X-Publish',
+  required: false,
+  description:
+    '`now` (default): publish the new version at once; `staged`: create it without publishing it ' +
+    '(the current version stays; roll it out with POST …/rollouts; docs/rollouts.md)',
+};
+
+/** Whether a write publishes its version at once or only stages it. */
+export type PublishMode = 'now' | 'staged';
+
+/** Parses `X-Publish` (`now` or `staged`, case-insensitive); absent or empty means `now`. */
+export function parsePublish(header: string | undefined): PublishMode {
+  const value = header?.trim().toLowerCase() ?? '';
+  if (value === '' || value === 'now') return 'now';
+  if (value === 'staged') return 'staged';
+  const message = 'X-Publish must be "now" or "staged"';
+  throw new DomainError(ErrorCode.ValidationFailed, message, [{ path: 'X-Publish', message }]);
+}
+
 /** Parses `If-Match: "12"` (also `W/"12"` or `12`); `*` or absent means no precondition. */
 export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '' || header.trim() === '*') return undefined;

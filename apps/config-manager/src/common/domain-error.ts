@@ -21,6 +21,15 @@ export enum ErrorCode {
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   BrokerUnavailable = 'BROKER_UNAVAILABLE',
+  /** The service has an active rollout: plain writes, schema changes and a second rollout wait. */
+  RolloutActive = 'ROLLOUT_ACTIVE',
+  /** A staged version is not newer than every published one: workers would refuse it as a replay. */
+  StagedVersionOutdated = 'STAGED_VERSION_OUTDATED',
+  /** A rollout names a version that was published, not staged. */
+  VersionNotStaged = 'VERSION_NOT_STAGED',
+  UnknownRollout = 'UNKNOWN_ROLLOUT',
+  /** The rollout is in a state the requested action does not apply to (pausing a finished one). */
+  RolloutStateConflict = 'ROLLOUT_STATE_CONFLICT',
 }
 
 /** A failure of a use case, carrying a code; never an HTTP type, never a secret in its message. */

@@ -20,12 +20,17 @@ function statusOf(code: ErrorCode): number {
     case ErrorCode.UnknownService:
     case ErrorCode.UnknownVersion:
     case ErrorCode.UnknownSecretPath:
+    case ErrorCode.UnknownRollout:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.VersionConflict:
       return HttpStatus.PRECONDITION_FAILED;
     case ErrorCode.SchemaConflict:
     case ErrorCode.ServiceArchived:
     case ErrorCode.CodeRegistered:
+    case ErrorCode.RolloutActive:
+    case ErrorCode.StagedVersionOutdated:
+    case ErrorCode.VersionNotStaged:
+    case ErrorCode.RolloutStateConflict:
       return HttpStatus.CONFLICT;
     case ErrorCode.DatabaseUnavailable:
     case ErrorCode.BrokerUnavailable:
@@ -76,7 +81,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (exception.retryAfterSeconds !== undefined) {
         res.setHeader('Retry-After', String(exception.retryAfterSeconds));
       }
-      return build(statusOf(exception.code), exception.message, exception.details);
+      return {
+        ...build(statusOf(exception.code), exception.message, exception.details),
+        code: exception.code,
+      };
     }
     if (exception instanceof BadRequestException) {
       const details = detailsFromValidationPipe(exception.getResponse());

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
-import { parseIfMatch, parseReason } from './change-headers';
+import { type PublishMode, parseIfMatch, parsePublish, parseReason } from './change-headers';
 
 /** Who is changing something, why, and against which version they read. */
 export interface ChangeContext {
@@ -8,11 +8,13 @@ export interface ChangeContext {
   reason?: string;
   /** From If-Match: the version the client last saw; a different current version is a 412. */
   ifMatch?: number;
+  /** From X-Publish: `staged` creates the version without publishing it (docs/rollouts.md). */
+  publish?: PublishMode;
 }
 
 /**
- * The context of a write: the authenticated actor, `If-Match` (the version the client read) and
- * `X-Change-Reason`, parsed and validated once for every write endpoint.
+ * The context of a write: the authenticated actor, `If-Match` (the version the client read),
+ * `X-Change-Reason` and `X-Publish`, parsed and validated once for every write endpoint.
  */
 export const WriteContext = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): ChangeContext => {
@@ -22,6 +24,7 @@ export const WriteContext = createParamDecorator(
       actor: request.principal.name,
       ifMatch: parseIfMatch(request.header('if-match')),
       reason: parseReason(request.header('x-change-reason')),
+      publish: parsePublish(request.header('x-publish')),
     };
   },
 );

@@ -60,6 +60,8 @@ export class ConfigFacadeController {
     const hasSections = Object.keys(sections).length > 0;
     const result = await this.writes.change(SERVICE, {
       ...context,
+      // The original clients know nothing of staging: the façade always publishes.
+      publish: 'now',
       kind: hasSections ? 'update' : 'secret',
       config: hasSections
         ? (current) => deepMerge(current, sections, { mapPaths: definition.mapPaths })

@@ -3,6 +3,7 @@ import type {
   SchemaVersionSummary,
   ServiceOrigin,
   VersionKind,
+  VersionState,
   VersionSummary,
 } from '@app/contracts';
 import { EntityManager, LessThan } from 'typeorm';
@@ -19,6 +20,8 @@ export interface StoredVersion extends Snapshot {
   service: string;
   version: number;
   kind: VersionKind;
+  /** `staged` until deployed (X-Publish: staged); `published` for every other version. */
+  state: VersionState;
   createdAt: string;
   createdBy: string;
   reason: string | null;
@@ -30,6 +33,8 @@ export interface StoredVersion extends Snapshot {
 export interface ServicePointer {
   name: string;
   currentVersion: number;
+  /** Highest version number allocated (staged or not); the next version is one more. */
+  lastVersion: number;
   updatedAt: string;
   updatedBy: string;
   /** Highest version the broker acknowledged (the publication outbox mark); null: none yet. */
@@ -61,9 +66,15 @@ export interface PointerMove {
   actor: string;
 }
 
+/** A new version number: staged, or published (the current pointer moves to it too). */
+export interface Allocation extends PointerMove {
+  publish: boolean;
+}
+
 /**
  * Every query on `services` (one row per service: the pointer to its current version, the
- * compare-and-set target, the outbox mark) and `config_versions` (immutable snapshots). Methods
+ * highest version allocated, the compare-and-set target, the outbox mark) and
+ * `config_versions` (immutable snapshots; only a staged one's state changes, when deployed). Methods
  * taking an EntityManager run inside the caller's transaction; the others open their own read.
  */
 @Injectable()
@@ -97,8 +108,49 @@ export class ConfigRepository {
       .execute();
   }
 
-  /** Moves the pointer from `expected` to `next.version`; false when another writer got there first. */
-  async compareAndSet(
+  /**
+   * Allocates `next.version` (one more than `expected.lastVersion`) and, when it is published,
+   * moves the current pointer to it; false when another writer got there first (either number
+   * moved). A staged version leaves the pointer, and who last moved it, as they are.
+   */
+  async allocate(
+    manager: EntityManager,
+    service: string,
+    expected: Pick<ServicePointer, 'currentVersion' | 'lastVersion'>,
+    next: Allocation,
+  ): Promise<boolean> {
+    if (next.version !== expected.lastVersion + 1) {
+      throw new Error(
+        `${service}: v${next.version} is not the next version after ${expected.lastVersion}`,
+      );
+    }
+    const updated = await manager
+      .createQueryBuilder()
+      .update(ServiceEntity)
+      .set(
+        next.publish
+          ? {
+              lastVersion: next.version,
+              currentVersion: next.version,
+              updatedAt: next.at,
+              updatedBy: next.actor,
+            }
+          : { lastVersion: next.version },
+      )
+      .where('name = :service AND current_version = :current AND last_version = :last', {
+        service,
+        current: expected.currentVersion,
+        last: expected.lastVersion,
+      })
+      .execute();
+    return updated.affected === 1;
+  }
+
+  /**
+   * Moves the current pointer from `expected` to an existing, already allocated version (a
+   * rollout completing its candidate); false when the pointer is no longer at `expected`.
+   */
+  async promote(
     manager: EntityManager,
     service: string,
     expected: number,
@@ -108,7 +160,11 @@ export class ConfigRepository {
       .createQueryBuilder()
       .update(ServiceEntity)
       .set({ currentVersion: next.version, updatedAt: next.at, updatedBy: next.actor })
-      .where('name = :service AND current_version = :expected', { service, expected })
+      .where('name = :service AND current_version = :expected AND last_version >= :version', {
+        service,
+        expected,
+        version: next.version,
+      })
       .execute();
     return updated.affected === 1;
   }
@@ -123,6 +179,7 @@ export class ConfigRepository {
     await manager.insert(ServiceEntity, {
       name: service,
       currentVersion: first.version,
+      lastVersion: first.version,
       updatedAt: first.at,
       updatedBy: first.actor,
       ...fields,
@@ -215,6 +272,7 @@ export class ConfigRepository {
       service: version.service,
       version: version.version,
       kind: version.kind,
+      state: version.state,
       createdAt: version.createdAt,
       createdBy: version.createdBy,
       reason: version.reason,
@@ -240,6 +298,7 @@ export class ConfigRepository {
       service,
       version,
       kind: row.kind,
+      state: row.state,
       createdAt: row.createdAt,
       createdBy: row.createdBy,
       reason: row.reason,
@@ -262,12 +321,38 @@ export class ConfigRepository {
   listVersions(service: string, limit: number, before?: number): Promise<VersionSummary[]> {
     return this.db.read((m) =>
       m.find(ConfigVersionEntity, {
-        select: { version: true, createdAt: true, createdBy: true, reason: true, kind: true },
+        select: {
+          version: true,
+          createdAt: true,
+          createdBy: true,
+          reason: true,
+          kind: true,
+          state: true,
+        },
         where: { service, ...(before ? { version: LessThan(before) } : {}) },
         order: { version: 'DESC' },
         take: limit,
       }),
     );
+  }
+
+  /** Marks a staged version deployed (a rollout started it): it is `published` from now on. */
+  async markVersionPublished(
+    manager: EntityManager,
+    service: string,
+    version: number,
+  ): Promise<void> {
+    await manager.update(ConfigVersionEntity, { service, version }, { state: 'published' });
+  }
+
+  /** The highest version of a service ever published (or deployed by a rollout); 0 when none. */
+  async highestPublishedVersion(manager: EntityManager, service: string): Promise<number> {
+    const row = await manager
+      .createQueryBuilder(ConfigVersionEntity, 'v')
+      .select('MAX(v.version)', 'highest')
+      .where('v.service = :service AND v.state = :state', { service, state: 'published' })
+      .getRawOne<{ highest: number | string | null }>();
+    return Number(row?.highest ?? 0);
   }
 
   private async dictionary(manager: EntityManager, service: string): Promise<Buffer> {

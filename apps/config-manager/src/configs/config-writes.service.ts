@@ -21,7 +21,7 @@ import { AFTER_COMMIT, type AfterCommit } from './after-commit';
 import { ConfigCacheService } from './config-cache.service';
 import { truncate } from '../common/text';
 import { ConfigReadsService } from './config-reads.service';
-import { ConfigRepository } from './config-repository';
+import { ConfigRepository, type ServicePointer } from './config-repository';
 import { secretFlags } from './config-response';
 import type { ConfigState } from './config-state';
 import { ServiceCatalog } from './service-catalog';
@@ -38,10 +38,14 @@ export interface ChangeRequest extends ChangeContext {
   secrets?: Readonly<Record<string, string>>;
 }
 
-/** The state after a change, whether a new version was created, and whether it reached the broker. */
+/**
+ * The state after a change (a staged change: the staged version's), whether a new version was
+ * created, whether it was staged, and whether it reached the broker.
+ */
 export interface ChangeResult {
   state: ConfigState;
   created: boolean;
+  staged: boolean;
   published: boolean;
 }
 
@@ -57,6 +61,7 @@ interface Plan {
 interface Committed {
   state: ConfigState;
   created: boolean;
+  staged: boolean;
   secretUpdates: SecretCacheUpdate[];
 }
 
@@ -65,18 +70,26 @@ const MAX_CAS_ATTEMPTS = 8;
 
 /** Thrown inside a transaction when another writer committed first. */
 class CompareAndSetLost extends Error {
-  constructor(readonly currentVersion: number) {
+  constructor(
+    readonly currentVersion: number,
+    /** Only the version numbers moved (another staged write): the current version is as read. */
+    readonly currentUnchanged: boolean,
+  ) {
     super('compare-and-set lost');
   }
 }
 
 /**
- * The write use cases (patch, replace, rollback, secrets), kept together (~310 lines) because
+ * The write use cases (patch, replace, rollback, secrets), kept together (~350 lines) because
  * they share one path whose steps must be read in order. Each turns an accepted change into
  * one new immutable version with its secrets and audit row, in one transaction: validate the new
  * config, plan what changes, then commit behind a compare-and-set on the service's version
- * pointer. The database is the source of truth: the version is committed first and published
+ * numbers. The database is the source of truth: the version is committed first and published
  * after, and a failed publish never fails the write (the outbox delivers it later).
+ *
+ * With `X-Publish: staged` the same path makes a staged version instead: the next number, based
+ * on the current config, its secret writes kept apart (SecretsService.stage); the current
+ * version, memory and the broker stay as they are until a rollout deploys it.
  */
 @Injectable()
 export class ConfigWritesService {
@@ -173,16 +186,24 @@ export class ConfigWritesService {
           return {
             state,
             created: false,
+            staged: false,
             published: this.publisher.isPublished(state.service, state.version),
           };
         }
+        if (committed.staged) return { state, created: true, staged: true, published: false };
         this.hook?.afterCommit(state);
         this.cache.set(state);
         this.secrets.commitToCache(name, committed.secretUpdates);
-        return { state, created: true, published: await this.publisher.publish(state) };
+        return {
+          state,
+          created: true,
+          staged: false,
+          published: await this.publisher.publish(state),
+        };
       } catch (error) {
         if (!(error instanceof CompareAndSetLost)) throw error;
-        if (request.ifMatch !== undefined || attempt >= MAX_CAS_ATTEMPTS) {
+        const retry = error.currentUnchanged || request.ifMatch === undefined;
+        if (!retry || attempt >= MAX_CAS_ATTEMPTS) {
           throw staleError(name, request.ifMatch ?? error.currentVersion, error.currentVersion);
         }
       }
@@ -206,9 +227,10 @@ export class ConfigWritesService {
     }
     const plan = await this.plan(manager, definition, current, request);
     if (plan.configChanges.length === 0 && plan.secretChanges.length === 0) {
-      return { state: current, created: false, secretUpdates: [] };
+      return { state: current, created: false, staged: false, secretUpdates: [] };
     }
-    return this.commit(manager, definition, plan, request);
+    if (!pointer) throw new Error(`service ${service} has no row`);
+    return this.commit(manager, definition, pointer, plan, request);
   }
 
   /** Validates the new config and works out which config paths and secrets change. */
@@ -234,39 +256,43 @@ export class ConfigWritesService {
     };
   }
 
-  /** Moves the pointer (or loses the race), then writes the version, the secrets and the audit row. */
+  /**
+   * Allocates the next version number and, unless staged, moves the pointer to it (or loses the
+   * race), then writes the version, the secrets (staged ones apart) and the audit row.
+   */
   private async commit(
     manager: EntityManager,
     definition: ServiceDefinition,
+    pointer: ServicePointer,
     plan: Plan,
     request: ChangeRequest,
   ): Promise<Committed> {
     const service = definition.name;
     const { current, config, configChanges, secretChanges } = plan;
+    const staged = request.publish === 'staged';
     const at = new Date().toISOString();
-    const version = current.version + 1;
-    const won = await this.repository.compareAndSet(manager, service, current.version, {
+    const version = pointer.lastVersion + 1;
+    const won = await this.repository.allocate(manager, service, pointer, {
       version,
       at,
       actor: request.actor,
+      publish: !staged,
     });
     if (!won) {
-      const pointer = await this.repository.findService(manager, service);
-      throw new CompareAndSetLost(pointer?.currentVersion ?? current.version);
+      const now = await this.repository.findService(manager, service);
+      const currentVersion = now?.currentVersion ?? current.version;
+      throw new CompareAndSetLost(currentVersion, currentVersion === current.version);
     }
-    const secretUpdates = await this.secrets.apply(
-      manager,
-      service,
-      secretChanges,
-      request.actor,
-      at,
-    );
+    const secretUpdates = staged
+      ? []
+      : await this.secrets.apply(manager, service, secretChanges, request.actor, at);
     const secrets = applySecretStates(definition, current.secrets, secretChanges, at);
     const reason = request.reason ?? null;
     await this.repository.insertVersion(manager, {
       service,
       version,
       kind: request.kind,
+      state: staged ? 'staged' : 'published',
       createdAt: at,
       createdBy: request.actor,
       reason,
@@ -274,11 +300,15 @@ export class ConfigWritesService {
       config,
       secrets,
     });
+    // After the version: a staged secret write belongs to it.
+    if (staged) {
+      await this.secrets.stage(manager, service, version, secretChanges, request.actor, at);
+    }
     await this.audit.record(manager, {
       at,
       actor: request.actor,
       service,
-      kind: request.kind,
+      kind: staged ? `staged-${request.kind}` : request.kind,
       versionBefore: current.version,
       versionAfter: version,
       reason,
@@ -288,7 +318,7 @@ export class ConfigWritesService {
       ],
     });
     this.logger.log(
-      `${service} v${version} (${request.kind}) by ${request.actor}: ${configChanges.length} config path(s), ${secretChanges.length} secret(s) changed`,
+      `${service} v${version} (${request.kind}${staged ? ', staged' : ''}) by ${request.actor}: ${configChanges.length} config path(s), ${secretChanges.length} secret(s) changed`,
     );
     return {
       state: {
@@ -302,6 +332,7 @@ export class ConfigWritesService {
         secrets,
       },
       created: true,
+      staged,
       secretUpdates,
     };
   }

@@ -27,7 +27,8 @@ import type {
 } from '@app/contracts';
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth.decorators';
-import { CHANGE_REASON_HEADER, versionEtag } from '../common/change-headers';
+import { CHANGE_REASON_HEADER, PUBLISH_HEADER, versionEtag } from '../common/change-headers';
+import { setWriteHeaders } from './write-headers';
 import { RawParam } from '../common/decimal-integer';
 import { InstancesService } from '../instances/instances.service';
 import { PageQueryDto } from '../common/dto/page-query.dto';
@@ -113,6 +114,7 @@ export class ConfigsController {
   @ApiOperation({ summary: 'Deep-merge a partial config, validate the whole, create a version' })
   @ApiHeader(IF_MATCH)
   @ApiHeader(CHANGE_REASON_HEADER)
+  @ApiHeader(PUBLISH_HEADER)
   @ApiBody({ schema: { type: 'object', example: { thresholds: { high: 0.8 } } } })
   async patch(
     @Param('service') service: string,
@@ -129,6 +131,7 @@ export class ConfigsController {
   @ApiOperation({ summary: 'Replace the whole config (omitted fields take schema defaults)' })
   @ApiHeader(IF_MATCH)
   @ApiHeader(CHANGE_REASON_HEADER)
+  @ApiHeader(PUBLISH_HEADER)
   @ApiBody({ schema: { type: 'object' } })
   async put(
     @Param('service') service: string,
@@ -164,6 +167,7 @@ export class ConfigsController {
       service: found.service,
       version: found.version,
       kind: found.kind,
+      state: found.state,
       createdAt: found.createdAt,
       createdBy: found.createdBy,
       reason: found.reason,
@@ -185,6 +189,7 @@ export class ConfigsController {
   @ApiOperation({ summary: 'Create a new version with the config of an earlier one' })
   @ApiHeader(IF_MATCH)
   @ApiHeader(CHANGE_REASON_HEADER)
+  @ApiHeader(PUBLISH_HEADER)
   async rollback(
     @Param('service') service: string,
     @Body() body: RollbackDto,
@@ -195,10 +200,10 @@ export class ConfigsController {
     return this.respond(service, result, res);
   }
 
+  /** The new state; a staged version's is not the current one, so it gets no ETag but X-Staged-Version. */
   private respond(service: string, result: ChangeResult, res: Response): ConfigResponse {
-    res.setHeader('ETag', versionEtag(result.state.version));
+    setWriteHeaders(res, result);
     res.setHeader('X-Version-Created', String(result.created));
-    res.setHeader('X-Config-Published', String(result.published));
     return toConfigResponse(this.configs.definition(service), result.state, result.published);
   }
 }

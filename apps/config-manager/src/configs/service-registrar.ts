@@ -236,6 +236,7 @@ export class ServiceRegistrar {
       service,
       version: 1,
       kind: 'initial',
+      state: 'published',
       createdAt: at,
       createdBy: actor,
       reason,
@@ -323,12 +324,15 @@ export class ServiceRegistrar {
   ): Promise<ConfigState> {
     const { definition, actor } = registration;
     const service = definition.name;
-    const version = current.version + 1;
     // The row is locked: nobody else can have moved it.
-    const won = await this.repository.compareAndSet(manager, service, current.version, {
+    const pointer = await this.repository.findService(manager, service);
+    if (!pointer) throw new Error(`service ${service} has no row`);
+    const version = pointer.lastVersion + 1;
+    const won = await this.repository.allocate(manager, service, pointer, {
       version,
       at,
       actor,
+      publish: true,
     });
     if (!won) throw new Error(`${service} moved while its row was locked`);
     const secrets = secretFlags(definition, current.secrets);
@@ -337,6 +341,7 @@ export class ServiceRegistrar {
       service,
       version,
       kind: made.kind,
+      state: 'published',
       createdAt: at,
       createdBy: actor,
       reason,

@@ -6,6 +6,8 @@ import { Column } from 'typeorm';
  * the entity declares a type both accept; the real column type comes from the migration
  * (blob / bytea), and both drivers read and write Buffers natively without conversion.
  */
-export function BinaryColumn(options: { name?: string } = {}): PropertyDecorator {
+export function BinaryColumn(
+  options: { name?: string; nullable?: boolean } = {},
+): PropertyDecorator {
   return Column({ ...options, type: 'text' });
 }

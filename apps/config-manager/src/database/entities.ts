@@ -4,6 +4,7 @@ import { ServiceSchemaEntity } from '../configs/entities/service-schema.entity';
 import { ServiceEntity } from '../configs/entities/service.entity';
 import { InstanceEntity } from '../instances/instance.entity';
 import { SecretEntity } from '../secrets/secret.entity';
+import { StagedSecretEntity } from '../secrets/staged-secret.entity';
 
 /** Every entity of the manager's store. */
 export const ENTITIES = [
@@ -11,6 +12,7 @@ export const ENTITIES = [
   ServiceSchemaEntity,
   ConfigVersionEntity,
   SecretEntity,
+  StagedSecretEntity,
   AuditEntryEntity,
   InstanceEntity,
 ];

@@ -5,6 +5,7 @@ import { InstanceOfflineSince1764806400000 } from './migrations/1764806400000-in
 import { SecretCiphertext1764892800000 } from './migrations/1764892800000-secret-ciphertext';
 import { ServiceRegistry1764979200000 } from './migrations/1764979200000-service-registry';
 import { InstanceLabelsRuns1765065600000 } from './migrations/1765065600000-instance-labels-runs';
+import { StagedVersions1765152000000 } from './migrations/1765152000000-staged-versions';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   SecretCiphertext1764892800000,
   ServiceRegistry1764979200000,
   InstanceLabelsRuns1765065600000,
+  StagedVersions1765152000000,
 ];

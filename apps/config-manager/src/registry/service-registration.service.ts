@@ -146,6 +146,11 @@ export class ServiceRegistrationService {
       const message = `service name "${truncate(service)}" must match ${String(SERVICE_NAME_PATTERN)} (it is an MQTT topic segment)`;
       throw new DomainError(ErrorCode.ValidationFailed, message, [{ path: 'service', message }]);
     }
+    if (context.publish === 'staged') {
+      const message =
+        'X-Publish: staged applies to config and secret writes; a schema change is published at once';
+      throw new DomainError(ErrorCode.ValidationFailed, message, [{ path: 'X-Publish', message }]);
+    }
     const known = this.catalog.find(service);
     if (known?.origin === 'code') {
       throw new DomainError(

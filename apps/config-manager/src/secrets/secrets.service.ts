@@ -5,6 +5,7 @@ import { DatabaseService } from '../database/database.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 import { SecretEntity } from './secret.entity';
+import { StagedSecretEntity } from './staged-secret.entity';
 
 /** A secret write that changes something: a new value, or clearing a set secret. */
 export type SecretChange =
@@ -12,6 +13,11 @@ export type SecretChange =
 
 /** A committed secret write, to apply to the in-memory copy after its transaction commits. */
 export type SecretCacheUpdate = { path: string; row: SecretEntity | null };
+
+/** The secret writes of one staged version, as stored (ciphertexts; null: cleared). */
+export type StagedSecrets = ReadonlyArray<
+  Pick<StagedSecretEntity, 'path' | 'keyId' | 'ciphertext'>
+>;
 
 /** Result of re-encrypting secrets under the current master key. */
 export interface RotationResult {
@@ -62,13 +68,21 @@ export class SecretsService implements OnModuleInit {
   }
 
   /**
-   * The current plaintext of every set secret of a service, for sealing into an envelope. The
-   * values live only as long as the caller holds them.
+   * The current plaintext of every set secret of a service, for sealing into an envelope, with
+   * a staged version's writes over it when given (a rollout's candidate). The values live only
+   * as long as the caller holds them.
    */
-  reveal(service: string): Map<string, string> {
+  reveal(service: string, staged: StagedSecrets = []): Map<string, string> {
     const values = new Map<string, string>();
     for (const [path, row] of this.rows.get(service) ?? []) {
       values.set(path, this.open(row).toString('utf8'));
+    }
+    for (const write of staged) {
+      if (write.keyId === null || write.ciphertext === null) values.delete(write.path);
+      else {
+        const { path, keyId, ciphertext } = write;
+        values.set(path, this.open({ service, path, keyId, ciphertext }).toString('utf8'));
+      }
     }
     return values;
   }
@@ -125,6 +139,75 @@ export class SecretsService implements OnModuleInit {
     return updates;
   }
 
+  /**
+   * Keeps the planned writes of a staged version apart from the current secrets (inside the
+   * caller's transaction), encrypted like them; a rollout completing the version applies them.
+   */
+  async stage(
+    manager: EntityManager,
+    service: string,
+    version: number,
+    changes: readonly SecretChange[],
+    actor: string,
+    at: string,
+  ): Promise<void> {
+    for (const change of changes) {
+      const sealed =
+        change.action === 'set'
+          ? this.ring.encrypt(Buffer.from(change.value, 'utf8'), aad(service, change.path))
+          : { keyId: null, ciphertext: null };
+      await manager.insert(StagedSecretEntity, {
+        service,
+        version,
+        path: change.path,
+        keyId: sealed.keyId,
+        ciphertext: sealed.ciphertext,
+        updatedAt: at,
+        updatedBy: actor,
+      });
+    }
+  }
+
+  /** The secret writes of a staged version (none for a config-only one). */
+  staged(manager: EntityManager, service: string, version: number): Promise<StagedSecrets> {
+    return manager.find(StagedSecretEntity, {
+      select: { path: true, keyId: true, ciphertext: true },
+      where: { service, version },
+    });
+  }
+
+  /**
+   * Makes a staged version's secret writes the current secrets (a rollout completed it), inside
+   * the caller's transaction; the result goes to commitToCache once it commits.
+   */
+  async promote(
+    manager: EntityManager,
+    service: string,
+    version: number,
+    actor: string,
+    at: string,
+  ): Promise<SecretCacheUpdate[]> {
+    const updates: SecretCacheUpdate[] = [];
+    for (const write of await this.staged(manager, service, version)) {
+      if (write.keyId === null || write.ciphertext === null) {
+        await manager.delete(SecretEntity, { service, path: write.path });
+        updates.push({ path: write.path, row: null });
+        continue;
+      }
+      const row = Object.assign(new SecretEntity(), {
+        service,
+        path: write.path,
+        keyId: write.keyId,
+        ciphertext: write.ciphertext,
+        updatedAt: at,
+        updatedBy: actor,
+      });
+      await manager.upsert(SecretEntity, row, ['service', 'path']);
+      updates.push({ path: write.path, row });
+    }
+    return updates;
+  }
+
   /** Re-encrypts every secret not encrypted under the current master key, in one transaction. */
   async rotateAll(): Promise<RotationResult> {
     const result = await this.db.transaction(async (manager) => {
@@ -144,10 +227,34 @@ export class SecretsService implements OnModuleInit {
         );
         reencrypted++;
       }
+      reencrypted += await this.rotateStaged(manager);
       return { total: rows.length, reencrypted, keyId: this.ring.current.id };
     });
     await this.loadAll();
     return result;
+  }
+
+  /** Re-encrypts staged secret writes not under the current master key; how many it did. */
+  private async rotateStaged(manager: EntityManager): Promise<number> {
+    const rows = await manager.find(StagedSecretEntity);
+    let reencrypted = 0;
+    for (const row of rows) {
+      if (row.keyId === null || row.ciphertext === null || row.keyId === this.ring.current.id) {
+        continue;
+      }
+      const context = aad(row.service, row.path);
+      const { keyId, ciphertext } = this.ring.encrypt(
+        this.ring.decrypt(row.keyId, row.ciphertext, context),
+        context,
+      );
+      await manager.update(
+        StagedSecretEntity,
+        { service: row.service, version: row.version, path: row.path },
+        { keyId, ciphertext },
+      );
+      reencrypted++;
+    }
+    return reencrypted;
   }
 
   /**
@@ -179,7 +286,7 @@ export class SecretsService implements OnModuleInit {
     this.rows.set(service, paths);
   }
 
-  private open(row: SecretEntity): Buffer {
+  private open(row: Pick<SecretEntity, 'service' | 'path' | 'keyId' | 'ciphertext'>): Buffer {
     return this.ring.decrypt(row.keyId, row.ciphertext, aad(row.service, row.path));
   }
 }

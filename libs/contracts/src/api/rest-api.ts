@@ -125,6 +125,8 @@ export interface VersionSummary {
   createdBy: string;
   reason: string | null;
   kind: VersionKind;
+  /** `staged`: created with `X-Publish: staged` and not yet deployed (docs/rollouts.md). */
+  state: VersionState;
 }
 
 /** One changed path (diff, audit): values for config, a bare flag for secrets. */
@@ -267,6 +269,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   details?: ErrorDetail[];
+  /** The manager's error code when it has one (`ROLLOUT_ACTIVE`, `STAGED_VERSION_OUTDATED`, …). */
+  code?: string;
   /** The request's id (also the X-Request-Id response header), to quote when reporting it. */
   requestId?: string;
 }

@@ -57,10 +57,12 @@ export interface ReadinessBody {
 /** GET/PATCH /api/config, the compatibility façade: dedup-worker's sections at top level. */
 export type FacadeBody = MatchingConfig & { has_api_key: boolean; updated_at: string | null };
 
-/** Headers of a write: If-Match (a version, quoted for you, or the raw header) and a reason. */
+/** Headers of a write: If-Match (a version, quoted for you, or the raw header), a reason, X-Publish. */
 export interface WriteOptions {
   ifMatch?: number | string;
   reason?: string;
+  /** X-Publish: `staged` creates the version without publishing it; any other text is sent as is. */
+  publish?: 'now' | 'staged' | (string & {});
 }
 
 /** Paging of history and audit. */
@@ -165,12 +167,12 @@ export class ManagerApi {
     );
   }
 
-  /** Sets a secret ('' clears it); 204 with the version as ETag. */
+  /** Sets a secret ('' clears it); 204 with the version as ETag (X-Staged-Version when staged). */
   putSecret(
     service: string,
     path: string,
     value: string,
-    options: Pick<WriteOptions, 'reason'> = {},
+    options: Pick<WriteOptions, 'reason' | 'publish'> = {},
   ): ApiCall<void> {
     return this.call(
       'put',
@@ -180,8 +182,17 @@ export class ManagerApi {
     );
   }
 
-  deleteSecret(service: string, path: string): ApiCall<void> {
-    return this.call('delete', `/api/services/${service}/secrets/${path}`);
+  deleteSecret(
+    service: string,
+    path: string,
+    options: Pick<WriteOptions, 'publish'> = {},
+  ): ApiCall<void> {
+    return this.call(
+      'delete',
+      `/api/services/${service}/secrets/${path}`,
+      undefined,
+      writeHeaders(options),
+    );
   }
 
   republish(service: string): ApiCall<RepublishBody> {
@@ -256,8 +267,9 @@ export class ManagerApi {
   }
 }
 
-function writeHeaders({ ifMatch, reason }: WriteOptions): Record<string, string> {
+function writeHeaders({ ifMatch, reason, publish }: WriteOptions): Record<string, string> {
   const headers: Record<string, string> = {};
+  if (publish !== undefined) headers['X-Publish'] = publish;
   if (ifMatch !== undefined) {
     headers['If-Match'] = typeof ifMatch === 'number' ? `"${ifMatch}"` : ifMatch;
   }

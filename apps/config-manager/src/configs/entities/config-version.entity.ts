@@ -1,8 +1,8 @@
-import type { VersionKind } from '@app/contracts';
+import type { VersionKind, VersionState } from '@app/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { BinaryColumn } from '../../database/binary-column';
 
-/** An immutable snapshot of a service's configuration; never updated once inserted. */
+/** An immutable snapshot of a service's configuration; only its `state` changes (staged → published). */
 @Entity({ name: 'config_versions' })
 export class ConfigVersionEntity {
   @PrimaryColumn({ type: 'varchar', length: 63 })
@@ -13,6 +13,10 @@ export class ConfigVersionEntity {
 
   @Column({ type: 'varchar', length: 16 })
   kind!: VersionKind;
+
+  /** `staged` (X-Publish: staged) until a rollout deploys it; the only field that ever changes. */
+  @Column({ type: 'varchar', length: 16, default: 'published' })
+  state!: VersionState;
 
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt!: string;

@@ -10,6 +10,10 @@ export class ServiceEntity {
   @Column({ name: 'current_version', type: 'integer' })
   currentVersion!: number;
 
+  /** Highest version number allocated, staged or not: the next version is one more. */
+  @Column({ name: 'last_version', type: 'integer', default: 0 })
+  lastVersion!: number;
+
   @Column({ name: 'updated_at', type: 'varchar', length: 32 })
   updatedAt!: string;
 
