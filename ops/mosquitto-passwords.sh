@@ -209,6 +209,7 @@ acl_block() {
     manager)
       echo "topic readwrite system/config/#"
       echo "topic readwrite system/schema/#"
+      echo "topic readwrite system/candidate/#"
       echo "topic read system/health/#"
       echo "topic write system/health/config-manager"
       ;;
@@ -216,6 +217,7 @@ acl_block() {
       # Its health topic, system/health/<service>/<instanceId>, comes from the pattern line.
       echo "topic read system/config/${user%%/*}"
       echo "topic read system/schema/${user%%/*}"
+      echo "topic read system/candidate/${user%%/*}"
       ;;
   esac
 }

@@ -3,9 +3,10 @@
 
 It names no schema, so every config is validated with the service's signed schema from
 system/schema/<service> (set SERVICE_SCHEMA_FILE to bring one). Environment: the client's
-(SERVICE_NAME, MQTT_URL, CONFIG_TRUSTED_KEYS, CONFIG_SECRET_KEY, INSTANCE_ID, LKG_HMAC_KEY, …;
-see README.md) plus RUN_EVERY_MS (default 1000). Each run prints its version, its config without
-secrets, and a short digest of each secret (never the value):
+(SERVICE_NAME, MQTT_URL, CONFIG_TRUSTED_KEYS, CONFIG_SECRET_KEY, INSTANCE_ID, INSTANCE_LABELS,
+LKG_HMAC_KEY, …; see README.md) plus RUN_EVERY_MS (default 1000). Each run prints its version,
+its config without secrets, and a short digest of each secret (never the value); ``client.run()``
+reports how it ended in health (a rollout bakes on it):
 
     run on version 4: {"batch_size":80,"gateway":{"url":"https://pay.example"}} (gateway.token=sha256:1f2e3d4c5b6a)
 
@@ -51,7 +52,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     client.start()
     while not stopping.is_set():
-        # One snapshot per run: the config never changes during it.
+        # One snapshot per run: the config never changes during it; leaving the block ends the run.
         with client.run() as run:
             config = json.dumps(run.redacted(), ensure_ascii=False, separators=(",", ":"))
             print(f"run on version {run.version}: {config} ({describe_secrets(run)})")

@@ -1,8 +1,9 @@
 // A worker for any service registered on config-manager, in a dozen lines of the SDK: it names
 // no schema, so every config is validated with the service's signed schema from
 // system/schema/<service>. The environment is the SDK's (SERVICE_NAME, MQTT_URL,
-// CONFIG_TRUSTED_KEYS, CONFIG_SECRET_KEY, INSTANCE_ID, LKG_HMAC_KEY, …; see
-// libs/config-client/README.md). Run: SERVICE_NAME=billing-worker … npm run example:worker
+// CONFIG_TRUSTED_KEYS, CONFIG_SECRET_KEY, INSTANCE_ID, INSTANCE_LABELS, LKG_HMAC_KEY, …; see
+// libs/config-client/README.md). Each run reports how it ended (endRun), so a rollout can bake
+// a new version on this worker. Run: SERVICE_NAME=billing-worker … npm run example:worker
 import { createHash } from 'node:crypto';
 import {
   ConfigClient,
@@ -41,12 +42,19 @@ async function main(): Promise<void> {
   await client.start();
   const timer = setInterval(() => {
     // One snapshot per run: the config never changes during it.
-    const { version, config } = client.beginRun();
-    const plain = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
-    for (const path of secretPaths) deletePath(plain, path);
-    console.log(
-      `run on version ${version}: ${JSON.stringify(plain)} (${describe(config, secretPaths)})`,
-    );
+    const run = client.beginRun();
+    let ok = false;
+    try {
+      const plain = JSON.parse(JSON.stringify(run.config)) as Record<string, unknown>;
+      for (const path of secretPaths) deletePath(plain, path);
+      console.log(
+        `run on version ${run.version}: ${JSON.stringify(plain)} (${describe(run.config, secretPaths)})`,
+      );
+      ok = true;
+    } finally {
+      // How the run ended goes into health: a rollout bakes on completed runs.
+      client.endRun(run, { ok });
+    }
   }, RUN_EVERY_MS);
   const stop = (): void => {
     clearInterval(timer);

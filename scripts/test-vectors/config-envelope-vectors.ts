@@ -67,6 +67,12 @@ export function configExpectOf(verdict: EnvelopeVerdict): ConfigEnvelopeExpect {
         : { verdict: 'rejected', reason: verdict.reason, version: verdict.version };
     case 'pending':
       throw new Error('test vectors: a verifier with its own schema never answers pending');
+    case 'behind-candidate':
+    case 'not-targeted':
+    case 'no-candidate':
+      throw new Error(
+        `test vectors: ${verdict.kind} is a rollout verdict: such cases go in candidate-envelopes.json`,
+      );
   }
 }
 

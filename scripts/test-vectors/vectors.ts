@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { candidateEnvelopeVectors } from './candidate-envelope-vectors';
 import { configEnvelopeVectors } from './config-envelope-vectors';
 import { schemaEnvelopeVectors } from './schema-envelope-vectors';
 import { schemaHashVectors } from './schema-hash-vectors';
@@ -13,6 +14,7 @@ export const VECTORS_DIR = join(__dirname, '..', '..', 'libs', 'contracts', 'tes
 export const VECTOR_FILES = [
   'keys.json',
   'config-envelopes.json',
+  'candidate-envelopes.json',
   'schema-envelopes.json',
   'sealed-secrets.json',
   'schema-validation.json',
@@ -21,7 +23,7 @@ export const VECTOR_FILES = [
 
 /**
  * Every vector file by name (VECTOR_FILES), computed from the real code: the SDK's EnvelopeVerifier for the
- * envelopes, libs/crypto for the sealed secrets, validateConfig and schemaHashOf for the
+ * envelopes (candidates included), libs/crypto for the sealed secrets, validateConfig and schemaHashOf for the
  * schemas. Throws when a vector's intended verdict is not the code's. Deterministic.
  */
 export function buildVectors(): Record<string, unknown> {
@@ -29,6 +31,7 @@ export function buildVectors(): Record<string, unknown> {
   return {
     'keys.json': keysFile(keys),
     'config-envelopes.json': configEnvelopeVectors(keys),
+    'candidate-envelopes.json': candidateEnvelopeVectors(keys),
     'schema-envelopes.json': schemaEnvelopeVectors(keys),
     'sealed-secrets.json': sealedSecretVectors(keys),
     'schema-validation.json': schemaValidationVectors(),

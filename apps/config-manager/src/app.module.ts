@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PublishingModule } from './publishing/publishing.module';
 import { RegistryModule } from './registry/registry.module';
+import { RolloutsModule } from './rollouts/rollouts.module';
 import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
 import type { Settings } from './settings/settings';
@@ -33,6 +34,7 @@ export class AppModule {
         AuditModule,
         ConfigsModule.register({ chaosExitAfterCommit: settings.chaosExitAfterCommit }),
         RegistryModule,
+        RolloutsModule,
         SecretsModule,
         SearchModule,
         PublishingModule,

@@ -239,6 +239,31 @@ describe('production mosquitto configuration (ACL, no anonymous access)', () => 
     ).toEqual([]);
   });
 
+  it("lets a worker instance's credentials read its service's candidate but not publish one, nor read another's", async () => {
+    const candidateTopic = `system/candidate/${SERVICE}`;
+    const publisher = await client(publisherUser);
+    await publisher.publish(candidateTopic, 'candidate-retained', true);
+    await publisher.publish('system/candidate/other-service', 'other-candidate', true);
+
+    const own = await client(worker);
+    await own.subscribe('system/candidate/other-service');
+    await own.subscribe(candidateTopic);
+    const retained = await own.waitFor((m) => m.retain, 'retained candidate');
+    expect(retained).toMatchObject({ topic: candidateTopic });
+    expect(retained.payload.toString()).toBe('candidate-retained');
+
+    const watcher = await client(watcherUser);
+    await watcher.subscribe(candidateTopic);
+    await watcher.waitFor((m) => m.retain, 'retained candidate');
+    await own.publish(candidateTopic, 'forged-candidate', true);
+    await publisher.publish(candidateTopic, 'marker-after-forgery', false);
+    await watcher.waitFor((m) => m.payload.toString() === 'marker-after-forgery', 'marker');
+    expect(watcher.messages.map((m) => m.payload.toString())).not.toContain('forged-candidate');
+    expect(own.messages.filter((m) => m.topic !== candidateTopic)).toEqual([]);
+    await publisher.publish(candidateTopic, Buffer.alloc(0), true);
+    await publisher.publish('system/candidate/other-service', Buffer.alloc(0), true);
+  });
+
   it("does not let a worker instance's credentials read another service's config", async () => {
     const publisher = await client(publisherUser);
     await publisher.publish('system/config/other-service', 'other-retained', true);
@@ -389,13 +414,13 @@ describe('ops/mosquitto-passwords.sh', () => {
     expect(statSync(join(dir, 'passwords')).mode & 0o777).toBe(0o600);
     expect(acl).toMatch(/^pattern write system\/health\/%u$/m);
     expect(acl).toContain(
-      'user config-manager/replica-2\ntopic readwrite system/config/#\ntopic readwrite system/schema/#\ntopic read system/health/#\n',
+      'user config-manager/replica-2\ntopic readwrite system/config/#\ntopic readwrite system/schema/#\ntopic readwrite system/candidate/#\ntopic read system/health/#\n',
     );
     expect(acl).toContain(
-      'user dedup-worker/dedup-worker-2\ntopic read system/config/dedup-worker\ntopic read system/schema/dedup-worker\n',
+      'user dedup-worker/dedup-worker-2\ntopic read system/config/dedup-worker\ntopic read system/schema/dedup-worker\ntopic read system/candidate/dedup-worker\n',
     );
     expect(acl).toContain(
-      'user billing-sync/eu.1\ntopic read system/config/billing-sync\ntopic read system/schema/billing-sync\n',
+      'user billing-sync/eu.1\ntopic read system/config/billing-sync\ntopic read system/schema/billing-sync\ntopic read system/candidate/billing-sync\n',
     );
     // No worker gets a wildcard: the pattern is its only write rule.
     expect(acl).not.toMatch(/^topic (write|readwrite) system\/health\/(?!config-manager$)/m);

@@ -18,6 +18,7 @@ const MIGRATION_NAMES = [
   'ServiceRegistry1764979200000',
   'InstanceLabelsRuns1765065600000',
   'StagedVersions1765152000000',
+  'Rollouts1765238400000',
 ];
 
 async function migrationsRun(manager: TestManager): Promise<string[]> {

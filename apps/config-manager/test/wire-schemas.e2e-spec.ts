@@ -105,6 +105,7 @@ describe('the wire messages documented in docs/schemas/', () => {
         LKG_HMAC_KEY: randomBytes(32).toString('base64'),
         DATA_DIR: dataDir,
         RUN_EVERY_MS: '50',
+        INSTANCE_LABELS: 'region=eu-west,tier=canary',
       });
       await sut.api.putSecret(BILLING_WORKER, 'gateway.token', 'tok-wire-schemas').expect(204);
       await waitForInstance(sut, (i) => i.appliedVersion === 2 && i.lastRunVersion === 2, {
@@ -140,11 +141,19 @@ describe('the wire messages documented in docs/schemas/', () => {
 
       const healthTopic = `system/health/${BILLING_WORKER}/${INSTANCE}`;
       const health = await probe.waitFor(
-        (m) => m.topic === healthTopic && json(m).lastRunVersion === 2,
-        'the instance status after a run on version 2',
+        (m) =>
+          m.topic === healthTopic &&
+          json(m).lastRunVersion === 2 &&
+          (json(m).lastRun as { version?: number } | undefined)?.version === 2,
+        'the instance status after a finished run on version 2',
       );
       const status = validatorOf('instance-status.schema.json');
       expectValid(status, json(health), 'instance status');
+      expect(json(health)).toMatchObject({
+        labels: { region: 'eu-west', tier: 'canary' },
+        runs: { version: 2, failed: 0 },
+        lastRun: { version: 2, ok: true },
+      });
 
       const manager = await probe.waitFor(
         (m) => m.topic === 'system/health/config-manager',

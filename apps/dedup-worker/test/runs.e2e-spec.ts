@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { InstanceStatus } from '@app/contracts';
 import {
   freePort,
   type InProcessManager,
@@ -114,6 +115,51 @@ describe('dedup-worker runs, end to end', () => {
 
     expect(second.configVersion).toBe(2);
     expect(titles(second)).toContain('Nutcracker ballet ×2');
+  }, 60000);
+
+  it('reports its labels and how each run ended in its health; CHAOS_FAIL_RUNS_FROM_VERSION fails runs', async () => {
+    const probe = await MqttProbe.connect(env.MQTT_URL, ['system/health/dedup-worker/w-runs']);
+    const health = (match: (status: InstanceStatus) => boolean, what: string) =>
+      probe
+        .waitFor((m) => match(JSON.parse(m.payload.toString()) as InstanceStatus), what, 15000)
+        .then((m) => JSON.parse(m.payload.toString()) as InstanceStatus);
+    try {
+      worker = WorkerProcess.start({
+        ...env,
+        INSTANCE_LABELS: 'region=eu-west,tier=canary',
+        CHAOS_FAIL_RUNS_FROM_VERSION: '2',
+      });
+      await worker.waitForLine(/CHAOS_FAIL_RUNS_FROM_VERSION=2: every run on that config version/);
+      const online = await health((h) => h.status === 'online', 'online health');
+      expect(online.labels).toEqual({ region: 'eu-west', tier: 'canary' });
+      expect(online).not.toHaveProperty('runs');
+
+      drop(env.INPUT_DIR, 'tickets.json');
+      await reports(env.OUTPUT_DIR, 1);
+      expect(await health((h) => h.runs !== undefined, 'health after the first run')).toMatchObject(
+        {
+          labels: { region: 'eu-west', tier: 'canary' },
+          runs: { version: 1, completed: 1, failed: 0 },
+          lastRun: { version: 1, ok: true },
+        },
+      );
+
+      await manager.api.patchConfig(SERVICE, { thresholds: { high: 0.7 } }).expect(200);
+      await appliedVersion(manager, 2);
+      drop(env.INPUT_DIR, 'social.json');
+      const failed = await health((h) => h.lastRun?.ok === false, 'health after a failed run');
+      expect(failed).toMatchObject({
+        appliedVersion: 2,
+        runs: { version: 2, completed: 0, failed: 1 },
+        lastRun: { version: 2, ok: false },
+      });
+      await worker.waitForLine(
+        /Run failed: CHAOS_FAIL_RUNS_FROM_VERSION: runs on config version 2 fail/,
+      );
+      expect(readdirSync(env.OUTPUT_DIR)).toHaveLength(1);
+    } finally {
+      await probe.close();
+    }
   }, 60000);
 
   it('sets a malformed file aside in failed/ with its reason while the others are processed', async () => {

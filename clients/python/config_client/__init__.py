@@ -4,7 +4,7 @@
 
     client = ConfigClient(options_from_env()).start()
     while True:
-        with client.run() as run:          # one run, one version
+        with client.run() as run:          # one run, one version; its outcome goes into health
             work(run.config)
 
 See clients/python/README.md for the environment, the rules and the file formats.
@@ -16,8 +16,12 @@ from .envelope import (
     REJECTION_REASONS,
     Accepted,
     Archived,
+    BehindCandidate,
+    CandidateRollout,
     Duplicate,
     EnvelopeVerifier,
+    NoCandidate,
+    NotTargeted,
     Pending,
     Rejected,
     SchemaAccepted,
@@ -34,6 +38,8 @@ from .service_schema import ServiceDefinition, check_service_schema, schema_hash
 __all__ = [
     "Accepted",
     "Archived",
+    "BehindCandidate",
+    "CandidateRollout",
     "ClientOptions",
     "ConfigClient",
     "ConfigClientError",
@@ -44,6 +50,8 @@ __all__ = [
     "Issue",
     "LastKnownGoodStore",
     "MAX_ENVELOPE_BYTES",
+    "NoCandidate",
+    "NotTargeted",
     "Pending",
     "REJECTION_REASONS",
     "Rejected",

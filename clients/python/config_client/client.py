@@ -4,7 +4,10 @@ It subscribes to its service's signed config (and, without a schema of its own, 
 schema), verifies every message (:class:`EnvelopeVerifier`), stages what it accepts, and swaps
 it in only at :meth:`ConfigClient.begin_run`, so one run always sees one version. It keeps a
 last-known-good file, so it starts (and refuses replays) while the manager or broker is down,
-and reports its state, retained, on ``system/health/<service>/<instanceId>``.
+and reports its state, retained, on ``system/health/<service>/<instanceId>``: with its labels
+and how its runs ended (:meth:`ConfigClient.end_run`). It follows the service's candidate topic
+too (rollouts, docs/rollouts.md): a candidate whose cohort names this instance is staged like
+any version.
 
 Threads: paho's network thread delivers messages; every state change happens under one lock,
 so ``begin_run``/``current``/``status`` may be called from any thread. Event listeners run on
@@ -19,6 +22,8 @@ import logging
 import re
 import ssl
 import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 from urllib.parse import unquote, urlsplit
@@ -27,6 +32,7 @@ import paho.mqtt.client as mqtt
 
 from .envelope import (
     Accepted,
+    CandidateRollout,
     EnvelopeVerifier,
     Rejected,
     SchemaRejected,
@@ -36,14 +42,17 @@ from .envelope import (
 )
 from .health import instance_status, zero_counts
 from .jsvalue import js_keys
+from .labels import label_problems
 from .lkg import LastKnownGoodStore, iso_now
 from .service_schema import ServiceDefinition, check_service_schema
 from .topics import (
     INSTANCE_ID_PATTERN,
     SERVICE_NAME_PATTERN,
     TOPIC_PREFIX_PATTERN,
+    candidate_topic,
     config_topic,
     health_topic,
+    parse_candidate_topic,
     parse_config_topic,
     parse_schema_topic,
     schema_topic,
@@ -56,6 +65,8 @@ _RECONNECT_PERIOD_S = 1
 _CONNECT_TIMEOUT_S = 5.0
 _KEEPALIVE_S = 60
 _SUBACK_FAILURE = 128
+# Routine run outcomes (another completed run on the same version) reach health at most this often.
+_RUN_HEALTH_INTERVAL_S = 1.0
 # URL scheme: (paho transport, TLS, default port), as mqtt.js reads them.
 _SCHEMES = {
     "mqtt": ("tcp", False, 1883),
@@ -182,6 +193,8 @@ class _State:
     schema_drift: bool
     source: str
     secret_paths: tuple
+    #: The rollout whose candidate this version is (from the candidate topic, or a saved candidate).
+    rollout: Optional[CandidateRollout] = None
 
 
 @dataclass
@@ -204,6 +217,8 @@ class ClientOptions:
     lkg_hmac_key: bytes
     #: The worker's own JSON Schema (a dict); None: the manager's signed schema is used.
     schema: Optional[dict] = None
+    #: What this instance says it is, in every status (INSTANCE_LABELS); rollouts select by them.
+    labels: Optional[Dict[str, str]] = None
     secret_key: Optional[bytes] = None
     mqtt_username: Optional[str] = None
     mqtt_password: Optional[str] = None
@@ -235,6 +250,10 @@ class ConfigClient:
             )
         if not TOPIC_PREFIX_PATTERN.fullmatch(options.topic_prefix):
             raise ConfigClientError('topic_prefix must be empty or segments ending in "/", like "tenant-a/"', "topic_prefix")
+        labels = {} if options.labels is None else options.labels
+        problems = label_problems(labels)
+        if problems:
+            raise ConfigClientError("labels " + "; ".join(problems), "labels")
         timeout = options.initial_config_timeout_ms
         if not isinstance(timeout, int) or isinstance(timeout, bool) or not 0 <= timeout <= _MAX_INITIAL_TIMEOUT_MS:
             raise ConfigClientError(
@@ -262,7 +281,9 @@ class ConfigClient:
         self._signed_schemas = SignedSchemaStore() if definition is None else None
         self._options = options
         self._topic_prefix = options.topic_prefix
+        self.labels = dict(labels)
         self.config_topic = options.topic_prefix + config_topic(service)
+        self.candidate_topic = options.topic_prefix + candidate_topic(service)
         self.schema_topic = options.topic_prefix + schema_topic(service) if definition is None else None
         self.health_topic = options.topic_prefix + health_topic(service, options.instance_id)
         try:
@@ -295,6 +316,13 @@ class ConfigClient:
         self._confirmed = False
         self._last_run_version: Optional[int] = None
         self._last_rejection: Optional[Dict[str, Any]] = None
+        # Run outcomes (end_run): the counts on the version of the last finished run, and that run.
+        self._runs: Optional[Dict[str, int]] = None
+        self._last_run: Optional[Dict[str, Any]] = None
+        # The snapshots begin_run() returned whose run has not ended, by identity.
+        self._open_runs: "weakref.WeakValueDictionary[int, ConfigSnapshot]" = weakref.WeakValueDictionary()
+        self._runs_timer: Optional[threading.Timer] = None
+        self._last_health_at = 0.0
         self._accepted = 0
         self._duplicates = 0
         self._rejected = zero_counts()
@@ -343,12 +371,59 @@ class ConfigClient:
             self._last_run_version = self._active.version
             # Health at every run start: ops see runs happening, and on which version.
             self._publish_health()
-            return self._snapshot(self._active)
+            snapshot = self._snapshot(self._active)
+            self._open_runs[id(snapshot)] = snapshot
+            return snapshot
+
+    def end_run(self, snapshot: ConfigSnapshot, ok: bool) -> None:
+        """Records how the run of ``snapshot`` (what begin_run() returned) ended: ``runs`` counts
+        the completed and failed runs on its version (restarting when a run uses another version)
+        and ``lastRun`` is this one. Health goes out at once after the first finished run on a
+        version and after a failed run, otherwise within a second. Raises ConfigClientError for a
+        snapshot begin_run() did not return, or whose run ended already."""
+        if not isinstance(ok, bool):
+            raise ConfigClientError("end_run(snapshot, ok=...) needs ok=True (the run did its work) or False (it failed)", "ok")
+        with self._lock:
+            if self._open_runs.get(id(snapshot)) is not snapshot:
+                raise ConfigClientError(
+                    "end_run() takes the snapshot begin_run() returned, once: this one was not returned by "
+                    "begin_run() of this client, or its run ended already"
+                )
+            del self._open_runs[id(snapshot)]
+            version = snapshot.version
+            previous = self._runs if self._runs is not None and self._runs["version"] == version else None
+            counts = dict(previous) if previous is not None else {"version": version, "completed": 0, "failed": 0}
+            counts["completed" if ok else "failed"] += 1
+            self._runs = counts
+            self._last_run = {"version": version, "ok": ok, "at": iso_now()}
+            if not ok:
+                self._log.warning(
+                    "A run on %s config version %d failed (%d of %d on it)",
+                    self.service,
+                    version,
+                    counts["failed"],
+                    counts["completed"] + counts["failed"],
+                )
+            # What a rollout decides on goes out at once; routine successes are coalesced.
+            if previous is None or not ok:
+                self._publish_health()
+            else:
+                self._publish_health_soon()
 
     @contextlib.contextmanager
     def run(self) -> Iterator[ConfigSnapshot]:
-        """``with client.run() as snapshot:`` one run on one version (begin_run() at entry)."""
-        yield self.begin_run()
+        """``with client.run() as snapshot:`` one run on one version: begin_run() at entry, and
+        end_run() at exit, ``ok`` unless the block raised (unless the block ended it itself)."""
+        snapshot = self.begin_run()
+        ok = False
+        try:
+            yield snapshot
+            ok = True
+        finally:
+            with self._lock:
+                still_open = self._open_runs.get(id(snapshot)) is snapshot
+            if still_open:
+                self.end_run(snapshot, ok=ok)
 
     def current(self) -> ConfigSnapshot:
         """The active snapshot (what the current run uses), without swapping in a staged one."""
@@ -371,6 +446,9 @@ class ConfigClient:
                 source=reference.source,
                 rejections=self._rejected,
                 at=iso_now(),
+                labels=self.labels,
+                runs=self._runs,
+                last_run=self._last_run,
             )
 
     def stats(self) -> Dict[str, Any]:
@@ -397,6 +475,7 @@ class ConfigClient:
             if self._phase == "stopped":
                 return
             self._phase = "stopped"
+            self._cancel_runs_timer()
             self._finish_initial("stopped")
             client, self._mqtt = self._mqtt, None
             offline = json.dumps(self.status(), ensure_ascii=False, separators=(",", ":"))
@@ -438,8 +517,14 @@ class ConfigClient:
         if isinstance(verdict, str):
             self._log.error("Ignoring last-known-good file %s: %s", path, verdict)
             return
+        candidate = "" if verdict.rollout is None else f", the candidate of rollout {verdict.rollout.id}"
         self._log.info(
-            "Loaded last-known-good %s config version %d from %s (saved %s)", self.service, verdict.version, path, loaded.saved_at
+            "Loaded last-known-good %s config version %d%s from %s (saved %s)",
+            self.service,
+            verdict.version,
+            candidate,
+            path,
+            loaded.saved_at,
         )
         with self._lock:
             if verdict.signed_schema is not None:
@@ -464,13 +549,16 @@ class ConfigClient:
             # Only the schema saved with it: never one that merely arrived earlier.
             saved = SignedSchemaStore()
             saved.add(schema.schema)
-        verdict = self._verifier.verify(loaded.envelope_bytes, self.service, 0, saved)
+        # A saved candidate is verified as one: it must still name this instance.
+        verdict = self._verifier.verify_saved(loaded.envelope_bytes, self.service, 0, self.instance_id, saved)
         if verdict.kind == "accepted":
             return verdict
         if verdict.kind == "rejected":
             why = f"{verdict.reason}: {verdict.detail}"
         elif verdict.kind == "pending":
             why = f"it was built for schema {verdict.schema_hash}, not the one saved with it"
+        elif verdict.kind == "not-targeted":
+            why = f"it is a candidate of rollout {verdict.rollout_id} for other instances than {self.instance_id}"
         else:
             why = verdict.kind
         return f"its envelope fails verification ({why}). Was the signing key rotated out of the trusted keys, or the schema changed?"
@@ -508,7 +596,9 @@ class ConfigClient:
 
     def _topics(self) -> List[str]:
         # The schema first: its retained copy then usually comes before the config that needs it.
-        return [self.config_topic] if self.schema_topic is None else [self.schema_topic, self.config_topic]
+        # The candidate last: a targeted instance then usually applies the stable version first.
+        schema = [] if self.schema_topic is None else [self.schema_topic]
+        return schema + [self.config_topic, self.candidate_topic]
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: int) -> None:
         try:
@@ -565,10 +655,7 @@ class ConfigClient:
             with self._lock:
                 if self._phase in ("stopped", "new"):
                     return
-                if self.schema_topic is not None and message.topic == self.schema_topic:
-                    self._on_schema_message(message.topic, bytes(message.payload))
-                else:
-                    self._on_config_message(message.topic, bytes(message.payload))
+                self._dispatch(message.topic, bytes(message.payload))
         except Exception:  # noqa: BLE001 - paho would drop the connection on an exception
             self._log.exception("Handling a message on %s failed", message.topic)
 
@@ -578,13 +665,36 @@ class ConfigClient:
         prefix = self._topic_prefix
         return parse(topic[len(prefix):]) if topic.startswith(prefix) else None
 
+    def _dispatch(self, topic: str, data: bytes) -> None:
+        if self.schema_topic is not None and topic == self.schema_topic:
+            self._on_schema_message(topic, data)
+        elif topic == self.candidate_topic:
+            self._on_candidate_message(topic, data)
+        else:
+            self._on_config_message(topic, data)
+
     def _on_config_message(self, topic: str, data: bytes) -> None:
+        applied = self._applied
         verdict = self._verifier.verify(
             data,
             self._topic_service(topic, parse_config_topic),
+            applied.version if applied else 0,
+            self._signed_schemas,
+            applied.rollout.stable_version if applied is not None and applied.rollout is not None else None,
+        )
+        self._on_verdict(verdict, topic, data)
+
+    def _on_candidate_message(self, topic: str, data: bytes) -> None:
+        verdict = self._verifier.verify_candidate(
+            data,
+            self._topic_service(topic, parse_candidate_topic),
             self._applied.version if self._applied else 0,
+            self.instance_id,
             self._signed_schemas,
         )
+        self._on_verdict(verdict, topic, data)
+
+    def _on_verdict(self, verdict: Any, topic: str, data: bytes) -> None:
         if verdict.kind == "accepted":
             self._accept(verdict, data, "broker")
         elif verdict.kind == "duplicate":
@@ -598,6 +708,25 @@ class ConfigClient:
             self._hold(_Held(topic, data, verdict.version, verdict.schema_hash))
         elif verdict.kind == "archived":
             self._on_archived(verdict.version, verdict.issued_at)
+        elif verdict.kind == "behind-candidate":
+            # Not a replay: the stable version this instance's candidate is rolled out from.
+            self._log.debug(
+                "Ignoring %s config version %d on %s: this instance runs the candidate %d of rollout %s, which replaces it",
+                self.service,
+                verdict.version,
+                topic,
+                self._applied.version if self._applied else 0,
+                self._applied.rollout.id if self._applied is not None and self._applied.rollout is not None else "(none)",
+            )
+        elif verdict.kind == "not-targeted":
+            self._log.debug(
+                "Ignoring candidate version %d of rollout %s: its cohort does not name %s",
+                verdict.version,
+                verdict.rollout_id,
+                self.instance_id,
+            )
+        elif verdict.kind == "no-candidate":
+            pass
         else:
             self._reject(verdict, topic)
 
@@ -611,7 +740,7 @@ class ConfigClient:
         if held is not None and held.schema_hash == verdict.schema.schema_hash:
             self._held = None
             # All rules again, against what the client has now (a newer version may have come).
-            self._on_config_message(held.topic, held.data)
+            self._dispatch(held.topic, held.data)
 
     def _hold(self, held: _Held) -> None:
         if self._held is not None and self._held.version > held.version:
@@ -695,13 +824,25 @@ class ConfigClient:
             schema_drift=verdict.schema_drift,
             source=source,
             secret_paths=tuple(definition.secret_paths) if definition is not None else (),
+            rollout=verdict.rollout,
         )
         self._applied = state
         self._staged = state
+        rollout = verdict.rollout
         if source == "broker":
             self._confirmed = True
             self._accepted += 1
-            self._log.info("Accepted %s config version %d; staged for the next run", self.service, verdict.version)
+            if rollout is None:
+                self._log.info("Accepted %s config version %d; staged for the next run", self.service, verdict.version)
+            else:
+                self._log.info(
+                    "Accepted %s candidate version %d of rollout %s (step %d, from stable version %d); staged for the next run",
+                    self.service,
+                    verdict.version,
+                    rollout.id,
+                    rollout.step,
+                    rollout.stable_version,
+                )
             self._persist(data, verdict.signed_schema.envelope_bytes if verdict.signed_schema else None)
         if verdict.schema_drift:
             self._log.warning(
@@ -713,7 +854,10 @@ class ConfigClient:
                 self._definition.schema_hash if self._definition else "(none)",
             )
         self._publish_health()
-        self._emit("accepted", {"version": verdict.version, "schemaDrift": verdict.schema_drift, "source": source})
+        event: Dict[str, Any] = {"version": verdict.version, "schemaDrift": verdict.schema_drift, "source": source}
+        if rollout is not None:
+            event["rollout"] = rollout.as_json()
+        self._emit("accepted", event)
         if source == "broker":
             self._finish_initial("config")
 
@@ -756,7 +900,35 @@ class ConfigClient:
         offline = dict(status, status="offline")
         client.will_set(self.health_topic, json.dumps(offline, ensure_ascii=False, separators=(",", ":")), qos=1, retain=True)
 
+    def _cancel_runs_timer(self) -> None:
+        if self._runs_timer is not None:
+            self._runs_timer.cancel()
+            self._runs_timer = None
+
+    def _publish_health_soon(self) -> None:
+        # Within _RUN_HEALTH_INTERVAL_S of the last status (any status carries the counts so far).
+        # After stop() nothing is published any more (a run may still end while the client stops).
+        if self._runs_timer is not None or self._phase == "stopped":
+            return
+        wait = self._last_health_at + _RUN_HEALTH_INTERVAL_S - time.monotonic()
+        if wait <= 0:
+            self._publish_health()
+            return
+        timer = threading.Timer(wait, self._flush_runs)
+        timer.daemon = True
+        self._runs_timer = timer
+        timer.start()
+
+    def _flush_runs(self) -> None:
+        with self._lock:
+            if self._runs_timer is None or self._phase == "stopped":
+                return
+            self._runs_timer = None
+            self._publish_health()
+
     def _publish_health(self) -> None:
+        self._cancel_runs_timer()
+        self._last_health_at = time.monotonic()
         status = self.status()
         client = self._mqtt
         if client is not None:

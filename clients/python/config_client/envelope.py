@@ -16,6 +16,14 @@ Rules, in order; the first that fails gives the reason a worker reports:
 6. every sealed secret opens with the service's X25519 key and the result still validates
    (``secret``).
 
+Rollouts (docs/rollouts.md): a payload naming a ``rollout`` is a candidate, valid only on
+``system/candidate/<service>`` (on the config topic it is ``service``). On the candidate topic
+(:meth:`EnvelopeVerifier.verify_candidate`) an empty message is :class:`NoCandidate`; rules 0-3
+and the version apply as above; a missing or invalid ``rollout`` is ``malformed``; a candidate
+whose ``rollout.instances`` does not name the instance is :class:`NotTargeted`; then rules 4-6.
+On the config topic, the ``stableVersion`` of the candidate the instance runs, below its applied
+version, is :class:`BehindCandidate` (ignored, not counted) rather than ``stale``.
+
 Verdicts are values, never exceptions: :meth:`EnvelopeVerifier.verify` cannot raise.
 """
 
@@ -89,12 +97,27 @@ class SignedSchema:
 
 
 @dataclass(frozen=True)
+class CandidateRollout:
+    """A candidate's ``rollout`` once checked (without its instance list)."""
+
+    id: str
+    step: int
+    #: The stable version the rollout started from: its stable-topic copy is then behind-candidate.
+    stable_version: int
+
+    def as_json(self) -> Dict[str, Any]:
+        return {"id": self.id, "step": self.step, "stableVersion": self.stable_version}
+
+
+@dataclass(frozen=True)
 class Accepted:
     version: int
     payload: AcceptedPayload
     config: dict
     schema_drift: bool
     signed_schema: Optional[SignedSchema] = None
+    #: Present when the version is a rollout's candidate (verify_candidate, or a saved candidate).
+    rollout: Optional[CandidateRollout] = None
     kind: str = field(default="accepted", init=False)
 
 
@@ -102,6 +125,30 @@ class Accepted:
 class Duplicate:
     version: int
     kind: str = field(default="duplicate", init=False)
+
+
+@dataclass(frozen=True)
+class BehindCandidate:
+    """verify() only: the stable version the candidate the instance runs replaced; ignored."""
+
+    version: int
+    kind: str = field(default="behind-candidate", init=False)
+
+
+@dataclass(frozen=True)
+class NotTargeted:
+    """verify_candidate() only: a valid candidate whose cohort does not name this instance."""
+
+    version: int
+    rollout_id: str
+    kind: str = field(default="not-targeted", init=False)
+
+
+@dataclass(frozen=True)
+class NoCandidate:
+    """verify_candidate() only: an empty message, the manager clearing the candidate topic."""
+
+    kind: str = field(default="no-candidate", init=False)
 
 
 @dataclass(frozen=True)
@@ -145,7 +192,7 @@ class SchemaRejected:
     kind: str = field(default="rejected", init=False)
 
 
-EnvelopeVerdict = Union[Accepted, Duplicate, Pending, Archived, Rejected]
+EnvelopeVerdict = Union[Accepted, Duplicate, Pending, Archived, Rejected, BehindCandidate, NotTargeted, NoCandidate]
 SchemaVerdict = Union[SchemaAccepted, SchemaRejected]
 
 
@@ -299,6 +346,24 @@ class SignedSchemaStore:
 # --- rules 3-6 -----------------------------------------------------------------------------
 
 
+def _read_rollout(raw: Any, version: int) -> Union[Tuple[CandidateRollout, List[str]], str]:
+    """The cohort is the manager's, signed: checked for shape only, so that a broken one is
+    refused by every instance (targeted or not) rather than read differently by each."""
+    if not is_plain_object(raw):
+        return "must be an object { id, step, stableVersion, instances } (a candidate names its rollout)"
+    rollout_id, step = raw.get("id"), raw.get("step")
+    stable_version, instances = raw.get("stableVersion"), raw.get("instances")
+    if not isinstance(rollout_id, str) or rollout_id == "":
+        return "id must be a non-empty string"
+    if not is_version(step):
+        return "step must be a positive integer"
+    if not is_version(stable_version) or stable_version >= version:
+        return f"stableVersion must be a positive integer below the candidate's version {version}"
+    if not isinstance(instances, list) or not all(isinstance(entry, str) for entry in instances):
+        return "instances must be an array of instance ids"
+    return CandidateRollout(rollout_id, int(step), int(stable_version)), list(instances)
+
+
 class _SchemaRules:
     def __init__(self, definition: ServiceDefinition) -> None:
         self.definition = definition
@@ -365,10 +430,41 @@ class EnvelopeVerifier:
         topic_service: Optional[str],
         applied_version: int,
         signed_schemas: Optional[SignedSchemaStore] = None,
+        candidate_stable_version: Optional[int] = None,
     ) -> EnvelopeVerdict:
-        """The verdict on a config message; never raises, whatever the input."""
+        """The verdict on a message of the config (stable) topic; never raises, whatever the input.
+        ``candidate_stable_version``: while the applied version came from a candidate, that
+        candidate's ``rollout.stableVersion``."""
+        return self._guarded(data, topic_service, applied_version, signed_schemas, candidate_stable_version, "config", None)
+
+    def verify_candidate(
+        self,
+        data: bytes,
+        topic_service: Optional[str],
+        applied_version: int,
+        instance_id: str,
+        signed_schemas: Optional[SignedSchemaStore] = None,
+    ) -> EnvelopeVerdict:
+        """The verdict on a message of the candidate topic (rollouts); never raises."""
+        if len(data) == 0:
+            return NoCandidate()
+        return self._guarded(data, topic_service, applied_version, signed_schemas, None, "candidate", instance_id)
+
+    def verify_saved(
+        self,
+        data: bytes,
+        topic_service: Optional[str],
+        applied_version: int,
+        instance_id: str,
+        signed_schemas: Optional[SignedSchemaStore] = None,
+    ) -> EnvelopeVerdict:
+        """The verdict on a saved envelope (the last-known-good file): a payload naming a rollout
+        is judged as a candidate for ``instance_id``, any other as a config; never raises."""
+        return self._guarded(data, topic_service, applied_version, signed_schemas, None, "saved", instance_id)
+
+    def _guarded(self, data: bytes, *args: Any) -> EnvelopeVerdict:
         try:
-            return self._apply_rules(bytes(data), topic_service, applied_version, signed_schemas)
+            return self._apply_rules(bytes(data), *args)
         except Exception as error:  # noqa: BLE001 - a hostile message must not take the worker down
             # Only the error's name: its message could quote the input.
             return Rejected("malformed", f"internal verifier error ({type(error).__name__}): please report")
@@ -389,6 +485,9 @@ class EnvelopeVerifier:
         topic_service: Optional[str],
         applied_version: int,
         signed_schemas: Optional[SignedSchemaStore],
+        candidate_stable_version: Optional[int],
+        topic_kind: str,
+        instance_id: Optional[str],
     ) -> EnvelopeVerdict:
         reading = read_signed_envelope(data, self._verifiers, self.max_envelope_bytes)
         if not reading.ok:
@@ -407,6 +506,16 @@ class EnvelopeVerifier:
                 f"payload is for service {shown}, the topic is for {topic} and this client is {self.service}",
                 version,
             )
+        # A candidate names its cohort inside the signature; on the stable topic it would reach
+        # every instance, so the broker could choose who runs it: it is bound to its own topic.
+        candidate = instance_id is not None and (topic_kind == "candidate" or "rollout" in payload)
+        if topic_kind == "config" and "rollout" in payload:
+            return Rejected(
+                "service",
+                f"payload is a candidate (it names a rollout) on the config topic of {self.service}: "
+                "candidates are applied only from the candidate topic",
+                version,
+            )
         if version is None:
             return Rejected("malformed", "payload.version must be a positive integer")
         issued_at = payload.get("issuedAt")
@@ -415,9 +524,22 @@ class EnvelopeVerifier:
         if payload.get("archived") is True:
             return Archived(version, issued_at)
 
+        # A candidate: its rollout must be readable, and name this instance.
+        rollout: Optional[CandidateRollout] = None
+        if candidate:
+            target = _read_rollout(payload.get("rollout"), version)
+            if isinstance(target, str):
+                return Rejected("malformed", f"payload.rollout {target}", version)
+            rollout, instances = target
+            if instance_id not in instances:
+                return NotTargeted(version, rollout.id)
+
         # Rule 4: only newer versions; the same one again is the retained copy or a redelivery.
         if version == applied_version:
             return Duplicate(version)
+        if topic_kind == "config" and version < applied_version and version == candidate_stable_version:
+            # The stable version the applied candidate replaced, still retained on the stable topic.
+            return BehindCandidate(version)
         if version < applied_version:
             return Rejected(
                 "stale",
@@ -474,6 +596,7 @@ class EnvelopeVerifier:
             config=config,
             schema_drift=signed is None and schema_hash != rules.definition.schema_hash,
             signed_schema=signed,
+            rollout=rollout,
         )
 
     def _rules_of(self, definition: ServiceDefinition) -> _SchemaRules:

@@ -10,6 +10,9 @@ password. Variables (the Node SDK's names and rules):
 - ``MQTT_URL`` (required): ``mqtt://host:1883``, ``mqtts://…``, ``ws://…``, ``wss://…``.
 - ``MQTT_USERNAME``, ``MQTT_PASSWORD``, ``MQTT_CA_FILE`` (must exist), ``MQTT_TOPIC_PREFIX``.
 - ``INSTANCE_ID``: default ``<hostname>-<pid>``; a topic segment.
+- ``INSTANCE_LABELS``: ``key=value,…`` (``region=eu,tier=canary``), reported in every status;
+  rollouts select cohorts by them (keys ``^[a-z][a-z0-9_.-]{0,62}$``, values
+  ``^[A-Za-z0-9_.:-]{0,63}$``, at most 16).
 - ``CONFIG_TRUSTED_KEYS`` (required): ``kid:base64Ed25519PublicKey,…`` (GET /api/keys).
 - ``CONFIG_SECRET_KEY``: the service's X25519 secret key (32 bytes, base64); without it a
   config that carries secrets is rejected.
@@ -32,6 +35,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from .client import ClientOptions
 from .jsvalue import decode_utf8, parse_json
 from .keys import KeyError_, decode_base64_key, decode_strict_base64, parse_key_list
+from .labels import parse_instance_labels
 from .lkg import MIN_LKG_HMAC_KEY_BYTES
 from .service_schema import MAX_SCHEMA_BYTES, check_service_schema
 from .topics import INSTANCE_ID_PATTERN, SERVICE_NAME_PATTERN, TOPIC_PREFIX_PATTERN
@@ -125,6 +129,12 @@ def options_from_env(
         problems.append("INSTANCE_ID must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$ (it is an MQTT topic segment)")
         instance_id = default_instance_id()
 
+    labels: Dict[str, str] = {}
+    labels_text = text("INSTANCE_LABELS")
+    if labels_text is not None:
+        labels, label_problems = parse_instance_labels(labels_text)
+        problems.extend(label_problems)
+
     trusted: Dict[str, bytes] = {}
     trusted_text = text("CONFIG_TRUSTED_KEYS")
     if trusted_text is None:
@@ -187,6 +197,7 @@ def options_from_env(
     return ClientOptions(
         service=service_name,
         instance_id=instance_id,
+        labels=labels,
         mqtt_url=mqtt_url,
         trusted_keys=trusted,
         lkg_path=lkg_path,

@@ -12,6 +12,9 @@ last will is the same payload with ``status: "offline"``. Its fields, in order::
       "schemaDrift": <the applied version was built for another schema than this worker's>,
       "source": "broker" | "lkg" | "defaults",
       "rejections": { "<reason>": <count since start>, … every reason },
+      "labels": { "<key>": "<value>", … }  (INSTANCE_LABELS; {} without labels),
+      "runs": { "version", "completed", "failed" }  (runs finished on the version of the last one; once one ended),
+      "lastRun": { "version", "ok", "at" }  (the last finished run; once one ended),
       "at": "<ISO time>" }
 """
 
@@ -43,6 +46,9 @@ def instance_status(
     source: str,
     rejections: Dict[str, int],
     at: str,
+    labels: Optional[Dict[str, str]] = None,
+    runs: Optional[Dict[str, int]] = None,
+    last_run: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """The health payload, with its keys in the Node SDK's order."""
     payload: Dict[str, Any] = {
@@ -58,5 +64,10 @@ def instance_status(
     payload["schemaDrift"] = schema_drift
     payload["source"] = source
     payload["rejections"] = {reason: rejections.get(reason, 0) for reason in REJECTION_REASONS}
+    payload["labels"] = dict(labels or {})
+    if runs is not None:
+        payload["runs"] = {"version": runs["version"], "completed": runs["completed"], "failed": runs["failed"]}
+    if last_run is not None:
+        payload["lastRun"] = {"version": last_run["version"], "ok": last_run["ok"], "at": last_run["at"]}
     payload["at"] = at
     return payload

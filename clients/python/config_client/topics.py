@@ -26,6 +26,11 @@ def schema_topic(service: str) -> str:
     return "system/schema/" + _checked(service, SERVICE_NAME_PATTERN, "service name", "^[a-z][a-z0-9-]{1,62}$")
 
 
+def candidate_topic(service: str) -> str:
+    """``system/candidate/<service>``: a rollout's signed candidate, retained."""
+    return "system/candidate/" + _checked(service, SERVICE_NAME_PATTERN, "service name", "^[a-z][a-z0-9-]{1,62}$")
+
+
 def health_topic(service: str, instance_id: str) -> str:
     """``system/health/<service>/<instanceId>``: the instance status, retained."""
     service = _checked(service, SERVICE_NAME_PATTERN, "service name", "^[a-z][a-z0-9-]{1,62}$")
@@ -48,3 +53,8 @@ def parse_config_topic(topic: str) -> Optional[str]:
 def parse_schema_topic(topic: str) -> Optional[str]:
     """The service of a ``system/schema/<service>`` topic, or None for any other topic."""
     return _service_of(topic, "schema")
+
+
+def parse_candidate_topic(topic: str) -> Optional[str]:
+    """The service of a ``system/candidate/<service>`` topic, or None for any other topic."""
+    return _service_of(topic, "candidate")

@@ -200,6 +200,13 @@ def config_payload(version: int, config: dict, schema_hash: str, secrets: Option
     return payload
 
 
+def candidate_payload(version: int, config: dict, schema_hash: str, instances: List[str], stable_version: int) -> dict:
+    """A rollout's candidate: a config payload plus the cohort it is for (system/candidate/<service>)."""
+    payload = config_payload(version, config, schema_hash)
+    payload["rollout"] = {"id": "r-py", "step": 1, "stableVersion": stable_version, "instances": instances}
+    return payload
+
+
 EXAMPLE_WORKER = str(CLIENT_ROOT / "example_worker.py")
 PYTHON = "/usr/bin/python3"
 

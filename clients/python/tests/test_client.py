@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 import unittest
 import warnings
 
@@ -17,6 +18,7 @@ from support import (
     Probe,
     Signer,
     WorkerProcess,
+    candidate_payload,
     config_payload,
     keys,
     until,
@@ -28,6 +30,7 @@ from config_client import ClientOptions, ConfigClient, ConfigClientError, Servic
 from config_client.secrets import seal_secret
 
 CONFIG_TOPIC = f"system/config/{SERVICE}"
+CANDIDATE_TOPIC = f"system/candidate/{SERVICE}"
 SCHEMA_TOPIC = f"system/schema/{SERVICE}"
 HMAC_KEY = bytes(range(32))
 
@@ -111,6 +114,121 @@ class ConfigClientTest(unittest.TestCase):
         )
         self.assertNotIn("lastRejection", health)
         self.assertEqual(sorted(health["rejections"]), sorted(["oversized", "malformed", "unsupported-alg", "unknown-key", "signature", "service", "stale", "schema", "secret"]))
+
+    def publish_candidate(self, version: int, config: dict, instances: list, stable_version: int) -> bytes:
+        payload = candidate_payload(version, config, self.definition.schema_hash, instances, stable_version)
+        envelope = self.signer.envelope(payload)
+        self.probe.publish(CANDIDATE_TOPIC, envelope)
+        return envelope
+
+    def test_stages_a_candidate_naming_it_and_ignores_the_stable_version_behind_it(self) -> None:
+        self.publish_config(2, {"batch_size": 20})
+        self.publish_candidate(3, {"batch_size": 30}, ["py-9", "py-1"], 2)
+        sut = self.sut()
+        accepted = []
+        sut.on("accepted", accepted.append)
+        sut.start()
+        until("the candidate applied", lambda: sut.status()["appliedVersion"] == 3)
+        self.assertEqual(accepted[-1]["rollout"], {"id": "r-py", "step": 1, "stableVersion": 2})
+        self.assertEqual(sut.begin_run().config["batch_size"], 30)
+        # The stable topic's retained version 2 again (a reconnect), then a replay of version 1.
+        self.publish_config(2, {"batch_size": 20})
+        self.publish_config(1, {"batch_size": 10})
+        health = self.probe.health("py-1", lambda h: "lastRejection" in h)
+        self.assertEqual((health["lastRejection"]["reason"], health["lastRejection"]["version"]), ("stale", 1))
+        self.assertEqual(sum(sut.stats()["rejected"].values()), 1)
+        self.assertTrue(any("Accepted vector-worker candidate version 3 of rollout r-py" in line for line in self.logs))
+
+    def test_leaves_a_candidate_for_other_instances_alone(self) -> None:
+        self.logger.setLevel(logging.DEBUG)
+        self.publish_config(1, {"batch_size": 10})
+        sut = self.sut().start()
+        statuses = []
+        sut.on("status", statuses.append)
+        self.publish_candidate(2, {"batch_size": 20}, ["py-2"], 1)
+        self.publish_config(3, {"batch_size": 30})  # applied once the candidate was handled
+        until("version 3 applied", lambda: sut.status()["appliedVersion"] == 3)
+        self.assertEqual([status["appliedVersion"] for status in statuses], [3])
+        self.assertEqual(sum(sut.stats()["rejected"].values()), 0)
+        self.assertIn("Ignoring candidate version 2 of rollout r-py: its cohort does not name py-1", self.logs)
+
+    def test_refuses_a_candidate_that_names_it_but_breaks_the_schema_with_its_version(self) -> None:
+        self.publish_config(1, {"batch_size": 10})
+        sut = self.sut().start()
+        self.publish_candidate(2, {"batch_size": 501}, ["py-1"], 1)
+        health = self.probe.health("py-1", lambda h: "lastRejection" in h)
+        self.assertEqual((health["lastRejection"]["reason"], health["lastRejection"]["version"]), ("schema", 2))
+        self.assertEqual(sut.begin_run().version, 1)
+
+    def test_a_cleared_candidate_topic_and_a_candidate_on_the_stable_topic(self) -> None:
+        self.publish_config(1, {"batch_size": 10})
+        sut = self.sut().start()
+        self.probe.publish(CANDIDATE_TOPIC, b"")  # cleared: no candidate, not a rejection
+        # A genuine candidate replayed on the stable topic would reach every instance: refused.
+        payload = candidate_payload(2, {"batch_size": 20}, self.definition.schema_hash, ["py-2"], 1)
+        self.probe.publish(CONFIG_TOPIC, self.signer.envelope(payload))
+        health = self.probe.health("py-1", lambda h: "lastRejection" in h)
+        self.assertEqual((health["lastRejection"]["reason"], health["lastRejection"]["version"]), ("service", 2))
+        self.assertEqual(sum(sut.stats()["rejected"].values()), 1)
+
+    def test_restarts_on_a_saved_candidate_for_itself_only(self) -> None:
+        self.publish_config(1, {"batch_size": 10})
+        self.publish_candidate(2, {"batch_size": 20}, ["py-1"], 1)
+        first = self.sut().start()
+        until("the candidate applied", lambda: first.status()["appliedVersion"] == 2)
+        first.stop()
+        # Both topics still hold what they held: 1 is behind the candidate, 2 a duplicate.
+        again = self.sut().start()
+        until("online on the candidate", lambda: again.status()["status"] == "online")
+        self.assertEqual((again.status()["appliedVersion"], sum(again.stats()["rejected"].values())), (2, 0))
+        again.stop()
+        # Under another instance id the saved candidate is not used.
+        os.replace(os.path.join(self.dir, "py-1.lkg.json"), os.path.join(self.dir, "py-2.lkg.json"))
+        self.broker.stop()
+        other = self.sut(instance="py-2", initial_config_timeout_ms=300).start()
+        self.assertEqual(other.begin_run().source, "defaults")
+        self.assertTrue(any("is a candidate of rollout r-py for other instances than py-2" in line for line in self.logs))
+
+    def test_reports_labels_and_how_runs_end(self) -> None:
+        self.publish_config(1, {"batch_size": 10})
+        sut = self.sut(labels={"region": "eu-west", "tier": "canary"}).start()
+        online = self.probe.health("py-1", lambda h: h["status"] == "online")
+        self.assertEqual(online["labels"], {"region": "eu-west", "tier": "canary"})
+        self.assertNotIn("runs", online)
+        with sut.run():
+            pass
+        health = self.probe.health("py-1", lambda h: "runs" in h)
+        self.assertEqual(health["runs"], {"version": 1, "completed": 1, "failed": 0})
+        self.assertEqual((health["lastRun"]["version"], health["lastRun"]["ok"]), (1, True))
+        with self.assertRaises(RuntimeError):
+            with sut.run():
+                raise RuntimeError("the batch could not be read")
+        health = self.probe.health("py-1", lambda h: h.get("runs", {}).get("failed") == 1)
+        self.assertEqual((health["runs"]["completed"], health["lastRun"]["ok"]), (1, False))
+        self.assertTrue(any("A run on vector-worker config version 1 failed (1 of 2 on it)" in line for line in self.logs))
+        run = sut.begin_run()
+        sut.end_run(run, ok=True)
+        for wrong in (lambda: sut.end_run(run, ok=True), lambda: sut.end_run(sut.current(), ok=True)):
+            with self.assertRaises(ConfigClientError):
+                wrong()
+        with self.assertRaises(ConfigClientError) as caught:
+            sut.end_run(sut.begin_run(), ok="yes")
+        self.assertEqual(caught.exception.option, "ok")
+        self.assertEqual(sut.status()["runs"], {"version": 1, "completed": 2, "failed": 1})
+
+    def test_publishes_routine_successes_at_most_once_a_second(self) -> None:
+        self.publish_config(1, {"batch_size": 10})
+        sut = self.sut().start()
+        with sut.run():
+            pass
+        statuses = []
+        sut.on("status", statuses.append)
+        run = sut.begin_run()
+        started = time.monotonic()
+        sut.end_run(run, ok=True)
+        self.assertEqual([status["runs"]["completed"] for status in statuses], [1])  # the run start only
+        self.probe.health("py-1", lambda h: h.get("runs", {}).get("completed") == 2, timeout=3)
+        self.assertGreaterEqual(time.monotonic() - started, 0.9)
 
     def test_a_new_version_waits_for_the_next_run(self) -> None:
         self.publish_config(1, {"batch_size": 10})
@@ -312,6 +430,9 @@ class ConfigClientTest(unittest.TestCase):
             self.sut(schema={"type": "object", "properties": {"a": {"type": "string", "format": "email"}}})
         self.assertEqual(caught.exception.option, "schema")
         self.assertIn("format", str(caught.exception))
+        with self.assertRaises(ConfigClientError) as caught:
+            self.sut(labels={"Region": "eu"})
+        self.assertEqual(caught.exception.option, "labels")
 
     def _schema_file(self) -> str:
         path = os.path.join(self.dir, "schema.json")

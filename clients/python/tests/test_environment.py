@@ -47,6 +47,28 @@ class OptionsFromEnvTest(unittest.TestCase):
         self.assertEqual(sut.initial_config_timeout_ms, 250)
         self.assertIsNone(sut.schema)  # the signed schema
 
+    def test_reads_instance_labels_and_names_each_bad_one(self) -> None:
+        self.assertEqual(options_from_env(valid_env()).labels, {})
+        self.assertEqual(
+            options_from_env(valid_env(INSTANCE_LABELS="region=eu-west, tier=canary,,zone=")).labels,
+            {"region": "eu-west", "tier": "canary", "zone": ""},
+        )
+        with self.assertRaises(ConfigEnvironmentError) as caught:
+            options_from_env(valid_env(INSTANCE_LABELS="region=eu,tier,Zone=a,region=us,app=x y"))
+        # The Node SDK's words (config-client.settings.spec.ts), item by item.
+        self.assertEqual(
+            caught.exception.problems,
+            [
+                'INSTANCE_LABELS item 2 must be key=value (got "tier")',
+                "INSTANCE_LABELS item 4 repeats label region (first at item 1)",
+                'INSTANCE_LABELS key "Zone" must match /^[a-z][a-z0-9_.-]{0,62}$/',
+                'INSTANCE_LABELS value of app must be a string matching /^[A-Za-z0-9_.:-]{0,63}$/ (got "x y")',
+            ],
+        )
+        with self.assertRaises(ConfigEnvironmentError) as caught:
+            options_from_env(valid_env(INSTANCE_LABELS=",".join(f"k{i}=v" for i in range(17))))
+        self.assertEqual(caught.exception.problems, ["INSTANCE_LABELS has 17 labels, at most 16"])
+
     def test_names_every_missing_variable_at_once(self) -> None:
         with self.assertRaises(ConfigEnvironmentError) as caught:
             options_from_env({})

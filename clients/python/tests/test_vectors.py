@@ -11,7 +11,7 @@ from config_client.jsvalue import canonical_json
 from config_client.schema import validate_config
 from config_client.secrets import SealedSecretError, open_sealed_secret
 from config_client.service_schema import ServiceDefinition, check_service_schema, schema_hash_of
-from config_client.topics import parse_config_topic, parse_schema_topic
+from config_client.topics import parse_candidate_topic, parse_config_topic, parse_schema_topic
 
 
 def _trusted(vectors: dict) -> dict:
@@ -52,6 +52,52 @@ class ConfigEnvelopeVectors(unittest.TestCase):
                 if expect["verdict"] == "accepted":
                     self.assertEqual(verdict.config, expect["config"])
                     self.assertEqual(canonical_json(verdict.config), canonical_json(expect["config"]))
+
+
+class CandidateEnvelopeVectors(unittest.TestCase):
+    """candidate-envelopes.json: rollouts' candidates, and the stable topic around them, in order."""
+
+    def test_every_case(self) -> None:
+        vectors = load("candidate-envelopes.json")
+        check = check_service_schema(vectors["service"], "", vectors["schema"])
+        assert check.ok, [p.message for p in check.problems]
+        sut = EnvelopeVerifier(
+            trusted_keys=_trusted(vectors),
+            definition=check.definition,
+            secret_key=b64(vectors["recipientSecretKey"]),
+        )
+        seen = set()
+        self.assertGreater(len(vectors["cases"]), 0)
+        for case in vectors["cases"]:
+            # The worker's state, carried as the README says: what it applied, from which candidate.
+            applied, stable_version = case["appliedVersion"], None
+            for index, step in enumerate(case["messages"]):
+                with self.subTest(f"{case['name']} message {index + 1}"):
+                    data = message_bytes(step["message"])
+                    if step["topic"].split("/")[1] == "candidate":
+                        verdict = sut.verify_candidate(data, parse_candidate_topic(step["topic"]), applied, case["instanceId"])
+                    else:
+                        verdict = sut.verify(
+                            data, parse_config_topic(step["topic"]), applied, candidate_stable_version=stable_version
+                        )
+                    expect = step["expect"]
+                    seen.add(expect["verdict"])
+                    detail = getattr(verdict, "detail", "")
+                    self.assertEqual(verdict.kind, expect["verdict"], f"{case['description']} ({detail})")
+                    if expect["verdict"] == "rejected":
+                        self.assertEqual(verdict.reason, expect["reason"], detail)
+                        self.assertEqual(verdict.version, expect.get("version"))
+                    elif expect["verdict"] != "no-candidate":
+                        self.assertEqual(verdict.version, expect["version"])
+                    if expect["verdict"] == "accepted":
+                        self.assertEqual(verdict.config, expect["config"])
+                        rollout = None if verdict.rollout is None else verdict.rollout.as_json()
+                        self.assertEqual(rollout, expect.get("rollout"))
+                        applied = verdict.version
+                        stable_version = None if verdict.rollout is None else verdict.rollout.stable_version
+        self.assertEqual(
+            seen, {"accepted", "duplicate", "archived", "rejected", "not-targeted", "behind-candidate", "no-candidate"}
+        )
 
 
 class SignedSchemaModeVectors(unittest.TestCase):

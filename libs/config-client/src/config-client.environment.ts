@@ -32,6 +32,7 @@ import {
   parseKeyList,
   signingPublicKeyOf,
 } from '@app/crypto';
+import { parseInstanceLabels } from './instance-labels';
 import { MIN_LKG_HMAC_KEY_BYTES } from './last-known-good';
 
 const ED25519_PUBLIC_KEY_BYTES = 32;
@@ -103,6 +104,9 @@ export class ConfigClientEnvironment {
   })
   @EnvDefault(() => defaultInstanceId())
   INSTANCE_ID!: string;
+
+  /** `key=value,…`: what this instance says it is, in every status (rollouts select cohorts by them). */
+  @EnvParse(parseLabels) INSTANCE_LABELS: Readonly<Record<string, string>> = {};
 
   @EnvKeyList({
     bytes: ED25519_PUBLIC_KEY_BYTES,
@@ -213,6 +217,15 @@ function parseSchemaFile(raw: string, ctx: Ctx): ServiceSchemaFile | undefined {
     return undefined;
   }
   return { path, schema: document as JsonSchema, definition: check.definition };
+}
+
+function parseLabels(raw: string, ctx: Ctx): Readonly<Record<string, string>> | undefined {
+  const reading = parseInstanceLabels(raw, ctx.name);
+  if (!reading.ok) {
+    reading.problems.forEach((problem) => ctx.problem(problem));
+    return undefined;
+  }
+  return reading.labels;
 }
 
 function parseHmacKey(raw: string, ctx: Ctx): Buffer | undefined {

@@ -8,6 +8,8 @@ export enum ConfigClientErrorCode {
   NotStarted = 'NOT_STARTED',
   /** start() was called on a client that was stopped (clients are not restartable). */
   Stopped = 'STOPPED',
+  /** endRun() with a snapshot beginRun() did not return (or already ended), or an outcome that is not `{ ok: boolean }`. */
+  InvalidRun = 'INVALID_RUN',
 }
 
 /** A misconfiguration or misuse of the config client; its message never contains a key or a secret. */

@@ -1,4 +1,5 @@
 import type { InstanceStatus, RejectionReason } from '@app/contracts';
+import type { CandidateRollout } from './envelope-verifier';
 
 /** A version was accepted and staged for the next run. */
 export interface ConfigAcceptedEvent {
@@ -6,6 +7,8 @@ export interface ConfigAcceptedEvent {
   readonly schemaDrift: boolean;
   /** `lkg` for the last-known-good file verified at start, `broker` for a message. */
   readonly source: 'broker' | 'lkg';
+  /** Present when the version is a rollout's candidate for this instance. */
+  readonly rollout?: CandidateRollout;
 }
 
 /** A message was rejected; the client keeps running on what it has. */

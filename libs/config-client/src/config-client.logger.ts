@@ -6,6 +6,8 @@ export interface ConfigClientLogger {
   log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /** Routine events nobody needs to act on (a candidate for other instances); optional. */
+  debug?(message: string): void;
 }
 
 /** A logger that drops everything: the default outside Nest, so a library never writes to the console on its own. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import {
+  candidateTopic,
   checkServiceSchema,
   type ConfigClass,
   configTopic,
@@ -17,6 +18,7 @@ import {
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 import type { ConfigClientLogger } from './config-client.logger';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from './envelope-verifier';
+import { labelProblems } from './instance-labels';
 
 /** Default wait for the broker's first config before running on last-known-good or defaults. */
 export const DEFAULT_INITIAL_CONFIG_TIMEOUT_MS = 3000;
@@ -35,6 +37,11 @@ export interface ConfigClientOptions<T extends object = object> {
   readonly schema?: ConfigClass<T> | JsonSchema;
   /** This instance's id (INSTANCE_ID_PATTERN); also part of the MQTT client id. */
   readonly instanceId: string;
+  /**
+   * What this instance says it is, reported in every status (INSTANCE_LABELS): rollouts select
+   * cohorts by them. Keys LABEL_KEY_PATTERN, values LABEL_VALUE_PATTERN, at most MAX_LABELS.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly mqttUrl: string;
   readonly mqttUsername?: string;
   readonly mqttPassword?: string;
@@ -70,10 +77,14 @@ export interface ClientSetup {
   readonly topicPrefix: string;
   /** With the prefix. */
   readonly configTopic: string;
+  /** With the prefix: where a rollout's candidate is retained (docs/rollouts.md). */
+  readonly candidateTopic: string;
   /** With the prefix; only for a client without its own schema (it ignores that topic otherwise). */
   readonly schemaTopic: string | undefined;
   /** With the prefix. */
   readonly healthTopic: string;
+  /** Checked and frozen: reported in every status. */
+  readonly labels: Readonly<Record<string, string>>;
   readonly mqttUrl: string;
   readonly mqttOptions: IClientOptions;
   /** The largest MQTT packet read (the envelope limit plus the headroom for headers and topic). */
@@ -103,6 +114,11 @@ export function resolveClientOptions(options: ConfigClientOptions): ClientSetup 
       `instanceId must match ${String(INSTANCE_ID_PATTERN)} (it is an MQTT topic segment)`,
     );
   }
+  const labels = options.labels ?? {};
+  const problems = labelProblems(labels);
+  if (problems.length > 0) {
+    throw invalidOption('labels', `labels ${problems.join('; ')}`);
+  }
   const topicPrefix = options.topicPrefix ?? '';
   if (!TOPIC_PREFIX.test(topicPrefix)) {
     throw invalidOption(
@@ -126,8 +142,10 @@ export function resolveClientOptions(options: ConfigClientOptions): ClientSetup 
     instanceId: options.instanceId,
     topicPrefix,
     configTopic: topicPrefix + configTopic(service),
+    candidateTopic: topicPrefix + candidateTopic(service),
     schemaTopic: definition === undefined ? topicPrefix + schemaTopic(service) : undefined,
     healthTopic: topicPrefix + healthTopic(service, options.instanceId),
+    labels: Object.freeze({ ...labels }),
     mqttUrl: options.mqttUrl,
     mqttOptions: {
       // Stable, so a restarted instance takes over its old session at once instead of the old

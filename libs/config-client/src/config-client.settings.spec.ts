@@ -68,12 +68,14 @@ describe(configClientOptionsFromEnv.name, () => {
         MQTT_TOPIC_PREFIX: 'tenant-a/',
         LKG_PATH: join(dir, 'custom.json'),
         INITIAL_CONFIG_TIMEOUT_MS: '750',
+        INSTANCE_LABELS: 'region=eu-west, tier=canary,,zone=',
       }),
     );
 
     expect(sut).toMatchObject({
       service: 'dedup-worker',
       instanceId: 'w-1',
+      labels: { region: 'eu-west', tier: 'canary', zone: '' },
       mqttUrl: 'mqtt://broker:1883',
       mqttUsername: 'worker',
       mqttPassword: 'pw',
@@ -91,6 +93,7 @@ describe(configClientOptionsFromEnv.name, () => {
 
     expect(sut.lkgPath).toBe(resolve(dir, 'dedup-worker.w-1.lkg.json'));
     expect(sut.initialConfigTimeoutMs).toBeUndefined();
+    expect(sut.labels).toEqual({});
   });
 
   it('defaults INSTANCE_ID to <hostname>-<pid>, valid as a topic segment', () => {
@@ -172,6 +175,23 @@ describe(configClientOptionsFromEnv.name, () => {
     ],
   ])('refuses %s', (_case, overrides, message) => {
     expect(problemsOf(env(overrides))).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('refuses INSTANCE_LABELS that a rollout selector could not match, naming each problem', () => {
+    const many = Array.from({ length: 17 }, (_, i) => `k${i}=v`).join(',');
+
+    expect(
+      problemsOf(env({ INSTANCE_LABELS: 'region=eu,tier,Zone=a,region=us,app=x y,__proto__=1' })),
+    ).toEqual([
+      'INSTANCE_LABELS item 2 must be key=value (got "tier")',
+      'INSTANCE_LABELS item 4 repeats label region (first at item 1)',
+      `INSTANCE_LABELS key "Zone" must match ${String(/^[a-z][a-z0-9_.-]{0,62}$/)}`,
+      `INSTANCE_LABELS value of app must be a string matching ${String(/^[A-Za-z0-9_.:-]{0,63}$/)} (got "x y")`,
+      `INSTANCE_LABELS key "__proto__" must match ${String(/^[a-z][a-z0-9_.-]{0,62}$/)}`,
+    ]);
+    expect(problemsOf(env({ INSTANCE_LABELS: many }))).toEqual([
+      'INSTANCE_LABELS has 17 labels, at most 16',
+    ]);
   });
 
   describe('services the SDK does not know', () => {

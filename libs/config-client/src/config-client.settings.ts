@@ -30,7 +30,7 @@ export interface ConfigClientEnvOptions<T extends object = object> {
 }
 
 /**
- * Reads the worker's MQTT_*, SERVICE_NAME, SERVICE_SCHEMA_FILE, INSTANCE_ID, CONFIG_TRUSTED_KEYS,
+ * Reads the worker's MQTT_*, SERVICE_NAME, SERVICE_SCHEMA_FILE, INSTANCE_ID, INSTANCE_LABELS, CONFIG_TRUSTED_KEYS,
  * CONFIG_SECRET_KEY, LKG_PATH, LKG_HMAC_KEY and INITIAL_CONFIG_TIMEOUT_MS into client options.
  * Outside production, missing keys come from config-manager's `DATA_DIR/dev-keys.json` when it
  * exists. Throws one ConfigClientError listing every problem, each naming its variable and never
@@ -59,6 +59,7 @@ export function configClientOptionsFromEnv<T extends object = object>(
     service,
     ...(schema === undefined ? {} : { schema }),
     instanceId: e.INSTANCE_ID,
+    labels: e.INSTANCE_LABELS,
     mqttUrl: e.MQTT_URL,
     mqttUsername: e.MQTT_USERNAME,
     mqttPassword: e.MQTT_PASSWORD,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
+  candidateTopic,
   configTopic,
   defaultConfig,
   healthTopic,
@@ -15,6 +16,7 @@ import {
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
 import { CapturedLogger, MqttProbe, type TestBroker, unreachableBrokerUrl } from '@app/testing';
 import {
+  buildCandidateEnvelope,
   buildEnvelope,
   configWithModel,
   createTestKeys,
@@ -33,6 +35,7 @@ import { LastKnownGoodStore } from './last-known-good';
 const SERVICE = 'dedup-worker';
 const INSTANCE = 'w-1';
 const CONFIG_TOPIC = configTopic(SERVICE);
+const CANDIDATE_TOPIC = candidateTopic(SERVICE);
 const HEALTH_TOPIC = healthTopic(SERVICE, INSTANCE);
 const SECRET = 'sk-live-SECRET-value-never-in-logs';
 
@@ -510,6 +513,263 @@ describe(ConfigClient.name, () => {
     });
   });
 
+  describe('rollouts: the candidate topic', () => {
+    async function publishCandidate(
+      version: number,
+      instances: string[],
+      spec: { stableVersion?: number; config?: Record<string, unknown> } = {},
+    ): Promise<void> {
+      await probe.publish(
+        CANDIDATE_TOPIC,
+        buildCandidateEnvelope(keys, {
+          version,
+          config: spec.config ?? configWithModel(`canary-${version}`),
+          rollout: {
+            id: 'r-1',
+            step: 1,
+            stableVersion: spec.stableVersion ?? version - 1,
+            instances,
+          },
+        }),
+      );
+    }
+
+    it('stages a retained candidate that names this instance, over the stable version, and reports it', async () => {
+      await publishVersion(2);
+      await publishCandidate(3, ['w-9', INSTANCE]);
+      const sut = createSut();
+      const accepted = nextEvent(sut, 'accepted', (event) => event.version === 3);
+
+      await sut.start();
+
+      expect(await accepted).toEqual({
+        version: 3,
+        schemaDrift: false,
+        source: 'broker',
+        rollout: { id: 'r-1', step: 1, stableVersion: 2 },
+      });
+      const run = sut.beginRun();
+      expect(run.version).toBe(3);
+      expect(run.config.ai.model).toBe('canary-3');
+      await waitForHealth(
+        (h) => h.status === 'online' && h.appliedVersion === 3 && h.lastRunVersion === 3,
+        'health on the candidate',
+      );
+      expect(totalRejections(sut.stats().rejected)).toBe(0);
+      expect(logger.text()).toMatch(/Accepted dedup-worker candidate version 3 of rollout r-1/);
+    });
+
+    it('leaves a candidate for other instances alone: no version, no rejection, no status change', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      const statuses: InstanceStatus[] = [];
+      sut.on('status', (status) => statuses.push(status));
+
+      await publishCandidate(3, ['w-2', 'w-3']);
+      // A stable version after it: once it is applied, the candidate was handled before it.
+      const accepted = nextEvent(sut, 'accepted', (event) => event.version === 4);
+      await publishVersion(4);
+      await accepted;
+
+      expect(sut.stats()).toMatchObject({ accepted: 2 });
+      expect(totalRejections(sut.stats().rejected)).toBe(0);
+      expect(statuses.map((status) => status.appliedVersion)).toEqual([4]);
+      expect(logger.lines).toContainEqual({
+        level: 'debug',
+        message: `Ignoring candidate version 3 of rollout r-1: its cohort does not name ${INSTANCE}`,
+      });
+    });
+
+    it('ignores the stable version its candidate replaced, silently, but still refuses older ones', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      const accepted = nextEvent(sut, 'accepted', (event) => event.version === 3);
+      await publishCandidate(3, [INSTANCE]);
+      await accepted;
+      const rejected = nextEvent(sut, 'rejected');
+
+      // A reconnect delivers the stable topic's retained version 2 again, then a replay of 1.
+      await publishVersion(2);
+      await probe.publish(CONFIG_TOPIC, buildEnvelope(keys, { version: 1 }), false);
+
+      expect(await rejected).toMatchObject({ reason: 'stale', version: 1 });
+      expect(sut.stats().rejected.stale).toBe(1);
+      expect(totalRejections(sut.stats().rejected)).toBe(1);
+      expect(sut.status()).toMatchObject({ appliedVersion: 3, lastRejection: { version: 1 } });
+    });
+
+    it('refuses a candidate replayed on the stable topic, where it would reach every instance', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      const rejected = nextEvent(sut, 'rejected');
+
+      await probe.publish(
+        CONFIG_TOPIC,
+        buildCandidateEnvelope(keys, { version: 3, rollout: { instances: ['w-2'] } }),
+      );
+
+      expect(await rejected).toMatchObject({ reason: 'service', version: 3 });
+      expect(sut.beginRun().version).toBe(2);
+    });
+
+    it('reports a broken candidate that names it as a rejection with its version (what rolls a rollout back)', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      const rejected = nextEvent(sut, 'rejected');
+
+      await publishCandidate(3, [INSTANCE], { config: { thresholds: { high: 0.2, low: 0.5 } } });
+
+      expect(await rejected).toMatchObject({ reason: 'schema', version: 3 });
+      await waitForHealth(
+        (h) => h.lastRejection?.reason === 'schema' && h.lastRejection.version === 3,
+        'health reporting the candidate rejection',
+      );
+      expect(sut.beginRun().version).toBe(2);
+    });
+
+    it('takes a cleared candidate topic (an empty retained message) for no candidate, not a rejection', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+
+      await probe.publish(CANDIDATE_TOPIC, Buffer.alloc(0));
+      const accepted = nextEvent(sut, 'accepted', (event) => event.version === 3);
+      await publishVersion(3);
+      await accepted;
+
+      expect(totalRejections(sut.stats().rejected)).toBe(0);
+    });
+
+    it('restarts on a candidate from its last-known-good file, and the broker confirms it without a rejection', async () => {
+      await publishVersion(2);
+      const first = await startSut();
+      const accepted = nextEvent(first, 'accepted', (event) => event.version === 3);
+      await publishCandidate(3, [INSTANCE]);
+      await accepted;
+      await first.stop();
+
+      const offline = await startSut({ mqttUrl: await unreachableBrokerUrl() });
+      expect(offline.beginRun()).toMatchObject({ version: 3, source: 'lkg' });
+      expect(logger.text()).toMatch(/version 3, the candidate of rollout r-1/);
+      await offline.stop();
+
+      // Both topics hold what they held: the stable 2 is behind the candidate, the candidate a duplicate.
+      const sut = await startSut();
+      expect(sut.status()).toMatchObject({ status: 'online', appliedVersion: 3 });
+      expect(sut.stats()).toMatchObject({ accepted: 0, duplicates: 1 });
+      expect(totalRejections(sut.stats().rejected)).toBe(0);
+    });
+
+    it('does not run a saved candidate under another instance id', async () => {
+      await publishVersion(2);
+      const first = await startSut();
+      const accepted = nextEvent(first, 'accepted', (event) => event.version === 3);
+      await publishCandidate(3, [INSTANCE]);
+      await accepted;
+      await first.stop();
+
+      // The same file, read by an instance the candidate does not name.
+      const sut = await startSut({ instanceId: 'w-2', mqttUrl: await unreachableBrokerUrl() });
+
+      expect(sut.beginRun()).toMatchObject({ version: 0, source: 'defaults' });
+      expect(logger.text()).toMatch(
+        /it is a candidate of rollout r-1 for other instances than w-2/,
+      );
+    });
+  });
+
+  describe('run outcomes and labels in health', () => {
+    it('reports its labels in every status and in its will', async () => {
+      await publishVersion(2);
+      const labels = { region: 'eu-west', tier: 'canary' };
+      const sut = await startSut({ labels });
+      const online = await waitForHealth((h) => h.status === 'online', 'online health');
+      expect(online.labels).toEqual(labels);
+      expect(sut.status().labels).toEqual(labels);
+      const seen = probe.messages.length;
+
+      broker.dropClient(`${SERVICE}.${INSTANCE}`);
+
+      const will = await probe.waitFor(
+        (m) =>
+          probe.messages.indexOf(m) >= seen &&
+          m.topic === HEALTH_TOPIC &&
+          healthOf(m.payload).status === 'offline',
+        'the offline will',
+      );
+      expect(healthOf(will.payload).labels).toEqual(labels);
+    });
+
+    it('counts completed and failed runs on the version of the runs, at once when a rollout needs them', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      expect(sut.status()).not.toHaveProperty('runs');
+      expect(sut.status()).not.toHaveProperty('lastRun');
+
+      const first = sut.beginRun();
+      const firstHealth = waitForHealth((h) => h.runs !== undefined, 'health after the first run');
+      sut.endRun(first, { ok: true });
+      expect(await firstHealth).toMatchObject({
+        runs: { version: 2, completed: 1, failed: 0 },
+        lastRun: { version: 2, ok: true, at: expect.any(String) },
+      });
+
+      const failing = sut.beginRun();
+      const failedHealth = waitForHealth((h) => h.runs?.failed === 1, 'health after a failed run');
+      sut.endRun(failing, { ok: false });
+      expect(await failedHealth).toMatchObject({
+        runs: { version: 2, completed: 1, failed: 1 },
+        lastRun: { version: 2, ok: false },
+      });
+      expect(logger.text()).toMatch(
+        /A run on dedup-worker config version 2 failed \(1 of 2 on it\)/,
+      );
+
+      // A run on a new version starts its counts again.
+      const accepted = nextEvent(sut, 'accepted', (event) => event.version === 3);
+      await publishVersion(3);
+      await accepted;
+      const third = sut.beginRun();
+      sut.endRun(third, { ok: true });
+      expect(sut.status()).toMatchObject({
+        runs: { version: 3, completed: 1, failed: 0 },
+        lastRun: { version: 3, ok: true },
+      });
+    });
+
+    it('publishes routine successes on the same version at most once a second', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      sut.endRun(sut.beginRun(), { ok: true });
+      const statuses: InstanceStatus[] = [];
+      sut.on('status', (status) => statuses.push(status));
+      const run = sut.beginRun();
+      const started = Date.now();
+      const flushed = nextEvent(sut, 'status', (status) => status.runs?.completed === 2, 3000);
+
+      sut.endRun(run, { ok: true });
+
+      // Only the run start was published so far; the success follows within the second.
+      expect(statuses.map((status) => status.runs?.completed)).toEqual([1]);
+      await flushed;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      await waitForHealth((h) => h.runs?.completed === 2, 'the coalesced health on the broker');
+    });
+
+    it('refuses to end a run it did not begin, or one that ended already', async () => {
+      await publishVersion(2);
+      const sut = await startSut();
+      const run = sut.beginRun();
+      const invalid = expect.objectContaining({ code: ConfigClientErrorCode.InvalidRun });
+
+      expect(() => sut.endRun(sut.current(), { ok: true })).toThrow(invalid);
+      expect(() => sut.endRun({ ...run }, { ok: true })).toThrow(invalid);
+      expect(() => sut.endRun(run, { ok: 'yes' } as unknown as { ok: boolean })).toThrow(invalid);
+      sut.endRun(run, { ok: true });
+      expect(() => sut.endRun(run, { ok: true })).toThrow(invalid);
+      expect(sut.status().runs).toEqual({ version: 2, completed: 1, failed: 0 });
+    });
+  });
+
   it('reports schemaDrift when the manager built the version for another schema', async () => {
     await probe.publish(
       CONFIG_TOPIC,
@@ -604,6 +864,8 @@ describe(ConfigClient.name, () => {
       ['topicPrefix', { topicPrefix: 'no-slash' }],
       ['initialConfigTimeoutMs', { initialConfigTimeoutMs: -1 }],
       ['mqttCaFile', { mqttCaFile: '/nonexistent/ca.pem' }],
+      ['labels', { labels: { Region: 'eu' } }],
+      ['labels', { labels: { region: 'eu west' } }],
     ])('refuses an invalid %s with a ConfigClientError naming it', (option, overrides) => {
       let caught: unknown;
       try {
@@ -620,14 +882,21 @@ describe(ConfigClient.name, () => {
       });
     });
 
-    it('uses the topic prefix for both topics', async () => {
+    it('uses the topic prefix for every topic', async () => {
       const prefixed = await MqttProbe.connect(broker.url, [`tenant-a/${HEALTH_TOPIC}`]);
       try {
         await prefixed.publish(`tenant-a/${CONFIG_TOPIC}`, buildEnvelope(keys, { version: 7 }));
-        const sut = await startSut({ topicPrefix: 'tenant-a/' });
+        await prefixed.publish(
+          `tenant-a/${CANDIDATE_TOPIC}`,
+          buildCandidateEnvelope(keys, { version: 8, rollout: { instances: [INSTANCE] } }),
+        );
+        const sut = createSut({ topicPrefix: 'tenant-a/' });
+        const candidate = nextEvent(sut, 'accepted', (event) => event.version === 8);
+        await sut.start();
+        await candidate;
 
-        expect(sut.beginRun().version).toBe(7);
-        await prefixed.waitFor((m) => healthOf(m.payload).appliedVersion === 7, 'prefixed health');
+        expect(sut.beginRun().version).toBe(8);
+        await prefixed.waitFor((m) => healthOf(m.payload).appliedVersion === 8, 'prefixed health');
       } finally {
         await prefixed.close();
       }

@@ -1,7 +1,8 @@
 // ConfigClient is one state machine (phase, applied, staged, active, confirmed, and for a
 // client without its own schema the signed schemas and the config waiting for one): start-up,
 // message verdicts, run swaps, health and stop all move the same few fields, so they stay in
-// one class (~780 lines). What is not that state lives beside it: options
+// one class (~930 lines; rollouts added the candidate topic and run outcomes, which move the
+// same fields). What is not that state lives beside it: options
 // (config-client.options.ts), the rules (envelope-verifier.ts, signed-schemas.ts), the
 // last-known-good file, MQTT plumbing (mqtt/) and events.
 import type { IClientOptions, MqttClient } from 'mqtt';
@@ -13,10 +14,13 @@ import {
   type InstanceStatus,
   type InstanceStatusValue,
   type LastRejection,
+  type LastRun,
+  parseCandidateTopic,
   parseConfigTopic,
   parseSchemaTopic,
   REJECTION_REASONS,
   type RejectionReason,
+  type RunCounts,
   type ServiceDefinition,
 } from '@app/contracts';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
@@ -28,7 +32,7 @@ import {
 } from './config-client.events';
 import { type ConfigClientLogger, SILENT_LOGGER } from './config-client.logger';
 import { secretDefaultsOf, withSecretDefaults } from './config-paths';
-import { EnvelopeVerifier, type EnvelopeVerdict } from './envelope-verifier';
+import { type CandidateRollout, EnvelopeVerifier, type EnvelopeVerdict } from './envelope-verifier';
 import { type LastKnownGoodLoad, LastKnownGoodStore } from './last-known-good';
 import { type SchemaVerdict, type SignedSchema, SignedSchemaStore } from './signed-schemas';
 import { disableNagle, publishAcknowledged, safeUrl, withTimeout } from './mqtt/mqtt-connection';
@@ -45,6 +49,12 @@ export interface ConfigSnapshot<T> {
   readonly takenAt: string;
 }
 
+/** How a run ended, for endRun(). */
+export interface RunOutcome {
+  /** The run finished its work; false: it failed (threw, or gave up). */
+  readonly ok: boolean;
+}
+
 /** Counters since construction: broker messages accepted, duplicates, rejected by reason. */
 export interface ConfigClientStats {
   readonly accepted: number;
@@ -57,6 +67,8 @@ interface ConfigState {
   readonly config: Readonly<Record<string, unknown>>;
   readonly schemaDrift: boolean;
   readonly source: ConfigSource;
+  /** The rollout whose candidate this version is (from the candidate topic, or a saved candidate). */
+  readonly rollout?: CandidateRollout;
 }
 
 type Phase = 'new' | 'starting' | 'running' | 'stopped';
@@ -75,6 +87,8 @@ interface HeldConfig {
 const STOP_TIMEOUT_MS = 2000;
 // The SUBACK return code of a refused subscription.
 const SUBACK_FAILURE = 128;
+// Routine run outcomes (another completed run on the same version) reach health at most this often.
+const RUN_HEALTH_INTERVAL_MS = 1000;
 
 /**
  * The worker side of the config centre: subscribes to its service's signed config, verifies
@@ -82,7 +96,9 @@ const SUBACK_FAILURE = 128;
  * so one run always sees one version. It keeps a last-known-good file, so it starts and refuses
  * replays while the manager or broker is down, and reports its state on its health topic.
  * Without a schema of its own it also follows the service's signed schema topic and validates
- * each config with the signed schema it was built for.
+ * each config with the signed schema it was built for. It follows the service's candidate topic
+ * too (rollouts, docs/rollouts.md): a candidate whose cohort names this instance is staged like
+ * any version, and endRun() reports how runs end, which the rollout's bake and rollback read.
  */
 export class ConfigClient<T extends object = Record<string, unknown>> {
   private readonly service: string;
@@ -98,8 +114,10 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private readonly mqttUrl: string;
   private readonly topicPrefix: string;
   private readonly configTopic: string;
+  private readonly candidateTopic: string;
   private readonly schemaTopic: string | undefined;
   private readonly healthTopic: string;
+  private readonly labels: Readonly<Record<string, string>>;
   private readonly initialTimeoutMs: number;
   private readonly events: TypedEmitter<ConfigClientEvents>;
 
@@ -120,6 +138,13 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private confirmed = false;
   private lastRunVersion: number | null = null;
   private lastRejection: LastRejection | undefined;
+  // Run outcomes (endRun): the counts on the version of the last finished run, and that run.
+  private runs: RunCounts | undefined;
+  private lastRun: LastRun | undefined;
+  // The snapshots beginRun() returned whose run has not ended yet.
+  private readonly openRuns = new WeakSet<object>();
+  private runsTimer: NodeJS.Timeout | undefined;
+  private lastHealthAt = 0;
   private readonly counts = {
     accepted: 0,
     duplicates: 0,
@@ -148,8 +173,10 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.instanceId = setup.instanceId;
     this.topicPrefix = setup.topicPrefix;
     this.configTopic = setup.configTopic;
+    this.candidateTopic = setup.candidateTopic;
     this.schemaTopic = setup.schemaTopic;
     this.healthTopic = setup.healthTopic;
+    this.labels = setup.labels;
     this.mqttUrl = setup.mqttUrl;
     this.mqttOptions = setup.mqttOptions;
     this.maxPacketBytes = setup.maxPacketBytes;
@@ -206,7 +233,51 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.lastRunVersion = this.active.version;
     // Health at every run start (the design's contract): ops see runs happening, and which version.
     this.publishHealth();
-    return this.snapshotOf(this.active);
+    const snapshot = this.snapshotOf(this.active);
+    this.openRuns.add(snapshot);
+    return snapshot;
+  }
+
+  /**
+   * Records how the run of `snapshot` (what beginRun() returned) ended: `runs` counts the
+   * completed and failed runs on its version (restarting when a run uses another version) and
+   * `lastRun` is this one. Health goes out at once after the first finished run on a version and
+   * after a failed run, otherwise within a second. Throws INVALID_RUN for a snapshot beginRun()
+   * did not return or that ended already.
+   */
+  endRun(snapshot: ConfigSnapshot<T>, outcome: RunOutcome): void {
+    if (!this.openRuns.has(snapshot)) {
+      throw new ConfigClientError(
+        ConfigClientErrorCode.InvalidRun,
+        'endRun() takes the snapshot beginRun() returned, once: this one was not returned by beginRun() of this client, or its run ended already',
+      );
+    }
+    if (typeof outcome?.ok !== 'boolean') {
+      throw new ConfigClientError(
+        ConfigClientErrorCode.InvalidRun,
+        'endRun(snapshot, { ok }) needs ok: true (the run did its work) or false (it failed)',
+        ['ok'],
+      );
+    }
+    this.openRuns.delete(snapshot);
+    const { version } = snapshot;
+    const previous = this.runs?.version === version ? this.runs : undefined;
+    const counts = previous ?? { version, completed: 0, failed: 0 };
+    this.runs = outcome.ok
+      ? { ...counts, completed: counts.completed + 1 }
+      : { ...counts, failed: counts.failed + 1 };
+    this.lastRun = { version, ok: outcome.ok, at: new Date().toISOString() };
+    if (!outcome.ok) {
+      this.logger.warn(
+        `A run on ${this.service} config version ${version} failed (${this.runs.failed} of ${this.runs.completed + this.runs.failed} on it)`,
+      );
+    }
+    // What a rollout decides on goes out at once; routine successes are coalesced.
+    if (previous === undefined || !outcome.ok) {
+      this.publishHealth();
+    } else {
+      this.publishHealthSoon();
+    }
   }
 
   /** The active snapshot (what the current run uses), without swapping in a staged one. */
@@ -228,6 +299,9 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       schemaDrift: reference.schemaDrift,
       source: reference.source,
       rejections: { ...this.counts.rejected },
+      labels: { ...this.labels },
+      ...(this.runs === undefined ? {} : { runs: { ...this.runs } }),
+      ...(this.lastRun === undefined ? {} : { lastRun: { ...this.lastRun } }),
       at: new Date().toISOString(),
     };
   }
@@ -281,6 +355,8 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
 
   private async stopOnce(): Promise<void> {
     this.phase = 'stopped';
+    clearTimeout(this.runsTimer);
+    this.runsTimer = undefined;
     this.finishInitial('stopped');
     const client = this.client;
     this.client = undefined;
@@ -321,8 +397,10 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       this.logger.error(`Ignoring last-known-good file ${path}: ${verdict}`);
       return;
     }
+    const candidate =
+      verdict.rollout === undefined ? '' : `, the candidate of rollout ${verdict.rollout.id}`;
     this.logger.log(
-      `Loaded last-known-good ${this.service} config version ${verdict.version} from ${path} (saved ${loaded.savedAt})`,
+      `Loaded last-known-good ${this.service} config version ${verdict.version}${candidate} from ${path} (saved ${loaded.savedAt})`,
     );
     if (verdict.signedSchema !== undefined) {
       this.learnSchema(verdict.signedSchema, 'lkg');
@@ -354,10 +432,12 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       // Only the schema saved with it: never one that merely arrived earlier.
       saved = new Map([[schema.schema.schemaHash, schema.schema]]);
     }
-    const verdict = this.verifier.verify(loaded.envelopeBytes, {
+    // A saved candidate is verified as one: it must still name this instance.
+    const verdict = this.verifier.verifySaved(loaded.envelopeBytes, {
       topicService: this.service,
       appliedVersion: 0,
       signedSchemas: saved,
+      instanceId: this.instanceId,
     });
     if (verdict.kind === 'accepted') {
       return verdict;
@@ -367,7 +447,9 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
         ? `${verdict.reason}: ${verdict.detail}`
         : verdict.kind === 'pending'
           ? `it was built for schema ${verdict.schemaHash}, not the one saved with it`
-          : verdict.kind;
+          : verdict.kind === 'not-targeted'
+            ? `it is a candidate of rollout ${verdict.rolloutId} for other instances than ${this.instanceId}`
+            : verdict.kind;
     return (
       `its envelope fails verification (${why}). ` +
       'Was the signing key rotated out of the trusted keys, or the schema changed?'
@@ -385,8 +467,12 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     );
     this.client = client;
     // The schema first: its retained copy then usually comes before the config that needs it.
-    const topics =
-      this.schemaTopic === undefined ? [this.configTopic] : [this.schemaTopic, this.configTopic];
+    // The candidate last: a targeted instance then usually applies the stable version first.
+    const topics = [
+      ...(this.schemaTopic === undefined ? [] : [this.schemaTopic]),
+      this.configTopic,
+      this.candidateTopic,
+    ];
     client.on('connect', () => {
       disableNagle(client);
       this.lastMqttError = undefined;
@@ -443,6 +529,8 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     }
     if (this.schemaTopic !== undefined && topic === this.schemaTopic) {
       this.onSchemaMessage(topic, bytes);
+    } else if (topic === this.candidateTopic) {
+      this.onCandidateMessage(topic, bytes);
     } else {
       this.onConfigMessage(topic, bytes);
     }
@@ -456,7 +544,25 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       topicService,
       appliedVersion: this.applied?.version ?? 0,
       signedSchemas: this.signedSchemas,
+      candidateStableVersion: this.applied?.rollout?.stableVersion,
     });
+    this.onVerdict(verdict, topic, bytes);
+  }
+
+  private onCandidateMessage(topic: string, bytes: Buffer): void {
+    const topicService = topic.startsWith(this.topicPrefix)
+      ? parseCandidateTopic(topic.slice(this.topicPrefix.length))?.service
+      : undefined;
+    const verdict = this.verifier.verifyCandidate(bytes, {
+      topicService,
+      appliedVersion: this.applied?.version ?? 0,
+      signedSchemas: this.signedSchemas,
+      instanceId: this.instanceId,
+    });
+    this.onVerdict(verdict, topic, bytes);
+  }
+
+  private onVerdict(verdict: EnvelopeVerdict, topic: string, bytes: Buffer): void {
     switch (verdict.kind) {
       case 'accepted':
         this.accept(verdict, bytes, 'broker');
@@ -481,6 +587,20 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       case 'rejected':
         this.reject(verdict, topic);
         break;
+      case 'behind-candidate':
+        // Not a replay: the stable version this instance's candidate is rolled out from.
+        this.logger.debug?.(
+          `Ignoring ${this.service} config version ${verdict.version} on ${topic}: this instance runs the candidate ` +
+            `${this.applied?.version ?? 0} of rollout ${this.applied?.rollout?.id ?? '(none)'}, which replaces it`,
+        );
+        break;
+      case 'not-targeted':
+        this.logger.debug?.(
+          `Ignoring candidate version ${verdict.version} of rollout ${verdict.rolloutId}: its cohort does not name ${this.instanceId}`,
+        );
+        break;
+      case 'no-candidate':
+        break;
     }
   }
 
@@ -498,7 +618,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     if (held !== undefined && held.schemaHash === verdict.schema.schemaHash) {
       this.held = undefined;
       // All rules again, against what the client has now (a newer version may have come since).
-      this.onConfigMessage(held.topic, held.bytes);
+      this.onMessage(held.topic, held.bytes);
     }
   }
 
@@ -587,7 +707,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       this.rejectSchema({ kind: 'rejected', reason: 'oversized', detail }, topic);
       return;
     }
-    if (topic !== this.configTopic) {
+    if (topic !== this.configTopic && topic !== this.candidateTopic) {
       this.logger.warn(`Dropped a message on ${topic}: ${detail}`);
       return;
     }
@@ -604,14 +724,19 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       config: verdict.config,
       schemaDrift: verdict.schemaDrift,
       source,
+      ...(verdict.rollout === undefined ? {} : { rollout: verdict.rollout }),
     });
     this.applied = state;
     this.staged = state;
+    const rollout = verdict.rollout;
     if (source === 'broker') {
       this.confirmed = true;
       this.counts.accepted += 1;
       this.logger.log(
-        `Accepted ${this.service} config version ${verdict.version}; staged for the next run`,
+        rollout === undefined
+          ? `Accepted ${this.service} config version ${verdict.version}; staged for the next run`
+          : `Accepted ${this.service} candidate version ${verdict.version} of rollout ${rollout.id} ` +
+              `(step ${rollout.step}, from stable version ${rollout.stableVersion}); staged for the next run`,
       );
       this.persist(bytes, verdict.signedSchema?.envelopeBytes);
     }
@@ -626,6 +751,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       version: verdict.version,
       schemaDrift: verdict.schemaDrift,
       source,
+      ...(rollout === undefined ? {} : { rollout: { ...rollout } }),
     });
     if (source === 'broker') {
       this.finishInitial('config');
@@ -665,7 +791,28 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     });
   }
 
+  // Within RUN_HEALTH_INTERVAL_MS of the last status (any status carries the counts so far).
+  private publishHealthSoon(): void {
+    // After stop() nothing is published any more (a run may still end while the client stops).
+    if (this.runsTimer !== undefined || this.phase === 'stopped') {
+      return;
+    }
+    const wait = this.lastHealthAt + RUN_HEALTH_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      this.publishHealth();
+      return;
+    }
+    this.runsTimer = setTimeout(() => {
+      this.runsTimer = undefined;
+      this.publishHealth();
+    }, wait);
+    this.runsTimer.unref();
+  }
+
   private publishHealth(): void {
+    clearTimeout(this.runsTimer);
+    this.runsTimer = undefined;
+    this.lastHealthAt = Date.now();
     const status = this.status();
     const client = this.client;
     if (client !== undefined) {

@@ -3,12 +3,14 @@ import { defaultConfig, type JsonSchema, MAX_SECRET_LENGTH, schemaHashOf } from 
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
 import { BILLING_SYNC, billingSyncSchema, definitionOfSchema } from '../test/support/billing-sync';
 import {
+  buildCandidateEnvelope,
   buildEnvelope,
   buildSchemaEnvelope,
   buildTombstone,
   configWithModel,
   createTestKeys,
   dedupWorkerDefinition,
+  type EnvelopeSpec,
   signPayload,
   type TestKeys,
   trustedKeysOf,
@@ -409,6 +411,143 @@ describe(EnvelopeVerifier.name, () => {
         verifyAt(sut, buildTombstone(keys, { service: SERVICE, version: 5 }), 0, 'other-worker'),
         'service',
       );
+    });
+  });
+
+  describe('candidates (rollouts)', () => {
+    const candidate = (version: number, instances: string[], spec: Partial<EnvelopeSpec> = {}) =>
+      buildCandidateEnvelope(keys, {
+        version,
+        config: configWithModel(`canary-${version}`),
+        rollout: { id: 'r-7', step: 2, stableVersion: version - 1, instances },
+        ...spec,
+      });
+    const onCandidateTopic = (bytes: Buffer, instanceId = 'w-1', appliedVersion = 4) =>
+      sut.verifyCandidate(bytes, { topicService: SERVICE, appliedVersion, instanceId });
+
+    it('accepts a candidate naming this instance, like any version, and says which rollout it is', () => {
+      const verdict = onCandidateTopic(
+        candidate(5, ['w-3', 'w-1'], { secrets: { 'ai.api_key': SECRET } }),
+      );
+
+      expect(verdict).toMatchObject({
+        kind: 'accepted',
+        version: 5,
+        rollout: { id: 'r-7', step: 2, stableVersion: 4 },
+        config: { ai: { model: 'canary-5', api_key: SECRET } },
+      });
+      expect(verdict).not.toHaveProperty('rollout.instances');
+    });
+
+    it('leaves a candidate to the instances it names: not-targeted before rules 4-6', () => {
+      const broken = candidate(5, ['w-1'], { config: { thresholds: { high: 0.2, low: 0.5 } } });
+
+      expect(onCandidateTopic(candidate(5, ['w-1']), 'w-2')).toEqual({
+        kind: 'not-targeted',
+        version: 5,
+        rolloutId: 'r-7',
+      });
+      expect(onCandidateTopic(broken, 'w-2').kind).toBe('not-targeted');
+      expect(onCandidateTopic(candidate(3, ['w-1']), 'w-2').kind).toBe('not-targeted');
+      expectRejected(onCandidateTopic(broken, 'w-1'), 'schema');
+    });
+
+    it('rejects a candidate without a readable rollout as malformed, for every instance, with its version', () => {
+      for (const instanceId of ['w-1', 'w-2']) {
+        const plain = onCandidateTopic(buildEnvelope(keys, { version: 5 }), instanceId);
+        expect(plain).toMatchObject({ kind: 'rejected', reason: 'malformed', version: 5 });
+        expect(expectRejected(plain, 'malformed')).toMatch(/payload\.rollout must be an object/);
+        const notBelow = onCandidateTopic(
+          buildCandidateEnvelope(keys, {
+            version: 5,
+            rollout: { stableVersion: 5, instances: [] },
+          }),
+          instanceId,
+        );
+        expect(expectRejected(notBelow, 'malformed')).toMatch(/stableVersion must be .* below/);
+      }
+    });
+
+    it('applies rules 0-3 first, as to any config message', () => {
+      const forged = buildCandidateEnvelope(keys, {
+        version: 5,
+        rollout: { instances: ['w-1'] },
+        signingSecretKey: generateSigningKeyPair().secretKey,
+      });
+
+      expect(onCandidateTopic(forged)).toEqual({
+        kind: 'rejected',
+        reason: 'signature',
+        detail: expect.any(String),
+      });
+      expectRejected(
+        onCandidateTopic(candidate(5, ['w-1'], { service: 'other-worker' })),
+        'service',
+      );
+      expectRejected(
+        sut.verifyCandidate(candidate(5, ['w-1']), {
+          topicService: 'other-worker',
+          appliedVersion: 0,
+          instanceId: 'w-1',
+        }),
+        'service',
+      );
+    });
+
+    it('calls an empty message on the candidate topic no-candidate (on the config topic it is malformed)', () => {
+      expect(onCandidateTopic(Buffer.alloc(0))).toEqual({ kind: 'no-candidate' });
+      expectRejected(verifyAt(sut, Buffer.alloc(0)), 'malformed');
+    });
+
+    it('refuses a candidate on the stable topic: there it would reach instances its cohort leaves out', () => {
+      const verdict = verifyAt(sut, candidate(5, ['w-1', 'w-2']), 4);
+
+      expect(verdict).toMatchObject({ kind: 'rejected', reason: 'service', version: 5 });
+      expect(expectRejected(verdict, 'service')).toMatch(/candidate .* on the config topic/);
+    });
+
+    it('ignores the stable version a running candidate replaced (behind-candidate); older ones stay stale', () => {
+      const context = { topicService: SERVICE, appliedVersion: 5, candidateStableVersion: 4 };
+
+      expect(sut.verify(buildEnvelope(keys, { version: 4 }), context)).toEqual({
+        kind: 'behind-candidate',
+        version: 4,
+      });
+      expectRejected(sut.verify(buildEnvelope(keys, { version: 3 }), context), 'stale');
+      expect(sut.verify(buildEnvelope(keys, { version: 5 }), context).kind).toBe('duplicate');
+      expectRejected(
+        sut.verify(buildEnvelope(keys, { version: 4 }), {
+          ...context,
+          candidateStableVersion: undefined,
+        }),
+        'stale',
+      );
+      // Only on the stable topic: an old candidate is stale whatever the stable version is.
+      expectRejected(
+        sut.verifyCandidate(candidate(4, ['w-1']), { ...context, instanceId: 'w-1' }),
+        'stale',
+      );
+    });
+
+    it('verifies a saved envelope by its payload: a candidate only for the instances it names', () => {
+      const saved = (bytes: Buffer, instanceId: string) =>
+        sut.verifySaved(bytes, { topicService: SERVICE, appliedVersion: 0, instanceId });
+
+      expect(saved(candidate(5, ['w-1']), 'w-1')).toMatchObject({
+        kind: 'accepted',
+        version: 5,
+        rollout: { id: 'r-7', stableVersion: 4 },
+      });
+      expect(saved(candidate(5, ['w-1']), 'w-2').kind).toBe('not-targeted');
+      const plain = saved(buildEnvelope(keys, { version: 3 }), 'w-2');
+      expect(plain).toMatchObject({ kind: 'accepted', version: 3 });
+      expect(plain).not.toHaveProperty('rollout');
+    });
+
+    it('calls a tombstone on the candidate topic archived, as on the config topic', () => {
+      expect(
+        onCandidateTopic(buildTombstone(keys, { service: SERVICE, version: 9 })),
+      ).toMatchObject({ kind: 'archived', version: 9 });
     });
   });
 

@@ -32,6 +32,14 @@ export interface AcceptedPayload {
   readonly secretPaths: readonly string[];
 }
 
+/** A candidate's `rollout` once checked (CandidatePayload.rollout without its instance list). */
+export interface CandidateRollout {
+  readonly id: string;
+  readonly step: number;
+  /** The stable version the rollout started from: its stable-topic copy is then behind-candidate. */
+  readonly stableVersion: number;
+}
+
 /** The verdict on one message; never an exception. */
 export type EnvelopeVerdict =
   | {
@@ -44,8 +52,20 @@ export type EnvelopeVerdict =
       readonly schemaDrift: boolean;
       /** The signed schema rule 5 used (a verifier without its own definition). */
       readonly signedSchema?: SignedSchema;
+      /** Present when the version is a rollout's candidate (verifyCandidate, or a saved candidate). */
+      readonly rollout?: CandidateRollout;
     }
   | { readonly kind: 'duplicate'; readonly version: number }
+  /**
+   * verify() only: the stable topic's copy of the version a candidate replaced
+   * (VerificationContext.candidateStableVersion), below the applied one: not a replay, ignored
+   * silently and not counted.
+   */
+  | { readonly kind: 'behind-candidate'; readonly version: number }
+  /** verifyCandidate() only: a valid candidate whose cohort does not name this instance (not a rejection). */
+  | { readonly kind: 'not-targeted'; readonly version: number; readonly rolloutId: string }
+  /** verifyCandidate() only: an empty message, the manager clearing the candidate topic (no candidate). */
+  | { readonly kind: 'no-candidate' }
   /** Rules 0-4 passed, but the signed schema it names has not been verified yet: not a verdict on it. */
   | { readonly kind: 'pending'; readonly version: number; readonly schemaHash: string }
   /** A signed tombstone for this service (ArchivedPayload): `version` is its last version. */
@@ -83,6 +103,17 @@ export interface VerificationContext {
   readonly appliedVersion: number;
   /** The verified signed schemas by hash (a verifier without its own definition). */
   readonly signedSchemas?: SignedSchemaLookup;
+  /**
+   * While the applied version came from a candidate: that candidate's `rollout.stableVersion`,
+   * whose retained copy on the stable topic is then behind-candidate rather than stale.
+   */
+  readonly candidateStableVersion?: number;
+}
+
+/** Where a candidate message came from, what the worker already has, and who it is. */
+export interface CandidateVerificationContext extends VerificationContext {
+  /** This worker's instance id: a candidate is applied only by the instances its rollout names. */
+  readonly instanceId: string;
 }
 
 /** Where a schema message came from. */
@@ -100,18 +131,28 @@ interface SchemaRules {
 
 type Rejected = Extract<EnvelopeVerdict, { kind: 'rejected' }>;
 
+/** Which rules a message gets: the stable topic's, the candidate topic's, or a saved envelope's (by its payload). */
+type TopicKind =
+  | { readonly kind: 'config' }
+  | { readonly kind: 'candidate' | 'saved'; readonly instanceId: string };
+
+/** CandidatePayload.rollout once read. */
+interface RolloutTargetReading extends CandidateRollout {
+  readonly instances: readonly string[];
+}
+
 // Enough to explain a schema failure in a log line; the rest is one request away in the manager.
 const MAX_ISSUES_IN_DETAIL = 3;
 const SECRET_KEY_BYTES = 32;
 
 /**
- * Applies the design's worker rules, in order, to the raw bytes of a config message (and, for a
- * client that validates with the manager's signed schemas, of a schema message). Pure: it
- * neither logs nor remembers; the caller supplies the applied version and the known signed
- * schemas, and acts on the verdict.
+ * Applies the design's worker rules, in order, to the raw bytes of a config message, of a
+ * rollout's candidate (docs/rollouts.md) and, for a client that validates with the manager's
+ * signed schemas, of a schema message. Pure: it neither logs nor remembers; the caller supplies
+ * the applied version, the known signed schemas and the candidate it runs, and acts on the verdict.
  *
- * One file (~400 lines) on purpose: rules 0-6 are read top to bottom in the design's order, for
- * config and schema messages alike, so a reader can check each rule against the contract.
+ * One file (~500 lines) on purpose: rules 0-6 are read top to bottom in the design's order, for
+ * config, candidate and schema messages alike, so a reader can check each rule against the contract.
  */
 export class EnvelopeVerifier {
   private readonly service: string;
@@ -161,10 +202,39 @@ export class EnvelopeVerifier {
     this.maxEnvelopeBytes = max;
   }
 
-  /** The verdict on `bytes`; never throws, whatever the input. */
+  /** The verdict on `bytes` from the stable topic (`system/config/<service>`); never throws, whatever the input. */
   verify(bytes: Uint8Array, context: VerificationContext): EnvelopeVerdict {
+    return this.guarded(() => this.applyRules(bytes, context, { kind: 'config' }));
+  }
+
+  /**
+   * The verdict on `bytes` from the candidate topic (`system/candidate/<service>`, rollouts):
+   * an empty message is no-candidate; then rules 0-3 and the version as for configs; a
+   * `rollout` that is missing or invalid is malformed; an instance the rollout does not name
+   * gets not-targeted; then rules 4-6, and an accepted verdict carries the rollout. Never throws.
+   */
+  verifyCandidate(bytes: Uint8Array, context: CandidateVerificationContext): EnvelopeVerdict {
+    if (bytes.length === 0) {
+      return { kind: 'no-candidate' };
+    }
+    return this.guarded(() =>
+      this.applyRules(bytes, context, { kind: 'candidate', instanceId: context.instanceId }),
+    );
+  }
+
+  /**
+   * The verdict on an envelope the worker saved (its last-known-good file): a payload naming a
+   * rollout is judged as a candidate for `context.instanceId`, any other as a config. Never throws.
+   */
+  verifySaved(bytes: Uint8Array, context: CandidateVerificationContext): EnvelopeVerdict {
+    return this.guarded(() =>
+      this.applyRules(bytes, context, { kind: 'saved', instanceId: context.instanceId }),
+    );
+  }
+
+  private guarded(judge: () => EnvelopeVerdict): EnvelopeVerdict {
     try {
-      return this.applyRules(bytes, context);
+      return judge();
     } catch (error) {
       // Every rule is written not to throw; this keeps a bug from taking the worker down with
       // a hostile message. Only the error's name: its message could quote the input.
@@ -196,7 +266,11 @@ export class EnvelopeVerifier {
     }
   }
 
-  private applyRules(bytes: Uint8Array, context: VerificationContext): EnvelopeVerdict {
+  private applyRules(
+    bytes: Uint8Array,
+    context: VerificationContext,
+    topic: TopicKind,
+  ): EnvelopeVerdict {
     // Rules 0-2: size, envelope, algorithm, trusted key, signature; then the signed payload.
     const reading = readSignedEnvelope(bytes, this.verifiers, this.maxEnvelopeBytes);
     if (!reading.ok) {
@@ -221,6 +295,19 @@ export class EnvelopeVerifier {
         version,
       );
     }
+    // A candidate names its cohort inside the signature; on the stable topic it would reach
+    // every instance, so the broker could choose who runs it: it is bound to its own topic.
+    const instanceId = topic.kind === 'config' ? undefined : topic.instanceId;
+    const candidate =
+      instanceId !== undefined && (topic.kind === 'candidate' || Object.hasOwn(payload, 'rollout'));
+    if (topic.kind === 'config' && Object.hasOwn(payload, 'rollout')) {
+      return reject(
+        'service',
+        `payload is a candidate (it names a rollout) on the config topic of ${this.service}: ` +
+          'candidates are applied only from the candidate topic',
+        version,
+      );
+    }
     if (version === undefined) {
       return reject('malformed', 'payload.version must be a positive integer');
     }
@@ -234,9 +321,30 @@ export class EnvelopeVerifier {
         : { kind: 'archived', version };
     }
 
+    // A candidate: its rollout must be readable, and name this instance.
+    let rollout: CandidateRollout | undefined;
+    if (candidate) {
+      const target = readRollout(ownField(payload, 'rollout'), version);
+      if (typeof target === 'string') {
+        return reject('malformed', `payload.rollout ${target}`, version);
+      }
+      if (!target.instances.includes(instanceId)) {
+        return { kind: 'not-targeted', version, rolloutId: target.id };
+      }
+      rollout = { id: target.id, step: target.step, stableVersion: target.stableVersion };
+    }
+
     // Rule 4: only newer versions; the same one again is the retained copy or a redelivery.
     if (version === context.appliedVersion) {
       return { kind: 'duplicate', version };
+    }
+    if (
+      topic.kind === 'config' &&
+      version < context.appliedVersion &&
+      version === context.candidateStableVersion
+    ) {
+      // The stable version the applied candidate replaced, still retained on the stable topic.
+      return { kind: 'behind-candidate', version };
     }
     if (version < context.appliedVersion) {
       return reject(
@@ -314,6 +422,7 @@ export class EnvelopeVerifier {
       // A signed schema is the one the config was built for: no drift by construction.
       schemaDrift: signedSchema === undefined && schemaHash !== rules.definition.schemaHash,
       ...(signedSchema === undefined ? {} : { signedSchema }),
+      ...(rollout === undefined ? {} : { rollout }),
     };
   }
 
@@ -372,6 +481,31 @@ export class EnvelopeVerifier {
     }
     return opened;
   }
+}
+
+// The cohort is the manager's, signed: checked for shape only, so that a broken one is refused
+// by every instance (targeted or not) rather than read differently by each.
+function readRollout(raw: unknown, version: number): RolloutTargetReading | string {
+  if (!isPlainObject(raw)) {
+    return 'must be an object { id, step, stableVersion, instances } (a candidate names its rollout)';
+  }
+  const id = ownField(raw, 'id');
+  const step = ownField(raw, 'step');
+  const stableVersion = ownField(raw, 'stableVersion');
+  const instances = ownField(raw, 'instances');
+  if (typeof id !== 'string' || id.length === 0) {
+    return 'id must be a non-empty string';
+  }
+  if (!isVersion(step)) {
+    return 'step must be a positive integer';
+  }
+  if (!isVersion(stableVersion) || stableVersion >= version) {
+    return `stableVersion must be a positive integer below the candidate's version ${version}`;
+  }
+  if (!Array.isArray(instances) || !instances.every((entry) => typeof entry === 'string')) {
+    return 'instances must be an array of instance ids';
+  }
+  return { id, step, stableVersion, instances };
 }
 
 function rulesOf(definition: ServiceDefinition): SchemaRules {

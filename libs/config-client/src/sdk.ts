@@ -22,6 +22,7 @@ export {
   type EnvelopeReading,
 } from './envelope-reader';
 export * from './envelope-verifier';
+export * from './instance-labels';
 export * from './last-known-good';
 export {
   MAX_SIGNED_SCHEMAS,

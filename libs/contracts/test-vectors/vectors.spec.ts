@@ -6,6 +6,7 @@ import {
   checkServiceSchema,
   type JsonSchema,
   MAX_ENVELOPE_BYTES,
+  parseCandidateTopic,
   parseConfigTopic,
   parseSchemaTopic,
   REJECTION_REASONS,
@@ -56,6 +57,15 @@ interface ConfigEnvelopesFile {
   trustedKeys: Record<string, string>;
   recipientSecretKey: string;
   cases: EnvelopeCase[];
+}
+interface CandidateEnvelopesFile extends Omit<ConfigEnvelopesFile, 'cases'> {
+  cases: {
+    name: string;
+    rule: number | null;
+    instanceId: string;
+    appliedVersion: number;
+    messages: { topic: string; message: Message; expect: Record<string, unknown> }[];
+  }[];
 }
 interface SchemaEnvelopesFile {
   service: string;
@@ -121,9 +131,16 @@ function definitionOf(service: string, schema: JsonSchema): ServiceDefinition {
 function configVerdictInFileWords(verdict: EnvelopeVerdict): Record<string, unknown> {
   switch (verdict.kind) {
     case 'accepted':
-      return { verdict: 'accepted', version: verdict.version, config: verdict.config };
+      return {
+        verdict: 'accepted',
+        version: verdict.version,
+        config: verdict.config,
+        rollout: verdict.rollout,
+      };
     case 'rejected':
       return { verdict: 'rejected', reason: verdict.reason, version: verdict.version };
+    case 'no-candidate':
+      return { verdict: verdict.kind };
     default:
       return { verdict: verdict.kind, version: verdict.version };
   }
@@ -236,6 +253,64 @@ describe('cross-language test vectors', () => {
       expect(bySize(MAX_ENVELOPE_BYTES + 1)).toEqual([
         { verdict: 'rejected', reason: 'oversized' },
       ]);
+    });
+  });
+
+  describe('candidate-envelopes.json', () => {
+    const file = readVector<CandidateEnvelopesFile>('candidate-envelopes.json');
+    const sut = new EnvelopeVerifier({
+      definition: definitionOf(file.service, file.schema),
+      trustedKeys: trustedKeysOf(file.trustedKeys),
+      secretKey: Buffer.from(file.recipientSecretKey, 'base64'),
+    });
+
+    it.each(file.cases.map((c) => [c.name, c] as const))(
+      'EnvelopeVerifier gives every message of %s its expected verdict, in order',
+      (_name, vector) => {
+        // The worker's state, carried as the README says: what it applied, and from which candidate.
+        let appliedVersion = vector.appliedVersion;
+        let candidateStableVersion: number | undefined;
+        const verdicts = vector.messages.map(({ topic, message }) => {
+          const context = { appliedVersion, candidateStableVersion, instanceId: vector.instanceId };
+          const candidateService = parseCandidateTopic(topic)?.service;
+          const verdict =
+            topic.split('/')[1] === 'candidate'
+              ? sut.verifyCandidate(bytesOf(message), {
+                  ...context,
+                  topicService: candidateService,
+                })
+              : sut.verify(bytesOf(message), {
+                  ...context,
+                  topicService: parseConfigTopic(topic)?.service,
+                });
+          if (verdict.kind === 'accepted') {
+            appliedVersion = verdict.version;
+            candidateStableVersion = verdict.rollout?.stableVersion;
+          }
+          return configVerdictInFileWords(verdict);
+        });
+
+        expect(verdicts).toEqual(vector.messages.map((m) => m.expect));
+      },
+    );
+
+    it('covers every rollout verdict, and rejections before and after the targeting', () => {
+      const expects = file.cases.flatMap((c) => c.messages.map((m) => m.expect));
+
+      expect(new Set(expects.map((e) => e.verdict))).toEqual(
+        new Set([
+          'accepted',
+          'duplicate',
+          'archived',
+          'rejected',
+          'not-targeted',
+          'behind-candidate',
+          'no-candidate',
+        ]),
+      );
+      expect(new Set(expects.filter((e) => e.verdict === 'rejected').map((e) => e.reason))).toEqual(
+        new Set(['malformed', 'signature', 'service', 'stale', 'schema']),
+      );
     });
   });
 

@@ -16,6 +16,8 @@ import { requireObject, requireSecretValue } from '../common/request-body';
 import type { ChangeContext } from '../common/write-context';
 import { DatabaseService } from '../database/database.service';
 import { ConfigPublisherService } from '../publishing/config-publisher.service';
+import { rolloutActive } from '../rollouts/rollout-errors';
+import { RolloutRepository } from '../rollouts/rollout.repository';
 import { SecretCacheUpdate, SecretChange, SecretsService } from '../secrets/secrets.service';
 import { AFTER_COMMIT, type AfterCommit } from './after-commit';
 import { ConfigCacheService } from './config-cache.service';
@@ -104,6 +106,7 @@ export class ConfigWritesService {
     private readonly audit: AuditService,
     private readonly publisher: ConfigPublisherService,
     private readonly catalog: ServiceCatalog,
+    private readonly rollouts: RolloutRepository,
     @Optional() @Inject(AFTER_COMMIT) private readonly hook?: AfterCommit,
   ) {}
 
@@ -224,6 +227,11 @@ export class ConfigWritesService {
     if (!current) throw new Error(`service ${service} has no current version`);
     if (request.ifMatch !== undefined && request.ifMatch !== current.version) {
       throw staleError(service, request.ifMatch, current.version);
+    }
+    // A change in the middle of a rollout would reach everyone unreviewed: stage it, or end the rollout.
+    if (request.publish !== 'staged') {
+      const active = await this.rollouts.findActive(manager, service);
+      if (active) throw rolloutActive(active);
     }
     const plan = await this.plan(manager, definition, current, request);
     if (plan.configChanges.length === 0 && plan.secretChanges.length === 0) {

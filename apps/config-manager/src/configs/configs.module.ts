@@ -2,6 +2,7 @@ import { DynamicModule, Module, type Provider } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { InstancesModule } from '../instances/instances.module';
 import { PublishingModule } from '../publishing/publishing.module';
+import { RolloutStoreModule } from '../rollouts/rollout-store.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { AFTER_COMMIT, ChaosExitAfterCommit } from './after-commit';
 import { ConfigFacadeController } from './config-facade.controller';
@@ -28,7 +29,14 @@ export class ConfigsModule {
       : [];
     return {
       module: ConfigsModule,
-      imports: [ConfigStateModule, PublishingModule, InstancesModule, AuditModule, SecretsModule],
+      imports: [
+        ConfigStateModule,
+        PublishingModule,
+        InstancesModule,
+        AuditModule,
+        SecretsModule,
+        RolloutStoreModule,
+      ],
       controllers: [ConfigsController, ConfigFacadeController, SecretsController],
       providers: [ConfigWritesService, ...hooks],
     };

@@ -3,6 +3,7 @@ import { ConfigVersionEntity } from '../configs/entities/config-version.entity';
 import { ServiceSchemaEntity } from '../configs/entities/service-schema.entity';
 import { ServiceEntity } from '../configs/entities/service.entity';
 import { InstanceEntity } from '../instances/instance.entity';
+import { RolloutEntity } from '../rollouts/rollout.entity';
 import { SecretEntity } from '../secrets/secret.entity';
 import { StagedSecretEntity } from '../secrets/staged-secret.entity';
 
@@ -15,4 +16,5 @@ export const ENTITIES = [
   StagedSecretEntity,
   AuditEntryEntity,
   InstanceEntity,
+  RolloutEntity,
 ];

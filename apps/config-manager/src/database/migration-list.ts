@@ -6,6 +6,7 @@ import { SecretCiphertext1764892800000 } from './migrations/1764892800000-secret
 import { ServiceRegistry1764979200000 } from './migrations/1764979200000-service-registry';
 import { InstanceLabelsRuns1765065600000 } from './migrations/1765065600000-instance-labels-runs';
 import { StagedVersions1765152000000 } from './migrations/1765152000000-staged-versions';
+import { Rollouts1765238400000 } from './migrations/1765238400000-rollouts';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ServiceRegistry1764979200000,
   InstanceLabelsRuns1765065600000,
   StagedVersions1765152000000,
+  Rollouts1765238400000,
 ];

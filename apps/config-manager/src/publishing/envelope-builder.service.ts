@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import {
   type ArchivedPayload,
+  type CandidatePayload,
   type ConfigPayload,
+  type RolloutTarget,
   ENVELOPE_ALG,
   type PublishedSigningKey,
   type SchemaPayload,
@@ -12,7 +14,7 @@ import {
 import { Ed25519Signer, sealSecret } from '@app/crypto';
 import type { ConfigState } from '../configs/config-state';
 import { type CatalogEntry, ServiceCatalog } from '../configs/service-catalog';
-import { SecretsService } from '../secrets/secrets.service';
+import { SecretsService, type StagedSecrets } from '../secrets/secrets.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 
@@ -73,6 +75,30 @@ export class EnvelopeBuilderService implements OnModuleInit {
     return this.sign(payload);
   }
 
+  /**
+   * The envelope of a rollout's candidate, retained on system/candidate/<service>: the version's
+   * payload (its staged secret writes over the current secrets) and, inside the signature, who
+   * it is for.
+   */
+  buildCandidate(
+    state: ConfigState,
+    rollout: RolloutTarget,
+    staged: StagedSecrets,
+    issuedAt = new Date(),
+  ): Buffer {
+    const entry = this.catalog.entry(state.service);
+    const payload: CandidatePayload = {
+      service: state.service,
+      version: state.version,
+      issuedAt: issuedAt.toISOString(),
+      schemaHash: state.schemaHash,
+      config: { ...state.config },
+      secrets: this.sealSecrets(entry, staged),
+      rollout,
+    };
+    return this.sign(payload);
+  }
+
   /** The envelope of a service's current schema, retained on system/schema/<service>. */
   buildSchema(entry: CatalogEntry, issuedAt = new Date()): Buffer {
     const payload: SchemaPayload = {
@@ -112,13 +138,16 @@ export class EnvelopeBuilderService implements OnModuleInit {
     return Buffer.from(JSON.stringify(envelope), 'utf8');
   }
 
-  /** Every set secret of the service's current secret paths, sealed; none without a key. */
-  private sealSecrets(entry: CatalogEntry): Record<string, SealedSecretJson> {
+  /** Every set secret of the service's current secret paths (staged writes over them), sealed; none without a key. */
+  private sealSecrets(
+    entry: CatalogEntry,
+    staged: StagedSecrets = [],
+  ): Record<string, SealedSecretJson> {
     const recipient = this.recipientKey(entry);
     if (!recipient) return {};
     const paths = new Set(entry.definition.secretPaths);
     const sealed: Record<string, SealedSecretJson> = {};
-    for (const [path, value] of this.secrets.reveal(entry.definition.name)) {
+    for (const [path, value] of this.secrets.reveal(entry.definition.name, staged)) {
       // A path the schema no longer has is not sent (its value stays stored, sealed at rest).
       if (paths.has(path)) sealed[path] = sealSecret(value, recipient);
     }

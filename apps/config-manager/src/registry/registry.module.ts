@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigStateModule } from '../configs/config-state.module';
 import { PublishingModule } from '../publishing/publishing.module';
+import { RolloutStoreModule } from '../rollouts/rollout-store.module';
 import { ServiceRegistrationService } from './service-registration.service';
 import { ServicesController } from './services.controller';
 
@@ -9,7 +10,7 @@ import { ServicesController } from './services.controller';
  * on the config state floor and publishing: a new service is a REST call, not a release.
  */
 @Module({
-  imports: [ConfigStateModule, PublishingModule],
+  imports: [ConfigStateModule, PublishingModule, RolloutStoreModule],
   controllers: [ServicesController],
   providers: [ServiceRegistrationService],
 })

@@ -26,6 +26,8 @@ import { isUniqueViolation } from '../database/database-errors';
 import { DatabaseService } from '../database/database.service';
 import { ConfigPublisherService } from '../publishing/config-publisher.service';
 import { EnvelopeBuilderService } from '../publishing/envelope-builder.service';
+import { rolloutActive } from '../rollouts/rollout-errors';
+import { RolloutRepository } from '../rollouts/rollout.repository';
 
 const BODY_FIELDS = new Set(['description', 'schema', 'recipientKey', 'config']);
 const MAX_DESCRIPTION_LENGTH = 500;
@@ -58,6 +60,7 @@ export class ServiceRegistrationService {
     private readonly publisher: ConfigPublisherService,
     private readonly envelopes: EnvelopeBuilderService,
     private readonly reads: ConfigReadsService,
+    private readonly rollouts: RolloutRepository,
   ) {}
 
   /** PUT /api/services/:service. */
@@ -88,9 +91,11 @@ export class ServiceRegistrationService {
   async archive(service: string, context: ChangeContext): Promise<RegistrationResult> {
     await this.reads.discover(service);
     this.catalog.entry(service);
-    const { entry, state } = await this.db.transaction((manager) =>
-      this.registrar.archive(manager, service, context.actor, context.reason ?? null),
-    );
+    const { entry, state } = await this.db.transaction(async (manager) => {
+      const active = await this.rollouts.findActive(manager, service);
+      if (active) throw rolloutActive(active);
+      return this.registrar.archive(manager, service, context.actor, context.reason ?? null);
+    });
     this.catalog.set(entry);
     const archived = this.catalog.entry(service);
     const published = await this.publisher.publishArchived(archived, state.version);
@@ -130,9 +135,16 @@ export class ServiceRegistrationService {
   private async commit(registration: Registration): Promise<RegistrationOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((manager) =>
-          this.registrar.register(manager, registration),
-        );
+        return await this.db.transaction(async (manager) => {
+          const outcome = await this.registrar.register(manager, registration);
+          // A new schema or version during a rollout would change what it deploys: refused
+          // (the transaction rolls back).
+          if (outcome.schemaChanged || outcome.versionCreated) {
+            const active = await this.rollouts.findActive(manager, registration.definition.name);
+            if (active) throw rolloutActive(active);
+          }
+          return outcome;
+        });
       } catch (error) {
         // Another request created the service first: register again against what it stored.
         if (!isUniqueViolation(error) || attempt >= MAX_ATTEMPTS) throw error;

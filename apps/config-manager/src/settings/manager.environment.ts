@@ -102,6 +102,9 @@ export class ManagerEnvironment {
 
   @EnvInteger({ min: 1, max: 365 * 24 * 3600 }) INSTANCE_OFFLINE_TTL_SECONDS = 7 * 24 * 3600;
 
+  /** How often the rollout state machine looks at the instance view (docs/rollouts.md). */
+  @EnvInteger({ min: 20, max: 60000 }) ROLLOUT_TICK_MS = 250;
+
   /** Empty means "generate an admin token into DATA_DIR at first start" (development only). */
   @EnvParse(parseApiTokens)
   @EnvCheck<ApiTokenSetting[]>((tokens, ctx) =>

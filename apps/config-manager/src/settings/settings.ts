@@ -60,6 +60,8 @@ export interface Settings {
   instancesMaxPerService: number;
   /** An instance offline for longer than this leaves the instance view. */
   instanceOfflineTtlMs: number;
+  /** How often the rollout state machine looks at the instance view (ROLLOUT_TICK_MS). */
+  rolloutTickMs: number;
 }
 
 /** Something that receives warnings produced while settings are loaded (the boot logger). */
@@ -106,6 +108,7 @@ export function loadSettings(env: EnvironmentVariables, warn: SettingsWarn = con
     adminUiDir: e.ADMIN_UI_DIR,
     instancesMaxPerService: e.INSTANCES_MAX_PER_SERVICE,
     instanceOfflineTtlMs: e.INSTANCE_OFFLINE_TTL_SECONDS * 1000,
+    rolloutTickMs: e.ROLLOUT_TICK_MS,
   };
 }
 

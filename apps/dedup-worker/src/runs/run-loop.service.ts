@@ -29,7 +29,9 @@ const RESCAN_INTERVAL_MS = 2000;
  * debounce), takes ONE config snapshot from the SDK, de-duplicates all their events together,
  * writes OUTPUT_DIR/<runId>.json and moves the inputs to processed/ (or failed/ with a reason).
  * Runs never overlap; files arriving during a run start the next one. A config that arrives
- * during a run is staged by the SDK and used from the next run on.
+ * during a run is staged by the SDK and used from the next run on. How each run ended (it
+ * finished, or threw) goes back to the SDK (endRun), which reports it in health: a rollout bakes
+ * a new version on completed runs and rolls it back on failed ones.
  */
 @Injectable()
 export class RunLoopService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -62,6 +64,11 @@ export class RunLoopService implements OnApplicationBootstrap, BeforeApplication
     if (released.length > 0) {
       this.logger.warn(
         `Put ${released.length} file(s) an interrupted run had claimed back into ${inputDir}`,
+      );
+    }
+    if (this.settings.chaosFailRunsFromVersion !== undefined) {
+      this.logger.warn(
+        `CHAOS_FAIL_RUNS_FROM_VERSION=${this.settings.chaosFailRunsFromVersion}: every run on that config version or a later one fails (a test hook)`,
       );
     }
     if (this.settings.once) return;
@@ -150,6 +157,28 @@ export class RunLoopService implements OnApplicationBootstrap, BeforeApplication
     const runId = `run-${startedAt.toISOString().replace(/[-:.]/g, '')}-${String(++this.sequence).padStart(4, '0')}`;
     // One version for the whole run: later versions wait for the next run.
     const snapshot = this.config.beginRun();
+    let ok = false;
+    try {
+      const report = await this.runOn(snapshot, files, runId, startedAt);
+      ok = true;
+      return report;
+    } finally {
+      this.config.endRun(snapshot, { ok });
+    }
+  }
+
+  private async runOn(
+    snapshot: ConfigSnapshot<MatchingConfig>,
+    files: string[],
+    runId: string,
+    startedAt: Date,
+  ): Promise<RunReport> {
+    const chaosFrom = this.settings.chaosFailRunsFromVersion;
+    if (chaosFrom !== undefined && snapshot.version >= chaosFrom) {
+      throw new Error(
+        `CHAOS_FAIL_RUNS_FROM_VERSION: runs on config version ${snapshot.version} fail (test hook, from version ${chaosFrom})`,
+      );
+    }
     const t0 = performance.now();
     const { events, inputs, failed, repeatedKeys, used } = await this.readInputs(files);
     const read = performance.now();

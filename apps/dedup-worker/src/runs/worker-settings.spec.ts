@@ -64,6 +64,21 @@ describe(loadWorkerSettings.name, () => {
       'METRICS_PORT must be an integer from 0 to 65535 (got "70000")',
     ]);
   });
+
+  it('honours the rollout test hook CHAOS_FAIL_RUNS_FROM_VERSION only outside production', () => {
+    expect(loadWorkerSettings({}, [])).not.toHaveProperty('chaosFailRunsFromVersion');
+    expect(
+      loadWorkerSettings({ CHAOS_FAIL_RUNS_FROM_VERSION: '3' }, []).chaosFailRunsFromVersion,
+    ).toBe(3);
+    expect(
+      problemsOf(() =>
+        loadWorkerSettings({ NODE_ENV: 'production', CHAOS_FAIL_RUNS_FROM_VERSION: '3' }, []),
+      ),
+    ).toEqual(['CHAOS_FAIL_RUNS_FROM_VERSION is a test hook and is refused in production']);
+    expect(problemsOf(() => loadWorkerSettings({ CHAOS_FAIL_RUNS_FROM_VERSION: '0' }, []))).toEqual(
+      [expect.stringMatching(/^CHAOS_FAIL_RUNS_FROM_VERSION must be an integer from 1 to/)],
+    );
+  });
 });
 
 describe(loadWorkerEnvironment.name, () => {
@@ -85,6 +100,25 @@ describe(loadWorkerEnvironment.name, () => {
       lkgPath: '/var/lib/dedup/dedup-worker.w-1.lkg.json',
     });
     expect(sut.settings.inputDir).toBe('/var/lib/dedup/inbox');
+  });
+
+  it('passes INSTANCE_LABELS to the SDK, and names it when it is bad', () => {
+    const env = { ...valid, INSTANCE_LABELS: 'region=eu,tier=canary' };
+
+    expect(loadWorkerEnvironment(env, [], 'dedup-worker', silent).client.labels).toEqual({
+      region: 'eu',
+      tier: 'canary',
+    });
+    expect(
+      problemsOf(() =>
+        loadWorkerEnvironment(
+          { ...valid, INSTANCE_LABELS: 'Tier=canary' },
+          [],
+          'dedup-worker',
+          silent,
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^INSTANCE_LABELS key "Tier" must match/)]);
   });
 
   it("names the SDK's and the worker's bad variables in one error", () => {

@@ -35,6 +35,8 @@ export interface WorkerSettings {
   metricsHost: string;
   /** Process the files present at start, then exit. */
   once: boolean;
+  /** Test hook (CHAOS_FAIL_RUNS_FROM_VERSION, refused in production): runs on this version or a later one fail. */
+  chaosFailRunsFromVersion?: number;
   /** The worker's logger: the same AppLogger, formats and redaction as config-manager's. */
   logging: LoggingSettings;
 }
@@ -58,6 +60,9 @@ export function loadWorkerSettings(
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
     once: argv.includes('--once'),
+    ...(e.CHAOS_FAIL_RUNS_FROM_VERSION === undefined
+      ? {}
+      : { chaosFailRunsFromVersion: e.CHAOS_FAIL_RUNS_FROM_VERSION }),
     logging: { app: APP, env: e.NODE_ENV, level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  EnvCheck,
   EnvDefault,
   EnvInteger,
   EnvNodeEnv,
@@ -59,4 +60,16 @@ export class WorkerEnvironment {
   @EnvInteger({ min: 0, max: 65535 }) METRICS_PORT?: number;
 
   @EnvString() METRICS_HOST = '0.0.0.0';
+
+  /**
+   * Test hook for rollouts' end-to-end tests: every run on a config version at least this one
+   * fails (as a run that throws), so a rollout sees failed runs; refused in production.
+   */
+  @EnvInteger({ min: 1, max: Number.MAX_SAFE_INTEGER })
+  @EnvCheck<number>((_version, ctx) =>
+    ctx.production
+      ? 'CHAOS_FAIL_RUNS_FROM_VERSION is a test hook and is refused in production'
+      : undefined,
+  )
+  CHAOS_FAIL_RUNS_FROM_VERSION?: number;
 }

@@ -1,10 +1,12 @@
 import {
   type ArchivedPayload,
+  type CandidatePayload,
   type ConfigPayload,
   DEDUP_WORKER_SERVICE,
   defaultConfig,
   findServiceDefinition,
   type SchemaPayload,
+  type RolloutTarget,
   type ServiceDefinition,
 } from '@app/contracts';
 import {
@@ -59,6 +61,24 @@ export interface EnvelopeSpec {
 
 /** Envelope bytes built exactly as config-manager's EnvelopeBuilderService builds them. */
 export function buildEnvelope(keys: TestKeys, spec: EnvelopeSpec): Buffer {
+  return signPayload(Buffer.from(JSON.stringify(configPayloadOf(keys, spec)), 'utf8'), keys, spec);
+}
+
+/** A rollout's candidate (CandidatePayload): a config payload plus its cohort, for system/candidate/<service>. */
+export function buildCandidateEnvelope(
+  keys: TestKeys,
+  spec: EnvelopeSpec & {
+    readonly rollout: Partial<RolloutTarget> & Pick<RolloutTarget, 'instances'>;
+  },
+): Buffer {
+  const payload: CandidatePayload = {
+    ...configPayloadOf(keys, spec),
+    rollout: { id: 'r-test', step: 1, stableVersion: spec.version - 1, ...spec.rollout },
+  };
+  return signPayload(Buffer.from(JSON.stringify(payload), 'utf8'), keys, spec);
+}
+
+function configPayloadOf(keys: TestKeys, spec: EnvelopeSpec): ConfigPayload {
   const definition = spec.definition ?? dedupWorkerDefinition();
   const recipient = spec.recipient ?? keys.box.publicKey;
   const payload: ConfigPayload = {
@@ -74,7 +94,7 @@ export function buildEnvelope(keys: TestKeys, spec: EnvelopeSpec): Buffer {
       ]),
     ),
   };
-  return signPayload(Buffer.from(JSON.stringify(payload), 'utf8'), keys, spec);
+  return payload;
 }
 
 /** What differs between test schema envelopes (system/schema/<service>). */

@@ -38,7 +38,7 @@ export class CapturedPinoLog implements DestinationStream {
 
 /** One line a captured SDK logger received. */
 export interface LogLine {
-  readonly level: 'log' | 'warn' | 'error';
+  readonly level: 'log' | 'warn' | 'error' | 'debug';
   readonly message: string;
 }
 
@@ -56,6 +56,10 @@ export class CapturedLogger implements ConfigClientLogger {
 
   error(message: string): void {
     this.lines.push({ level: 'error', message });
+  }
+
+  debug(message: string): void {
+    this.lines.push({ level: 'debug', message });
   }
 
   /** Every line as one text, for "never contains" assertions. */

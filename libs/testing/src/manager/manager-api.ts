@@ -6,6 +6,8 @@ import type {
   InstanceView,
   MatchingConfig,
   PublishedSigningKey,
+  RolloutRequest,
+  RolloutView,
   SchemaVersionDetail,
   SchemaVersionSummary,
   SearchHit,
@@ -205,6 +207,29 @@ export class ManagerApi {
     query: { limit?: number; offset?: number } = {},
   ): ApiCall<InstanceView[]> {
     return this.call('get', `/api/services/${service}/instances${queryString(query)}`);
+  }
+
+  /** Starts a rollout of a staged version (201). */
+  createRollout(service: string, body: RolloutRequest | object): ApiCall<RolloutView> {
+    return this.call('post', `/api/services/${service}/rollouts`, body);
+  }
+
+  /** A service's rollouts, newest first. */
+  rollouts(service: string, query: { limit?: number } = {}): ApiCall<RolloutView[]> {
+    return this.call('get', `/api/services/${service}/rollouts${queryString(query)}`);
+  }
+
+  rollout(service: string, id: string): ApiCall<RolloutView> {
+    return this.call('get', `/api/services/${service}/rollouts/${id}`);
+  }
+
+  /** POST …/rollouts/:id/pause | resume | abort | promote. */
+  rolloutAction(
+    service: string,
+    id: string,
+    action: 'pause' | 'resume' | 'abort' | 'promote',
+  ): ApiCall<RolloutView> {
+    return this.call('post', `/api/services/${service}/rollouts/${id}/${action}`);
   }
 
   audit(query: PageQuery & { service?: string } = {}): ApiCall<AuditEntry[]> {
