@@ -30,12 +30,9 @@ export type {
   ServiceSummary,
   VersionKind,
   VersionState,
+  VersionSummary,
   WhoAmI,
 } from '@app/contracts';
-import type { VersionState, VersionSummary as ContractVersionSummary } from '@app/contracts';
-
-/** One entry of GET …/versions; `state` is absent from a manager without staged versions. */
-export type VersionSummary = ContractVersionSummary & { state?: VersionState };
 
 /** A config (or part of one) as the page edits it. */
 export type ConfigObject = Record<string, unknown>;

@@ -12,9 +12,9 @@ import {
 } from '../rollouts/strategy-form';
 
 const KINDS: ReadonlyArray<readonly [CohortKind, string]> = [
-  ['instances', 'A number of instances'],
-  ['percent', 'A percent of the instances'],
-  ['selector', 'The instances with labels'],
+  ['instances', 'Some instances'],
+  ['percent', 'A percent'],
+  ['selector', 'By labels'],
   ['all', 'Everyone'],
 ];
 

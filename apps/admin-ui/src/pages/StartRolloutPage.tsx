@@ -7,7 +7,7 @@ import { useInstances } from '../hooks/useInstances';
 import { useRolloutForm } from '../hooks/useRolloutForm';
 import { useRolloutReview } from '../hooks/useRolloutReview';
 import { STRATEGY_PRESETS } from '../rollouts/strategy-presets';
-import { slotId, slots } from '../rollouts/strategy-form';
+import { DEFAULT_ACK_TIMEOUT_SECONDS, slotId, slots } from '../rollouts/strategy-form';
 import { href, navigate } from '../router';
 import { useSession } from '../session';
 
@@ -160,11 +160,11 @@ function StartRollout(props: { service: string; version: number; current: number
         <span className="muted small"> (before the last one)</span>
 
         <h3>Limits</h3>
-        <div className="step-fields">
+        <div className="step-fields limit-fields">
           <LimitField
             slot={slots.ackTimeout}
             label="Ack timeout (seconds)"
-            help="How long a targeted instance has to apply the version once its step starts; later, the rollout rolls back. Empty: the manager's default."
+            help={`How long a targeted instance has to apply the version once its step starts; later, the rollout rolls back (or pauses, when no instance could be reached). Empty: ${DEFAULT_ACK_TIMEOUT_SECONDS} s.`}
             value={draft.ackTimeoutSeconds}
             error={errors[slots.ackTimeout]}
             disabled={form.busy}
@@ -173,7 +173,7 @@ function StartRollout(props: { service: string; version: number; current: number
           <LimitField
             slot={slots.maxFailedRuns}
             label="Max failed runs"
-            help="Failed runs on the new version one instance may report before the rollout rolls back. Empty: the manager's default."
+            help="Failed runs on the new version one instance may report before the rollout rolls back. Empty: 0."
             value={draft.maxFailedRuns}
             error={errors[slots.maxFailedRuns]}
             disabled={form.busy}

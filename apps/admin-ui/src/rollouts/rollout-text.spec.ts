@@ -34,10 +34,10 @@ describe('rollout states', () => {
   it('offers each action only where the state machine allows it', () => {
     const where = (action: Parameters<typeof canAct>[0]) =>
       STATES.filter((state) => canAct(action, state));
-    expect(where('pause')).toEqual(['deploying', 'baking']);
+    expect(where('pause')).toEqual(['pending', 'deploying', 'baking']);
     expect(where('resume')).toEqual(['paused']);
     expect(where('abort')).toEqual(['pending', 'deploying', 'baking', 'paused']);
-    expect(where('promote')).toEqual(['deploying', 'baking', 'paused']);
+    expect(where('promote')).toEqual(['pending', 'deploying', 'baking', 'paused']);
   });
 
   it('offers nothing once a rollout ended or while it rolls back', () => {

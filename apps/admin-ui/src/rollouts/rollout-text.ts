@@ -24,10 +24,10 @@ export function isActive(state: RolloutState): boolean {
 export type RolloutAction = 'pause' | 'resume' | 'abort' | 'promote';
 
 const ACTIONS: Record<RolloutAction, ReadonlySet<RolloutState>> = {
-  pause: new Set(['deploying', 'baking']),
+  pause: new Set(['pending', 'deploying', 'baking']),
   resume: new Set(['paused']),
   abort: new Set(['pending', 'deploying', 'baking', 'paused']),
-  promote: new Set(['deploying', 'baking', 'paused']),
+  promote: new Set(['pending', 'deploying', 'baking', 'paused']),
 };
 
 /** Whether `action` applies to a rollout in `state` (docs/rollouts.md, the state machine). */

@@ -35,7 +35,7 @@ describe('checkStrategy', () => {
             seconds: '30',
           }),
           step({ kind: 'percent', amount: '12.5', runs: '1' }),
-          step({ kind: 'instances', amount: '3', seconds: '0' }),
+          step({ kind: 'instances', amount: '3', seconds: '1' }),
           step({ kind: 'percent', amount: '100' }),
         ],
         { ackTimeoutSeconds: '45', maxFailedRuns: '0' },
@@ -49,7 +49,7 @@ describe('checkStrategy', () => {
           bake: { runs: 2, seconds: 30 },
         },
         { cohort: { percent: 12.5 }, bake: { runs: 1 } },
-        { cohort: { instances: 3 }, bake: { seconds: 0 } },
+        { cohort: { instances: 3 }, bake: { seconds: 1 } },
         { cohort: { percent: 100 } },
       ],
       ackTimeoutSeconds: 45,
@@ -83,8 +83,8 @@ describe('checkStrategy', () => {
   });
 
   it.each([
-    ['0', 'a whole number from 1 to 10000'],
-    ['1.5', 'a whole number from 1 to 10000'],
+    ['0', 'a whole number from 1 to 1000000'],
+    ['1.5', 'a whole number from 1 to 1000000'],
     ['', 'how many instances? (at least 1)'],
   ])('refuses %j instances at the step cohort', (amount, message) => {
     expect(checkStrategy(draft([step({ kind: 'instances', amount }), all()])).errors).toEqual({
@@ -94,16 +94,23 @@ describe('checkStrategy', () => {
 
   it('checks bakes, the ack timeout and the failed-run threshold at their own inputs', () => {
     const checked = checkStrategy(
-      draft([step({ kind: 'instances', amount: '1', runs: '-1', seconds: 'soon' }), all()], {
+      draft([step({ kind: 'instances', amount: '1', runs: '0', seconds: 'soon' }), all()], {
         ackTimeoutSeconds: '0',
         maxFailedRuns: '2.5',
       }),
     );
     expect(checked.errors).toEqual({
-      'strategy.steps.0.bake.runs': 'a whole number from 0 to 10000',
-      'strategy.steps.0.bake.seconds': 'a whole number from 0 to 86400',
-      'strategy.ackTimeoutSeconds': 'a whole number from 1 to 86400',
-      'strategy.maxFailedRuns': 'a whole number from 0 to 10000',
+      'strategy.steps.0.bake.runs': 'a whole number from 1 to 1000000',
+      'strategy.steps.0.bake.seconds': 'a whole number from 1 to 604800',
+      'strategy.ackTimeoutSeconds': 'a whole number from 1 to 604800',
+      'strategy.maxFailedRuns': 'a whole number from 0 to 1000000',
+    });
+  });
+
+  it('refuses a bake on the last step, which completes the rollout', () => {
+    expect(checkStrategy(draft([step({ kind: 'all', runs: '1' })])).errors).toEqual({
+      'strategy.steps.0':
+        'the last step completes the rollout (the version becomes current for everyone): it cannot bake',
     });
   });
 

@@ -32,11 +32,13 @@ export interface StrategyDraft {
 export type StrategyErrors = Record<string, string>;
 
 /** Most steps a strategy may have. */
-export const MAX_STEPS = 10;
-/** Largest bake (seconds) and ack timeout accepted. */
-export const MAX_SECONDS = 86_400;
-/** Largest run bake and failed-run threshold accepted. */
-export const MAX_RUNS = 10_000;
+export const MAX_STEPS = 20;
+/** Largest bake (seconds) and ack timeout accepted: a week. */
+export const MAX_SECONDS = 7 * 24 * 3600;
+/** Largest instance count, run bake and failed-run threshold accepted. */
+export const MAX_COUNT = 1_000_000;
+/** The manager's ack timeout when the form leaves it empty. */
+export const DEFAULT_ACK_TIMEOUT_SECONDS = 60;
 /** The manager's instance-label patterns (libs/contracts LABEL_*_PATTERN; the spec proves they agree). */
 export const LABEL_KEY = /^[a-z][a-z0-9_.-]{0,62}$/;
 export const LABEL_VALUE = /^[A-Za-z0-9_.:-]{0,63}$/;
@@ -150,8 +152,8 @@ export function checkStrategy(
   const steps: RolloutStep[] = [];
   draft.steps.forEach((step, index) => {
     const cohort = checkCohort(step, index, errors);
-    const runs = wholeNumber(step.runs, 0, MAX_RUNS, slots.runs(index), errors);
-    const seconds = wholeNumber(step.seconds, 0, MAX_SECONDS, slots.seconds(index), errors);
+    const runs = wholeNumber(step.runs, 1, MAX_COUNT, slots.runs(index), errors);
+    const seconds = wholeNumber(step.seconds, 1, MAX_SECONDS, slots.seconds(index), errors);
     if (cohort === undefined) return;
     const bake = {
       ...(runs === undefined ? {} : { runs }),
@@ -163,6 +165,9 @@ export function checkStrategy(
   else if (draft.steps.length > MAX_STEPS) errors[slots.steps] = `at most ${MAX_STEPS} steps`;
   else if (!reachesEveryone(draft.steps[draft.steps.length - 1]))
     errors[slots.steps] = 'the last step must reach everyone (all instances, or 100 %)';
+  else if (hasBake(draft.steps[draft.steps.length - 1]) && steps.length === draft.steps.length)
+    errors[slots.step(draft.steps.length - 1)] =
+      'the last step completes the rollout (the version becomes current for everyone): it cannot bake';
   const ackTimeoutSeconds = wholeNumber(
     draft.ackTimeoutSeconds,
     1,
@@ -170,7 +175,7 @@ export function checkStrategy(
     slots.ackTimeout,
     errors,
   );
-  const maxFailedRuns = wholeNumber(draft.maxFailedRuns, 0, MAX_RUNS, slots.maxFailedRuns, errors);
+  const maxFailedRuns = wholeNumber(draft.maxFailedRuns, 0, MAX_COUNT, slots.maxFailedRuns, errors);
   if (Object.keys(errors).length > 0) return { errors };
   return {
     errors,
@@ -180,6 +185,10 @@ export function checkStrategy(
       ...(maxFailedRuns === undefined ? {} : { maxFailedRuns }),
     },
   };
+}
+
+function hasBake(step: StepDraft): boolean {
+  return step.runs.trim() !== '' || step.seconds.trim() !== '';
 }
 
 function reachesEveryone(step: StepDraft): boolean {
@@ -200,7 +209,7 @@ function checkCohort(
         errors[slot] = 'how many instances? (at least 1)';
         return undefined;
       }
-      const instances = wholeNumber(step.amount, 1, MAX_RUNS, slot, errors);
+      const instances = wholeNumber(step.amount, 1, MAX_COUNT, slot, errors);
       return instances === undefined ? undefined : { instances };
     }
     case 'percent': {
