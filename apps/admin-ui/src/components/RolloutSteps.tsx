@@ -2,7 +2,7 @@
 // with where each of them is.
 import type { RolloutView } from '../api/types';
 import { formatTime } from '../format';
-import { describeBake, describeCohort } from '../rollouts/rollout-text';
+import { describeBake, describeCohort, isActive } from '../rollouts/rollout-text';
 import { RolloutStateBadge } from './RolloutStateBadge';
 
 export function RolloutSteps({ rollout }: { rollout: RolloutView }) {
@@ -10,7 +10,8 @@ export function RolloutSteps({ rollout }: { rollout: RolloutView }) {
   return (
     <ol className="rollout-steps">
       {rollout.steps.map((step) => {
-        const current = step.step === rollout.step;
+        const current = step.step === rollout.step && isActive(rollout.state);
+        const last = step.step === rollout.strategy.steps.length;
         const strategyStep = rollout.strategy.steps[step.step - 1];
         // Cohorts are cumulative: a step lists the instances it added to those before it.
         const reached = rollout.instances.filter((instance) => instance.step === step.step);
@@ -30,16 +31,12 @@ export function RolloutSteps({ rollout }: { rollout: RolloutView }) {
               {current ? <span className="badge">current</span> : null}
             </h4>
             <p className="muted small">
-              Bake {describeBake(strategyStep?.bake)} ·{' '}
-              {step.startedAt ? `started ${formatTime(step.startedAt)}` : 'not started'}
+              {last
+                ? `The completion: v${rollout.version} becomes the current version, on the stable topic for every instance`
+                : `Bake ${describeBake(strategyStep?.bake)}`}{' '}
+              · {step.startedAt ? `started ${formatTime(step.startedAt)}` : 'not started'}
             </p>
-            {reached.length + unlisted.length === 0 ? (
-              <p className="muted small">
-                {step.startedAt
-                  ? 'No instance added by this step.'
-                  : 'Instances are chosen when it starts.'}
-              </p>
-            ) : (
+            {reached.length + unlisted.length > 0 ? (
               <ul className="rollout-instances" aria-label={`Instances of step ${step.step}`}>
                 {reached.map((instance) => (
                   <li
@@ -55,6 +52,12 @@ export function RolloutSteps({ rollout }: { rollout: RolloutView }) {
                   </li>
                 ))}
               </ul>
+            ) : last ? null : (
+              <p className="muted small">
+                {step.startedAt
+                  ? 'No instance added by this step.'
+                  : 'Instances are chosen when it starts.'}
+              </p>
             )}
           </li>
         );

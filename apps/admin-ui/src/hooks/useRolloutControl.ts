@@ -15,18 +15,19 @@ export function useRolloutControl(rollout: RolloutView, onChanged: () => void) {
   const [asking, setAsking] = useState<RolloutAction>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
-  const [done, setDone] = useState<string>();
+  // What the last action did, and the state it left the rollout in: said while it stays there.
+  const [done, setDone] = useState<{ message: string; state: RolloutView['state'] }>();
 
   const run = async (action: RolloutAction) => {
     setBusy(true);
     setError(undefined);
     setDone(undefined);
     try {
-      await api.request<RolloutView>(
+      const { data } = await api.request<RolloutView>(
         'POST',
         endpoints.rolloutAction(rollout.service, rollout.id, action),
       );
-      setDone(DONE[action]);
+      setDone({ message: DONE[action], state: data.state });
       setAsking(undefined);
       onChanged();
     } catch (caught) {
@@ -43,7 +44,7 @@ export function useRolloutControl(rollout: RolloutView, onChanged: () => void) {
     applies: (action: RolloutAction) => canAct(action, rollout.state),
     busy,
     error,
-    done,
+    done: done?.state === rollout.state ? done.message : undefined,
     asking,
     /** Runs the action, or opens its confirmation first. */
     request: (action: RolloutAction) =>

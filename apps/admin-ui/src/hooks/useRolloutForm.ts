@@ -1,6 +1,6 @@
 // The rollout form's state and request: the strategy as typed (from a preset, then edited), its
 // checks as the manager makes them, POST …/rollouts, and the manager's refusals at their inputs.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { ApiError } from '../api/client';
 import { endpoints } from '../api/endpoints';
 import type { RolloutRequest, RolloutView } from '../api/types';
@@ -32,6 +32,8 @@ export function useRolloutForm(
   const [draft, setDraft] = useState<StrategyDraft>(() => draftOf(DEFAULT_PRESET.strategy));
   const [serverErrors, setServerErrors] = useState<StrategyErrors>({});
   const [busy, setBusy] = useState(false);
+  // Bumped to move focus to the first problem once it is rendered (and the inputs enabled again).
+  const [focusRequest, setFocusRequest] = useState(0);
 
   const checked = useMemo(() => checkStrategy(draft), [draft]);
   const errors = { ...serverErrors, ...checked.errors };
@@ -68,14 +70,16 @@ export function useRolloutForm(
     setServerErrors({});
   };
 
-  const focusFirst = (problems: StrategyErrors) => {
-    const slot = firstSlot(problems, draft.steps.length);
+  useEffect(() => {
+    if (focusRequest === 0) return;
+    const slot = firstSlot(errors, draft.steps.length);
     if (slot !== undefined) document.getElementById(slotId(slot))?.focus();
-  };
+    // Only a new request moves focus, not later edits.
+  }, [focusRequest]);
 
   const submit = async () => {
     if (checked.strategy === undefined) {
-      focusFirst(checked.errors);
+      setFocusRequest((n) => n + 1);
       return;
     }
     setBusy(true);
@@ -94,8 +98,7 @@ export function useRolloutForm(
         draft.steps.length,
       );
       setServerErrors(placed);
-      // After React has rendered the messages (and their ids exist).
-      window.setTimeout(() => focusFirst(placed), 0);
+      setFocusRequest((n) => n + 1);
     } finally {
       setBusy(false);
     }

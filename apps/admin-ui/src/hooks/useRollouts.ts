@@ -40,6 +40,13 @@ export function useRollouts(service: string, selectedId: string | undefined) {
   // The detail of another rollout (the previous selection) is not this one's.
   const shown = detail.data?.id === shownId ? detail.data : fromList;
   const live = shown !== undefined && isActive(shown.state);
+  // The list says the same as the detail as soon as the detail moves.
+  const moved = `${shown?.id}:${shown?.state}:${shown?.step}`;
+  useEffect(() => {
+    if (fromList !== undefined && shown !== undefined && shown.state !== fromList.state)
+      list.reload();
+    // Only a move matters, not new data of the same state.
+  }, [moved]);
 
   const reload = () => {
     list.reload();

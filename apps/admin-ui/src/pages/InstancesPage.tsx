@@ -128,11 +128,11 @@ function RunOutcomes({ instance }: { instance: InstanceView }) {
     <>
       {runs ? (
         <div>
-          {runs.completed} completed
+          {`${runs.completed} completed, `}
           {runs.failed > 0 ? (
-            <span className="run-failed">, {runs.failed} failed</span>
+            <span className="run-failed">{runs.failed} failed</span>
           ) : (
-            ', 0 failed'
+            '0 failed'
           )}{' '}
           on v{runs.version}
         </div>

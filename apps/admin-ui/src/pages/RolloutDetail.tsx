@@ -27,7 +27,7 @@ export function RolloutDetail(props: {
       <p className="muted small">
         <code>{rollout.id}</code> · stable version v{rollout.stableVersion} · started{' '}
         {formatTime(rollout.createdAt)} by {rollout.createdBy}
-        {props.live ? ' · live' : ''}
+        {props.live ? ' · updating live' : ''}
       </p>
       {/* Announced when it changes: the state and the step, in words. */}
       <p role="status" data-testid="rollout-progress">

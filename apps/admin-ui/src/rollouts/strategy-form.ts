@@ -243,7 +243,8 @@ function wholeNumber(
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   const value = Number(trimmed);
-  if (!/^\d+$/.test(trimmed) || value < min || value > max) {
+  // `100.0` is the integer 100, as the manager reads the number.
+  if (!/^\d+(\.\d+)?$/.test(trimmed) || !Number.isInteger(value) || value < min || value > max) {
     errors[slot] = `a whole number from ${min} to ${max}`;
     return undefined;
   }
