@@ -290,6 +290,27 @@ const STAGE_REASON = 'stricter merges, canary first';
     await page.getByRole('table').getByText('aborted').waitFor();
   });
 
+  it('marks a staged version outdated once a newer one is published', async () => {
+    const staged = await stage(0.74);
+    const published = (
+      await manager.api.patchConfig(SERVICE, { geo: { max_distance_km: 11 } }).expect(200)
+    ).body.version;
+    await page.goto(`${origin}/#/services/${SERVICE}/history`);
+    const row = page.getByTestId(`version-${staged}`);
+    await row.getByText(`Outdated: v${published} was published since.`).waitFor();
+    expect(await row.getByRole('link', { name: /Roll out/ }).count()).toBe(0);
+
+    // Asked anyway (an old link), the manager refuses it and the form says why.
+    await page.goto(`${origin}/#/services/${SERVICE}/start-rollout?version=${staged}`);
+    await button(`Start the rollout of v${staged}`).click();
+    await page
+      .locator('#rollout-form-error')
+      .getByText(`is older than v${published}, published since it was staged`)
+      .waitFor();
+    expect(await page.evaluate('document.activeElement?.id')).toBe('rollout-form-error');
+    expect((await latest()).version).not.toBe(staged);
+  });
+
   it('fits a phone screen: the rollout form and the rollouts', async () => {
     const version = await stage(0.72);
     await page.setViewportSize({ width: 390, height: 844 });
