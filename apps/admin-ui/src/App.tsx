@@ -170,12 +170,7 @@ function Screen({ parts, query }: { parts: string[]; query: URLSearchParams }) {
       return service === undefined ? (
         <ServicesPage />
       ) : (
-        <ServicePage
-          key={service}
-          service={service}
-          tab={tab ?? 'config'}
-          field={query.get('field') ?? undefined}
-        />
+        <ServicePage key={service} service={service} tab={tab ?? 'config'} query={query} />
       );
     case 'register':
       return <RegisterPage />;

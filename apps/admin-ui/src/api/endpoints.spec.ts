@@ -16,6 +16,16 @@ describe('endpoints', () => {
     expect(endpoints.schemaVersion('billing-worker', 3)).toBe('/services/billing-worker/schemas/3');
   });
 
+  it('names rollouts and their actions by service and id', () => {
+    expect(endpoints.rollouts('dedup-worker')).toBe('/services/dedup-worker/rollouts');
+    expect(endpoints.rollout('dedup-worker', 'r-1a2b')).toBe(
+      '/services/dedup-worker/rollouts/r-1a2b',
+    );
+    expect(endpoints.rolloutAction('dedup-worker', 'r/x', 'promote')).toBe(
+      '/services/dedup-worker/rollouts/r%2Fx/promote',
+    );
+  });
+
   it('sends the query values in order and leaves out the absent ones', () => {
     expect(endpoints.versions('s', { limit: 50 })).toBe('/services/s/versions?limit=50');
     expect(endpoints.versions('s', { limit: 50, before: 51 })).toBe(

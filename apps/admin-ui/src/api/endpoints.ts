@@ -44,6 +44,13 @@ export const endpoints = {
   /** The most recently seen instances; the total is in X-Total-Count. */
   instances: (name: string, page: { limit: number }) =>
     `${service(name)}/instances${query({ limit: page.limit })}`,
+  /** A service's rollouts, newest first; POST starts one. */
+  rollouts: (name: string) => `${service(name)}/rollouts`,
+  /** One rollout: its steps, instances and timeline. */
+  rollout: (name: string, id: string) => `${service(name)}/rollouts/${segment(id)}`,
+  /** POST: pause, resume, abort or promote (skip to the last step) a rollout. */
+  rolloutAction: (name: string, id: string, action: 'pause' | 'resume' | 'abort' | 'promote') =>
+    `${service(name)}/rollouts/${segment(id)}/${action}`,
   search: (text: string) => `/search${query({ q: text })}`,
   /** Audit entries newest first, of one service or all, older than the entry `before`. */
   audit: (filter: { limit: number; service?: string; before?: number }) =>

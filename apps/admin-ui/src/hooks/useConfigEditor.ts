@@ -1,7 +1,9 @@
 // The config editor's state, effects and requests: the draft over its base version, client and
-// server errors, saving with If-Match and X-Change-Reason, and resolving a 412 conflict.
+// server errors, saving (or staging, X-Publish: staged) with If-Match and X-Change-Reason, and
+// resolving a 412 conflict.
 import { useEffect, useMemo, useState } from 'react';
 import { reasonHeaders, reasonProblem } from '../api/change-reason';
+import { isRolloutActive } from '../api/rollout-errors';
 import { ApiError } from '../api/client';
 import { endpoints } from '../api/endpoints';
 import type { ConfigObject, ConfigResponse, ChangeEntry, ServiceSchema } from '../api/types';
@@ -50,6 +52,8 @@ export function useConfigEditor({
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<string>();
   const [conflict, setConflict] = useState<Conflict>();
+  const [staged, setStaged] = useState<number>();
+  const [rolloutActive, setRolloutActive] = useState(false);
 
   const mine = useMemo(() => changedPaths(form, base.config, draft), [form, base, draft]);
   const clientErrors = useMemo(() => checkConfig(form, draft), [form, draft]);
@@ -96,6 +100,7 @@ export function useConfigEditor({
     });
     setServerErrors((current) => withoutPath(current, path));
     setStatus(undefined);
+    setStaged(undefined);
   };
 
   const reset = (to: ConfigResponse) => {
@@ -104,28 +109,50 @@ export function useConfigEditor({
     setTexts({});
     setServerErrors({});
     setFormError(undefined);
+    setRolloutActive(false);
   };
 
-  /** Sends the changed keys as a PATCH on the base version; a 412 opens the conflict. */
-  const save = async () => {
+  /**
+   * Sends the changed keys as a PATCH on the base version; a 412 opens the conflict. Staged
+   * (`X-Publish: staged`), it makes a version that is not published: the current version stays
+   * the form's base, and the staged one waits in the history for a rollout.
+   */
+  const save = async (publish: 'now' | 'staged' = 'now') => {
     const patch = patchBetween(base.config, draft);
     if (patch === undefined || Object.keys(clientErrors).length > 0 || reasonError) return;
     setBusy(true);
     setFormError(undefined);
+    setRolloutActive(false);
+    setStaged(undefined);
     try {
-      const headers = { 'If-Match': `"${base.version}"`, ...reasonHeaders(reason) };
+      const headers = {
+        'If-Match': `"${base.version}"`,
+        ...reasonHeaders(reason),
+        ...(publish === 'staged' ? { 'X-Publish': 'staged' } : {}),
+      };
       const { data } = await api.request<ConfigResponse>('PATCH', endpoints.config(service), {
         body: patch,
         headers,
       });
-      reset(data);
       setReason('');
-      setStatus(`Saved as version ${data.version}.`);
+      if (publish === 'staged') {
+        reset(base);
+        setStaged(data.version);
+        setStatus(
+          `Staged as version ${data.version}, not published: workers keep version ${base.version}.`,
+        );
+      } else {
+        reset(data);
+        setStatus(`Saved as version ${data.version}.`);
+      }
       onSaved();
     } catch (caught) {
       if (!(caught instanceof ApiError)) throw caught;
       if (caught.status === 412) {
         await loadConflict();
+      } else if (isRolloutActive(caught)) {
+        setRolloutActive(true);
+        setFormError(caught.message);
       } else {
         const mapped = mapServerErrors(caught, knownPaths);
         setServerErrors(mapped.byPath);
@@ -172,6 +199,10 @@ export function useConfigEditor({
     mine,
     conflict,
     formError,
+    /** The last save was refused because a rollout is under way (409 ROLLOUT_ACTIVE). */
+    rolloutActive,
+    /** The version the last save staged, if it staged one. */
+    staged,
     reason,
     setReason,
     reasonError,
@@ -188,7 +219,8 @@ export function useConfigEditor({
       reasonError === undefined &&
       conflict === undefined,
     change,
-    save,
+    save: () => save('now'),
+    stage: () => save('staged'),
     discard: () => reset(base),
     reapply,
     discardForCurrent,

@@ -68,6 +68,13 @@ export function ConfigEditor(props: {
       {editor.formError ? (
         <p className="notice notice-error" role="alert">
           {editor.formError}
+          {editor.rolloutActive ? (
+            <>
+              {' '}
+              Stage the change instead and roll it out once{' '}
+              <a href={href(['services', props.service, 'rollouts'])}>the rollout</a> has ended.
+            </>
+          ) : null}
         </p>
       ) : null}
       {editor.form.map((group) => (
@@ -121,6 +128,18 @@ export function ConfigEditor(props: {
                 : mine.length > 0
                   ? `${mine.length} unsaved ${mine.length === 1 ? 'change' : 'changes'} on version ${base.version}`
                   : (editor.status ?? `Up to date with version ${base.version}`)}
+            {editor.staged !== undefined && mine.length === 0 ? (
+              <>
+                {' '}
+                <a
+                  href={href(['services', props.service, 'start-rollout'], {
+                    version: String(editor.staged),
+                  })}
+                >
+                  Start a rollout of v{editor.staged}
+                </a>
+              </>
+            ) : null}
           </p>
           <button
             type="button"
@@ -129,6 +148,17 @@ export function ConfigEditor(props: {
           >
             Discard changes
           </button>
+          <button
+            type="button"
+            disabled={!editor.canSave}
+            onClick={() => void editor.stage()}
+            aria-describedby="stage-help"
+          >
+            Stage (don't publish)
+          </button>
+          <span id="stage-help" className="visually-hidden">
+            Makes a new version without sending it to the workers; roll it out from the history.
+          </span>
           <button type="submit" className="primary" disabled={!editor.canSave}>
             {editor.busy ? 'Saving…' : 'Save'}
           </button>

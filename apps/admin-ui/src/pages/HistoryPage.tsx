@@ -5,8 +5,13 @@ import { Loading } from '../components/Loading';
 import { formatTime } from '../format';
 import { useRollback } from '../hooks/useRollback';
 import { useVersionCompare } from '../hooks/useVersionCompare';
+import { href } from '../router';
+import type { VersionSummary } from '../api/types';
 
-/** Versions newest first; any two side by side; rollback with confirmation. */
+/**
+ * Versions newest first, staged ones marked; any two side by side; rollback with confirmation,
+ * and a rollout of a staged version.
+ */
 export function HistoryPage(props: {
   service: string;
   current: number;
@@ -17,6 +22,7 @@ export function HistoryPage(props: {
   const rollback = useRollback(props.service, props.current, props.archived, props.onRolledBack);
   const { versions, from, to } = history;
   const rollbackTo = rollback.target;
+  const nextVersion = Math.max(props.current, ...versions.map((v) => v.version)) + 1;
 
   if (!history.loaded) {
     return history.loadError ? (
@@ -63,6 +69,11 @@ export function HistoryPage(props: {
                     {version.version === props.current ? (
                       <span className="badge badge-set">current</span>
                     ) : null}
+                    {version.state === 'staged' ? (
+                      <span className="badge badge-staged" title="not published">
+                        staged
+                      </span>
+                    ) : null}
                   </th>
                   <CompareCell
                     side="from"
@@ -85,7 +96,14 @@ export function HistoryPage(props: {
                   </td>
                   <td>{version.reason ?? <span className="muted">—</span>}</td>
                   <td>
-                    {rollback.allowed && version.version !== props.current ? (
+                    {version.state === 'staged' ? (
+                      <StagedActions
+                        service={props.service}
+                        version={version}
+                        versions={versions}
+                        allowed={rollback.allowed}
+                      />
+                    ) : rollback.allowed && version.version !== props.current ? (
                       <button type="button" onClick={() => rollback.ask(version)}>
                         Roll back to v{version.version}
                       </button>
@@ -124,8 +142,8 @@ export function HistoryPage(props: {
           onConfirm={() => void rollback.confirm(rollbackTo)}
         >
           <p>
-            This creates version {props.current + 1} with the config of version {rollbackTo.version}{' '}
-            and pushes it to every worker. Secrets stay as they are.
+            This creates version {nextVersion} with the config of version {rollbackTo.version} and
+            pushes it to every worker. Secrets stay as they are.
           </p>
           <label htmlFor="rollback-reason">Reason</label>
           <input
@@ -148,6 +166,39 @@ export function HistoryPage(props: {
         </ConfirmDialog>
       ) : null}
     </>
+  );
+}
+
+/**
+ * A staged version's way out: a rollout, while it is newer than every published version (workers
+ * refuse an older one as a replay, so the manager does too).
+ */
+function StagedActions(props: {
+  service: string;
+  version: VersionSummary;
+  versions: readonly VersionSummary[];
+  allowed: boolean;
+}) {
+  const newer = props.versions.find(
+    (other) => other.state !== 'staged' && other.version > props.version.version,
+  );
+  if (newer !== undefined) {
+    return (
+      <span className="muted small">
+        Outdated: v{newer.version} was published since. Stage the change again to roll it out.
+      </span>
+    );
+  }
+  if (!props.allowed) return null;
+  return (
+    <a
+      className="button"
+      href={href(['services', props.service, 'start-rollout'], {
+        version: String(props.version.version),
+      })}
+    >
+      Roll out v{props.version.version}
+    </a>
   );
 }
 

@@ -2,8 +2,12 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { Loading } from '../components/Loading';
 import { formatAgo, formatTime } from '../format';
 import { useInstances } from '../hooks/useInstances';
+import type { InstanceView } from '../api/types';
 
-/** The instances of the service and what they applied, most recently seen first; refreshes every two seconds. */
+/**
+ * The instances of the service, their labels, what they applied and how their runs went, most
+ * recently seen first; refreshes every two seconds.
+ */
 export function InstancesPage({ service, current }: { service: string; current: number }) {
   const loaded = useInstances(service);
   if (loaded.data === undefined) {
@@ -34,8 +38,10 @@ export function InstancesPage({ service, current }: { service: string; current: 
           <thead>
             <tr>
               <th scope="col">Instance</th>
+              <th scope="col">Labels</th>
               <th scope="col">Status</th>
               <th scope="col">Applied version</th>
+              <th scope="col">Runs</th>
               <th scope="col">Last seen</th>
               <th scope="col">Last rejection</th>
             </tr>
@@ -46,6 +52,9 @@ export function InstancesPage({ service, current }: { service: string; current: 
                 <th scope="row">
                   <code>{instance.instanceId}</code>
                 </th>
+                <td data-testid="labels">
+                  <Labels labels={instance.labels} />
+                </td>
                 <td>
                   <span className={`status status-${instance.status}`}>{instance.status}</span>
                   {instance.offlineSince ? (
@@ -69,6 +78,9 @@ export function InstancesPage({ service, current }: { service: string; current: 
                     </div>
                   ) : null}
                 </td>
+                <td data-testid="runs">
+                  <RunOutcomes instance={instance} />
+                </td>
                 <td title={formatTime(instance.lastSeen)}>{formatAgo(instance.lastSeen)}</td>
                 <td>
                   {instance.lastRejection ? (
@@ -88,6 +100,52 @@ export function InstancesPage({ service, current }: { service: string; current: 
           </tbody>
         </table>
       </div>
+    </>
+  );
+}
+
+function Labels({ labels }: { labels: InstanceView['labels'] }) {
+  const entries = Object.entries(labels ?? {});
+  if (entries.length === 0) return <span className="muted">none</span>;
+  return (
+    <ul className="labels">
+      {entries.map(([key, value]) => (
+        <li key={key}>
+          <code>
+            {key}={value}
+          </code>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Runs finished on the version the last run used, and the last run's outcome. */
+function RunOutcomes({ instance }: { instance: InstanceView }) {
+  const { runs, lastRun } = instance;
+  if (!runs && !lastRun) return <span className="muted">none reported</span>;
+  return (
+    <>
+      {runs ? (
+        <div>
+          {`${runs.completed} completed, `}
+          {runs.failed > 0 ? (
+            <span className="run-failed">{runs.failed} failed</span>
+          ) : (
+            '0 failed'
+          )}{' '}
+          on v{runs.version}
+        </div>
+      ) : null}
+      {lastRun ? (
+        <div className="muted small" title={formatTime(lastRun.at)}>
+          last run{' '}
+          <span className={lastRun.ok ? 'run-ok' : 'run-failed'}>
+            {lastRun.ok ? 'ok' : 'failed'}
+          </span>{' '}
+          on v{lastRun.version}, {formatAgo(lastRun.at)}
+        </div>
+      ) : null}
     </>
   );
 }

@@ -11,31 +11,36 @@ import { ConfigEditor } from './ConfigEditor';
 import { HistoryPage } from './HistoryPage';
 import { InstancesPage } from './InstancesPage';
 import { RegistrationForm } from './RegistrationForm';
+import { RolloutsPage } from './RolloutsPage';
 import { SchemaHistoryPage } from './SchemaHistoryPage';
 import { SecretsPage } from './SecretsPage';
 import { ServiceActions } from './ServiceActions';
+import { StartRolloutPage } from './StartRolloutPage';
 
 const TABS = [
   ['config', 'Config'],
   ['secrets', 'Secrets'],
   ['history', 'History'],
+  ['rollouts', 'Rollouts'],
   ['schema', 'Schema'],
   ['instances', 'Instances'],
 ] as const;
 
 /**
- * One service: its config editor, secrets, history, schema versions and instances, one tab
- * each; an archived service is shown read-only.
+ * One service: its config editor, secrets, history, rollouts, schema versions and instances, one
+ * tab each; an archived service is shown read-only.
  */
 export function ServicePage({
   service,
   tab,
-  field,
+  query,
 }: {
   service: string;
   tab: string;
-  field?: string;
+  /** The route's query: `field` (a config path), `id` (a rollout), `version` (to roll out). */
+  query: URLSearchParams;
 }) {
+  const field = query.get('field') ?? undefined;
   const { api, can } = useSession();
   const schema = useLoad(
     (signal) => api.get<ServiceSchema>(endpoints.schema(service), { signal }),
@@ -53,7 +58,7 @@ export function ServicePage({
     summary.reload();
   };
   const archived = summary.data?.archivedAt != null;
-  const activeTab = tab === 'edit-schema' ? 'schema' : tab;
+  const activeTab = tab === 'edit-schema' ? 'schema' : tab === 'start-rollout' ? 'rollouts' : tab;
 
   const header = (
     <>
@@ -148,6 +153,22 @@ export function ServicePage({
           archived={archived}
           onRolledBack={config.reload}
         />
+      ) : tab === 'rollouts' ? (
+        <RolloutsPage
+          service={service}
+          rolloutId={query.get('id') ?? undefined}
+          onMoved={() => {
+            config.reload();
+            summary.reload();
+          }}
+        />
+      ) : tab === 'start-rollout' ? (
+        <StartRolloutPage
+          service={service}
+          version={versionParam(query.get('version'))}
+          current={config.data.version}
+          archived={archived}
+        />
       ) : tab === 'schema' ? (
         <SchemaHistoryPage service={service} summary={current} />
       ) : tab === 'edit-schema' ? (
@@ -182,4 +203,9 @@ export function ServicePage({
       )}
     </>
   );
+}
+
+/** A version number from the route, or undefined when it is none. */
+function versionParam(text: string | null): number | undefined {
+  return text !== null && /^[1-9]\d{0,15}$/.test(text) ? Number(text) : undefined;
 }
