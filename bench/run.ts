@@ -4,6 +4,7 @@ import { fanoutBench } from './suites/fanout.bench';
 import { dedupBench } from './suites/dedup.bench';
 import { searchBench } from './suites/search.bench';
 import { servicesBench } from './suites/services.bench';
+import { rolloutBench } from './suites/rollout.bench';
 import { loadavg } from 'node:os';
 import { SuiteResult, writeReport } from './lib/report';
 
@@ -15,6 +16,7 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   dedup: dedupBench,
   search: searchBench,
   services: servicesBench,
+  rollout: rolloutBench,
 };
 
 async function main(): Promise<void> {

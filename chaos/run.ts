@@ -10,6 +10,7 @@ import { fuzzedPatches } from './scenarios/fuzzed-patches';
 import { managerCrash } from './scenarios/manager-crash';
 import { postgresOutage } from './scenarios/postgres-outage';
 import { retainedConfigAttacks } from './scenarios/retained-config-attacks';
+import { rolloutManagerCrash } from './scenarios/rollout-manager-crash';
 import type { Scenario } from './scenarios/scenario';
 import { spoofedInstances } from './scenarios/spoofed-instances';
 import { workerCrash } from './scenarios/worker-crash';
@@ -25,6 +26,7 @@ const SCENARIOS: readonly Scenario[] = [
   forgedEnvelopes,
   retainedConfigAttacks,
   spoofedInstances,
+  rolloutManagerCrash,
 ];
 
 async function main(): Promise<number> {

@@ -1,4 +1,10 @@
-import type { ConfigResponse, InstanceView, VersionSummary } from '@app/contracts';
+import type {
+  ConfigResponse,
+  InstanceView,
+  RolloutRequest,
+  RolloutView,
+  VersionSummary,
+} from '@app/contracts';
 
 const SERVICE_PATH = '/api/services/dedup-worker';
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -35,6 +41,21 @@ export class ManagerApi {
     if (options.reason !== undefined) headers['X-Change-Reason'] = options.reason;
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     return this.request('PATCH', `${SERVICE_PATH}/config`, text, headers);
+  }
+
+  /** PATCH with `X-Publish: staged`: a new version that is not published (X-Staged-Version). */
+  stage(body: unknown): Promise<ApiResponse<ConfigState>> {
+    return this.request('PATCH', `${SERVICE_PATH}/config`, JSON.stringify(body), {
+      'X-Publish': 'staged',
+    });
+  }
+
+  createRollout(request: RolloutRequest): Promise<ApiResponse<RolloutView>> {
+    return this.request('POST', `${SERVICE_PATH}/rollouts`, JSON.stringify(request));
+  }
+
+  rollout(id: string): Promise<ApiResponse<RolloutView>> {
+    return this.request('GET', `${SERVICE_PATH}/rollouts/${encodeURIComponent(id)}`);
   }
 
   versions(limit: number): Promise<ApiResponse<VersionSummary[]>> {

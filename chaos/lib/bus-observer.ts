@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { configTopic } from '@app/contracts';
+import { candidateTopic, configTopic } from '@app/contracts';
 import { pause } from '@app/testing';
 
 const SERVICE = 'dedup-worker';
@@ -12,6 +12,20 @@ export interface HealthEvent {
   instanceId: string;
   status: string;
   appliedVersion: number;
+  /** Runs finished on the version of its last run, when it reports them. */
+  runs?: { version: number; completed: number; failed: number };
+  /** When the observer received it (Date.now()). */
+  receivedAt: number;
+}
+
+/** A rollout candidate seen on system/candidate/dedup-worker (unverified), or its clearing. */
+export interface CandidateMessage {
+  /** An empty retained message: the manager cleared the candidate. */
+  cleared: boolean;
+  /** The version the payload claims (undefined when cleared or unreadable). */
+  version: number | undefined;
+  /** The cohort the payload names. */
+  instances: string[];
 }
 
 /** A config message seen on the bus: its bytes and the version its payload claims (unverified). */
@@ -35,6 +49,8 @@ export class BusObserver {
   readonly health: HealthEvent[] = [];
   /** Every config message seen, retained copies included. */
   readonly configs: ConfigMessage[] = [];
+  /** Every rollout candidate message seen, retained copies included. */
+  readonly candidates: CandidateMessage[] = [];
 
   private constructor(
     private readonly client: MqttClient,
@@ -45,6 +61,8 @@ export class BusObserver {
     client.on('message', (topic, payload, packet) => {
       if (topic === configTopic(SERVICE)) {
         this.configs.push({ version: payloadVersion(payload), bytes: payload });
+      } else if (topic === candidateTopic(SERVICE)) {
+        this.candidates.push(candidateMessage(payload));
       } else if (!packet.retain) {
         const event = healthEvent(payload);
         if (event) this.health.push(event);
@@ -66,7 +84,9 @@ export class BusObserver {
     });
     // Listening before subscribing: retained messages follow the SUBACK at once.
     const observer = new BusObserver(client, url, reader);
-    await client.subscribeAsync([configTopic(SERVICE), HEALTH_FILTER], { qos: 1 });
+    await client.subscribeAsync([configTopic(SERVICE), candidateTopic(SERVICE), HEALTH_FILTER], {
+      qos: 1,
+    });
     return observer;
   }
 
@@ -117,6 +137,7 @@ export class BusObserver {
 function healthEvent(payload: Buffer): HealthEvent | undefined {
   try {
     const parsed = JSON.parse(payload.toString('utf8')) as Partial<HealthEvent>;
+    const runs = parsed.runs;
     return typeof parsed.instanceId === 'string' &&
       typeof parsed.status === 'string' &&
       typeof parsed.appliedVersion === 'number'
@@ -124,10 +145,37 @@ function healthEvent(payload: Buffer): HealthEvent | undefined {
           instanceId: parsed.instanceId,
           status: parsed.status,
           appliedVersion: parsed.appliedVersion,
+          ...(typeof runs?.version === 'number' &&
+          typeof runs.completed === 'number' &&
+          typeof runs.failed === 'number'
+            ? { runs: { version: runs.version, completed: runs.completed, failed: runs.failed } }
+            : {}),
+          receivedAt: Date.now(),
         }
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function candidateMessage(envelope: Buffer): CandidateMessage {
+  if (envelope.length === 0) return { cleared: true, version: undefined, instances: [] };
+  try {
+    const { payload } = JSON.parse(envelope.toString('utf8')) as { payload: string };
+    const parsed = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as {
+      version?: unknown;
+      rollout?: { instances?: unknown };
+    };
+    const instances = parsed.rollout?.instances;
+    return {
+      cleared: false,
+      version: typeof parsed.version === 'number' ? parsed.version : undefined,
+      instances: Array.isArray(instances)
+        ? instances.filter((i): i is string => typeof i === 'string')
+        : [],
+    };
+  } catch {
+    return { cleared: false, version: undefined, instances: [] };
   }
 }
 

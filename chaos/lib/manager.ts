@@ -5,6 +5,8 @@ import type { Janitor } from './janitor';
 import { ROOT } from './paths';
 
 const START_TIMEOUT_MS = 60_000;
+/** How many output lines of a process's life are kept in memory (the rest is in its log file). */
+const KEPT_LINES = 10_000;
 
 /** What a config-manager of the stack is started with (see the README's environment table). */
 export interface ManagerSetup {
@@ -26,6 +28,8 @@ export interface ManagerSetup {
  */
 export class ManagerNode {
   private child: Child | undefined;
+  /** The first output lines of the current (or last) process (its boot among them). */
+  private lines: string[] = [];
 
   private constructor(
     private readonly setup: ManagerSetup,
@@ -52,6 +56,8 @@ export class ManagerNode {
 
   /** Starts the manager (with `extraEnv` on top of the stack's) and waits until /health answers. */
   async start(extraEnv: Record<string, string> = {}): Promise<void> {
+    const lines: string[] = [];
+    this.lines = lines;
     const child = Child.start(
       {
         command: process.execPath,
@@ -59,6 +65,9 @@ export class ManagerNode {
         cwd: ROOT,
         env: { ...process.env, ...this.environment(), ...extraEnv },
         logFile: join(this.setup.dir, 'manager.log'),
+        onLine: (line) => {
+          if (lines.length < KEPT_LINES) lines.push(line);
+        },
       },
       this.janitor,
     );
@@ -72,6 +81,11 @@ export class ManagerNode {
 
   async stop(): Promise<void> {
     await this.child?.stop();
+  }
+
+  /** The first output lines (up to 10,000) of the current or last process since it started. */
+  output(): readonly string[] {
+    return this.lines;
   }
 
   tail(): string {

@@ -45,7 +45,10 @@ export async function runScenario(
     try {
       const healing = AbortSignal.any([signal, timeLimit(HEAL_TIMEOUT_MS, 'healing the stack')]);
       if (stack) await stack.heal(healing);
-      else stack = await Stack.start(scenario.broker, janitor, healing);
+      else
+        stack = await Stack.start(scenario.broker, janitor, healing, {
+          workerLabels: scenario.workerLabels,
+        });
       const figure = await untilAborted(
         scenario.run({
           stack,

@@ -17,6 +17,12 @@ const WORKER_COUNT = 3;
 const SIGNING_KEY_ID = 'cfg-chaos';
 const HEAL_TIMEOUT_MS = 60_000;
 
+/** What differs between the stacks of scenarios. */
+export interface StackOptions {
+  /** INSTANCE_LABELS of each worker, by position; unset: no worker has labels. */
+  workerLabels?: readonly (string | undefined)[];
+}
+
 /** Options for waiting on the fleet. */
 export interface FleetWait {
   signal: AbortSignal;
@@ -44,7 +50,12 @@ export class Stack {
   ) {}
 
   /** Starts everything and returns once every worker is online on the manager's version. */
-  static async start(mode: BrokerMode, parent: Janitor, signal: AbortSignal): Promise<Stack> {
+  static async start(
+    mode: BrokerMode,
+    parent: Janitor,
+    signal: AbortSignal,
+    options: StackOptions = {},
+  ): Promise<Stack> {
     const janitor = new Janitor();
     // Runs (and unregisters) the stack's own cleanup: at stop(), or by the parent at exit.
     const release = parent.add(() => janitor.runAll());
@@ -53,7 +64,7 @@ export class Stack {
     chmodSync(dir, 0o711);
     janitor.add(() => rmSync(dir, { recursive: true, force: true }));
     try {
-      const stack = await Stack.build(dir, mode, janitor, release);
+      const stack = await Stack.build(dir, mode, janitor, release, options);
       await stack.heal(signal);
       return stack;
     } catch (error) {
@@ -67,6 +78,7 @@ export class Stack {
     mode: BrokerMode,
     janitor: Janitor,
     release: () => void,
+    options: StackOptions,
   ): Promise<Stack> {
     const instanceIds = Array.from({ length: WORKER_COUNT }, (_, i) => `chaos-${i + 1}`);
     const user = (username: string): BrokerUser => ({
@@ -116,7 +128,14 @@ export class Stack {
     };
     const workers = await Promise.all(
       instanceIds.map((id, i) =>
-        WorkerNode.create(id, join(dir, `worker-${i + 1}`), workerSetup, users.workers[i], janitor),
+        WorkerNode.create(
+          id,
+          join(dir, `worker-${i + 1}`),
+          workerSetup,
+          users.workers[i],
+          janitor,
+          options.workerLabels?.[i],
+        ),
       ),
     );
     const observer = await BusObserver.connect(broker.url, users.observer, users.reader);

@@ -16,10 +16,13 @@ export interface WorkerSetup {
   lkgHmacKey: string;
 }
 
-/** One config the worker took on, from its log: accepted from the broker, or loaded from its last-known-good file. */
+/**
+ * One config the worker took on, from its log: accepted from the broker (the stable topic, or
+ * the candidate topic of a rollout), or loaded from its last-known-good file.
+ */
 export interface AppliedEvent {
   version: number;
-  source: 'broker' | 'lkg';
+  source: 'broker' | 'candidate' | 'lkg';
 }
 
 /** The worker's own view, from its /metrics and /health (METRICS_PORT). */
@@ -31,6 +34,7 @@ export interface WorkerView {
 }
 
 const ACCEPTED = /Accepted dedup-worker config version (\d+)/;
+const ACCEPTED_CANDIDATE = /Accepted dedup-worker candidate version (\d+) of rollout/;
 const LOADED_LKG = /Loaded last-known-good dedup-worker config version (\d+)/;
 
 /**
@@ -51,6 +55,8 @@ export class WorkerNode {
     /** Its own `dedup-worker/<instanceId>` user. */
     private readonly credentials: BrokerUser,
     private readonly janitor: Janitor,
+    /** Its INSTANCE_LABELS (`tier=canary`), if any. */
+    readonly labels: string | undefined,
   ) {}
 
   static async create(
@@ -59,9 +65,10 @@ export class WorkerNode {
     setup: WorkerSetup,
     credentials: BrokerUser,
     janitor: Janitor,
+    labels?: string,
   ): Promise<WorkerNode> {
     mkdirSync(dir, { recursive: true });
-    return new WorkerNode(instanceId, dir, await freePort(), setup, credentials, janitor);
+    return new WorkerNode(instanceId, dir, await freePort(), setup, credentials, janitor, labels);
   }
 
   get inbox(): string {
@@ -115,15 +122,21 @@ export class WorkerNode {
     return this.child?.tail() ?? '';
   }
 
+  /** Every config applied so far, in order, over every restart. */
+  history(): readonly AppliedEvent[] {
+    return [...this.applied];
+  }
+
   /**
-   * Each config applied below one applied before, over all its lives (an accepted one must be
-   * above every earlier one; a last-known-good file loaded at start must not be below them).
+   * Each config applied below one applied before, over all its lives (an accepted one, stable or
+   * candidate, must be above every earlier one; a last-known-good file loaded at start must not
+   * be below them).
    */
   regressions(): string[] {
     const found: string[] = [];
     let highest = 0;
     for (const { version, source } of this.applied) {
-      const regressed = source === 'broker' ? version <= highest : version < highest;
+      const regressed = source === 'lkg' ? version < highest : version <= highest;
       if (regressed)
         found.push(`${this.instanceId} applied v${version} (${source}) after v${highest}`);
       highest = Math.max(highest, version);
@@ -159,6 +172,8 @@ export class WorkerNode {
   private onLine(line: string): void {
     const accepted = ACCEPTED.exec(line);
     if (accepted) this.applied.push({ version: Number(accepted[1]), source: 'broker' });
+    const candidate = ACCEPTED_CANDIDATE.exec(line);
+    if (candidate) this.applied.push({ version: Number(candidate[1]), source: 'candidate' });
     const loaded = LOADED_LKG.exec(line);
     if (loaded) this.applied.push({ version: Number(loaded[1]), source: 'lkg' });
   }
@@ -179,6 +194,7 @@ export class WorkerNode {
       METRICS_PORT: String(this.metricsPort),
       METRICS_HOST: '127.0.0.1',
       RUN_DEBOUNCE_MS: '50',
+      ...(this.labels === undefined ? {} : { INSTANCE_LABELS: this.labels }),
     };
   }
 }

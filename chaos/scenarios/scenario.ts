@@ -22,6 +22,10 @@ export interface Scenario {
   readonly title: string;
   /** The broker the stack runs: the production ACL, or open to an attacker. */
   readonly broker: BrokerMode;
+  /**
+   * INSTANCE_LABELS of the stack's workers, by position (`tier=canary`); unset: none has labels.
+   */
+  readonly workerLabels?: readonly (string | undefined)[];
   /** Longest one run may take. */
   readonly runTimeoutMs: number;
   /** What the number a run returns measures, and its unit (the table shows the median). */
