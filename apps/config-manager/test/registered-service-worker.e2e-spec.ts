@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,15 +65,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
           recipientKey: recipient.publicKey.toString('base64'),
         })
         .expect(201);
-      const [signing] = (await sut.api.keys().expect(200)).body.signing;
       worker = WorkerProcess.script('examples/node-worker/worker.ts', {
-        SERVICE_NAME: SERVICE,
-        MQTT_URL: await sut.api.brokerUrl(),
-        INSTANCE_ID: INSTANCE,
-        CONFIG_TRUSTED_KEYS: `${signing.kid}:${signing.publicKey}`,
-        CONFIG_SECRET_KEY: recipient.secretKey.toString('base64'),
-        LKG_HMAC_KEY: randomBytes(32).toString('base64'),
-        DATA_DIR: dataDir,
+        ...(await sut.api.workerEnv({
+          service: SERVICE,
+          instanceId: INSTANCE,
+          dataDir,
+          secretKey: recipient.secretKey,
+        })),
         RUN_EVERY_MS: '50',
       });
       await worker.waitForLine(
@@ -115,14 +113,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
     it('keeps running on its last version when the service is archived, and follows it again once restored', async () => {
       await sut.api.registerService(SERVICE, { schema: schema() }).expect(201);
       await sut.api.patchConfig(SERVICE, { batch_size: 90 }).expect(200);
-      const [signing] = (await sut.api.keys().expect(200)).body.signing;
       worker = WorkerProcess.script('examples/node-worker/worker.ts', {
-        SERVICE_NAME: SERVICE,
-        MQTT_URL: await sut.api.brokerUrl(),
-        INSTANCE_ID: INSTANCE,
-        CONFIG_TRUSTED_KEYS: `${signing.kid}:${signing.publicKey}`,
-        LKG_HMAC_KEY: randomBytes(32).toString('base64'),
-        DATA_DIR: dataDir,
+        ...(await sut.api.workerEnv({ service: SERVICE, instanceId: INSTANCE, dataDir })),
         RUN_EVERY_MS: '50',
       });
       await worker.waitForLine(/run on version 2: \{"batch_size":90,/);

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -268,17 +267,15 @@ describe('the Node SDK package', () => {
 
     it("runs the README's worker from the installed package and applies a PATCH", async () => {
       await sut.api.registerService(BILLING_WORKER, { schema: billingWorkerSchema() }).expect(201);
-      const [signing] = (await sut.api.keys().expect(200)).body.signing;
       const script = join(project, 'worker.js');
       writeFileSync(script, readmeWorker(readFileSync(join(installed, 'README.md'), 'utf8')));
       worker = WorkerProcess.node(script, project, {
         NODE_ENV: 'production',
-        SERVICE_NAME: BILLING_WORKER,
-        MQTT_URL: await sut.api.brokerUrl(),
-        INSTANCE_ID: INSTANCE,
-        CONFIG_TRUSTED_KEYS: `${signing.kid}:${signing.publicKey}`,
-        LKG_HMAC_KEY: randomBytes(32).toString('base64'),
-        DATA_DIR: join(project, 'data'),
+        ...(await sut.api.workerEnv({
+          service: BILLING_WORKER,
+          instanceId: INSTANCE,
+          dataDir: join(project, 'data'),
+        })),
       });
       await worker.waitForLine(/^run on version 1: batch_size=50$/);
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,15 +94,13 @@ describe('the wire messages documented in docs/schemas/', () => {
           recipientKey: recipient.publicKey.toString('base64'),
         })
         .expect(201);
-      const [signing] = (await sut.api.keys().expect(200)).body.signing;
       worker = WorkerProcess.script('examples/node-worker/worker.ts', {
-        SERVICE_NAME: BILLING_WORKER,
-        MQTT_URL: await sut.api.brokerUrl(),
-        INSTANCE_ID: INSTANCE,
-        CONFIG_TRUSTED_KEYS: `${signing.kid}:${signing.publicKey}`,
-        CONFIG_SECRET_KEY: recipient.secretKey.toString('base64'),
-        LKG_HMAC_KEY: randomBytes(32).toString('base64'),
-        DATA_DIR: dataDir,
+        ...(await sut.api.workerEnv({
+          service: BILLING_WORKER,
+          instanceId: INSTANCE,
+          dataDir,
+          secretKey: recipient.secretKey,
+        })),
         RUN_EVERY_MS: '50',
         INSTANCE_LABELS: 'region=eu-west,tier=canary',
       });

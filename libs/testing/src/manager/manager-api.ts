@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type {
   AuditEntry,
   ErrorBody,
@@ -290,6 +291,31 @@ export class ManagerApi {
   async brokerUrl(): Promise<string> {
     const { body } = await this.ready();
     return String(body.checks.broker.url);
+  }
+
+  /**
+   * The SDK environment of a worker of `service` on this manager: its broker, every signing key
+   * it lists (trusted), a fresh last-known-good HMAC key and, given one, the service's X25519
+   * secret key. Any worker (Node, Python, a packaged SDK) reads the same variables.
+   */
+  async workerEnv(options: {
+    service: string;
+    instanceId: string;
+    dataDir: string;
+    secretKey?: Buffer;
+  }): Promise<Record<string, string>> {
+    const signing = (await this.keys().expect(200)).body.signing;
+    return {
+      SERVICE_NAME: options.service,
+      MQTT_URL: await this.brokerUrl(),
+      INSTANCE_ID: options.instanceId,
+      CONFIG_TRUSTED_KEYS: signing.map((key) => `${key.kid}:${key.publicKey}`).join(','),
+      ...(options.secretKey === undefined
+        ? {}
+        : { CONFIG_SECRET_KEY: options.secretKey.toString('base64') }),
+      LKG_HMAC_KEY: randomBytes(32).toString('base64'),
+      DATA_DIR: options.dataDir,
+    };
   }
 
   /** The Prometheus text of /metrics (no token needed), which must answer 200. */
