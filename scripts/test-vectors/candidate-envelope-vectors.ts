@@ -15,6 +15,8 @@ import {
   signedEnvelope,
   type VectorKeys,
   type VectorMessage,
+  trustedKeyMap,
+  trustedKeysJson,
 } from './vector-keys';
 import { definitionFromSchema, VECTOR_WORKER, vectorWorkerSchema } from './vector-worker.schema';
 
@@ -108,10 +110,7 @@ export function candidateEnvelopeVectors(keys: VectorKeys): Record<string, unkno
   const definition = definitionFromSchema(VECTOR_WORKER, vectorWorkerSchema());
   const verifier = new EnvelopeVerifier({
     definition,
-    trustedKeys: new Map([
-      [keys.signing.kid, keys.signing.publicKey],
-      [keys.retiredSigning.kid, keys.retiredSigning.publicKey],
-    ]),
+    trustedKeys: trustedKeyMap(keys),
     secretKey: keys.recipient.secretKey,
   });
   const cases = candidateCases(keys, definition).map((spec): CandidateEnvelopeVector => {
@@ -166,10 +165,7 @@ export function candidateEnvelopeVectors(keys: VectorKeys): Record<string, unkno
   return {
     service: VECTOR_WORKER,
     schema: definition.jsonSchema,
-    trustedKeys: {
-      [keys.signing.kid]: keys.signing.publicKey.toString('base64'),
-      [keys.retiredSigning.kid]: keys.retiredSigning.publicKey.toString('base64'),
-    },
+    trustedKeys: trustedKeysJson(keys),
     recipientSecretKey: keys.recipient.secretKey.toString('base64'),
     cases,
   };

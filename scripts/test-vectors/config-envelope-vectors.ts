@@ -18,6 +18,8 @@ import {
   type VectorKeys,
   type VectorMessage,
   type VectorSigningKey,
+  trustedKeyMap,
+  trustedKeysJson,
 } from './vector-keys';
 import { definitionFromSchema, VECTOR_WORKER, vectorWorkerSchema } from './vector-worker.schema';
 
@@ -84,10 +86,7 @@ export function configEnvelopeVectors(keys: VectorKeys): Record<string, unknown>
   const definition = definitionFromSchema(VECTOR_WORKER, vectorWorkerSchema());
   const verifier = new EnvelopeVerifier({
     definition,
-    trustedKeys: new Map([
-      [keys.signing.kid, keys.signing.publicKey],
-      [keys.retiredSigning.kid, keys.retiredSigning.publicKey],
-    ]),
+    trustedKeys: trustedKeyMap(keys),
     secretKey: keys.recipient.secretKey,
   });
   const cases = configEnvelopeCases(keys, definition).map((spec): ConfigEnvelopeVector => {
@@ -113,10 +112,7 @@ export function configEnvelopeVectors(keys: VectorKeys): Record<string, unknown>
   return {
     service: VECTOR_WORKER,
     schema: definition.jsonSchema,
-    trustedKeys: {
-      [keys.signing.kid]: keys.signing.publicKey.toString('base64'),
-      [keys.retiredSigning.kid]: keys.retiredSigning.publicKey.toString('base64'),
-    },
+    trustedKeys: trustedKeysJson(keys),
     recipientSecretKey: keys.recipient.secretKey.toString('base64'),
     cases,
   };

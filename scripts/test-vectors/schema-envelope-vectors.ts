@@ -15,6 +15,8 @@ import {
   type VectorKeys,
   type VectorMessage,
   type VectorSigningKey,
+  trustedKeyMap,
+  trustedKeysJson,
 } from './vector-keys';
 import { VECTOR_WORKER, vectorWorkerSchema } from './vector-worker.schema';
 
@@ -67,10 +69,7 @@ export function schemaExpectOf(verdict: SchemaVerdict): SchemaEnvelopeExpect {
 export function schemaEnvelopeVectors(keys: VectorKeys): Record<string, unknown> {
   const verifier = new EnvelopeVerifier({
     service: VECTOR_WORKER,
-    trustedKeys: new Map([
-      [keys.signing.kid, keys.signing.publicKey],
-      [keys.retiredSigning.kid, keys.retiredSigning.publicKey],
-    ]),
+    trustedKeys: trustedKeyMap(keys),
   });
   const cases = schemaEnvelopeCases(keys).map((spec): SchemaEnvelopeVector => {
     const topic = spec.topic ?? schemaTopic(VECTOR_WORKER);
@@ -91,10 +90,7 @@ export function schemaEnvelopeVectors(keys: VectorKeys): Record<string, unknown>
   premise(new Set(cases.map((c) => c.name)).size === cases.length, 'case names are unique');
   return {
     service: VECTOR_WORKER,
-    trustedKeys: {
-      [keys.signing.kid]: keys.signing.publicKey.toString('base64'),
-      [keys.retiredSigning.kid]: keys.retiredSigning.publicKey.toString('base64'),
-    },
+    trustedKeys: trustedKeysJson(keys),
     cases,
   };
 }

@@ -57,6 +57,21 @@ export function vectorKeys(): VectorKeys {
 }
 
 /** keys.json: every key in standard base64. */
+/** The keys a vector worker trusts (the current and the retired signing key), by key id. */
+export function trustedKeyMap(keys: VectorKeys): Map<string, Buffer> {
+  return new Map([
+    [keys.signing.kid, keys.signing.publicKey],
+    [keys.retiredSigning.kid, keys.retiredSigning.publicKey],
+  ]);
+}
+
+/** The same trusted keys as a vector file states them: `{ "<kid>": "<base64 public key>" }`. */
+export function trustedKeysJson(keys: VectorKeys): Record<string, string> {
+  return Object.fromEntries(
+    [...trustedKeyMap(keys)].map(([kid, key]) => [kid, key.toString('base64')]),
+  );
+}
+
 export function keysFile(keys: VectorKeys): Record<string, unknown> {
   const signing = (key: VectorSigningKey) => ({
     kid: key.kid,
