@@ -2,6 +2,7 @@
 // its bake in completed runs and/or seconds.
 import type { InstanceView, RolloutCohort } from '../api/types';
 import { cohortReach } from '../rollouts/rollout-text';
+import { SlotNumberField } from './SlotNumberField';
 import {
   parseSelector,
   slotId,
@@ -101,7 +102,8 @@ export function StrategyStepFields(props: {
             />
           </div>
         )}
-        <NumberField
+        <SlotNumberField
+          placeholder="none"
           slot={slots.runs(index)}
           label="Bake: completed runs"
           value={step.runs}
@@ -109,7 +111,8 @@ export function StrategyStepFields(props: {
           disabled={props.disabled}
           onChange={(runs) => props.onChange({ runs }, slots.runs(index))}
         />
-        <NumberField
+        <SlotNumberField
+          placeholder="none"
           slot={slots.seconds(index)}
           label="Bake: seconds"
           value={step.seconds}
@@ -145,39 +148,6 @@ export function StrategyStepFields(props: {
         </p>
       ) : null}
     </fieldset>
-  );
-}
-
-function NumberField(props: {
-  slot: string;
-  label: string;
-  value: string;
-  error: string | undefined;
-  disabled: boolean;
-  onChange: (text: string) => void;
-}) {
-  const id = slotId(props.slot);
-  return (
-    <div className="field">
-      <label htmlFor={id}>{props.label}</label>
-      <input
-        id={id}
-        type="text"
-        inputMode="numeric"
-        autoComplete="off"
-        value={props.value}
-        placeholder="none"
-        disabled={props.disabled}
-        onChange={(event) => props.onChange(event.target.value)}
-        aria-invalid={props.error !== undefined}
-        aria-describedby={props.error ? `${id}-error` : undefined}
-      />
-      {props.error ? (
-        <p id={`${id}-error`} className="field-error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
-    </div>
   );
 }
 

@@ -1,5 +1,6 @@
 import { DiffTable } from '../components/DiffTable';
 import { ErrorNotice } from '../components/ErrorNotice';
+import { SlotNumberField } from '../components/SlotNumberField';
 import { Loading } from '../components/Loading';
 import { StrategyStepFields } from '../components/StrategyStepFields';
 import { formatTime } from '../format';
@@ -161,7 +162,7 @@ function StartRollout(props: { service: string; version: number; current: number
 
         <h3>Limits</h3>
         <div className="step-fields limit-fields">
-          <LimitField
+          <SlotNumberField
             slot={slots.ackTimeout}
             label="Ack timeout (seconds)"
             help={`How long a targeted instance has to apply the version once its step starts; later, the rollout rolls back (or pauses, when no instance could be reached). Empty: ${DEFAULT_ACK_TIMEOUT_SECONDS} s.`}
@@ -170,7 +171,7 @@ function StartRollout(props: { service: string; version: number; current: number
             disabled={form.busy}
             onChange={form.setAckTimeout}
           />
-          <LimitField
+          <SlotNumberField
             slot={slots.maxFailedRuns}
             label="Max failed runs"
             help="Failed runs on the new version one instance may report before the rollout rolls back. Empty: 0."
@@ -196,41 +197,5 @@ function StartRollout(props: { service: string; version: number; current: number
         </div>
       </form>
     </>
-  );
-}
-
-function LimitField(props: {
-  slot: string;
-  label: string;
-  help: string;
-  value: string;
-  error: string | undefined;
-  disabled: boolean;
-  onChange: (text: string) => void;
-}) {
-  const id = slotId(props.slot);
-  return (
-    <div className="field">
-      <label htmlFor={id}>{props.label}</label>
-      <input
-        id={id}
-        type="text"
-        inputMode="numeric"
-        autoComplete="off"
-        value={props.value}
-        disabled={props.disabled}
-        onChange={(event) => props.onChange(event.target.value)}
-        aria-invalid={props.error !== undefined}
-        aria-describedby={`${id}-help${props.error ? ` ${id}-error` : ''}`}
-      />
-      <p id={`${id}-help`} className="muted small">
-        {props.help}
-      </p>
-      {props.error ? (
-        <p id={`${id}-error`} className="field-error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
-    </div>
   );
 }
