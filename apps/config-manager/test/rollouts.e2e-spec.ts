@@ -107,8 +107,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('rollouts on %s', (store) => {
     const keys = await sut.api.keys().expect(200);
     expect(verifiesWith(message.payload, keys.body.signing[0].publicKey)).toBe(true);
     const late = await MqttProbe.connect(broker.url, [CANDIDATE_TOPIC]);
-    const retained = await late.waitFor(candidateFor(1), 'the retained candidate');
-    await late.close();
+    const retained = await late
+      .waitFor(candidateFor(1), 'the retained candidate')
+      .finally(() => late.close());
     expect(retained.retain).toBe(true);
     const payload = candidateOf(message);
     expect(payload).toMatchObject({

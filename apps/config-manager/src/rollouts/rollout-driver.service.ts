@@ -45,6 +45,8 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
   private ticking: Promise<void> | undefined;
   private lastReload = 0;
   private clearPending = true;
+  /** Rollouts adopted since the current reload began reading (its rows may predate them). */
+  private readonly adoptedDuringReload = new Set<string>();
 
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,
@@ -107,6 +109,7 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
 
   /** Starts driving a rollout created by this manager at once. */
   adopt(record: RolloutRecord): void {
+    this.adoptedDuringReload.add(record.id);
     this.remember(record);
     void this.serial(record.id, () => this.step(record.id));
   }
@@ -238,9 +241,10 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
   private async clearEnded(): Promise<void> {
     this.clearPending = false;
     try {
-      const busy = new Set([...this.active.values()].map((r) => r.service));
       for (const service of await this.rollouts.services()) {
-        if (busy.has(service)) continue;
+        // Decided after the query and right before the clear is sent, with nothing awaited in
+        // between: a rollout adopted meanwhile sends its candidate after this clear, not before.
+        if (this.busy(service)) continue;
         if (!(await this.candidates.clear(service))) this.clearPending = true;
       }
     } catch {
@@ -250,11 +254,14 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
 
   private async reload(): Promise<void> {
     if (!this.db.isAvailable()) return;
+    this.adoptedDuringReload.clear();
     try {
       const rows = await this.rollouts.listActive();
       this.lastReload = Date.now();
       const ids = new Set(rows.map((r) => r.id));
-      for (const id of this.active.keys()) if (!ids.has(id)) this.active.delete(id);
+      for (const id of this.active.keys()) {
+        if (!ids.has(id) && !this.adoptedDuringReload.has(id)) this.active.delete(id);
+      }
       for (const row of rows) {
         const known = this.active.get(row.id);
         if (!known || known.revision <= row.revision) this.remember(row);
@@ -273,6 +280,11 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
     if (!found) return before;
     this.remember(found);
     return found;
+  }
+
+  private busy(service: string): boolean {
+    for (const record of this.active.values()) if (record.service === service) return true;
+    return false;
   }
 
   private remember(record: RolloutRecord): void {
