@@ -68,6 +68,14 @@ export interface ConfigPayload {
    */
   issuedAt: string;
   /**
+   * After this the payload is expired (docs/protocol.md rule 4a): a worker with nothing applied
+   * refuses it. The manager sets it to `issuedAt` + CONFIG_ENVELOPE_TTL_SECONDS and re-signs the
+   * current version (a heartbeat) long before; absent in payloads of managers before 0.2 (never
+   * expires).
+   * @format date-time
+   */
+  expiresAt?: string;
+  /**
    * `sha256:` + lowercase hex SHA-256 of the canonical JSON of the schema it was validated under.
    * @pattern ^sha256:[0-9a-f]{64}$
    */
