@@ -4,6 +4,7 @@ import { Janitor } from './lib/janitor';
 import { formatTable, ScenarioResult, writeResults } from './lib/report';
 import { runScenario } from './lib/runner';
 import { brokerKill } from './scenarios/broker-kill';
+import { bridgedReplicas } from './scenarios/bridged-replicas';
 import { concurrentWriters } from './scenarios/concurrent-writers';
 import { forgedEnvelopes } from './scenarios/forged-envelopes';
 import { fuzzedPatches } from './scenarios/fuzzed-patches';
@@ -27,6 +28,7 @@ const SCENARIOS: readonly Scenario[] = [
   retainedConfigAttacks,
   spoofedInstances,
   rolloutManagerCrash,
+  bridgedReplicas,
 ];
 
 async function main(): Promise<number> {

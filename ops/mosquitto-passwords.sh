@@ -11,6 +11,11 @@
 #   config-manager/<replica>      MQTT_MANAGER_REPLICAS=<replica>,…  MQTT_MANAGER_PASSWORD_<REPLICA>
 #   <service>/<instanceId>        MQTT_WORKER_USERS=<service>/<instanceId>,…
 #                                                        MQTT_WORKER_PASSWORD_<SERVICE>__<INSTANCEID>
+#   mqtt-bridge                   (when its password is set)         MQTT_BRIDGE_PASSWORD
+#
+# mqtt-bridge is the user another mosquitto's bridge logs in with (two brokers bridged, one
+# manager replica on each: ops/README.md, "Supported scale-out shape"); it may read and write
+# everything under system/#, which the bridge carries both ways.
 #
 # <X> is X in upper case with every `-`, `.` and `_` turned into `_`; `__` separates service
 # and instance. So dedup-worker/dedup-worker-1 needs
@@ -49,6 +54,7 @@ env_file="${MQTT_ENV_FILE:-$here/.env}"
 SERVICE_RE='^[a-z][a-z0-9-]{1,62}$'
 INSTANCE_RE='^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$'
 MANAGER_USER=config-manager
+BRIDGE_USER=mqtt-bridge
 
 fail() {
   echo "mosquitto-passwords: $*" >&2
@@ -100,7 +106,7 @@ while IFS= read -r name; do
     "would share (any instance could write its siblings' health and take over their client id)." \
     "Declare each instance instead: MQTT_WORKER_USERS=$service/<instanceId>,… with one" \
     "MQTT_WORKER_PASSWORD_<SERVICE>__<INSTANCEID> each (see ops/README.md), and unset $name"
-done < <(compgen -e | grep -E '^MQTT_[A-Z0-9_]+_PASSWORD$' | grep -vE '^MQTT_(MANAGER|WORKER)_PASSWORD_' | sort)
+done < <(compgen -e | grep -E '^MQTT_[A-Z0-9_]+_PASSWORD$' | grep -vE '^MQTT_(MANAGER|WORKER)_PASSWORD_|^MQTT_BRIDGE_PASSWORD$' | sort)
 
 # Every user with its role and password variable, checked before anything is written.
 users=()
@@ -166,6 +172,10 @@ while IFS= read -r user; do
   add_user "$user" worker "MQTT_WORKER_PASSWORD_$(env_part "$service")__$(env_part "$instance")" \
     MQTT_WORKER_USERS
 done < <(entries_of MQTT_WORKER_USERS)
+if [[ -n "${MQTT_BRIDGE_PASSWORD+set}" ]]; then
+  add_user "$BRIDGE_USER" bridge MQTT_BRIDGE_PASSWORD
+fi
+
 if [[ " ${roles[*]} " != *" worker "* ]]; then
   echo "mosquitto-passwords: warning: MQTT_WORKER_USERS is empty, no worker can log in" >&2
 fi
@@ -218,6 +228,10 @@ acl_block() {
       echo "topic read system/config/${user%%/*}"
       echo "topic read system/schema/${user%%/*}"
       echo "topic read system/candidate/${user%%/*}"
+      ;;
+    bridge)
+      # Another broker's bridge: it carries every system/ topic both ways.
+      echo "topic readwrite system/#"
       ;;
   esac
 }

@@ -14,6 +14,8 @@ export interface HealthEvent {
   appliedVersion: number;
   /** Runs finished on the version of its last run, when it reports them. */
   runs?: { version: number; completed: number; failed: number };
+  /** When the worker wrote it (its `at`), if the payload says. */
+  at?: string;
   /** When the observer received it (Date.now()). */
   receivedAt: number;
 }
@@ -92,6 +94,12 @@ export class BusObserver {
 
   /** The version of the config the broker retains now, as a new subscriber gets it. */
   async retainedConfigVersion(): Promise<number | undefined> {
+    const bytes = await this.retainedConfig();
+    return bytes === undefined ? undefined : payloadVersion(bytes);
+  }
+
+  /** The config envelope the broker retains now (its bytes), as a new subscriber gets it. */
+  async retainedConfig(): Promise<Buffer | undefined> {
     const client = await connectAsync(this.url, {
       ...this.readerCredentials,
       clientId: `chaos-reader-${randomBytes(4).toString('hex')}`,
@@ -104,8 +112,7 @@ export class BusObserver {
       );
       // A retained message is sent right after the SUBACK; without one, nothing comes.
       await client.subscribeAsync(configTopic(SERVICE), { qos: 1 });
-      const payload = await Promise.race([retained, pause(RETAINED_WAIT_MS).then(() => undefined)]);
-      return payload === undefined ? undefined : payloadVersion(payload);
+      return await Promise.race([retained, pause(RETAINED_WAIT_MS).then(() => undefined)]);
     } finally {
       await client.endAsync(true);
     }
@@ -113,13 +120,14 @@ export class BusObserver {
 
   /**
    * Instances whose live health reports ever showed a lower applied version than an earlier
-   * report (an `offline` last will is left out: the broker wrote it at connect time).
+   * report (an `offline` last will is left out: the broker wrote it at connect time). A report
+   * written before one already seen (its `at`) is not the worker's new state but an old one
+   * delivered again, as a bridge does when it reconnects (replays()), and is left out too.
    */
   regressions(): string[] {
     const highest = new Map<string, number>();
     const found: string[] = [];
-    for (const event of this.health) {
-      if (event.status === 'offline') continue;
+    for (const event of this.written()) {
       const before = highest.get(event.instanceId) ?? 0;
       if (event.appliedVersion < before) {
         found.push(`${event.instanceId} reported v${event.appliedVersion} after v${before}`);
@@ -127,6 +135,28 @@ export class BusObserver {
       highest.set(event.instanceId, Math.max(before, event.appliedVersion));
     }
     return found;
+  }
+
+  /**
+   * Live reports that were not the worker's newest when they arrived: written (`at`) no later
+   * than one of the same instance seen before them (a bridge's resync after a partition).
+   */
+  replays(): HealthEvent[] {
+    const newest = new Map<string, string>();
+    const replayed: HealthEvent[] = [];
+    for (const event of this.health) {
+      if (event.status === 'offline' || event.at === undefined) continue;
+      const before = newest.get(event.instanceId);
+      if (before !== undefined && event.at <= before) replayed.push(event);
+      else newest.set(event.instanceId, event.at);
+    }
+    return replayed;
+  }
+
+  /** The live reports other than last wills and replays(), in order of arrival. */
+  private written(): HealthEvent[] {
+    const replayed = new Set(this.replays());
+    return this.health.filter((e) => e.status !== 'offline' && !replayed.has(e));
   }
 
   async close(): Promise<void> {
@@ -137,6 +167,7 @@ export class BusObserver {
 function healthEvent(payload: Buffer): HealthEvent | undefined {
   try {
     const parsed = JSON.parse(payload.toString('utf8')) as Partial<HealthEvent>;
+    const at = typeof parsed.at === 'string' ? { at: parsed.at } : {};
     const runs = parsed.runs;
     return typeof parsed.instanceId === 'string' &&
       typeof parsed.status === 'string' &&
@@ -150,6 +181,7 @@ function healthEvent(payload: Buffer): HealthEvent | undefined {
           typeof runs.failed === 'number'
             ? { runs: { version: runs.version, completed: runs.completed, failed: runs.failed } }
             : {}),
+          ...at,
           receivedAt: Date.now(),
         }
       : undefined;

@@ -20,6 +20,8 @@ export interface ManagerSetup {
   masterKey: string;
   recipientKeys: string;
   adminToken: string;
+  /** MQTT_CLIENT_ID (the broker uses the username anyway); unset: the manager's default. */
+  clientId?: string;
 }
 
 /**
@@ -104,6 +106,7 @@ export class ManagerNode {
       MQTT_URL: s.mqttUrl,
       MQTT_USERNAME: s.mqttUsername,
       MQTT_PASSWORD: s.mqttPassword,
+      ...(s.clientId === undefined ? {} : { MQTT_CLIENT_ID: s.clientId }),
       CONFIG_SIGNING_KEY: s.signingKey,
       CONFIG_SIGNING_KEY_ID: s.signingKeyId,
       CONFIG_MASTER_KEY: s.masterKey,

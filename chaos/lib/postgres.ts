@@ -45,9 +45,7 @@ export class Postgres {
 
   /** The service's current and published (outbox mark) versions, read directly from the table. */
   async outbox(service: string): Promise<OutboxRow> {
-    const client = new Client({ connectionString: this.url });
-    await client.connect();
-    try {
+    return this.query(async (client) => {
       const result = await client.query<{
         current_version: number;
         published_version: number | null;
@@ -55,6 +53,25 @@ export class Postgres {
       const row = result.rows[0];
       if (!row) throw new Error(`no services row for ${service}`);
       return { currentVersion: row.current_version, publishedVersion: row.published_version };
+    });
+  }
+
+  /** Every version number of the service in config_versions, ascending (repeats included). */
+  async versions(service: string): Promise<number[]> {
+    return this.query(async (client) => {
+      const result = await client.query<{ version: number }>(
+        'SELECT version FROM config_versions WHERE service = $1 ORDER BY version',
+        [service],
+      );
+      return result.rows.map((r) => r.version);
+    });
+  }
+
+  private async query<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client({ connectionString: this.url });
+    await client.connect();
+    try {
+      return await work(client);
     } finally {
       await client.end();
     }

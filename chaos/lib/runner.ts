@@ -48,6 +48,7 @@ export async function runScenario(
       else
         stack = await Stack.start(scenario.broker, janitor, healing, {
           workerLabels: scenario.workerLabels,
+          bridged: scenario.bridged,
         });
       const figure = await untilAborted(
         scenario.run({

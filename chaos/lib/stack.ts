@@ -3,17 +3,26 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKeyList, generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
-import { type BrokerMode, type BrokerUser, type Mosquitto, until } from '@app/testing';
+import {
+  BRIDGE_USERNAME,
+  type BrokerMode,
+  type BrokerUser,
+  type Mosquitto,
+  until,
+} from '@app/testing';
 import { ManagerApi } from './api';
 import { BusObserver } from './bus-observer';
 import { Janitor } from './janitor';
 import { ManagerNode } from './manager';
 import { type BrokerUsers, startStackMosquitto } from './mosquitto';
 import { Postgres } from './postgres';
+import { TcpLink } from './tcp-link';
 import { WorkerNode } from './worker';
 
 export const SERVICE = 'dedup-worker';
 const WORKER_COUNT = 3;
+/** A bridged stack's workers: the first half on the first broker, the rest on the second. */
+const BRIDGED_WORKER_COUNT = 4;
 const SIGNING_KEY_ID = 'cfg-chaos';
 const HEAL_TIMEOUT_MS = 60_000;
 
@@ -21,6 +30,26 @@ const HEAL_TIMEOUT_MS = 60_000;
 export interface StackOptions {
   /** INSTANCE_LABELS of each worker, by position; unset: no worker has labels. */
   workerLabels?: readonly (string | undefined)[];
+  /**
+   * Two config-managers on the one Postgres, each on its own mosquitto, the first broker
+   * bridged to the second (system/# both ways) through a link the harness can cut; four
+   * workers, two on each broker.
+   */
+  bridged?: boolean;
+}
+
+/** The second half of a bridged stack: its broker, the link to it, its manager and workers. */
+export interface ReplicaSite {
+  readonly broker: Mosquitto;
+  /** The network between the brokers: the first broker's bridge reaches this one through it. */
+  readonly link: TcpLink;
+  /** Manager B: same database, keys and admin token as the first, its own broker user. */
+  readonly manager: ManagerNode;
+  readonly api: ManagerApi;
+  /** Records this broker's bus (the first observer only sees it while the bridge is up). */
+  readonly observer: BusObserver;
+  /** The workers on this broker (the stack's `workers` holds them too, after the first ones). */
+  readonly workers: readonly WorkerNode[];
 }
 
 /** Options for waiting on the fleet. */
@@ -47,6 +76,8 @@ export class Stack {
     /** The manager's signing key: scenario 7 signs "another service's" envelope with it. */
     readonly signing: { kid: string; secretKey: Buffer },
     private readonly release: () => void,
+    /** The second manager, broker and workers of a bridged stack. */
+    readonly replica?: ReplicaSite,
   ) {}
 
   /** Starts everything and returns once every worker is online on the manager's version. */
@@ -80,7 +111,8 @@ export class Stack {
     release: () => void,
     options: StackOptions,
   ): Promise<Stack> {
-    const instanceIds = Array.from({ length: WORKER_COUNT }, (_, i) => `chaos-${i + 1}`);
+    const count = options.bridged ? BRIDGED_WORKER_COUNT : WORKER_COUNT;
+    const instanceIds = Array.from({ length: count }, (_, i) => `chaos-${i + 1}`);
     const user = (username: string): BrokerUser => ({
       username,
       password: randomBytes(16).toString('hex'),
@@ -91,47 +123,85 @@ export class Stack {
       observer: user('config-manager/chaos-observer'),
       reader: user('config-manager/chaos-reader'),
       workers: instanceIds.map((id) => user(`${SERVICE}/${id}`)),
+      ...(options.bridged
+        ? { replica: user('config-manager/replica-b'), bridge: user(BRIDGE_USERNAME) }
+        : {}),
     };
     const signing = generateSigningKeyPair();
     const recipient = generateBoxKeyPair();
     const adminToken = randomBytes(24).toString('hex');
 
     const postgres = await Postgres.create(janitor);
-    const brokerDir = join(dir, 'broker');
-    mkdirSync(brokerDir);
-    const broker = await startStackMosquitto(brokerDir, mode, users, janitor);
+    const subdir = (name: string) => {
+      const path = join(dir, name);
+      mkdirSync(path);
+      return path;
+    };
+    // A bridged stack's second broker comes first: the first one's bridge connects to it.
+    const second = options.bridged
+      ? await startStackMosquitto(subdir('broker-2'), mode, users, janitor)
+      : undefined;
+    const link = second ? await TcpLink.open(second.port, janitor) : undefined;
+    const broker = await startStackMosquitto(
+      subdir('broker'),
+      mode,
+      users,
+      janitor,
+      link && users.bridge
+        ? { name: 'chaos-bridge', address: `127.0.0.1:${link.port}`, user: users.bridge }
+        : undefined,
+    );
 
-    const managerDir = join(dir, 'manager');
-    mkdirSync(managerDir);
+    // Every manager of the stack shares the database, the keys and the admin token.
+    const shared = {
+      databaseUrl: postgres.url,
+      signingKey: signing.secretKey.toString('base64'),
+      signingKeyId: SIGNING_KEY_ID,
+      masterKey: randomBytes(32).toString('base64'),
+      recipientKeys: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
+      adminToken,
+    };
     const manager = await ManagerNode.create(
       {
-        dir: managerDir,
-        databaseUrl: postgres.url,
+        ...shared,
+        dir: subdir('manager'),
         mqttUrl: broker.url,
         mqttUsername: users.manager.username,
         mqttPassword: users.manager.password,
-        signingKey: signing.secretKey.toString('base64'),
-        signingKeyId: SIGNING_KEY_ID,
-        masterKey: randomBytes(32).toString('base64'),
-        recipientKeys: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
-        adminToken,
+        ...(second ? { clientId: 'config-manager-a' } : {}),
       },
       janitor,
     );
     await manager.start();
+    const secondManager =
+      second && users.replica
+        ? await ManagerNode.create(
+            {
+              ...shared,
+              dir: subdir('manager-2'),
+              mqttUrl: second.url,
+              mqttUsername: users.replica.username,
+              mqttPassword: users.replica.password,
+              clientId: 'config-manager-b',
+            },
+            janitor,
+          )
+        : undefined;
+    // One after the other: the first has run the migrations and seeded the services.
+    await secondManager?.start();
 
     const workerSetup = {
-      mqttUrl: broker.url,
       trustedKeys: `${SIGNING_KEY_ID}:${signing.publicKey.toString('base64')}`,
       secretKey: recipient.secretKey.toString('base64'),
       lkgHmacKey: randomBytes(32).toString('base64'),
     };
+    const onSecond = (i: number) => second !== undefined && i >= count / 2;
     const workers = await Promise.all(
       instanceIds.map((id, i) =>
         WorkerNode.create(
           id,
           join(dir, `worker-${i + 1}`),
-          workerSetup,
+          { ...workerSetup, mqttUrl: (onSecond(i) && second ? second : broker).url },
           users.workers[i],
           janitor,
           options.workerLabels?.[i],
@@ -140,6 +210,20 @@ export class Stack {
     );
     const observer = await BusObserver.connect(broker.url, users.observer, users.reader);
     janitor.add(() => void observer.close());
+    let replica: ReplicaSite | undefined;
+    if (second && link && secondManager) {
+      // Another broker: the same observer users do not take over the first ones' sessions.
+      const secondObserver = await BusObserver.connect(second.url, users.observer, users.reader);
+      janitor.add(() => void secondObserver.close());
+      replica = {
+        broker: second,
+        link,
+        manager: secondManager,
+        api: new ManagerApi(secondManager.url, adminToken),
+        observer: secondObserver,
+        workers: workers.filter((_, i) => onSecond(i)),
+      };
+    }
     return new Stack(
       dir,
       postgres,
@@ -150,6 +234,7 @@ export class Stack {
       new ManagerApi(manager.url, adminToken),
       { kid: SIGNING_KEY_ID, secretKey: signing.secretKey },
       release,
+      replica,
     );
   }
 
@@ -159,19 +244,40 @@ export class Stack {
    */
   async heal(signal: AbortSignal): Promise<void> {
     if (!this.postgres.running) this.postgres.start();
+    const replica = this.replica;
+    if (replica && !replica.broker.running) await replica.broker.start();
+    if (replica && !replica.link.up) await replica.link.restore();
     if (!this.broker.running) await this.broker.start();
     if (!this.manager.running) await this.manager.start();
+    if (replica && !replica.manager.running) await replica.manager.start();
     await Promise.all(this.workers.filter((w) => !w.running).map((w) => w.start()));
-    await until('manager ready', async () => (await this.api.ready()).status === 200 || undefined, {
-      timeoutMs: HEAL_TIMEOUT_MS,
-      signal,
-    });
+    const apis = [this.api, ...(replica ? [replica.api] : [])];
+    for (const [i, api] of apis.entries()) {
+      await until(
+        `manager ${i + 1} ready`,
+        async () => (await api.ready()).status === 200 || undefined,
+        {
+          timeoutMs: HEAL_TIMEOUT_MS,
+          signal,
+        },
+      );
+    }
     const { version } = (await this.api.config()).body;
     await this.fleetOn(version, { signal, timeoutMs: HEAL_TIMEOUT_MS });
+    for (const [i, api] of apis.entries()) await this.instanceViewOn(api, i + 1, version, signal);
+  }
+
+  /** Waits until `api`'s instance view shows every worker online on `version`. */
+  private async instanceViewOn(
+    api: ManagerApi,
+    manager: number,
+    version: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     await until(
-      `instance view: every worker online on v${version}`,
+      `manager ${manager}'s instance view: every worker online on v${version}`,
       async () => {
-        const { body } = await this.api.instances();
+        const { body } = await api.instances();
         return (
           this.workers.every((w) =>
             body.some(
@@ -210,13 +316,18 @@ export class Stack {
    * workers' logs over all their restarts, and from their live health reports on the bus.
    */
   regressions(): string[] {
-    return [...this.workers.flatMap((w) => w.regressions()), ...this.observer.regressions()];
+    return [
+      ...this.workers.flatMap((w) => w.regressions()),
+      ...this.observer.regressions(),
+      ...(this.replica?.observer.regressions() ?? []),
+    ];
   }
 
   /** The last lines of every process's output (for a failed run's report). */
   tails(): string {
     return [
       `--- config-manager\n${this.manager.tail()}`,
+      ...(this.replica ? [`--- config-manager B\n${this.replica.manager.tail()}`] : []),
       ...this.workers.map((w) => `--- ${w.instanceId}\n${w.tail()}`),
     ].join('\n');
   }
@@ -224,6 +335,7 @@ export class Stack {
   /** Kills every process and removes every file of the stack. */
   async stop(): Promise<void> {
     await this.observer.close();
+    await this.replica?.observer.close();
     this.release();
   }
 }

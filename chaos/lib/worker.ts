@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BrokerUser, freePort } from '@app/testing';
 import { Child, untilHealthy } from './child';
@@ -142,6 +142,17 @@ export class WorkerNode {
       highest = Math.max(highest, version);
     }
     return found;
+  }
+
+  /**
+   * The config envelope in its last-known-good file (the newest it accepted, exactly as
+   * received), or undefined before it wrote one.
+   */
+  lastKnownGood(): Buffer | undefined {
+    const name = readdirSync(this.dir).find((f) => f.endsWith(`.${this.instanceId}.lkg.json`));
+    if (name === undefined) return undefined;
+    const file = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as { envelope?: unknown };
+    return typeof file.envelope === 'string' ? Buffer.from(file.envelope, 'base64') : undefined;
   }
 
   /** Its applied version, status and rejection counters, as it reports them itself. */

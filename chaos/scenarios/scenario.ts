@@ -26,6 +26,8 @@ export interface Scenario {
    * INSTANCE_LABELS of the stack's workers, by position (`tier=canary`); unset: none has labels.
    */
   readonly workerLabels?: readonly (string | undefined)[];
+  /** Two managers on two bridged brokers (StackOptions.bridged); unset: one of each. */
+  readonly bridged?: boolean;
   /** Longest one run may take. */
   readonly runTimeoutMs: number;
   /** What the number a run returns measures, and its unit (the table shows the median). */

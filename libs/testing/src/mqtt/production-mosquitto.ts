@@ -5,7 +5,8 @@ import { REPO_ROOT } from '../repo-root';
 
 /**
  * A broker user as ops/mosquitto-passwords.sh declares it: `config-manager`, a manager replica
- * `config-manager/<replica>`, or a worker instance `<service>/<instanceId>`.
+ * `config-manager/<replica>`, a worker instance `<service>/<instanceId>`, or `mqtt-bridge`
+ * (another broker's bridge).
  */
 export interface BrokerUser {
   username: string;
@@ -13,6 +14,8 @@ export interface BrokerUser {
 }
 
 const MANAGER = 'config-manager';
+/** The user another broker's bridge logs in with (readwrite system/#). */
+export const BRIDGE_USERNAME = 'mqtt-bridge';
 
 /** `acl`: the production configuration; `open`: anyone may connect and write anything. */
 export type BrokerMode = 'acl' | 'open';
@@ -55,7 +58,7 @@ export function writeProductionMosquittoConfig(
 /**
  * The ops/mosquitto-passwords.sh variables that declare `users` (the script's header has the
  * scheme): MQTT_MANAGER_PASSWORD, MQTT_MANAGER_REPLICAS with MQTT_MANAGER_PASSWORD_<REPLICA>,
- * MQTT_WORKER_USERS with MQTT_WORKER_PASSWORD_<SERVICE>__<INSTANCEID>.
+ * MQTT_WORKER_USERS with MQTT_WORKER_PASSWORD_<SERVICE>__<INSTANCEID>, MQTT_BRIDGE_PASSWORD.
  */
 export function brokerUserEnv(users: readonly BrokerUser[]): Record<string, string> {
   const env: Record<string, string> = {};
@@ -67,6 +70,8 @@ export function brokerUserEnv(users: readonly BrokerUser[]): Record<string, stri
     const tail = slash < 0 ? '' : username.slice(slash + 1);
     if (username === MANAGER) {
       env.MQTT_MANAGER_PASSWORD = password;
+    } else if (username === BRIDGE_USERNAME) {
+      env.MQTT_BRIDGE_PASSWORD = password;
     } else if (head === MANAGER) {
       replicas.push(tail);
       env[`MQTT_MANAGER_PASSWORD_${envPart(tail)}`] = password;
