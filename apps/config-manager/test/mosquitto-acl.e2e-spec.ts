@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { formatKeyList, generateBoxKeyPair } from '@app/crypto';
 import {
+  BRIDGE_USERNAME,
   type BrokerUser,
   brokerUserEnv,
   Mosquitto,
@@ -431,6 +432,25 @@ describe('ops/mosquitto-passwords.sh', () => {
     expect(statSync(join(dir, 'passwords')).mode & 0o777).toBe(0o600);
   });
 
+  it('writes the mqtt-bridge user (readwrite system/#) only when MQTT_BRIDGE_PASSWORD is set', () => {
+    const env = brokerUserEnv([
+      user('config-manager'),
+      user('dedup-worker/dedup-worker-1'),
+      user(BRIDGE_USERNAME),
+    ]);
+    expect(env.MQTT_BRIDGE_PASSWORD).toBeDefined();
+
+    run(env);
+    const acl = readFileSync(join(dir, 'acl'), 'utf8');
+    expect(readFileSync(join(dir, 'passwords'), 'utf8')).toMatch(/^mqtt-bridge:/m);
+    expect(acl).toContain('user mqtt-bridge\ntopic readwrite system/#\n');
+
+    const { MQTT_BRIDGE_PASSWORD: _bridge, ...without } = env;
+    run(without);
+    expect(readFileSync(join(dir, 'passwords'), 'utf8')).not.toMatch(/^mqtt-bridge:/m);
+    expect(readFileSync(join(dir, 'acl'), 'utf8')).not.toContain('user mqtt-bridge');
+  });
+
   const manager = { MQTT_MANAGER_PASSWORD: 'manager-password' };
   it.each([
     [
@@ -449,6 +469,7 @@ describe('ops/mosquitto-passwords.sh', () => {
       /MQTT_WORKER_PASSWORD_DEDUP_WORKER__W_1 is not set .*dedup-worker\/w-1/,
     ],
     ['an empty manager password', { MQTT_MANAGER_PASSWORD: '' }, /MQTT_MANAGER_PASSWORD is empty/],
+    ['an empty bridge password', { MQTT_BRIDGE_PASSWORD: '' }, /MQTT_BRIDGE_PASSWORD is empty/],
     [
       'a per-service user',
       { MQTT_DEDUP_WORKER_PASSWORD: 'p' },
