@@ -56,6 +56,7 @@ export const bridgedReplicas: Scenario = {
       writes.push({ via, version: res.body.version, maxDistanceKm: change.geo.max_distance_km });
     };
     const fleetOnLatest = () => stack.fleetOn(latest(writes), { signal, timeoutMs: TIMEOUT_MS });
+    const staleBefore = await staleCount(stack);
     const broker1Workers = stack.workers.filter((w) => !replica.workers.includes(w));
 
     for (let i = 0; i < ALTERNATING_WRITES; i++) await write(i % 2 === 0 ? 'A' : 'B');
@@ -107,6 +108,14 @@ export const bridgedReplicas: Scenario = {
     for (let i = 0; i < ALTERNATING_WRITES; i++) await write(i % 2 === 0 ? 'A' : 'B');
     await fleetOnLatest();
 
+    // A second partition with both managers up: each side gets only its own manager's writes.
+    await replica.link.cut();
+    for (let i = 0; i < ALTERNATING_WRITES; i++) await write(i % 2 === 0 ? 'A' : 'B');
+    await replica.link.restore();
+    const healing = Date.now();
+    await fleetOnLatest();
+    const healed = Date.now() - healing;
+
     const final = latest(writes);
     await checkVersions(stack, writes);
     await bothRetain(stack, replica, final, signal);
@@ -118,10 +127,11 @@ export const bridgedReplicas: Scenario = {
     const regressions = stack.regressions();
     ensure(regressions.length === 0, `a worker went back: ${regressions.join('; ')}`);
     log(
-      `${writes.length} writes (${writer.accepted.length - 1} during the cut), v${final}; ` +
+      `${writes.length} writes (${writer.accepted.length - 1} on B during the first cut), v${final}; ` +
+        `second cut (both managers writing) healed in ${healed} ms; ` +
         `health reports replayed by the bridge: ${stack.observer.replays().length} on broker 1, ` +
         `${replica.observer.replays().length} on broker 2; stale configs refused by the workers: ` +
-        `${await staleCount(stack)}; manager incidents: A ${await incidents(stack.api)}, ` +
+        `${(await staleCount(stack)) - staleBefore}; manager incidents since start: A ${await incidents(stack.api)}, ` +
         `B ${await incidents(replica.api)}`,
     );
     return converged;
