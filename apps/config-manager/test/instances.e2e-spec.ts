@@ -262,6 +262,46 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
     expect(view.lastRejection).toEqual(rejection);
   });
 
+  it('does not let a report written before the one it holds replace it (a bridge re-sending the past)', async () => {
+    const worker = await fakeWorker(broker.url, 'w-b');
+    clients.push(worker);
+    const now = Date.now();
+    await report(worker, 'w-b', {
+      status: 'online',
+      appliedVersion: 1,
+      at: new Date(now).toISOString(),
+    });
+    await eventually(instances, (v) => v.some((i) => i.instanceId === 'w-b'), 1000);
+    // The same instance's earlier report arrives afterwards, live (as a bridge delivers it).
+    await report(worker, 'w-b', {
+      status: 'degraded',
+      appliedVersion: 1,
+      at: new Date(now - 5000).toISOString(),
+    });
+    const probe = await connectAsync(broker.url);
+    clients.push(probe);
+    // A marker after the old report: once it is in the view, the old one was handled.
+    await report(probe, 'w-marker', { status: 'online', appliedVersion: 1 });
+    const view = await eventually(
+      instances,
+      (v) => v.some((i) => i.instanceId === 'w-marker'),
+      2000,
+    );
+    expect(view.find((i) => i.instanceId === 'w-b')?.status).toBe('online');
+
+    // A newer report still replaces it.
+    await report(worker, 'w-b', {
+      status: 'degraded',
+      appliedVersion: 1,
+      at: new Date(now + 1000).toISOString(),
+    });
+    await eventually(
+      instances,
+      (v) => v.some((i) => i.instanceId === 'w-b' && i.status === 'degraded'),
+      1000,
+    );
+  });
+
   it('does not take a retained report it already holds as news after a restart', async () => {
     const worker = await fakeWorker(broker.url, 'w-s');
     clients.push(worker);

@@ -188,6 +188,17 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
     // A retained report is a replay of the past (delivered on subscribing): if the view already
     // holds it, or something newer, there is nothing to learn.
     if (retained && before && (report.reportedAt ?? '') <= (before.reportedAt ?? '')) return;
+    // A live report written before the one held is the past too: a bridge between two brokers
+    // re-sends the other broker's (older) retained reports after a partition, without the
+    // retain flag. (The same time may be a second report written within that millisecond.)
+    if (
+      !retained &&
+      before?.reportedAt &&
+      report.reportedAt !== undefined &&
+      report.reportedAt < before.reportedAt
+    ) {
+      return;
+    }
     const ceiling = this.versions.highestKnownVersion(report.service) ?? 0;
     const claimed = Math.max(report.appliedVersion ?? 0, report.stagedVersion ?? 0);
     if (claimed > ceiling || (report.lastRunVersion ?? 0) > ceiling) {
