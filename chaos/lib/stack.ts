@@ -264,20 +264,34 @@ export class Stack {
     }
     const { version } = (await this.api.config()).body;
     await this.fleetOn(version, { signal, timeoutMs: HEAL_TIMEOUT_MS });
-    for (const [i, api] of apis.entries()) await this.instanceViewOn(api, i + 1, version, signal);
+    await this.instanceViewsOn(version, signal);
   }
 
-  /** Waits until `api`'s instance view shows every worker online on `version`. */
+  /** Waits until every manager's instance view shows every worker online on `version`. */
+  async instanceViewsOn(
+    version: number,
+    signal: AbortSignal,
+    timeoutMs = HEAL_TIMEOUT_MS,
+  ): Promise<void> {
+    const apis = [this.api, ...(this.replica ? [this.replica.api] : [])];
+    for (const [i, api] of apis.entries()) {
+      await this.instanceViewOn(api, i + 1, version, signal, timeoutMs);
+    }
+  }
+
   private async instanceViewOn(
     api: ManagerApi,
     manager: number,
     version: number,
     signal: AbortSignal,
+    timeoutMs: number,
   ): Promise<void> {
+    let seen = '';
     await until(
       `manager ${manager}'s instance view: every worker online on v${version}`,
       async () => {
         const { body } = await api.instances();
+        seen = body.map((i) => `${i.instanceId}=v${i.appliedVersion}/${i.status}`).join(' ');
         return (
           this.workers.every((w) =>
             body.some(
@@ -289,7 +303,7 @@ export class Stack {
           ) || undefined
         );
       },
-      { timeoutMs: HEAL_TIMEOUT_MS, signal },
+      { timeoutMs, signal, describe: () => seen },
     );
   }
 

@@ -124,6 +124,7 @@ export const bridgedReplicas: Scenario = {
       const { version } = (await api.config()).body;
       ensure(version === final, `manager ${name} serves v${version}, not v${final}`);
     }
+    await stack.instanceViewsOn(final, signal, TIMEOUT_MS);
     const regressions = stack.regressions();
     ensure(regressions.length === 0, `a worker went back: ${regressions.join('; ')}`);
     log(
