@@ -57,6 +57,7 @@ export const bridgedReplicas: Scenario = {
     };
     const fleetOnLatest = () => stack.fleetOn(latest(writes), { signal, timeoutMs: TIMEOUT_MS });
     const staleBefore = await staleCount(stack);
+    const replaysBefore = [stack.observer.replays().length, replica.observer.replays().length];
     const broker1Workers = stack.workers.filter((w) => !replica.workers.includes(w));
 
     for (let i = 0; i < ALTERNATING_WRITES; i++) await write(i % 2 === 0 ? 'A' : 'B');
@@ -130,8 +131,8 @@ export const bridgedReplicas: Scenario = {
     log(
       `${writes.length} writes (${writer.accepted.length - 1} on B during the first cut), v${final}; ` +
         `second cut (both managers writing) healed in ${healed} ms; ` +
-        `health reports replayed by the bridge: ${stack.observer.replays().length} on broker 1, ` +
-        `${replica.observer.replays().length} on broker 2; stale configs refused by the workers: ` +
+        `health reports replayed by the bridge: ${stack.observer.replays().length - replaysBefore[0]} on broker 1, ` +
+        `${replica.observer.replays().length - replaysBefore[1]} on broker 2; stale configs refused by the workers: ` +
         `${(await staleCount(stack)) - staleBefore}; manager incidents since start: A ${await incidents(stack.api)}, ` +
         `B ${await incidents(replica.api)}`,
     );
