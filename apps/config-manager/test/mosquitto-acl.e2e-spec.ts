@@ -445,7 +445,9 @@ describe('ops/mosquitto-passwords.sh', () => {
     expect(readFileSync(join(dir, 'passwords'), 'utf8')).toMatch(/^mqtt-bridge:/m);
     expect(acl).toContain('user mqtt-bridge\ntopic readwrite system/#\n');
 
-    const { MQTT_BRIDGE_PASSWORD: _bridge, ...without } = env;
+    const without = Object.fromEntries(
+      Object.entries(env).filter(([name]) => name !== 'MQTT_BRIDGE_PASSWORD'),
+    );
     run(without);
     expect(readFileSync(join(dir, 'passwords'), 'utf8')).not.toMatch(/^mqtt-bridge:/m);
     expect(readFileSync(join(dir, 'acl'), 'utf8')).not.toContain('user mqtt-bridge');
