@@ -11,6 +11,8 @@ last will is the same payload with ``status: "offline"``. Its fields, in order::
       "lastRejection": { "version"?: <only when the signature verified>, "reason", "at" },  (once one happened)
       "schemaDrift": <the applied version was built for another schema than this worker's>,
       "source": "broker" | "lkg" | "defaults",
+      "stale": <no attestation (or nothing applied) for longer than CONFIG_MAX_STALENESS>,
+      "attestedAt": "<ISO time the running version was last attested>"  (once one was),
       "rejections": { "<reason>": <count since start>, … every reason },
       "labels": { "<key>": "<value>", … }  (INSTANCE_LABELS; {} without labels),
       "runs": { "version", "completed", "failed" }  (runs finished on the version of the last one; once one ended),
@@ -46,6 +48,8 @@ def instance_status(
     source: str,
     rejections: Dict[str, int],
     at: str,
+    stale: bool = False,
+    attested_at: Optional[str] = None,
     labels: Optional[Dict[str, str]] = None,
     runs: Optional[Dict[str, int]] = None,
     last_run: Optional[Dict[str, Any]] = None,
@@ -63,6 +67,9 @@ def instance_status(
         payload["lastRejection"] = dict(last_rejection)
     payload["schemaDrift"] = schema_drift
     payload["source"] = source
+    payload["stale"] = stale
+    if attested_at is not None:
+        payload["attestedAt"] = attested_at
     payload["rejections"] = {reason: rejections.get(reason, 0) for reason in REJECTION_REASONS}
     payload["labels"] = dict(labels or {})
     if runs is not None:

@@ -113,7 +113,7 @@ class ConfigClientTest(unittest.TestCase):
             },
         )
         self.assertNotIn("lastRejection", health)
-        self.assertEqual(sorted(health["rejections"]), sorted(["oversized", "malformed", "unsupported-alg", "unknown-key", "signature", "service", "stale", "schema", "secret"]))
+        self.assertEqual(sorted(health["rejections"]), sorted(["oversized", "malformed", "unsupported-alg", "unknown-key", "signature", "service", "stale", "expired", "schema", "secret"]))
 
     def publish_candidate(self, version: int, config: dict, instances: list, stable_version: int) -> bytes:
         payload = candidate_payload(version, config, self.definition.schema_hash, instances, stable_version)
@@ -182,12 +182,12 @@ class ConfigClientTest(unittest.TestCase):
         until("online on the candidate", lambda: again.status()["status"] == "online")
         self.assertEqual((again.status()["appliedVersion"], sum(again.stats()["rejected"].values())), (2, 0))
         again.stop()
-        # Under another instance id the saved candidate is not used.
+        # Under another instance id the saved candidate is not used (format 3 names its instance).
         os.replace(os.path.join(self.dir, "py-1.lkg.json"), os.path.join(self.dir, "py-2.lkg.json"))
         self.broker.stop()
         other = self.sut(instance="py-2", initial_config_timeout_ms=300).start()
         self.assertEqual(other.begin_run().source, "defaults")
-        self.assertTrue(any("is a candidate of rollout r-py for other instances than py-2" in line for line in self.logs))
+        self.assertTrue(any("was saved by another instance (py-1), not py-2" in line for line in self.logs))
 
     def test_reports_labels_and_how_runs_end(self) -> None:
         self.publish_config(1, {"batch_size": 10})
