@@ -439,6 +439,10 @@ class EnvelopeVerifier:
                     f"previous secret key {index + 1} must be a {_SECRET_KEY_BYTES}-byte X25519 secret key "
                     f"(got {len(key)} bytes)",
                 )
+        if previous_secret_keys and secret_key is None:
+            raise VerifierOptionError(
+                "previousSecretKeys", "previousSecretKeys are the overlap of a rotation: give the current secretKey too"
+            )
         # The current key first; the previous ones only while a rotation overlaps (docs/recovery.md).
         self._secret_keys: Tuple[bytes, ...] = tuple(
             bytes(key) for key in ([secret_key] if secret_key is not None else []) + list(previous_secret_keys)

@@ -11,12 +11,13 @@ last will is the same payload with ``status: "offline"``. Its fields, in order::
       "lastRejection": { "version"?: <only when the signature verified>, "reason", "at" },  (once one happened)
       "schemaDrift": <the applied version was built for another schema than this worker's>,
       "source": "broker" | "lkg" | "defaults",
-      "stale": <no attestation (or nothing applied) for longer than CONFIG_MAX_STALENESS>,
-      "attestedAt": "<ISO time the running version was last attested>"  (once one was),
       "rejections": { "<reason>": <count since start>, … every reason },
       "labels": { "<key>": "<value>", … }  (INSTANCE_LABELS; {} without labels),
       "runs": { "version", "completed", "failed" }  (runs finished on the version of the last one; once one ended),
       "lastRun": { "version", "ok", "at" }  (the last finished run; once one ended),
+      "stale": <no attestation (or nothing applied) for longer than CONFIG_MAX_STALENESS>,
+      "attestedAt": "<ISO time: the issuedAt, capped at now, of the running version's newest
+                     authentic copy>"  (once there is one),
       "at": "<ISO time>" }
 """
 
@@ -67,14 +68,14 @@ def instance_status(
         payload["lastRejection"] = dict(last_rejection)
     payload["schemaDrift"] = schema_drift
     payload["source"] = source
-    payload["stale"] = stale
-    if attested_at is not None:
-        payload["attestedAt"] = attested_at
     payload["rejections"] = {reason: rejections.get(reason, 0) for reason in REJECTION_REASONS}
     payload["labels"] = dict(labels or {})
     if runs is not None:
         payload["runs"] = {"version": runs["version"], "completed": runs["completed"], "failed": runs["failed"]}
     if last_run is not None:
         payload["lastRun"] = {"version": last_run["version"], "ok": last_run["ok"], "at": last_run["at"]}
+    payload["stale"] = stale
+    if attested_at is not None:
+        payload["attestedAt"] = attested_at
     payload["at"] = at
     return payload

@@ -14,14 +14,13 @@ The HMAC key is LKG_HMAC_KEY (at least 16 bytes); for format 3 its input binds e
 with its length, so a file saved by another instance or with an edited ``savedAt`` does not
 check::
 
-    "config-centre/lkg\\0" ‖ u32be(3) ‖ for each of service, instanceId, savedAt (UTF-8),
-      envelope, schema envelope (empty when absent): u32be(len) ‖ bytes
-
-Formats 1 and 2 (older SDKs: no instance id, ``savedAt`` not bound) are still read::
-
     "config-centre/last-known-good\\0" ‖ u32be(format) ‖ u32be(len(service)) ‖ service
       ‖ envelope                                  (format 1)
       ‖ u32be(len(envelope)) ‖ envelope ‖ schema  (format 2)
+      ‖ for each of instanceId, savedAt (UTF-8), envelope, schema envelope (empty when
+        absent): u32be(len) ‖ bytes               (format 3)
+
+Formats 1 and 2 (older SDKs: no instance id, ``savedAt`` not bound) are still read.
 
 During a rotation of LKG_HMAC_KEY the previous keys (LKG_HMAC_KEYS_PREVIOUS) are tried when the
 current one does not check; the load then says so (``previous_key``), and the client rewrites
@@ -56,8 +55,7 @@ LKG_FORMAT_WITH_SCHEMA = 2
 LKG_FORMAT_CONFIG_ONLY = 1
 LKG_FORMATS = (LKG_FORMAT_CONFIG_ONLY, LKG_FORMAT_WITH_SCHEMA, LKG_FORMAT)
 MIN_LKG_HMAC_KEY_BYTES = 16
-_HMAC_DOMAIN = b"config-centre/lkg\0"
-_HMAC_DOMAIN_BEFORE_3 = b"config-centre/last-known-good\0"
+_HMAC_DOMAIN = b"config-centre/last-known-good\0"
 _HMAC_BYTES = 32
 _MAX_FILE_BYTES = 4 * 1024 * 1024
 
@@ -85,15 +83,13 @@ def lkg_mac_input(
 ) -> bytes:
     """The bytes the HMAC of a file of format ``fmt`` covers (format 1 and 2 ignore instance and savedAt)."""
     service_bytes = service.encode("utf-8")
-    if fmt == LKG_FORMAT:
-        out = [_HMAC_DOMAIN, struct.pack(">I", fmt)]
-        for part in (service_bytes, instance_id.encode("utf-8"), saved_at.encode("utf-8"), envelope, schema or b""):
-            out += [struct.pack(">I", len(part)), part]
-        return b"".join(out)
-    header = _HMAC_DOMAIN_BEFORE_3 + struct.pack(">II", fmt, len(service_bytes)) + service_bytes
+    head = _HMAC_DOMAIN + struct.pack(">II", fmt, len(service_bytes)) + service_bytes
     if fmt == LKG_FORMAT_CONFIG_ONLY:
-        return header + envelope
-    return header + struct.pack(">I", len(envelope)) + envelope + (schema or b"")
+        return head + envelope
+    if fmt == LKG_FORMAT_WITH_SCHEMA:
+        return head + struct.pack(">I", len(envelope)) + envelope + (schema or b"")
+    parts = (instance_id.encode("utf-8"), saved_at.encode("utf-8"), envelope, schema or b"")
+    return head + b"".join(struct.pack(">I", len(part)) + part for part in parts)
 
 
 class LastKnownGoodStore:
@@ -202,15 +198,11 @@ class LastKnownGoodStore:
         if fmt == LKG_FORMAT and schema_text is not None and not isinstance(schema_text, str):
             return LkgLoad("invalid", "has a schemaEnvelope that is not a string")
         envelope_bytes = decode_strict_base64(envelope)
+        # An empty schema envelope is an absent one (the HMAC covers it as empty either way).
         has_schema = fmt != LKG_FORMAT_CONFIG_ONLY and schema_text is not None
-        schema_bytes = decode_strict_base64(schema_text) if has_schema else None
+        schema_bytes = decode_strict_base64(schema_text) if has_schema else b""
         mac_bytes = decode_strict_base64(mac)
-        if (
-            envelope_bytes is None
-            or (has_schema and not schema_bytes)
-            or mac_bytes is None
-            or len(mac_bytes) != _HMAC_BYTES
-        ):
+        if envelope_bytes is None or schema_bytes is None or mac_bytes is None or len(mac_bytes) != _HMAC_BYTES:
             return LkgLoad("invalid", "has an envelope or hmac that is not valid base64")
         mac_input = lkg_mac_input(fmt, service, self.instance_id, saved_at, envelope_bytes, schema_bytes)
         checked = next((i for i, key in enumerate(self._keys) if hmac.compare_digest(self._mac(key, mac_input), mac_bytes)), None)
@@ -221,7 +213,7 @@ class LastKnownGoodStore:
         return LkgLoad(
             "ok",
             envelope_bytes=envelope_bytes,
-            schema_envelope_bytes=schema_bytes,
+            schema_envelope_bytes=schema_bytes or None,
             saved_at=saved_at,
             format=fmt,
             previous_key=checked > 0,

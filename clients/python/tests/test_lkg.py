@@ -28,8 +28,9 @@ def b64(data: bytes) -> str:
 
 
 def format3_mac(key: bytes, service: str, instance: str, saved_at: str, envelope: bytes, schema: bytes = b"") -> bytes:
-    """The layout of docs/recovery.md, written out by hand: domain, format, then each field with its length."""
-    data = b"config-centre/lkg\0" + struct.pack(">I", 3)
+    """The layout of libs/config-client/README.md written out by hand: the domain, the format,
+    then the service, instance id, savedAt, envelope and schema envelope, each with its length."""
+    data = b"config-centre/last-known-good\0" + struct.pack(">I", 3)
     for part in (service.encode(), instance.encode(), saved_at.encode(), envelope, schema):
         data += struct.pack(">I", len(part)) + part
     return hmac.new(key, data, hashlib.sha256).digest()
