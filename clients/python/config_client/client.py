@@ -25,6 +25,7 @@ the network thread (keep them short).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -516,7 +517,8 @@ class ConfigClient:
 
     def on(self, event: str, listener: Callable[[dict], None]) -> Callable[[], None]:
         """Adds a listener for ``accepted``, ``rejected``, ``pending``, ``archived``,
-        ``schemaAccepted``, ``schemaRejected`` or ``status``; returns a function removing it."""
+        ``schemaAccepted``, ``schemaRejected``, ``status`` or ``freshness`` (``{stale,
+        attestedAt?, at}`` when the staleness changes); returns a function removing it."""
         with self._lock:
             self._listeners.setdefault(event, []).append(listener)
 
@@ -885,29 +887,51 @@ class ConfigClient:
         self._finish_initial("archived")
 
     def _attest(self, verdict: Any, topic: str, data: bytes) -> None:
-        # Only from the topic the running version came from: the candidate topic while running a
-        # candidate, else the config topic (docs/recovery.md).
+        """A duplicate from the topic the applied version came from, issued later than the last
+        attestation, is a heartbeat: the manager still stands by this version. Nothing is
+        re-applied; the last-known-good file is rewritten with it, so a restart knows how fresh it
+        was. A copy on the config topic of the candidate this instance runs is the rollout's
+        completion: from then on the version counts as the config topic's (the Node SDK's rule)."""
         applied = self._applied
-        if applied is None or applied.version != verdict.version:
-            return
-        source_topic = self.candidate_topic if applied.rollout is not None else self.config_topic
-        if topic != source_topic:
-            return
         issued = parse_iso(verdict.issued_at)
-        advanced = issued is not None and (self._attested_at is None or issued > self._attested_at)
-        if advanced:
-            self._attested_at = min(issued, self._clock())
+        if applied is None or applied.version != verdict.version or issued is None:
+            return
+        from_candidate = topic == self.candidate_topic
+        if from_candidate and applied.rollout is None:
+            return  # a candidate copy of a version taken from the config topic: not its source
+        completed = not from_candidate and applied.rollout is not None
+        if completed:
+            self._complete_rollout(applied)
+        at = min(issued, self._clock())
+        if completed or self._attested_at is None or at > self._attested_at:
+            self._attested_at = at if self._attested_at is None else max(at, self._attested_at)
             self._log.debug(
-                "The manager attests %s config version %d (issued %s)", self.service, verdict.version, verdict.issued_at
+                "%s config version %d attested at %s (%s)", self.service, verdict.version, iso_of(self._attested_at), topic
             )
-        if advanced or self._lkg_outdated:
-            # A restarted worker then knows how fresh it was; an older SDK's file becomes format 3.
-            self._persist(data, self._applied_schema_bytes)
+        elif not self._lkg_outdated:
+            return
+        # A restarted worker then knows how fresh it was; an older SDK's file becomes format 3.
+        self._persist(data, self._applied_schema_bytes)
         if self._reported_stale != self._is_stale() and self._phase == "running":
             self._publish_health()
 
+    def _complete_rollout(self, applied: _State) -> None:
+        # The candidate this instance runs is now the stable version: it forgets the rollout.
+        stable = dataclasses.replace(applied, rollout=None)
+        self._applied = stable
+        if self._staged is applied:
+            self._staged = stable
+        if self._active is applied:
+            self._active = stable
+        self._log.info(
+            "%s config version %d (the candidate of rollout %s) is now on the config topic: the rollout completed",
+            self.service,
+            applied.version,
+            applied.rollout.id if applied.rollout is not None else "(none)",
+        )
+
     def _is_stale(self) -> bool:
-        if self._max_staleness_s == 0 or self._phase == "stopped":
+        if self._max_staleness_s == 0 or self._phase in ("new", "stopped"):
             return False
         since = self._attested_at if self._attested_at is not None else self._started_at
         return self._clock() - since > self._max_staleness_s
@@ -917,6 +941,11 @@ class ConfigClient:
         if stale == self._reported_stale:
             return
         self._reported_stale = stale
+        event: Dict[str, Any] = {"stale": stale}
+        if self._attested_at is not None:
+            event["attestedAt"] = iso_of(self._attested_at)
+        event["at"] = iso_now(self._clock)
+        self._emit("freshness", event)
         if stale:
             since = (
                 f"its version {self._applied.version} was last attested at {iso_of(self._attested_at)}"
@@ -959,10 +988,13 @@ class ConfigClient:
     def _accept(self, verdict: Accepted, data: bytes, source: str) -> None:
         if self._held is not None and self._held.version <= verdict.version:
             self._held = None  # superseded: it would only be stale later
-        # A new version is as fresh as its issuedAt (never past now); the saved one as when it was signed.
+        # A new version is as fresh as its issuedAt (never past now); the saved one as when it was
+        # signed, which an attestation from the broker then brings up to date.
         issued = parse_iso(verdict.payload.issued_at)
         if issued is not None:
             self._attested_at = min(issued, self._clock())
+        else:
+            self._attested_at = self._clock() if source == "broker" else None
         self._applied_schema_bytes = verdict.signed_schema.envelope_bytes if verdict.signed_schema else None
         definition = verdict.signed_schema.definition if verdict.signed_schema else self._definition
         state = _State(

@@ -41,7 +41,7 @@ import secrets as _random
 import struct
 import threading
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from .keys import decode_strict_base64
 from .times import SYSTEM_CLOCK, Clock, iso_now
@@ -59,7 +59,18 @@ _HMAC_DOMAIN = b"config-centre/last-known-good\0"
 _HMAC_BYTES = 32
 _MAX_FILE_BYTES = 4 * 1024 * 1024
 
-__all__ = ["LKG_FORMAT", "LKG_FORMATS", "LastKnownGoodStore", "LkgLoad", "MIN_LKG_HMAC_KEY_BYTES", "iso_now"]
+__all__ = [
+    "LKG_FORMAT",
+    "LKG_FORMATS",
+    "LastKnownGoodStore",
+    "LkgLoad",
+    "MIN_LKG_HMAC_KEY_BYTES",
+    "iso_now",
+    "lkg_file_text",
+    "lkg_mac_input",
+    "open_last_known_good",
+    "seal_last_known_good",
+]
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,83 @@ def lkg_mac_input(
     return head + b"".join(struct.pack(">I", len(part)) + part for part in parts)
 
 
+def seal_last_known_good(
+    key: bytes, service: str, instance_id: str, saved_at: str, envelope: bytes, schema: Optional[bytes] = None
+) -> Dict[str, Any]:
+    """A format-3 file for this content, MACed under ``key``, its keys in the Node SDK's order
+    (sealLastKnownGood); an empty schema envelope is an absent one. Pure."""
+    schema = schema or None
+    record: Dict[str, Any] = {
+        "format": LKG_FORMAT,
+        "service": service,
+        "instanceId": instance_id,
+        "savedAt": saved_at,
+        "envelope": base64.b64encode(envelope).decode("ascii"),
+    }
+    if schema is not None:
+        record["schemaEnvelope"] = base64.b64encode(schema).decode("ascii")
+    mac_input = lkg_mac_input(LKG_FORMAT, service, instance_id, saved_at, envelope, schema)
+    record["hmac"] = base64.b64encode(hmac.new(key, mac_input, hashlib.sha256).digest()).decode("ascii")
+    return record
+
+
+def lkg_file_text(record: Mapping[str, Any]) -> str:
+    """The file's exact text: JSON.stringify of the record and a newline."""
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def open_last_known_good(parsed: Any, service: str, instance_id: str, keys: Sequence[bytes]) -> LkgLoad:
+    """Reads a parsed file (format 1, 2 or 3) of ``service`` for ``instance_id``: invalid (with a
+    reason naming no content) or its envelope bytes, tried under ``keys`` in order (the current
+    key first, then the previous ones). Pure; never raises (openLastKnownGood)."""
+    if not isinstance(parsed, dict):
+        return LkgLoad("invalid", "is not a JSON object")
+    fmt = parsed.get("format")
+    if isinstance(fmt, bool) or fmt not in LKG_FORMATS:
+        return LkgLoad("invalid", f"has an unknown format (expected {LKG_FORMAT_CONFIG_ONLY} to {LKG_FORMAT})")
+    fmt = int(fmt)
+    if parsed.get("service") != service:
+        return LkgLoad("invalid", f"is for another service, not {service}")
+    saved_at, envelope, mac = parsed.get("savedAt"), parsed.get("envelope"), parsed.get("hmac")
+    if not all(isinstance(v, str) for v in (saved_at, envelope, mac)):
+        return LkgLoad("invalid", "lacks savedAt, envelope or hmac")
+    instance = parsed.get("instanceId")
+    if fmt == LKG_FORMAT and instance != instance_id:
+        if not isinstance(instance, str):
+            return LkgLoad("invalid", f"lacks the instanceId of format {LKG_FORMAT}")
+        shown = instance if INSTANCE_ID_PATTERN.fullmatch(instance) else "(not an instance id)"
+        return LkgLoad("invalid", f"was saved by another instance ({shown}), not {instance_id} (copied from another worker?)")
+    schema_text = parsed.get("schemaEnvelope")
+    if fmt == LKG_FORMAT_WITH_SCHEMA and not isinstance(schema_text, str):
+        return LkgLoad("invalid", f"lacks the schema envelope of format {LKG_FORMAT_WITH_SCHEMA}")
+    if fmt == LKG_FORMAT and schema_text is not None and not isinstance(schema_text, str):
+        return LkgLoad("invalid", "has a schema envelope that is not a string")
+    envelope_bytes = decode_strict_base64(envelope)
+    # An empty schema envelope is an absent one (the HMAC covers it as empty either way).
+    has_schema = fmt != LKG_FORMAT_CONFIG_ONLY and isinstance(schema_text, str)
+    schema_bytes = decode_strict_base64(schema_text) if has_schema else b""
+    mac_bytes = decode_strict_base64(mac)
+    if envelope_bytes is None or schema_bytes is None or mac_bytes is None or len(mac_bytes) != _HMAC_BYTES:
+        return LkgLoad("invalid", "has an envelope or hmac that is not valid base64")
+    mac_input = lkg_mac_input(fmt, service, instance_id, saved_at, envelope_bytes, schema_bytes)
+    checked = next(
+        (i for i, key in enumerate(keys) if hmac.compare_digest(hmac.new(key, mac_input, hashlib.sha256).digest(), mac_bytes)),
+        None,
+    )
+    if checked is None:
+        tried = "LKG_HMAC_KEY" if len(keys) == 1 else "LKG_HMAC_KEY or LKG_HMAC_KEYS_PREVIOUS"
+        edited = ", its savedAt edited," if fmt == LKG_FORMAT else ""
+        return LkgLoad("invalid", f"fails its HMAC check (tampered{edited} or written with another key than {tried})")
+    return LkgLoad(
+        "ok",
+        envelope_bytes=envelope_bytes,
+        schema_envelope_bytes=schema_bytes or None,
+        saved_at=saved_at,
+        format=fmt,
+        previous_key=checked > 0,
+    )
+
+
 class LastKnownGoodStore:
     """Reads and atomically writes the last-known-good file of one service instance."""
 
@@ -103,7 +191,8 @@ class LastKnownGoodStore:
         previous_keys: Sequence[bytes] = (),
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        for name, key in [("lkg_hmac_key", hmac_key)] + [(f"lkg_hmac_keys_previous item {i + 1}", k) for i, k in enumerate(previous_keys)]:
+        named = [("lkg_hmac_key", hmac_key)] + [(f"lkg_hmac_keys_previous item {i + 1}", k) for i, k in enumerate(previous_keys)]
+        for name, key in named:
             if len(key) < MIN_LKG_HMAC_KEY_BYTES:
                 raise ValueError(f"{name} must be at least {MIN_LKG_HMAC_KEY_BYTES} bytes (got {len(key)})")
         if not isinstance(instance_id, str) or not INSTANCE_ID_PATTERN.fullmatch(instance_id):
@@ -116,27 +205,18 @@ class LastKnownGoodStore:
         # Saves run one after another, so an older version is never renamed over a newer one.
         self._lock = threading.Lock()
 
-    def _mac(self, key: bytes, data: bytes) -> bytes:
-        return hmac.new(key, data, hashlib.sha256).digest()
-
     def save(self, envelope_bytes: bytes, service: str, schema_envelope_bytes: Optional[bytes] = None) -> None:
         """Atomically replaces the file, in format 3 under the current key (temp file, fsync,
         rename; mode 0600)."""
-        envelope = bytes(envelope_bytes)
-        schema = None if schema_envelope_bytes is None else bytes(schema_envelope_bytes)
-        saved_at = iso_now(self._clock)
-        record = {
-            "format": LKG_FORMAT,
-            "service": service,
-            "instanceId": self.instance_id,
-            "savedAt": saved_at,
-            "envelope": base64.b64encode(envelope).decode("ascii"),
-        }
-        if schema is not None:
-            record["schemaEnvelope"] = base64.b64encode(schema).decode("ascii")
-        mac_input = lkg_mac_input(LKG_FORMAT, service, self.instance_id, saved_at, envelope, schema)
-        record["hmac"] = base64.b64encode(self._mac(self._keys[0], mac_input)).decode("ascii")
-        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+        record = seal_last_known_good(
+            self._keys[0],
+            service,
+            self.instance_id,
+            iso_now(self._clock),
+            bytes(envelope_bytes),
+            None if schema_envelope_bytes is None else bytes(schema_envelope_bytes),
+        )
+        text = lkg_file_text(record)
         directory = os.path.dirname(os.path.abspath(self.path))
         with self._lock:
             os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -159,7 +239,8 @@ class LastKnownGoodStore:
             _sync_directory(directory)
 
     def load(self, service: str) -> LkgLoad:
-        """The file for ``service``: missing, invalid (and why), or the envelope bytes to verify."""
+        """The file for ``service`` and this instance: missing, invalid (and why), or the envelope
+        bytes to verify."""
         try:
             with open(self.path, "rb") as handle:
                 raw = handle.read(_MAX_FILE_BYTES + 1)
@@ -173,51 +254,7 @@ class LastKnownGoodStore:
             parsed = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
             return LkgLoad("invalid", "is not JSON (truncated or overwritten)")
-        if not isinstance(parsed, dict):
-            return LkgLoad("invalid", "is not a JSON object")
-        fmt = parsed.get("format")
-        if isinstance(fmt, bool) or fmt not in LKG_FORMATS:
-            return LkgLoad("invalid", f"has an unknown format (expected {', '.join(map(str, LKG_FORMATS))})")
-        if parsed.get("service") != service:
-            return LkgLoad("invalid", f"is for another service, not {service}")
-        instance = parsed.get("instanceId")
-        if fmt == LKG_FORMAT:
-            if not isinstance(instance, str):
-                return LkgLoad("invalid", f"lacks the instanceId of format {LKG_FORMAT}")
-            if instance != self.instance_id:
-                shown = instance if INSTANCE_ID_PATTERN.fullmatch(instance) else "(not an instance id)"
-                return LkgLoad(
-                    "invalid", f"was saved by another instance ({shown}), not {self.instance_id} (copied between instances?)"
-                )
-        saved_at, envelope, mac = parsed.get("savedAt"), parsed.get("envelope"), parsed.get("hmac")
-        if not all(isinstance(v, str) for v in (saved_at, envelope, mac)):
-            return LkgLoad("invalid", "lacks savedAt, envelope or hmac")
-        schema_text = parsed.get("schemaEnvelope")
-        if fmt == LKG_FORMAT_WITH_SCHEMA and not isinstance(schema_text, str):
-            return LkgLoad("invalid", f"lacks the schema envelope of format {LKG_FORMAT_WITH_SCHEMA}")
-        if fmt == LKG_FORMAT and schema_text is not None and not isinstance(schema_text, str):
-            return LkgLoad("invalid", "has a schemaEnvelope that is not a string")
-        envelope_bytes = decode_strict_base64(envelope)
-        # An empty schema envelope is an absent one (the HMAC covers it as empty either way).
-        has_schema = fmt != LKG_FORMAT_CONFIG_ONLY and schema_text is not None
-        schema_bytes = decode_strict_base64(schema_text) if has_schema else b""
-        mac_bytes = decode_strict_base64(mac)
-        if envelope_bytes is None or schema_bytes is None or mac_bytes is None or len(mac_bytes) != _HMAC_BYTES:
-            return LkgLoad("invalid", "has an envelope or hmac that is not valid base64")
-        mac_input = lkg_mac_input(fmt, service, self.instance_id, saved_at, envelope_bytes, schema_bytes)
-        checked = next((i for i, key in enumerate(self._keys) if hmac.compare_digest(self._mac(key, mac_input), mac_bytes)), None)
-        if checked is None:
-            tried = "LKG_HMAC_KEY" if len(self._keys) == 1 else "LKG_HMAC_KEY or LKG_HMAC_KEYS_PREVIOUS"
-            edited = ", its savedAt edited," if fmt == LKG_FORMAT else ""
-            return LkgLoad("invalid", f"fails its HMAC check (tampered{edited} or written with another key than {tried})")
-        return LkgLoad(
-            "ok",
-            envelope_bytes=envelope_bytes,
-            schema_envelope_bytes=schema_bytes or None,
-            saved_at=saved_at,
-            format=fmt,
-            previous_key=checked > 0,
-        )
+        return open_last_known_good(parsed, service, self.instance_id, self._keys)
 
 
 def _sync_directory(directory: str) -> None:

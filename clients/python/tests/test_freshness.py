@@ -163,12 +163,24 @@ class FreshnessTest(ClientTestCase):
         self.publish(2, T0 + 10, topic=CANDIDATE_TOPIC, rollout=rollout)  # a marker (older: attests nothing)
         until("the marker seen", lambda: sut.stats()["duplicates"] >= 2)  # behind-candidate is not one
         self.assertEqual(sut.status()["attestedAt"], "2026-12-01T20:00:30.000Z")
+        # The rollout completes: the version on the config topic attests it, and from then on the
+        # config topic is its source (a candidate copy attests nothing).
+        self.publish(2, T0 + 45)
+        until("attested by the config topic", lambda: sut.status()["attestedAt"] == "2026-12-01T20:00:45.000Z")
+        self.assertTrue(any("rollout r-py) is now on the config topic" in line for line in self.logs))
+        self.publish(2, T0 + 50, topic=CANDIDATE_TOPIC, rollout=rollout)
+        self.publish(1, T0 + 52)  # no longer behind a candidate: a replay
+        until("the replay refused", lambda: sut.stats()["rejected"]["stale"] == 1)
+        self.assertEqual(sut.status()["attestedAt"], "2026-12-01T20:00:45.000Z")
 
     # --- staleness ----------------------------------------------------------------------------
 
     def test_goes_stale_without_attestations_and_fresh_again_with_one(self) -> None:
         self.publish(1, T0, T0 + 7 * 24 * 3600)
-        sut = self.sut(max_staleness_s=120).start()
+        sut = self.sut(max_staleness_s=120)
+        events: list = []
+        sut.on("freshness", events.append)
+        sut.start()
         fresh = self.probe.health("py-1", lambda h: h["appliedVersion"] == 1)
         self.assertEqual((fresh["stale"], fresh["attestedAt"]), (False, "2026-12-01T20:00:00.000Z"))
         self.clock.advance(120)
@@ -186,6 +198,10 @@ class FreshnessTest(ClientTestCase):
         again = self.probe.health("py-1", lambda h: h["stale"] is False and h["attestedAt"] == "2026-12-01T20:02:01.000Z")
         self.assertEqual(again["status"], "online")
         until("logged fresh again", lambda: any("is fresh again" in line for line in self.logs))
+        self.assertEqual(
+            [(e["stale"], e["attestedAt"]) for e in events],
+            [(True, "2026-12-01T20:00:00.000Z"), (False, "2026-12-01T20:02:01.000Z")],
+        )
         self.assertEqual(len([line for line in self.logs if "is stale" in line]), 1)
 
     def test_nothing_applied_for_that_long_since_start_is_stale_and_0_turns_it_off(self) -> None:
