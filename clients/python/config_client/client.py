@@ -9,6 +9,14 @@ and how its runs ended (:meth:`ConfigClient.end_run`). It follows the service's 
 too (rollouts, docs/rollouts.md): a candidate whose cohort names this instance is staged like
 any version.
 
+Freshness (docs/recovery.md): the manager re-signs the current version every minute or so (a
+heartbeat). The same version again, authentic, from the topic the running version came from, is
+an **attestation**: ``attestedAt`` moves to its ``issuedAt`` (never past now) and the
+last-known-good file is rewritten with it. A worker whose ``attestedAt`` is older than
+``max_staleness_s`` (or that has applied nothing for that long since start) is **stale**: its
+health says ``stale: true``, and it logs once per change what to check. Stale is a warning: runs
+go on with what it has.
+
 Threads: paho's network thread delivers messages; every state change happens under one lock,
 so ``begin_run``/``current``/``status`` may be called from any thread. Event listeners run on
 the network thread (keep them short).
@@ -17,6 +25,7 @@ the network thread (keep them short).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -25,7 +34,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -43,8 +52,9 @@ from .envelope import (
 from .health import instance_status, zero_counts
 from .jsvalue import js_keys
 from .labels import label_problems
-from .lkg import LastKnownGoodStore, iso_now
+from .lkg import LKG_FORMAT, LastKnownGoodStore
 from .service_schema import ServiceDefinition, check_service_schema
+from .times import SYSTEM_CLOCK, Clock, iso_now, iso_of, parse_iso
 from .topics import (
     INSTANCE_ID_PATTERN,
     SERVICE_NAME_PATTERN,
@@ -67,6 +77,10 @@ _KEEPALIVE_S = 60
 _SUBACK_FAILURE = 128
 # Routine run outcomes (another completed run on the same version) reach health at most this often.
 _RUN_HEALTH_INTERVAL_S = 1.0
+#: CONFIG_MAX_STALENESS's default: stale after 5 minutes without an attestation (0: never).
+DEFAULT_MAX_STALENESS_S = 300
+# How often the staleness thread looks at the clock (a change shows in health within this).
+_STALENESS_CHECK_S = 1.0
 # URL scheme: (paho transport, TLS, default port), as mqtt.js reads them.
 _SCHEMES = {
     "mqtt": ("tcp", False, 1883),
@@ -220,6 +234,14 @@ class ClientOptions:
     #: What this instance says it is, in every status (INSTANCE_LABELS); rollouts select by them.
     labels: Optional[Dict[str, str]] = None
     secret_key: Optional[bytes] = None
+    #: CONFIG_SECRET_KEYS_PREVIOUS: tried when a sealed secret does not open with secret_key.
+    previous_secret_keys: Sequence[bytes] = ()
+    #: LKG_HMAC_KEYS_PREVIOUS: a file that checks only under one is used and rewritten at once.
+    lkg_hmac_keys_previous: Sequence[bytes] = ()
+    #: CONFIG_MAX_STALENESS in seconds; 0 turns staleness off.
+    max_staleness_s: int = DEFAULT_MAX_STALENESS_S
+    #: The current time in seconds since the epoch (tests move it); expiry and staleness use it.
+    clock: Clock = field(default=SYSTEM_CLOCK, repr=False)
     mqtt_username: Optional[str] = None
     mqtt_password: Optional[str] = None
     mqtt_ca_file: Optional[str] = None
@@ -254,6 +276,9 @@ class ConfigClient:
         problems = label_problems(labels)
         if problems:
             raise ConfigClientError("labels " + "; ".join(problems), "labels")
+        staleness = options.max_staleness_s
+        if not isinstance(staleness, int) or isinstance(staleness, bool) or staleness < 0:
+            raise ConfigClientError("max_staleness_s must be an integer of seconds, 0 or more (0: off)", "max_staleness_s")
         timeout = options.initial_config_timeout_ms
         if not isinstance(timeout, int) or isinstance(timeout, bool) or not 0 <= timeout <= _MAX_INITIAL_TIMEOUT_MS:
             raise ConfigClientError(
@@ -293,13 +318,24 @@ class ConfigClient:
                 definition=definition,
                 secret_key=options.secret_key,
                 max_envelope_bytes=options.max_envelope_bytes,
+                previous_secret_keys=tuple(options.previous_secret_keys),
+                clock=options.clock,
             )
         except ValueError as error:
             raise ConfigClientError(str(error), getattr(error, "option", None)) from None
         try:
-            self._store = LastKnownGoodStore(options.lkg_path, options.lkg_hmac_key)
+            self._store = LastKnownGoodStore(
+                options.lkg_path,
+                options.lkg_hmac_key,
+                options.instance_id,
+                tuple(options.lkg_hmac_keys_previous),
+                options.clock,
+            )
         except ValueError as error:
-            raise ConfigClientError(str(error), "lkg_hmac_key") from None
+            option = "lkg_hmac_keys_previous" if "previous" in str(error) else "lkg_hmac_key"
+            raise ConfigClientError(str(error), option) from None
+        self._clock = options.clock
+        self._max_staleness_s = staleness
         self._log = options.logger or logging.getLogger("config_client")
         self._initial_timeout_s = timeout / 1000.0
 
@@ -332,6 +368,16 @@ class ConfigClient:
         self._initial_outcome: Optional[str] = None
         self._ready = False
         self._last_status_value: Optional[str] = None
+        # Freshness: when the running version was last attested (epoch seconds), when the client
+        # started, and the staleness last reported (health and the log say each change once).
+        self._attested_at: Optional[float] = None
+        self._started_at = self._clock()
+        self._reported_stale = False
+        # What the last-known-good file is rewritten with on an attestation.
+        self._applied_schema_bytes: Optional[bytes] = None
+        self._lkg_outdated = False
+        self._staleness_stop = threading.Event()
+        self._staleness_thread: Optional[threading.Thread] = None
 
     # --- public API -------------------------------------------------------------------------
 
@@ -343,6 +389,7 @@ class ConfigClient:
             if self._phase != "new":
                 raise ConfigClientError("start() was called already; create a new client to start again")
             self._phase = "starting"
+            self._started_at = self._clock()
         self._load_last_known_good()
         self._connect()
         self._initial.wait(self._initial_timeout_s)
@@ -356,6 +403,7 @@ class ConfigClient:
             self._ready = True
             self._log_start_outcome(outcome)
             self._publish_health()
+            self._start_staleness_thread()
         return self
 
     def begin_run(self) -> ConfigSnapshot:
@@ -395,7 +443,7 @@ class ConfigClient:
             counts = dict(previous) if previous is not None else {"version": version, "completed": 0, "failed": 0}
             counts["completed" if ok else "failed"] += 1
             self._runs = counts
-            self._last_run = {"version": version, "ok": ok, "at": iso_now()}
+            self._last_run = {"version": version, "ok": ok, "at": iso_now(self._clock)}
             if not ok:
                 self._log.warning(
                     "A run on %s config version %d failed (%d of %d on it)",
@@ -444,12 +492,23 @@ class ConfigClient:
                 last_rejection=self._last_rejection,
                 schema_drift=reference.schema_drift,
                 source=reference.source,
+                stale=self._is_stale(),
+                attested_at=None if self._attested_at is None else iso_of(self._attested_at),
                 rejections=self._rejected,
-                at=iso_now(),
+                at=iso_now(self._clock),
                 labels=self.labels,
                 runs=self._runs,
                 last_run=self._last_run,
             )
+
+    def check_staleness(self) -> bool:
+        """Whether the client is stale now (publishing its status when that changed). A thread
+        calls it every second; a run loop may call it too."""
+        with self._lock:
+            stale = self._is_stale()
+            if stale != self._reported_stale and self._phase == "running":
+                self._publish_health()
+            return stale
 
     def stats(self) -> Dict[str, Any]:
         """Counters of broker messages: accepted, duplicates, rejected by reason."""
@@ -458,7 +517,8 @@ class ConfigClient:
 
     def on(self, event: str, listener: Callable[[dict], None]) -> Callable[[], None]:
         """Adds a listener for ``accepted``, ``rejected``, ``pending``, ``archived``,
-        ``schemaAccepted``, ``schemaRejected`` or ``status``; returns a function removing it."""
+        ``schemaAccepted``, ``schemaRejected``, ``status`` or ``freshness`` (``{stale,
+        attestedAt?, at}`` when the staleness changes); returns a function removing it."""
         with self._lock:
             self._listeners.setdefault(event, []).append(listener)
 
@@ -476,6 +536,7 @@ class ConfigClient:
                 return
             self._phase = "stopped"
             self._cancel_runs_timer()
+            self._staleness_stop.set()
             self._finish_initial("stopped")
             client, self._mqtt = self._mqtt, None
             offline = json.dumps(self.status(), ensure_ascii=False, separators=(",", ":"))
@@ -517,6 +578,16 @@ class ConfigClient:
         if isinstance(verdict, str):
             self._log.error("Ignoring last-known-good file %s: %s", path, verdict)
             return
+        if loaded.previous_key:
+            self._log.warning(
+                "The last-known-good file %s checks only under a key of LKG_HMAC_KEYS_PREVIOUS: rewriting it under "
+                "LKG_HMAC_KEY now (drop the previous key once every instance has restarted)",
+                path,
+            )
+            self._persist(loaded.envelope_bytes, loaded.schema_envelope_bytes)
+        elif loaded.format != LKG_FORMAT:
+            # An older SDK's file: rewritten as format 3 on the next accepted version or attestation.
+            self._lkg_outdated = True
         candidate = "" if verdict.rollout is None else f", the candidate of rollout {verdict.rollout.id}"
         self._log.info(
             "Loaded last-known-good %s config version %d%s from %s (saved %s)",
@@ -699,6 +770,7 @@ class ConfigClient:
             self._accept(verdict, data, "broker")
         elif verdict.kind == "duplicate":
             self._duplicates += 1
+            self._attest(verdict, topic, data)
             if not self._confirmed and self._applied is not None and self._applied.version == verdict.version:
                 self._confirmed = True
                 self._log.info("The broker confirms %s config version %d (the last-known-good one)", self.service, verdict.version)
@@ -793,7 +865,7 @@ class ConfigClient:
             verdict.detail,
             waiting,
         )
-        event: Dict[str, Any] = {"reason": verdict.reason, "detail": verdict.detail, "at": iso_now()}
+        event: Dict[str, Any] = {"reason": verdict.reason, "detail": verdict.detail, "at": iso_now(self._clock)}
         if verdict.schema_version is not None:
             event["schemaVersion"] = verdict.schema_version
         self._emit("schemaRejected", event)
@@ -808,15 +880,122 @@ class ConfigClient:
                 version,
                 (self._staged or self._active).version,
             )
-            event: Dict[str, Any] = {"version": version, "at": iso_now()}
+            event: Dict[str, Any] = {"version": version, "at": iso_now(self._clock)}
             if issued_at is not None:
                 event["issuedAt"] = issued_at
             self._emit("archived", event)
         self._finish_initial("archived")
 
+    def _attest(self, verdict: Any, topic: str, data: bytes) -> None:
+        """A duplicate from the topic the applied version came from, issued later than the last
+        attestation, is a heartbeat: the manager still stands by this version. Nothing is
+        re-applied; the last-known-good file is rewritten with it, so a restart knows how fresh it
+        was. A copy on the config topic of the candidate this instance runs is the rollout's
+        completion: from then on the version counts as the config topic's (the Node SDK's rule)."""
+        applied = self._applied
+        issued = parse_iso(verdict.issued_at)
+        if applied is None or applied.version != verdict.version or issued is None:
+            return
+        from_candidate = topic == self.candidate_topic
+        if from_candidate and applied.rollout is None:
+            return  # a candidate copy of a version taken from the config topic: not its source
+        completed = not from_candidate and applied.rollout is not None
+        if completed:
+            self._complete_rollout(applied)
+        at = min(issued, self._clock())
+        if completed or self._attested_at is None or at > self._attested_at:
+            self._attested_at = at if self._attested_at is None else max(at, self._attested_at)
+            self._log.debug(
+                "%s config version %d attested at %s (%s)", self.service, verdict.version, iso_of(self._attested_at), topic
+            )
+        elif not self._lkg_outdated:
+            return
+        # A restarted worker then knows how fresh it was; an older SDK's file becomes format 3.
+        self._persist(data, self._applied_schema_bytes)
+        if self._reported_stale != self._is_stale() and self._phase == "running":
+            self._publish_health()
+
+    def _complete_rollout(self, applied: _State) -> None:
+        # The candidate this instance runs is now the stable version: it forgets the rollout.
+        stable = dataclasses.replace(applied, rollout=None)
+        self._applied = stable
+        if self._staged is applied:
+            self._staged = stable
+        if self._active is applied:
+            self._active = stable
+        self._log.info(
+            "%s config version %d (the candidate of rollout %s) is now on the config topic: the rollout completed",
+            self.service,
+            applied.version,
+            applied.rollout.id if applied.rollout is not None else "(none)",
+        )
+
+    def _is_stale(self) -> bool:
+        if self._max_staleness_s == 0 or self._phase in ("new", "stopped"):
+            return False
+        since = self._attested_at if self._attested_at is not None else self._started_at
+        return self._clock() - since > self._max_staleness_s
+
+    def _note_staleness(self, stale: bool) -> None:
+        # Once per change: what to check when stale, and that it is over.
+        if stale == self._reported_stale:
+            return
+        self._reported_stale = stale
+        event: Dict[str, Any] = {"stale": stale}
+        if self._attested_at is not None:
+            event["attestedAt"] = iso_of(self._attested_at)
+        event["at"] = iso_now(self._clock)
+        self._emit("freshness", event)
+        if stale:
+            since = (
+                f"its version {self._applied.version} was last attested at {iso_of(self._attested_at)}"
+                if self._applied is not None and self._attested_at is not None
+                else f"nothing was applied since start at {iso_of(self._started_at)}"
+            )
+            self._log.warning(
+                "%s/%s is stale: %s, more than CONFIG_MAX_STALENESS (%d s) ago. Runs continue on version %d. Check the "
+                "broker connection and its ACL for %s, and that the manager is up, its heartbeat "
+                "(CONFIG_HEARTBEAT_SECONDS) on, and its clock right.",
+                self.service,
+                self.instance_id,
+                since,
+                self._max_staleness_s,
+                (self._staged or self._active).version,
+                self.config_topic,
+            )
+        else:
+            self._log.info(
+                "%s/%s is fresh again (attested at %s)",
+                self.service,
+                self.instance_id,
+                "(never)" if self._attested_at is None else iso_of(self._attested_at),
+            )
+
+    def _start_staleness_thread(self) -> None:
+        if self._max_staleness_s == 0 or self._staleness_thread is not None:
+            return
+        thread = threading.Thread(target=self._watch_staleness, name=f"config-client-staleness-{self.service}", daemon=True)
+        self._staleness_thread = thread
+        thread.start()
+
+    def _watch_staleness(self) -> None:
+        while not self._staleness_stop.wait(_STALENESS_CHECK_S):
+            try:
+                self.check_staleness()
+            except Exception:  # noqa: BLE001 - the watch must go on
+                self._log.exception("Checking the staleness of %s failed", self.service)
+
     def _accept(self, verdict: Accepted, data: bytes, source: str) -> None:
         if self._held is not None and self._held.version <= verdict.version:
             self._held = None  # superseded: it would only be stale later
+        # A new version is as fresh as its issuedAt (never past now); the saved one as when it was
+        # signed, which an attestation from the broker then brings up to date.
+        issued = parse_iso(verdict.payload.issued_at)
+        if issued is not None:
+            self._attested_at = min(issued, self._clock())
+        else:
+            self._attested_at = self._clock() if source == "broker" else None
+        self._applied_schema_bytes = verdict.signed_schema.envelope_bytes if verdict.signed_schema else None
         definition = verdict.signed_schema.definition if verdict.signed_schema else self._definition
         state = _State(
             version=verdict.version,
@@ -862,7 +1041,7 @@ class ConfigClient:
             self._finish_initial("config")
 
     def _reject(self, verdict: Rejected, topic: str) -> None:
-        at = iso_now()
+        at = iso_now(self._clock)
         self._rejected[verdict.reason] += 1
         self._last_rejection = (
             {"reason": verdict.reason, "at": at}
@@ -888,6 +1067,7 @@ class ConfigClient:
     def _persist(self, data: bytes, schema_bytes: Optional[bytes]) -> None:
         try:
             self._store.save(data, self.service, schema_bytes)
+            self._lkg_outdated = False
         except OSError as error:
             self._log.error(
                 "Could not write the last-known-good file %s: %s. The worker keeps running, but a restart without "
@@ -930,6 +1110,8 @@ class ConfigClient:
         self._cancel_runs_timer()
         self._last_health_at = time.monotonic()
         status = self.status()
+        if self._phase != "starting":
+            self._note_staleness(status["stale"])
         client = self._mqtt
         if client is not None:
             # The broker reads the will at CONNECT: keep it current for the next reconnection.
@@ -998,7 +1180,7 @@ class ConfigClient:
             schema_drift=state.schema_drift,
             source=state.source,
             secret_paths=state.secret_paths,
-            taken_at=iso_now(),
+            taken_at=iso_now(self._clock),
         )
 
 

@@ -10,11 +10,15 @@ Rules, in order; the first that fails gives the reason a worker reports:
    UTF-8 JSON object (``malformed``);
 3. ``payload.service`` is the topic's and the worker's (``service``); ``version`` a positive
    integer (``malformed``); a signed ``archived: true`` payload is a tombstone;
-4. ``version`` is newer than the applied one (``stale``; equal: a duplicate, not counted);
+4. ``version`` is newer than the applied one (``stale``; equal: a duplicate, not counted,
+   which is the worker's attestation that its version is still current, docs/recovery.md);
+4a. with nothing applied (applied version 0), an ``expiresAt`` more than 5 minutes in the past
+   (``expired``); an ``expiresAt`` that is not an ISO 8601 string is ``malformed``; absent, the
+   payload never expires. The last-known-good file is verified without this rule;
 5. ``config`` validates against the worker's schema, or the signed schema whose hash the
    payload names (``schema``); without that signed schema the config waits (``pending``);
-6. every sealed secret opens with the service's X25519 key and the result still validates
-   (``secret``).
+6. every sealed secret opens with the service's X25519 key (or one of the previous keys, during
+   a rotation) and the result still validates (``secret``).
 
 Rollouts (docs/rollouts.md): a payload naming a ``rollout`` is a candidate, valid only on
 ``system/candidate/<service>`` (on the config topic it is ``service``). On the candidate topic
@@ -41,6 +45,7 @@ from .keys import decode_strict_base64
 from .schema import validate_config
 from .secrets import SealedSecretError, open_sealed_secret
 from .service_schema import ServiceDefinition, check_service_schema, schema_hash_of
+from .times import SYSTEM_CLOCK, Clock, iso_of, parse_iso
 
 ENVELOPE_ALG = "Ed25519"
 MAX_ENVELOPE_BYTES = 256 * 1024
@@ -52,6 +57,7 @@ REJECTION_REASONS = (
     "signature",
     "service",
     "stale",
+    "expired",
     "schema",
     "secret",
 )
@@ -60,6 +66,8 @@ _MAX_ISSUES_IN_DETAIL = 3
 _SIGNATURE_BYTES = 64
 _PUBLIC_KEY_BYTES = 32
 _SECRET_KEY_BYTES = 32
+#: Clock skew allowed by rule 4a: a payload expired less than this long ago is still accepted.
+EXPIRY_SKEW_SECONDS = 5 * 60
 
 
 class VerifierOptionError(ValueError):
@@ -123,7 +131,11 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Duplicate:
+    """The applied version again, authentic (rules 0-3 passed): the retained copy, a redelivery,
+    or the manager's heartbeat re-signing it with a later ``issued_at`` (an attestation)."""
+
     version: int
+    issued_at: Optional[str] = None
     kind: str = field(default="duplicate", init=False)
 
 
@@ -394,6 +406,8 @@ class EnvelopeVerifier:
         definition: Optional[ServiceDefinition] = None,
         secret_key: Optional[bytes] = None,
         max_envelope_bytes: int = MAX_ENVELOPE_BYTES,
+        previous_secret_keys: Sequence[bytes] = (),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         name = service if service is not None else (definition.name if definition is not None else None)
         if name is None:
@@ -418,7 +432,22 @@ class EnvelopeVerifier:
                 "secretKey",
                 f"secretKey must be a {_SECRET_KEY_BYTES}-byte X25519 secret key (got {len(secret_key)} bytes)",
             )
-        self._secret_key = bytes(secret_key) if secret_key is not None else None
+        for index, key in enumerate(previous_secret_keys):
+            if len(key) != _SECRET_KEY_BYTES:
+                raise VerifierOptionError(
+                    "previousSecretKeys",
+                    f"previous secret key {index + 1} must be a {_SECRET_KEY_BYTES}-byte X25519 secret key "
+                    f"(got {len(key)} bytes)",
+                )
+        if previous_secret_keys and secret_key is None:
+            raise VerifierOptionError(
+                "previousSecretKeys", "previousSecretKeys are the overlap of a rotation: give the current secretKey too"
+            )
+        # The current key first; the previous ones only while a rotation overlaps (docs/recovery.md).
+        self._secret_keys: Tuple[bytes, ...] = tuple(
+            bytes(key) for key in ([secret_key] if secret_key is not None else []) + list(previous_secret_keys)
+        )
+        self._clock = clock
         if not isinstance(max_envelope_bytes, int) or max_envelope_bytes <= 0:
             raise VerifierOptionError("maxEnvelopeBytes", "maxEnvelopeBytes must be a positive integer")
         self.max_envelope_bytes = max_envelope_bytes
@@ -536,7 +565,7 @@ class EnvelopeVerifier:
 
         # Rule 4: only newer versions; the same one again is the retained copy or a redelivery.
         if version == applied_version:
-            return Duplicate(version)
+            return Duplicate(version, issued_at)
         if topic_kind == "config" and version < applied_version and version == candidate_stable_version:
             # The stable version the applied candidate replaced, still retained on the stable topic.
             return BehindCandidate(version)
@@ -546,6 +575,12 @@ class EnvelopeVerifier:
                 f"version {version} is older than the applied version {applied_version} (replayed or out of order)",
                 version,
             )
+
+        # Rule 4a: only a worker with nothing applied refuses an expired payload (an old
+        # envelope replayed to a new instance); one that runs a version takes any newer one.
+        expiry = self._check_expiry(payload, version, applied_version, topic_kind)
+        if expiry is not None:
+            return expiry
 
         # Rule 5: the config against our own schema, or the signed schema it was built for.
         schema_hash = payload.get("schemaHash")
@@ -599,6 +634,25 @@ class EnvelopeVerifier:
             rollout=rollout,
         )
 
+    def _check_expiry(self, payload: dict, version: int, applied_version: int, topic_kind: str) -> Optional[Rejected]:
+        if topic_kind == "saved" or "expiresAt" not in payload:
+            return None  # the last-known-good file is for running through outages; absent: never expires
+        expires = parse_iso(payload["expiresAt"])
+        if expires is None:
+            return Rejected("malformed", "payload.expiresAt must be an ISO 8601 time (like 2026-11-28T20:00:00.000Z)", version)
+        if applied_version != 0:
+            return None
+        now = self._clock()
+        if expires < now - EXPIRY_SKEW_SECONDS:
+            return Rejected(
+                "expired",
+                f"version {version} expired at {iso_of(expires)}, more than {EXPIRY_SKEW_SECONDS // 60} minutes "
+                f"before now ({iso_of(now)}), and this worker has nothing applied (an old envelope replayed, "
+                "or the manager's heartbeat stopped)",
+                version,
+            )
+        return None
+
     def _rules_of(self, definition: ServiceDefinition) -> _SchemaRules:
         rules = self._signed_rules.get(definition.schema_hash)
         if rules is None:
@@ -621,19 +675,31 @@ class EnvelopeVerifier:
             return Rejected(
                 "secret", f"payload.secrets has {echo(unknown)}, which is not a secret path of {self.service}", version
             )
-        if paths and self._secret_key is None:
+        if paths and not self._secret_keys:
             return Rejected(
                 "secret",
                 f"payload carries sealed secrets ({', '.join(paths)}) but this client has no X25519 secret key",
                 version,
             )
         for path in paths:
-            try:
-                plaintext = open_sealed_secret(raw[path], self._secret_key)
-            except SealedSecretError as error:
-                return Rejected("secret", f"secret {path} does not open: {error}", version)
+            plaintext = self._open_one(raw[path])
+            if isinstance(plaintext, SealedSecretError):
+                return Rejected("secret", f"secret {path} does not open: {plaintext}", version)
             text = decode_utf8(plaintext)
             if text is None:
                 return Rejected("secret", f"secret {path} is not UTF-8 text", version)
             opened[path] = text
         return opened
+
+    def _open_one(self, sealed: Any) -> Union[bytes, SealedSecretError]:
+        # The current key's error is the one reported: a previous key is only a fallback.
+        first: Optional[SealedSecretError] = None
+        for key in self._secret_keys:
+            try:
+                return open_sealed_secret(sealed, key)
+            except SealedSecretError as error:
+                if error.malformed:
+                    return error  # no key opens a malformed entry
+                first = first or error
+        assert first is not None
+        return first

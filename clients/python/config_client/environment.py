@@ -16,7 +16,13 @@ password. Variables (the Node SDK's names and rules):
 - ``CONFIG_TRUSTED_KEYS`` (required): ``kid:base64Ed25519PublicKey,…`` (GET /api/keys).
 - ``CONFIG_SECRET_KEY``: the service's X25519 secret key (32 bytes, base64); without it a
   config that carries secrets is rejected.
+- ``CONFIG_SECRET_KEYS_PREVIOUS``: ``base64,…`` earlier X25519 secret keys, tried when a secret
+  does not open with CONFIG_SECRET_KEY (the overlap of a rotation; needs CONFIG_SECRET_KEY).
 - ``LKG_HMAC_KEY`` (required): at least 16 random bytes, base64.
+- ``LKG_HMAC_KEYS_PREVIOUS``: ``base64,…`` earlier LKG keys (each at least 16 bytes): a file that
+  checks only under one is used and rewritten under LKG_HMAC_KEY at once.
+- ``CONFIG_MAX_STALENESS``: seconds without an attestation after which the worker reports itself
+  stale (default 300; 0 turns it off).
 - ``LKG_PATH``: default ``DATA_DIR/<service>.<instance>.lkg.json``; ``DATA_DIR`` default ``./data``.
 - ``INITIAL_CONFIG_TIMEOUT_MS``: 0 to 600000 (default 3000).
 
@@ -32,7 +38,7 @@ import re
 import socket
 from typing import Any, Dict, List, Mapping, Optional
 
-from .client import ClientOptions
+from .client import DEFAULT_MAX_STALENESS_S, ClientOptions
 from .jsvalue import decode_utf8, parse_json
 from .keys import KeyError_, decode_base64_key, decode_strict_base64, parse_key_list
 from .labels import parse_instance_labels
@@ -44,6 +50,8 @@ _MQTT_URL = re.compile(r"(mqtt|mqtts|ws|wss|tcp|ssl)://\S+", re.IGNORECASE)
 _INTEGER = re.compile(r"-?[0-9]+")
 _MAX_INSTANCE_ID_LENGTH = 128
 _MAX_SCHEMA_PROBLEMS = 5
+# A year: staleness is about minutes; a larger number is a unit mistake (milliseconds?).
+_MAX_STALENESS_S = 365 * 24 * 3600
 
 
 class ConfigEnvironmentError(Exception):
@@ -155,6 +163,10 @@ def options_from_env(
         except KeyError_ as error:
             problems.append(str(error))
 
+    previous_secret_keys = _key_list(text("CONFIG_SECRET_KEYS_PREVIOUS"), "CONFIG_SECRET_KEYS_PREVIOUS", 32, 32, problems)
+    if previous_secret_keys and secret_text is None:
+        problems.append("CONFIG_SECRET_KEYS_PREVIOUS is set without CONFIG_SECRET_KEY: previous keys only overlap the current one")
+
     hmac_key: Optional[bytes] = None
     hmac_text = text("LKG_HMAC_KEY")
     if hmac_text is None:
@@ -168,6 +180,21 @@ def options_from_env(
         elif len(hmac_key) < MIN_LKG_HMAC_KEY_BYTES:
             problems.append(f"LKG_HMAC_KEY must decode to at least {MIN_LKG_HMAC_KEY_BYTES} bytes (got {len(hmac_key)})")
             hmac_key = None
+
+    previous_hmac_keys = _key_list(
+        text("LKG_HMAC_KEYS_PREVIOUS"), "LKG_HMAC_KEYS_PREVIOUS", MIN_LKG_HMAC_KEY_BYTES, None, problems
+    )
+
+    max_staleness = DEFAULT_MAX_STALENESS_S
+    staleness_text = text("CONFIG_MAX_STALENESS")
+    if staleness_text is not None:
+        if _INTEGER.fullmatch(staleness_text) and 0 <= int(staleness_text) <= _MAX_STALENESS_S:
+            max_staleness = int(staleness_text)
+        else:
+            problems.append(
+                f"CONFIG_MAX_STALENESS must be a whole number of seconds from 0 (off) to {_MAX_STALENESS_S} "
+                f'(got "{staleness_text}")'
+            )
 
     timeout = 3000
     timeout_text = text("INITIAL_CONFIG_TIMEOUT_MS")
@@ -204,6 +231,9 @@ def options_from_env(
         lkg_hmac_key=hmac_key,
         schema=schema_document,
         secret_key=secret_key,
+        previous_secret_keys=tuple(previous_secret_keys),
+        lkg_hmac_keys_previous=tuple(previous_hmac_keys),
+        max_staleness_s=max_staleness,
         mqtt_username=mqtt_username,
         mqtt_password=mqtt_password,
         mqtt_ca_file=ca_file,
@@ -211,6 +241,28 @@ def options_from_env(
         initial_config_timeout_ms=timeout,
         logger=logger,
     )
+
+
+def _key_list(raw: Optional[str], name: str, min_bytes: int, exact_bytes: Optional[int], problems: List[str]) -> List[bytes]:
+    """``base64,base64,…`` (blank items skipped); each bad item is a problem naming its position."""
+    keys: List[bytes] = []
+    if raw is None:
+        return keys
+    for index, item in enumerate(raw.split(",")):
+        item = item.strip()
+        if item == "":
+            continue
+        key = decode_strict_base64(item)
+        where = f"{name} item {index + 1}"
+        if key is None:
+            problems.append(f"{where} is not valid base64")
+        elif exact_bytes is not None and len(key) != exact_bytes:
+            problems.append(f"{where} must decode to {exact_bytes} bytes (got {len(key)})")
+        elif len(key) < min_bytes:
+            problems.append(f"{where} must decode to at least {min_bytes} bytes (got {len(key)})")
+        else:
+            keys.append(key)
+    return keys
 
 
 def _read_schema_file(raw: str, service: Optional[str], problems: List[str]) -> Optional[Dict[str, Any]]:

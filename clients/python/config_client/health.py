@@ -15,6 +15,9 @@ last will is the same payload with ``status: "offline"``. Its fields, in order::
       "labels": { "<key>": "<value>", … }  (INSTANCE_LABELS; {} without labels),
       "runs": { "version", "completed", "failed" }  (runs finished on the version of the last one; once one ended),
       "lastRun": { "version", "ok", "at" }  (the last finished run; once one ended),
+      "stale": <no attestation (or nothing applied) for longer than CONFIG_MAX_STALENESS>,
+      "attestedAt": "<ISO time: the issuedAt, capped at now, of the running version's newest
+                     authentic copy>"  (once there is one),
       "at": "<ISO time>" }
 """
 
@@ -46,6 +49,8 @@ def instance_status(
     source: str,
     rejections: Dict[str, int],
     at: str,
+    stale: bool = False,
+    attested_at: Optional[str] = None,
     labels: Optional[Dict[str, str]] = None,
     runs: Optional[Dict[str, int]] = None,
     last_run: Optional[Dict[str, Any]] = None,
@@ -69,5 +74,8 @@ def instance_status(
         payload["runs"] = {"version": runs["version"], "completed": runs["completed"], "failed": runs["failed"]}
     if last_run is not None:
         payload["lastRun"] = {"version": last_run["version"], "ok": last_run["ok"], "at": last_run["at"]}
+    payload["stale"] = stale
+    if attested_at is not None:
+        payload["attestedAt"] = attested_at
     payload["at"] = at
     return payload

@@ -35,7 +35,9 @@ SCHEMA_TOPIC = f"system/schema/{SERVICE}"
 HMAC_KEY = bytes(range(32))
 
 
-class ConfigClientTest(unittest.TestCase):
+class ClientTestCase(unittest.TestCase):
+    """A mosquitto, a health probe, a log capture and a client factory per test (no tests of its own)."""
+
     @classmethod
     def setUpClass(cls) -> None:
         cls.keys = keys()
@@ -90,6 +92,14 @@ class ConfigClientTest(unittest.TestCase):
         self.probe.publish(CONFIG_TOPIC, envelope)
         return envelope
 
+    def publish_candidate(self, version: int, config: dict, instances: list, stable_version: int) -> bytes:
+        payload = candidate_payload(version, config, self.definition.schema_hash, instances, stable_version)
+        envelope = self.signer.envelope(payload)
+        self.probe.publish(CANDIDATE_TOPIC, envelope)
+        return envelope
+
+
+class ConfigClientTest(ClientTestCase):
     def test_applies_the_retained_config_and_reports_it_on_its_health_topic(self) -> None:
         self.publish_config(1, {"batch_size": 120, "mode": "fast"})
         sut = self.sut().start()
@@ -113,13 +123,7 @@ class ConfigClientTest(unittest.TestCase):
             },
         )
         self.assertNotIn("lastRejection", health)
-        self.assertEqual(sorted(health["rejections"]), sorted(["oversized", "malformed", "unsupported-alg", "unknown-key", "signature", "service", "stale", "schema", "secret"]))
-
-    def publish_candidate(self, version: int, config: dict, instances: list, stable_version: int) -> bytes:
-        payload = candidate_payload(version, config, self.definition.schema_hash, instances, stable_version)
-        envelope = self.signer.envelope(payload)
-        self.probe.publish(CANDIDATE_TOPIC, envelope)
-        return envelope
+        self.assertEqual(sorted(health["rejections"]), sorted(["oversized", "malformed", "unsupported-alg", "unknown-key", "signature", "service", "stale", "expired", "schema", "secret"]))
 
     def test_stages_a_candidate_naming_it_and_ignores_the_stable_version_behind_it(self) -> None:
         self.publish_config(2, {"batch_size": 20})
@@ -182,12 +186,12 @@ class ConfigClientTest(unittest.TestCase):
         until("online on the candidate", lambda: again.status()["status"] == "online")
         self.assertEqual((again.status()["appliedVersion"], sum(again.stats()["rejected"].values())), (2, 0))
         again.stop()
-        # Under another instance id the saved candidate is not used.
+        # Under another instance id the saved candidate is not used (format 3 names its instance).
         os.replace(os.path.join(self.dir, "py-1.lkg.json"), os.path.join(self.dir, "py-2.lkg.json"))
         self.broker.stop()
         other = self.sut(instance="py-2", initial_config_timeout_ms=300).start()
         self.assertEqual(other.begin_run().source, "defaults")
-        self.assertTrue(any("is a candidate of rollout r-py for other instances than py-2" in line for line in self.logs))
+        self.assertTrue(any("was saved by another instance (py-1), not py-2" in line for line in self.logs))
 
     def test_reports_labels_and_how_runs_end(self) -> None:
         self.publish_config(1, {"batch_size": 10})

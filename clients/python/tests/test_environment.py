@@ -114,6 +114,47 @@ class OptionsFromEnvTest(unittest.TestCase):
         for key in (PUBLIC_KEY, secret):
             self.assertNotIn(key, text)
 
+    def test_reads_the_freshness_and_key_rotation_variables(self) -> None:
+        defaults = options_from_env(valid_env())
+        self.assertEqual((defaults.max_staleness_s, defaults.previous_secret_keys, defaults.lkg_hmac_keys_previous), (300, (), ()))
+        old_secret = base64.b64encode(bytes(range(2, 34))).decode()
+        old_hmac = base64.b64encode(b"o" * 16).decode()
+        sut = options_from_env(
+            valid_env(
+                CONFIG_MAX_STALENESS=" 0 ",
+                CONFIG_SECRET_KEYS_PREVIOUS=f"{old_secret}, {SECRET_KEY},",
+                LKG_HMAC_KEYS_PREVIOUS=f" {old_hmac} ",
+            )
+        )
+        self.assertEqual(sut.max_staleness_s, 0)
+        self.assertEqual(sut.previous_secret_keys, (bytes(range(2, 34)), bytes(range(1, 33))))
+        self.assertEqual(sut.lkg_hmac_keys_previous, (b"o" * 16,))
+
+    def test_names_each_bad_freshness_or_previous_key_item(self) -> None:
+        short = base64.b64encode(b"s" * 15).decode()
+        with self.assertRaises(ConfigEnvironmentError) as caught:
+            options_from_env(
+                valid_env(
+                    CONFIG_MAX_STALENESS="5m",
+                    CONFIG_SECRET_KEYS_PREVIOUS=f"{SECRET_KEY},{short}",
+                    LKG_HMAC_KEYS_PREVIOUS=f"{HMAC_KEY},not base64!,{short}",
+                )
+            )
+        self.assertEqual(
+            caught.exception.problems,
+            [
+                "CONFIG_SECRET_KEYS_PREVIOUS item 2 must decode to 32 bytes (got 15)",
+                "LKG_HMAC_KEYS_PREVIOUS item 2 is not valid base64",
+                "LKG_HMAC_KEYS_PREVIOUS item 3 must decode to at least 16 bytes (got 15)",
+                'CONFIG_MAX_STALENESS must be a whole number of seconds from 0 (off) to 31536000 (got "5m")',
+            ],
+        )
+        self.assertNotIn(short, str(caught.exception))
+        with self.assertRaises(ConfigEnvironmentError) as caught:
+            options_from_env(valid_env(CONFIG_SECRET_KEY=None, CONFIG_SECRET_KEYS_PREVIOUS=SECRET_KEY, CONFIG_MAX_STALENESS="-1"))
+        self.assertEqual([p.split(" ")[0] for p in caught.exception.problems], ["CONFIG_SECRET_KEYS_PREVIOUS", "CONFIG_MAX_STALENESS"])
+        self.assertIn("without CONFIG_SECRET_KEY", caught.exception.problems[0])
+
     def test_a_trusted_key_list_names_the_bad_item(self) -> None:
         cases = {
             f"a:{PUBLIC_KEY},a:{PUBLIC_KEY}": "CONFIG_TRUSTED_KEYS item 2 repeats id a (first at item 1)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unittest
 
 from vectors import b64, load, message_bytes
@@ -11,11 +12,27 @@ from config_client.jsvalue import canonical_json
 from config_client.schema import validate_config
 from config_client.secrets import SealedSecretError, open_sealed_secret
 from config_client.service_schema import ServiceDefinition, check_service_schema, schema_hash_of
+from config_client.times import iso_of, parse_iso
 from config_client.topics import parse_candidate_topic, parse_config_topic, parse_schema_topic
 
 
 def _trusted(vectors: dict) -> dict:
     return {kid: b64(key) for kid, key in vectors["trustedKeys"].items()}
+
+
+class _VectorClock:
+    """The worker's clock of a case (rule 4a, attestedAt): its ``now``, else the file's, else the real time."""
+
+    def __init__(self) -> None:
+        self.now = None
+
+    def set(self, *sources: dict) -> None:
+        given = next((source["now"] for source in sources if "now" in source), None)
+        self.now = None if given is None else parse_iso(given)
+        assert given is None or self.now is not None, f"now {given!r} is not a date-time"
+
+    def __call__(self) -> float:
+        return time.time() if self.now is None else self.now
 
 
 class ConfigEnvelopeVectors(unittest.TestCase):
@@ -26,16 +43,19 @@ class ConfigEnvelopeVectors(unittest.TestCase):
         cls.vectors = load("config-envelopes.json")
         check = check_service_schema(cls.vectors["service"], "", cls.vectors["schema"])
         assert check.ok, [p.message for p in check.problems]
+        cls.clock = _VectorClock()
         cls.sut = EnvelopeVerifier(
             trusted_keys=_trusted(cls.vectors),
             definition=check.definition,
             secret_key=b64(cls.vectors["recipientSecretKey"]),
+            clock=cls.clock,
         )
 
     def test_every_case(self) -> None:
         self.assertGreater(len(self.vectors["cases"]), 0)
         for case in self.vectors["cases"]:
             with self.subTest(case["name"]):
+                self.clock.set(case, self.vectors)
                 verdict = self.sut.verify(
                     message_bytes(case["message"]),
                     topic_service=parse_config_topic(case["topic"]),
@@ -61,20 +81,26 @@ class CandidateEnvelopeVectors(unittest.TestCase):
         vectors = load("candidate-envelopes.json")
         check = check_service_schema(vectors["service"], "", vectors["schema"])
         assert check.ok, [p.message for p in check.problems]
+        clock = _VectorClock()
         sut = EnvelopeVerifier(
             trusted_keys=_trusted(vectors),
             definition=check.definition,
             secret_key=b64(vectors["recipientSecretKey"]),
+            clock=clock,
         )
         seen = set()
         self.assertGreater(len(vectors["cases"]), 0)
         for case in vectors["cases"]:
-            # The worker's state, carried as the README says: what it applied, from which candidate.
+            # The worker's state, carried as the README says: what it applied, from which candidate,
+            # and (attestation cases, with a "now") when it was last attested (docs/recovery.md).
             applied, stable_version = case["appliedVersion"], None
+            attested_at, from_candidate = None, False
+            clock.set(case, vectors)
             for index, step in enumerate(case["messages"]):
                 with self.subTest(f"{case['name']} message {index + 1}"):
                     data = message_bytes(step["message"])
-                    if step["topic"].split("/")[1] == "candidate":
+                    on_candidate = step["topic"].split("/")[1] == "candidate"
+                    if on_candidate:
                         verdict = sut.verify_candidate(data, parse_candidate_topic(step["topic"]), applied, case["instanceId"])
                     else:
                         verdict = sut.verify(
@@ -95,6 +121,15 @@ class CandidateEnvelopeVectors(unittest.TestCase):
                         self.assertEqual(rollout, expect.get("rollout"))
                         applied = verdict.version
                         stable_version = None if verdict.rollout is None else verdict.rollout.stable_version
+                        from_candidate = on_candidate
+                        issued = parse_iso(verdict.payload.issued_at)
+                        attested_at = clock.now if issued is None or clock.now is None else min(issued, clock.now)
+                    if verdict.kind == "duplicate" and on_candidate == from_candidate and clock.now is not None:
+                        issued = parse_iso(verdict.issued_at)
+                        if issued is not None and (attested_at is None or min(issued, clock.now) > attested_at):
+                            attested_at = min(issued, clock.now)
+                    if "attestedAt" in expect:
+                        self.assertEqual(None if attested_at is None else iso_of(attested_at), expect["attestedAt"])
         self.assertEqual(
             seen, {"accepted", "duplicate", "archived", "rejected", "not-targeted", "behind-candidate", "no-candidate"}
         )
@@ -106,10 +141,12 @@ class SignedSchemaModeVectors(unittest.TestCase):
     def test_configs_validated_with_the_signed_schema(self) -> None:
         configs = load("config-envelopes.json")
         schemas = load("schema-envelopes.json")
+        clock = _VectorClock()
         sut = EnvelopeVerifier(
             trusted_keys=_trusted(configs),
             service=configs["service"],
             secret_key=b64(configs["recipientSecretKey"]),
+            clock=clock,
         )
         first = schemas["cases"][0]
         schema = sut.verify_schema(message_bytes(first["message"]), parse_schema_topic(first["topic"]))
@@ -118,6 +155,7 @@ class SignedSchemaModeVectors(unittest.TestCase):
         store.add(schema.schema)
         for case in configs["cases"]:
             with self.subTest(case["name"]):
+                clock.set(case, configs)
                 verdict = sut.verify(
                     message_bytes(case["message"]),
                     topic_service=parse_config_topic(case["topic"]),
