@@ -210,7 +210,7 @@ describe(`${ConfigClient.name} freshness`, () => {
     it('does not take a candidate-topic copy as an attestation of a version from the config topic', async () => {
       const issuedAt = ago(10 * 60_000);
       await publish({ version: 3, issuedAt });
-      const sut = await startSut();
+      await startSut();
 
       await probe.publish(
         CANDIDATE_TOPIC,
