@@ -20,7 +20,6 @@ import {
   type EnvelopeVerdict,
   EnvelopeVerifier,
   lastKnownGoodMacInput,
-  type LastKnownGoodFormat,
   openLastKnownGood,
   type SchemaVerdict,
 } from '@app/config-client';
@@ -373,7 +372,7 @@ describe('cross-language test vectors', () => {
           envelope: loaded.envelopeBytes.toString('base64'),
           schemaEnvelope: loaded.schemaEnvelopeBytes?.toString('base64'),
           macInput: lastKnownGoodMacInput({
-            format: loaded.format as LastKnownGoodFormat,
+            format: loaded.format,
             service: file.service,
             instanceId: vector.instanceId,
             savedAt: loaded.savedAt,
