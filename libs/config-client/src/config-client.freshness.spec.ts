@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,6 +9,7 @@ import {
   type InstanceStatus,
   type MatchingConfig,
 } from '@app/contracts';
+import { hmacSha256 } from '@app/crypto';
 import {
   CapturedLogger,
   MqttProbe,
@@ -313,6 +314,47 @@ describe(`${ConfigClient.name} freshness`, () => {
         attestedAt: issuedAt,
         stale: true,
       });
+    });
+  });
+
+  describe('last-known-good format upgrade', () => {
+    it('starts from a format 1 file of an earlier SDK, and rewrites it as format 3 on the next attestation', async () => {
+      const envelope = buildEnvelope(keys, { version: 5, issuedAt: ago(10 * 60_000) });
+      // Format 1 as earlier SDKs wrote it: domain, u32 format, u32 service length, service, envelope.
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE(1, 0);
+      header.writeUInt32BE(Buffer.byteLength(SERVICE), 4);
+      const mac = hmacSha256(
+        hmacKey,
+        Buffer.concat([
+          Buffer.from('config-centre/last-known-good\0'),
+          header,
+          Buffer.from(SERVICE),
+          envelope,
+        ]),
+      );
+      mkdirSync(join(dir, 'lkg'), { recursive: true });
+      writeFileSync(
+        lkgPath(),
+        JSON.stringify({
+          format: 1,
+          service: SERVICE,
+          savedAt: ago(10 * 60_000),
+          envelope: envelope.toString('base64'),
+          hmac: mac.toString('base64'),
+        }),
+      );
+      const heartbeat = await publish({ version: 5, issuedAt: new Date().toISOString() });
+
+      const sut = await startSut();
+
+      expect(sut.status()).toMatchObject({ appliedVersion: 5, status: 'online' });
+      await sut.stop();
+      expect(savedFile()).toMatchObject({ format: 3, instanceId: INSTANCE });
+      expect(Buffer.from(savedFile().envelope, 'base64')).toEqual(heartbeat);
+      expect(logger.text()).toMatch(
+        /is format 1; the next accepted version or attestation rewrites it/,
+      );
     });
   });
 
