@@ -3,6 +3,7 @@ import {
   configTopic,
   parseCandidateTopic,
   parseConfigTopic,
+  readDateTime,
   type ServiceDefinition,
 } from '@app/contracts';
 import { type EnvelopeVerdict, EnvelopeVerifier } from '@app/config-client';
@@ -32,11 +33,14 @@ export type CandidateExpect =
   | { verdict: 'no-candidate' }
   | { verdict: 'rejected'; reason: string; version?: number };
 
+/** An attestation case's message: its verdict and the worker's attestedAt after it. */
+export type AttestedExpect = CandidateExpect & { attestedAt?: string };
+
 /** One message of a case, in the order a worker receives them. */
 export interface CandidateStep {
   topic: string;
   message: VectorMessage;
-  expect: CandidateExpect;
+  expect: AttestedExpect;
 }
 
 /** One case of candidate-envelopes.json. */
@@ -46,6 +50,8 @@ export interface CandidateEnvelopeVector {
   description: string;
   instanceId: string;
   appliedVersion: number;
+  /** Attestation cases: the worker's clock, which caps attestedAt. */
+  now?: string;
   messages: CandidateStep[];
 }
 
@@ -66,6 +72,8 @@ interface CaseSpec {
   readonly description: string;
   readonly instanceId?: string;
   readonly appliedVersion?: number;
+  /** An attestation case: every message's expect carries the worker's attestedAt after it. */
+  readonly now?: string;
   readonly steps: readonly StepSpec[];
 }
 
@@ -118,6 +126,10 @@ export function candidateEnvelopeVectors(keys: VectorKeys): Record<string, unkno
     const appliedVersion = spec.appliedVersion ?? 0;
     let applied = appliedVersion;
     let candidateStableVersion: number | undefined;
+    // Attestations (docs/recovery.md): when the applied version was last attested, and whether it came from the candidate topic.
+    let attestedAt: number | undefined;
+    let fromCandidate = false;
+    const now = spec.now === undefined ? undefined : Date.parse(spec.now);
     const messages = spec.steps.map((step, index): CandidateStep => {
       const topic =
         step.topic === 'config'
@@ -149,8 +161,24 @@ export function candidateEnvelopeVectors(keys: VectorKeys): Record<string, unkno
       if (verdict.kind === 'accepted') {
         applied = verdict.version;
         candidateStableVersion = verdict.rollout?.stableVersion;
+        fromCandidate = onCandidateTopic;
+        const issued = readDateTime(verdict.payload.issuedAt);
+        attestedAt = issued === undefined || now === undefined ? now : Math.min(issued, now);
       }
-      return { topic, message: messageOf(step.message), expect };
+      if (verdict.kind === 'duplicate' && onCandidateTopic === fromCandidate && now !== undefined) {
+        const issued = readDateTime(verdict.issuedAt);
+        if (
+          issued !== undefined &&
+          (attestedAt === undefined || Math.min(issued, now) > attestedAt)
+        ) {
+          attestedAt = Math.min(issued, now);
+        }
+      }
+      const attested =
+        spec.now === undefined || attestedAt === undefined
+          ? expect
+          : { ...expect, attestedAt: new Date(attestedAt).toISOString() };
+      return { topic, message: messageOf(step.message), expect: attested };
     });
     return {
       name: spec.name,
@@ -158,6 +186,7 @@ export function candidateEnvelopeVectors(keys: VectorKeys): Record<string, unkno
       description: spec.description,
       instanceId,
       appliedVersion,
+      ...(spec.now === undefined ? {} : { now: spec.now }),
       messages,
     };
   });
@@ -497,5 +526,52 @@ function candidateCases(keys: VectorKeys, definition: ServiceDefinition): CaseSp
     },
   ];
 
-  return [...targeting, ...shape, ...sequences];
+  // Heartbeats: the manager re-signs the version a worker runs with a later issuedAt.
+  const later = (seconds: number) => new Date(Date.parse(ISSUED_AT) + seconds * 1000).toISOString();
+  const NOW = later(3600);
+  const stableAt = (version: number, issuedAt: string) => signed({ ...base(version), issuedAt });
+  const candidateAt = (version: number, issuedAt: string) =>
+    signed(withChanges(candidate(version), { issuedAt }));
+  const attestations: CaseSpec[] = [
+    {
+      name: 'attestation-heartbeat-same-version',
+      rule: 4,
+      description:
+        'Version 6 accepted, then the manager’s heartbeat re-signs it 60 s later: a duplicate (not a rejection, not counted, nothing re-applied) that attests the version: attestedAt becomes its issuedAt. An older re-signed copy (30 s) attests nothing; a copy issued after the worker’s clock (`now`) attests only up to `now`.',
+      appliedVersion: 5,
+      now: NOW,
+      steps: [
+        step('config', stableAt(6, ISSUED_AT), 'accepted'),
+        step('config', stableAt(6, later(60)), 'duplicate'),
+        step('config', stableAt(6, later(30)), 'duplicate'),
+        step('config', stableAt(6, later(7200)), 'duplicate'),
+      ],
+    },
+    {
+      name: 'attestation-candidate-topic',
+      rule: 4,
+      description:
+        'An instance running the candidate 6 is attested by the candidate topic’s re-signed copies (the topic its version came from).',
+      appliedVersion: 5,
+      now: NOW,
+      steps: [
+        step('candidate', candidateAt(6, ISSUED_AT), 'accepted'),
+        step('candidate', candidateAt(6, later(60)), 'duplicate'),
+      ],
+    },
+    {
+      name: 'attestation-not-from-other-topic',
+      rule: 4,
+      description:
+        'An instance running version 6 from the config topic gets a candidate 6 (from stable version 5) issued later: a duplicate, but not an attestation (the version did not come from that topic); attestedAt stays.',
+      appliedVersion: 5,
+      now: NOW,
+      steps: [
+        step('config', stableAt(6, ISSUED_AT), 'accepted'),
+        step('candidate', candidateAt(6, later(60)), 'duplicate'),
+      ],
+    },
+  ];
+
+  return [...targeting, ...shape, ...sequences, ...attestations];
 }

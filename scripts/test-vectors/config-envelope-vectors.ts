@@ -36,6 +36,8 @@ export interface ConfigEnvelopeVector {
   description: string;
   topic: string;
   appliedVersion: number;
+  /** The worker's clock for rule 4a (expiry), on the cases whose verdict depends on it. */
+  now?: string;
   message: VectorMessage;
   expect: ConfigEnvelopeExpect;
 }
@@ -46,11 +48,14 @@ interface CaseSpec {
   readonly description: string;
   readonly topic?: string;
   readonly appliedVersion?: number;
+  readonly now?: string;
   readonly message: Buffer;
   readonly intent: Intent;
 }
 
 const FILE = 'config-envelopes.json';
+// ISSUED_AT + 7 days: the manager's default CONFIG_ENVELOPE_TTL_SECONDS.
+const EXPIRES_AT = '2026-11-28T20:00:00.000Z';
 // Ed25519's group order: S + L verifies with a verifier that does not reduce S (tweetnacl).
 const GROUP_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -95,6 +100,7 @@ export function configEnvelopeVectors(keys: VectorKeys): Record<string, unknown>
     const verdict = verifier.verify(spec.message, {
       topicService: parseConfigTopic(topic)?.service,
       appliedVersion,
+      ...(spec.now === undefined ? {} : { now: Date.parse(spec.now) }),
     });
     const expect = configExpectOf(verdict);
     assertIntent(FILE, spec.name, spec.intent, expect, 'detail' in verdict ? verdict.detail : '');
@@ -104,6 +110,7 @@ export function configEnvelopeVectors(keys: VectorKeys): Record<string, unknown>
       description: spec.description,
       topic,
       appliedVersion,
+      ...(spec.now === undefined ? {} : { now: spec.now }),
       message: messageOf(spec.message),
       expect,
     };
@@ -592,6 +599,115 @@ function configEnvelopeCases(keys: VectorKeys, definition: ServiceDefinition): C
     ];
   };
 
+  // Rule 4a: expiresAt, for a worker with nothing applied (ISSUED_AT + 7 days, as the manager's default TTL).
+  const expiryCases = (): CaseSpec[] => {
+    const at = (ms: number) => new Date(Date.parse(EXPIRES_AT) + ms).toISOString();
+    const MINUTE = 60_000;
+    const expiring = (version: number, changes: Record<string, unknown> = {}) =>
+      signed(payload(version, { expiresAt: EXPIRES_AT, ...changes }));
+    return [
+      {
+        name: 'expired-fresh-worker',
+        rule: 4,
+        description:
+          'A worker with nothing applied (no last-known-good file, nothing accepted) at `now`, 8 days after expiresAt: an old retained message replayed to a new instance, refused as expired, with its version.',
+        now: at(8 * 24 * 60 * MINUTE),
+        message: expiring(3),
+        intent: rejected('expired'),
+      },
+      {
+        name: 'expired-just-over-skew',
+        rule: 4,
+        description:
+          'expiresAt 5 minutes and 1 millisecond before `now`: more than the 5-minute clock skew allowance, expired.',
+        now: at(5 * MINUTE + 1),
+        message: expiring(3),
+        intent: rejected('expired'),
+      },
+      {
+        name: 'expiry-exactly-at-skew',
+        rule: null,
+        description:
+          'expiresAt exactly 5 minutes before `now`: not more than the skew allowance, accepted.',
+        now: at(5 * MINUTE),
+        message: expiring(3),
+        intent: accepted,
+      },
+      {
+        name: 'expiry-within-skew',
+        rule: null,
+        description:
+          'expiresAt 4 minutes before `now`: within the 5-minute clock skew allowance, accepted.',
+        now: at(4 * MINUTE),
+        message: expiring(3),
+        intent: accepted,
+      },
+      {
+        name: 'expiry-not-yet',
+        rule: null,
+        description: 'expiresAt a day after `now`: accepted.',
+        now: at(-24 * 60 * MINUTE),
+        message: expiring(3),
+        intent: accepted,
+      },
+      {
+        name: 'expired-worker-with-applied-version',
+        rule: null,
+        description:
+          'A worker on version 5 gets version 6, expired 8 days before `now`: a newer version is better than what it has, accepted whatever its expiresAt.',
+        appliedVersion: 5,
+        now: at(8 * 24 * 60 * MINUTE),
+        message: expiring(6),
+        intent: accepted,
+      },
+      {
+        name: 'expired-duplicate',
+        rule: 4,
+        description:
+          'A worker on version 5 gets version 5 again, expired: rule 4 comes first, a duplicate.',
+        appliedVersion: 5,
+        now: at(8 * 24 * 60 * MINUTE),
+        message: expiring(5),
+        intent: { verdict: 'duplicate' },
+      },
+      {
+        name: 'expired-before-schema',
+        rule: 4,
+        description:
+          'An expired version whose config breaks the schema, for a fresh worker: rule 4a before rule 5, expired.',
+        now: at(8 * 24 * 60 * MINUTE),
+        message: expiring(3, { config: configWith({ batch_size: 0 }) }),
+        intent: rejected('expired'),
+      },
+      {
+        name: 'expires-at-absent-never-expires',
+        rule: null,
+        description:
+          'No expiresAt (a manager from before it), for a fresh worker years later: never expires.',
+        now: '2031-01-01T00:00:00.000Z',
+        message: signed(payload(3)),
+        intent: accepted,
+      },
+      {
+        name: 'expires-at-malformed-number',
+        rule: 4,
+        description:
+          'expiresAt is a number (milliseconds), not an RFC 3339 date-time: malformed, with the version, whatever the applied version.',
+        appliedVersion: 5,
+        message: signed(payload(6, { expiresAt: Date.parse(EXPIRES_AT) })),
+        intent: rejected('malformed'),
+      },
+      {
+        name: 'expires-at-malformed-date-only',
+        rule: 4,
+        description:
+          'expiresAt is a date without a time (2026-11-28): malformed, with the version.',
+        message: signed(payload(3, { expiresAt: '2026-11-28' })),
+        intent: rejected('malformed'),
+      },
+    ];
+  };
+
   const archivedCases = (): CaseSpec[] => {
     const tombstone = (version: number, changes: Record<string, unknown> = {}) =>
       signed(
@@ -940,6 +1056,7 @@ function configEnvelopeCases(keys: VectorKeys, definition: ServiceDefinition): C
     ...signatureCases(),
     ...serviceCases(),
     ...versionCases(),
+    ...expiryCases(),
     ...archivedCases(),
     ...schemaCases(),
     ...secretCases(),

@@ -5,6 +5,7 @@ import { schemaEnvelopeVectors } from './schema-envelope-vectors';
 import { schemaHashVectors } from './schema-hash-vectors';
 import { schemaValidationVectors } from './schema-validation-vectors';
 import { sealedSecretVectors } from './sealed-secret-vectors';
+import { lkgFileVectors } from './lkg-file-vectors';
 import { keysFile, vectorKeys } from './vector-keys';
 
 /** Where the vectors live: libs/contracts/test-vectors, beside the README that describes them. */
@@ -19,12 +20,13 @@ export const VECTOR_FILES = [
   'sealed-secrets.json',
   'schema-validation.json',
   'schema-hash.json',
+  'lkg-files.json',
 ] as const;
 
 /**
  * Every vector file by name (VECTOR_FILES), computed from the real code: the SDK's EnvelopeVerifier for the
  * envelopes (candidates included), libs/crypto for the sealed secrets, validateConfig and schemaHashOf for the
- * schemas. Throws when a vector's intended verdict is not the code's. Deterministic.
+ * schemas, the SDK's last-known-good functions for the files. Throws when a vector's intended verdict is not the code's. Deterministic.
  */
 export function buildVectors(): Record<string, unknown> {
   const keys = vectorKeys();
@@ -36,6 +38,7 @@ export function buildVectors(): Record<string, unknown> {
     'sealed-secrets.json': sealedSecretVectors(keys),
     'schema-validation.json': schemaValidationVectors(),
     'schema-hash.json': schemaHashVectors(),
+    'lkg-files.json': lkgFileVectors(keys),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   checkServiceSchema,
   type DevKeysFile,
   EnvBase64Key,
+  EnvCheck,
   EnvDefault,
   EnvDevKey,
   EnvDevKeysDirectory,
@@ -34,6 +35,7 @@ import {
 } from '@app/crypto';
 import { parseInstanceLabels } from './instance-labels';
 import { MIN_LKG_HMAC_KEY_BYTES } from './last-known-good';
+import { DEFAULT_MAX_STALENESS_SECONDS, MAX_STALENESS_SECONDS } from './config-client.options';
 
 const ED25519_PUBLIC_KEY_BYTES = 32;
 const X25519_KEY_BYTES = 32;
@@ -123,6 +125,15 @@ export class ConfigClientEnvironment {
   @EnvDevKey(devSecretKey)
   CONFIG_SECRET_KEY?: Buffer;
 
+  /** Comma-separated earlier X25519 secret keys (base64): the overlap of a recipient key rotation. */
+  @EnvParse(parseSecretKeyList)
+  @EnvCheck<Buffer[], ConfigClientEnvironment>((keys, ctx) =>
+    keys.length > 0 && ctx.values.CONFIG_SECRET_KEY === undefined
+      ? 'CONFIG_SECRET_KEYS_PREVIOUS is set without CONFIG_SECRET_KEY: set the new key too'
+      : undefined,
+  )
+  CONFIG_SECRET_KEYS_PREVIOUS: Buffer[] = [];
+
   @EnvParse(parseHmacKey)
   @EnvDevKey((keys) =>
     keys.getOrGenerate('LKG_HMAC_KEY', () =>
@@ -133,6 +144,13 @@ export class ConfigClientEnvironment {
     `LKG_HMAC_KEY is required (at least ${MIN_LKG_HMAC_KEY_BYTES} random bytes, base64: openssl rand -base64 32)`,
   )
   LKG_HMAC_KEY!: Buffer;
+
+  /** Comma-separated earlier LKG_HMAC_KEYs (base64, each ≥ 16 bytes): a file under one is rewritten under the new key. */
+  @EnvParse(parseHmacKeyList) LKG_HMAC_KEYS_PREVIOUS: Buffer[] = [];
+
+  /** Seconds without an attestation before the worker reports itself stale; 0 turns it off. */
+  @EnvInteger({ min: 0, max: MAX_STALENESS_SECONDS })
+  CONFIG_MAX_STALENESS = DEFAULT_MAX_STALENESS_SECONDS;
 
   /** Unset: the client's own default. */
   @EnvInteger({ min: 0, max: 600_000 }) INITIAL_CONFIG_TIMEOUT_MS?: number;
@@ -226,6 +244,40 @@ function parseLabels(raw: string, ctx: Ctx): Readonly<Record<string, string>> | 
     return undefined;
   }
   return reading.labels;
+}
+
+// `a,b,c`: each entry is named by its position, never shown.
+function parseList<V>(
+  raw: string,
+  ctx: Ctx,
+  parseOne: (value: string, ctx: Ctx) => V | undefined,
+): V[] | undefined {
+  let valid = true;
+  const values = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .flatMap((entry, i) => {
+      const value = parseOne(entry, { ...ctx, name: `${ctx.name}[${i}]` });
+      valid &&= value !== undefined;
+      return value === undefined ? [] : [value];
+    });
+  return valid ? values : undefined;
+}
+
+function parseHmacKeyList(raw: string, ctx: Ctx): Buffer[] | undefined {
+  return parseList(raw, ctx, parseHmacKey);
+}
+
+function parseSecretKeyList(raw: string, ctx: Ctx): Buffer[] | undefined {
+  return parseList(raw, ctx, (value, entry) => {
+    try {
+      return decodeBase64Key(value, X25519_KEY_BYTES, entry.name);
+    } catch (error) {
+      entry.problem(errorMessage(error));
+      return undefined;
+    }
+  });
 }
 
 function parseHmacKey(raw: string, ctx: Ctx): Buffer | undefined {

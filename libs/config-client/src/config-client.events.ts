@@ -55,6 +55,14 @@ export interface ConfigArchivedEvent {
   readonly at: string;
 }
 
+/** The client became stale (no attestation for longer than its max staleness) or fresh again. */
+export interface ConfigFreshnessEvent {
+  readonly stale: boolean;
+  /** When the applied version was last attested; absent before any. */
+  readonly attestedAt?: string;
+  readonly at: string;
+}
+
 /** Events of a ConfigClient and their payloads. */
 export interface ConfigClientEvents {
   accepted: ConfigAcceptedEvent;
@@ -65,6 +73,8 @@ export interface ConfigClientEvents {
   schemaAccepted: SchemaAcceptedEvent;
   schemaRejected: SchemaRejectedEvent;
   archived: ConfigArchivedEvent;
+  /** Once per change of staleness (docs/recovery.md). */
+  freshness: ConfigFreshnessEvent;
 }
 
 /** A listener of event `K`. */

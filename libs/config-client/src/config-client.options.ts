@@ -53,10 +53,27 @@ export interface ConfigClientOptions<T extends object = object> {
   readonly trustedKeys: ReadonlyMap<string, Buffer>;
   /** The service's X25519 secret key (32 bytes); without it any payload with secrets is rejected. */
   readonly secretKey?: Buffer;
+  /**
+   * Earlier X25519 secret keys (CONFIG_SECRET_KEYS_PREVIOUS): a sealed secret that does not open
+   * with `secretKey` is tried with each, so versions sealed before a recipient key rotation
+   * still apply during the overlap.
+   */
+  readonly previousSecretKeys?: readonly Buffer[];
   /** Last-known-good file. */
   readonly lkgPath: string;
   /** HMAC key of the last-known-good file, at least 16 bytes. */
   readonly lkgHmacKey: Buffer;
+  /**
+   * Earlier HMAC keys (LKG_HMAC_KEYS_PREVIOUS), each at least 16 bytes: a file that checks only
+   * under one of them is used and rewritten at once under `lkgHmacKey`.
+   */
+  readonly lkgPreviousHmacKeys?: readonly Buffer[];
+  /**
+   * Seconds without an attestation of the applied version (its acceptance or a heartbeat's
+   * re-signed copy) after which the client reports itself stale (CONFIG_MAX_STALENESS;
+   * default 300; 0 turns it off). A warning: runs continue on what the client has.
+   */
+  readonly maxStalenessSeconds?: number;
   /** How long start() waits for the broker's config (default 3000 ms). */
   readonly initialConfigTimeoutMs?: number;
   /**
@@ -90,7 +107,15 @@ export interface ClientSetup {
   /** The largest MQTT packet read (the envelope limit plus the headroom for headers and topic). */
   readonly maxPacketBytes: number;
   readonly initialTimeoutMs: number;
+  /** 0: staleness is not tracked. */
+  readonly maxStalenessMs: number;
 }
+
+/** Default CONFIG_MAX_STALENESS: five heartbeats of the manager's default interval (60 s). */
+export const DEFAULT_MAX_STALENESS_SECONDS = 300;
+
+/** Largest CONFIG_MAX_STALENESS (30 days): beyond it, staleness says nothing useful. */
+export const MAX_STALENESS_SECONDS = 30 * 24 * 60 * 60;
 
 const TOPIC_PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
 const MQTT_URL = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/;
@@ -136,6 +161,13 @@ export function resolveClientOptions(options: ConfigClientOptions): ClientSetup 
       `initialConfigTimeoutMs must be an integer from 0 to ${MAX_INITIAL_TIMEOUT_MS}`,
     );
   }
+  const staleness = options.maxStalenessSeconds ?? DEFAULT_MAX_STALENESS_SECONDS;
+  if (!Number.isFinite(staleness) || staleness < 0 || staleness > MAX_STALENESS_SECONDS) {
+    throw invalidOption(
+      'maxStalenessSeconds',
+      `maxStalenessSeconds must be a number of seconds from 0 (off) to ${MAX_STALENESS_SECONDS}`,
+    );
+  }
   return {
     service,
     definition,
@@ -164,6 +196,7 @@ export function resolveClientOptions(options: ConfigClientOptions): ClientSetup 
     maxPacketBytes:
       (options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES) + MQTT_PACKET_HEADROOM_BYTES,
     initialTimeoutMs: timeout,
+    maxStalenessMs: Math.round(staleness * 1000),
   };
 }
 

@@ -355,10 +355,10 @@ describe(`${ConfigClient.name} for a service the SDK does not know`, () => {
         return schemaEnvelope;
       }
 
-      it('saves the signed schema beside the config (format 2) and restarts from both without the broker', async () => {
+      it('saves the signed schema beside the config (format 3) and restarts from both without the broker', async () => {
         const schemaEnvelope = await acceptVersion(3);
         const file = JSON.parse(readFileSync(lkgPath(), 'utf8')) as LastKnownGoodFile;
-        expect(file.format).toBe(2);
+        expect(file).toMatchObject({ format: 3, instanceId: INSTANCE });
         expect(file.schemaEnvelope).toBe(schemaEnvelope.toString('base64'));
 
         const sut = createSut({ mqttUrl: await unreachableBrokerUrl() });
@@ -379,7 +379,7 @@ describe(`${ConfigClient.name} for a service the SDK does not know`, () => {
           { ...keys, signing: generateSigningKeyPair() },
           { definition },
         );
-        await new LastKnownGoodStore(lkgPath(), hmacKey).save(
+        await new LastKnownGoodStore(lkgPath(), hmacKey, INSTANCE).save(
           buildEnvelope(keys, { version: 3, definition, config }),
           BILLING_SYNC,
           forgedSchema,
@@ -395,7 +395,7 @@ describe(`${ConfigClient.name} for a service the SDK does not know`, () => {
       });
 
       it('refuses a file without a signed schema: its config cannot be validated', async () => {
-        await new LastKnownGoodStore(lkgPath(), hmacKey).save(
+        await new LastKnownGoodStore(lkgPath(), hmacKey, INSTANCE).save(
           buildEnvelope(keys, { version: 3, definition, config }),
           BILLING_SYNC,
         );

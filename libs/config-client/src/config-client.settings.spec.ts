@@ -96,6 +96,67 @@ describe(configClientOptionsFromEnv.name, () => {
     expect(sut.labels).toEqual({});
   });
 
+  describe('rotation overlaps and staleness', () => {
+    it('reads CONFIG_SECRET_KEYS_PREVIOUS, LKG_HMAC_KEYS_PREVIOUS and CONFIG_MAX_STALENESS', () => {
+      const oldBox = generateBoxKeyPair();
+      const oldHmac = randomBytes(16);
+      const sut = configClientOptionsFromEnv(
+        env({
+          CONFIG_SECRET_KEYS_PREVIOUS: ` ${oldBox.secretKey.toString('base64')} ,`,
+          LKG_HMAC_KEYS_PREVIOUS: `${oldHmac.toString('base64')},${randomBytes(32).toString('base64')}`,
+          CONFIG_MAX_STALENESS: '0',
+        }),
+      );
+
+      expect(sut.previousSecretKeys).toEqual([oldBox.secretKey]);
+      expect(sut.lkgPreviousHmacKeys).toHaveLength(2);
+      expect(sut.lkgPreviousHmacKeys?.[0]).toEqual(oldHmac);
+      expect(sut.maxStalenessSeconds).toBe(0);
+    });
+
+    it('defaults to no previous keys and 300 s of staleness', () => {
+      expect(configClientOptionsFromEnv(env())).toMatchObject({
+        previousSecretKeys: [],
+        lkgPreviousHmacKeys: [],
+        maxStalenessSeconds: 300,
+      });
+    });
+
+    it('names each bad entry by its position, never its value', () => {
+      const short = randomBytes(15).toString('base64');
+      const problems = problemsOf(
+        env({
+          CONFIG_SECRET_KEYS_PREVIOUS: `${box.secretKey.toString('base64')},${short}`,
+          LKG_HMAC_KEYS_PREVIOUS: `${short},not base64!`,
+          CONFIG_MAX_STALENESS: '-1',
+        }),
+      );
+
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^CONFIG_SECRET_KEYS_PREVIOUS\[1\]/),
+          expect.stringMatching(/^LKG_HMAC_KEYS_PREVIOUS\[0\] must decode to at least 16 bytes/),
+          expect.stringMatching(/^LKG_HMAC_KEYS_PREVIOUS\[1\] is not valid base64/),
+          expect.stringMatching(/CONFIG_MAX_STALENESS/),
+        ]),
+      );
+      expect(problems.join('\n')).not.toContain(short);
+    });
+
+    it('refuses CONFIG_SECRET_KEYS_PREVIOUS without CONFIG_SECRET_KEY', () => {
+      expect(
+        problemsOf(
+          env({
+            CONFIG_SECRET_KEY: undefined,
+            CONFIG_SECRET_KEYS_PREVIOUS: box.secretKey.toString('base64'),
+          }),
+        ),
+      ).toEqual([
+        expect.stringMatching(/CONFIG_SECRET_KEYS_PREVIOUS is set without CONFIG_SECRET_KEY/),
+      ]);
+    });
+  });
+
   it('defaults INSTANCE_ID to <hostname>-<pid>, valid as a topic segment', () => {
     const sut = configClientOptionsFromEnv(env({ INSTANCE_ID: undefined }));
 

@@ -31,7 +31,8 @@ export interface ConfigClientEnvOptions<T extends object = object> {
 
 /**
  * Reads the worker's MQTT_*, SERVICE_NAME, SERVICE_SCHEMA_FILE, INSTANCE_ID, INSTANCE_LABELS, CONFIG_TRUSTED_KEYS,
- * CONFIG_SECRET_KEY, LKG_PATH, LKG_HMAC_KEY and INITIAL_CONFIG_TIMEOUT_MS into client options.
+ * CONFIG_SECRET_KEY, CONFIG_SECRET_KEYS_PREVIOUS, LKG_PATH, LKG_HMAC_KEY, LKG_HMAC_KEYS_PREVIOUS,
+ * INITIAL_CONFIG_TIMEOUT_MS and CONFIG_MAX_STALENESS into client options.
  * Outside production, missing keys come from config-manager's `DATA_DIR/dev-keys.json` when it
  * exists. Throws one ConfigClientError listing every problem, each naming its variable and never
  * a key.
@@ -67,9 +68,12 @@ export function configClientOptionsFromEnv<T extends object = object>(
     topicPrefix: e.MQTT_TOPIC_PREFIX,
     trustedKeys: new Map(e.CONFIG_TRUSTED_KEYS.map((entry) => [entry.id, entry.key])),
     secretKey: e.CONFIG_SECRET_KEY,
+    previousSecretKeys: e.CONFIG_SECRET_KEYS_PREVIOUS,
     lkgPath: e.LKG_PATH,
     lkgHmacKey: e.LKG_HMAC_KEY,
+    lkgPreviousHmacKeys: e.LKG_HMAC_KEYS_PREVIOUS,
     initialConfigTimeoutMs: e.INITIAL_CONFIG_TIMEOUT_MS,
+    maxStalenessSeconds: e.CONFIG_MAX_STALENESS,
   };
 }
 

@@ -487,7 +487,7 @@ describe(ConfigClient.name, () => {
 
     it('refuses a file with a valid HMAC whose envelope no longer verifies', async () => {
       const forged = buildEnvelope({ ...keys, signing: generateSigningKeyPair() }, { version: 9 });
-      await new LastKnownGoodStore(lkgPath(), hmacKey).save(forged, SERVICE);
+      await new LastKnownGoodStore(lkgPath(), hmacKey, INSTANCE).save(forged, SERVICE);
 
       const sut = await startSut({ mqttUrl: await unreachableBrokerUrl() });
 
@@ -659,7 +659,7 @@ describe(ConfigClient.name, () => {
       expect(totalRejections(sut.stats().rejected)).toBe(0);
     });
 
-    it('does not run a saved candidate under another instance id', async () => {
+    it('does not run a saved candidate under another instance id (the file is bound to its instance)', async () => {
       await publishVersion(2);
       const first = await startSut();
       const accepted = nextEvent(first, 'accepted', (event) => event.version === 3);
@@ -672,7 +672,7 @@ describe(ConfigClient.name, () => {
 
       expect(sut.beginRun()).toMatchObject({ version: 0, source: 'defaults' });
       expect(logger.text()).toMatch(
-        /it is a candidate of rollout r-1 for other instances than w-2/,
+        /Ignoring last-known-good file .*was saved by another instance, not w-2/,
       );
     });
   });

@@ -18,6 +18,7 @@ import {
   parseCandidateTopic,
   parseConfigTopic,
   parseSchemaTopic,
+  readDateTime,
   REJECTION_REASONS,
   type RejectionReason,
   type RunCounts,
@@ -33,7 +34,7 @@ import {
 import { type ConfigClientLogger, SILENT_LOGGER } from './config-client.logger';
 import { secretDefaultsOf, withSecretDefaults } from './config-paths';
 import { type CandidateRollout, EnvelopeVerifier, type EnvelopeVerdict } from './envelope-verifier';
-import { type LastKnownGoodLoad, LastKnownGoodStore } from './last-known-good';
+import { type LastKnownGoodLoad, LastKnownGoodStore, LKG_FORMAT } from './last-known-good';
 import { type SchemaVerdict, type SignedSchema, SignedSchemaStore } from './signed-schemas';
 import { disableNagle, publishAcknowledged, safeUrl, withTimeout } from './mqtt/mqtt-connection';
 import { connectGuarded } from './mqtt/packet-size-guard';
@@ -119,6 +120,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private readonly healthTopic: string;
   private readonly labels: Readonly<Record<string, string>>;
   private readonly initialTimeoutMs: number;
+  private readonly maxStalenessMs: number;
   private readonly events: TypedEmitter<ConfigClientEvents>;
 
   // Without our own schema, the defaults are the newest signed schema's (none before one arrives).
@@ -160,6 +162,15 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private lastStatusValue: InstanceStatusValue | undefined;
   // Set once start() has settled on a config: from then on beginRun() may be called.
   private ready = false;
+  // Freshness (docs/recovery.md): when the applied version was last attested (ms; its
+  // acceptance or a heartbeat's re-signed copy, capped at our clock), and since when we run.
+  private attestedAt: number | undefined;
+  private startedAt = 0;
+  // The staleness last reported (logged once per transition), and the timer that notices the next.
+  private reportedStale = false;
+  private freshnessTimer: NodeJS.Timeout | undefined;
+  // The signed schema envelope the applied version was validated with: an attestation rewrites both.
+  private appliedSchemaBytes: Buffer | undefined;
 
   /** With a configuration class as `schema`, the client (and every snapshot) is typed by it. */
   constructor(options: ConfigClientOptions<T> & { readonly schema: ConfigClass<T> });
@@ -181,14 +192,21 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.mqttOptions = setup.mqttOptions;
     this.maxPacketBytes = setup.maxPacketBytes;
     this.initialTimeoutMs = setup.initialTimeoutMs;
+    this.maxStalenessMs = setup.maxStalenessMs;
     this.verifier = new EnvelopeVerifier({
       service: setup.service,
       definition: setup.definition,
       trustedKeys: options.trustedKeys,
       secretKey: options.secretKey,
+      previousSecretKeys: options.previousSecretKeys,
       maxEnvelopeBytes: options.maxEnvelopeBytes,
     });
-    this.store = new LastKnownGoodStore(options.lkgPath, options.lkgHmacKey);
+    this.store = new LastKnownGoodStore(
+      options.lkgPath,
+      options.lkgHmacKey,
+      setup.instanceId,
+      options.lkgPreviousHmacKeys,
+    );
     this.logger = options.logger ?? SILENT_LOGGER;
     this.events = new TypedEmitter<ConfigClientEvents>((event, error) =>
       this.logger.error(`A "${event}" listener of the config client threw: ${errorMessage(error)}`),
@@ -302,6 +320,10 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       labels: { ...this.labels },
       ...(this.runs === undefined ? {} : { runs: { ...this.runs } }),
       ...(this.lastRun === undefined ? {} : { lastRun: { ...this.lastRun } }),
+      stale: this.isStale(Date.now()),
+      ...(this.attestedAt === undefined
+        ? {}
+        : { attestedAt: new Date(this.attestedAt).toISOString() }),
       at: new Date().toISOString(),
     };
   }
@@ -333,6 +355,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
 
   private async startOnce(): Promise<void> {
     this.phase = 'starting';
+    this.startedAt = Date.now();
     await this.loadLastKnownGood();
     if (this.phase !== 'starting') {
       return;
@@ -357,6 +380,8 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.phase = 'stopped';
     clearTimeout(this.runsTimer);
     this.runsTimer = undefined;
+    clearTimeout(this.freshnessTimer);
+    this.freshnessTimer = undefined;
     this.finishInitial('stopped');
     const client = this.client;
     this.client = undefined;
@@ -406,6 +431,18 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       this.learnSchema(verdict.signedSchema, 'lkg');
     }
     this.accept(verdict, loaded.envelopeBytes, 'lkg');
+    if (loaded.underPreviousKey) {
+      // The rotation's overlap ends once every file is under the new key: this one now is.
+      this.logger.warn(
+        `The last-known-good file ${path} checks only under a previous key (LKG_HMAC_KEYS_PREVIOUS): ` +
+          'rewriting it under the current LKG_HMAC_KEY now',
+      );
+      this.persist(loaded.envelopeBytes, loaded.schemaEnvelopeBytes);
+    } else if (loaded.format < LKG_FORMAT) {
+      this.logger.log(
+        `The last-known-good file ${path} is format ${loaded.format}; the next accepted version or attestation rewrites it as format ${LKG_FORMAT}`,
+      );
+    }
   }
 
   // Both envelopes are verified in full, as if they had just arrived: the HMAC only says who wrote the file.
@@ -576,6 +613,7 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
           );
           this.publishHealth();
         }
+        this.attest(verdict, topic, bytes);
         this.finishInitial('config');
         break;
       case 'pending':
@@ -602,6 +640,59 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       case 'no-candidate':
         break;
     }
+  }
+
+  /**
+   * A duplicate from the topic the applied version came from, issued later than the last
+   * attestation, is a heartbeat: the manager still stands by this version. Not a new version,
+   * nothing re-applied; the last-known-good file is rewritten with it, so a restart knows how
+   * fresh it was. A copy on the config topic of the candidate this instance runs is the
+   * rollout's completion: from then on the version counts as the config topic's.
+   */
+  private attest(
+    verdict: Extract<EnvelopeVerdict, { kind: 'duplicate' }>,
+    topic: string,
+    bytes: Buffer,
+  ): void {
+    const applied = this.applied;
+    const issuedAt = readDateTime(verdict.issuedAt);
+    if (applied === undefined || applied.version !== verdict.version || issuedAt === undefined) {
+      return;
+    }
+    const fromCandidate = topic === this.candidateTopic;
+    if (fromCandidate && applied.rollout === undefined) {
+      // A candidate copy of a version this instance took from the config topic: not its source.
+      return;
+    }
+    const completed = !fromCandidate && applied.rollout !== undefined;
+    if (completed) {
+      this.completeRollout(applied);
+    }
+    const at = Math.min(issuedAt, Date.now());
+    if (!completed && this.attestedAt !== undefined && at <= this.attestedAt) {
+      return;
+    }
+    this.attestedAt = Math.max(at, this.attestedAt ?? at);
+    this.logger.debug?.(
+      `${this.service} config version ${verdict.version} attested at ${new Date(this.attestedAt).toISOString()} (${topic})`,
+    );
+    this.persist(bytes, this.appliedSchemaBytes);
+    if (this.updateFreshness()) {
+      this.publishHealth();
+    }
+  }
+
+  // The candidate this instance runs is now the stable version: it forgets the rollout.
+  private completeRollout(applied: ConfigState): void {
+    const { rollout, ...rest } = applied;
+    const stable = deepFrozenState(rest);
+    this.applied = stable;
+    if (this.staged === applied) this.staged = stable;
+    if (this.active === applied) this.active = stable;
+    this.logger.log(
+      `${this.service} config version ${applied.version} (the candidate of rollout ${rollout?.id ?? '(none)'}) ` +
+        'is now on the config topic: the rollout completed',
+    );
   }
 
   private onSchemaMessage(topic: string, bytes: Buffer): void {
@@ -728,6 +819,16 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     });
     this.applied = state;
     this.staged = state;
+    this.appliedSchemaBytes = verdict.signedSchema?.envelopeBytes;
+    // Accepted: attested as of its issuedAt (capped at our clock). From the file: as fresh as
+    // it was when saved, which an attestation from the broker then brings up to date.
+    const issuedAt = readDateTime(verdict.payload.issuedAt);
+    this.attestedAt =
+      issuedAt === undefined
+        ? source === 'broker'
+          ? Date.now()
+          : undefined
+        : Math.min(issuedAt, Date.now());
     const rollout = verdict.rollout;
     if (source === 'broker') {
       this.confirmed = true;
@@ -809,7 +910,74 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.runsTimer.unref();
   }
 
+  /** Whether the staleness changed (it is then logged once and emitted); schedules its next check. */
+  private updateFreshness(): boolean {
+    clearTimeout(this.freshnessTimer);
+    this.freshnessTimer = undefined;
+    if (this.maxStalenessMs === 0 || this.phase === 'stopped' || this.phase === 'new') {
+      return false;
+    }
+    const now = Date.now();
+    const stale = this.isStale(now);
+    const changed = stale !== this.reportedStale;
+    if (changed) {
+      this.reportedStale = stale;
+      this.logFreshness(stale, now);
+      this.events.emit('freshness', {
+        stale,
+        ...(this.attestedAt === undefined
+          ? {}
+          : { attestedAt: new Date(this.attestedAt).toISOString() }),
+        at: new Date(now).toISOString(),
+      });
+    }
+    if (!stale) {
+      // Just past the limit (stale is "more than"); an attestation before then reschedules it.
+      const wait = (this.attestedAt ?? this.startedAt) + this.maxStalenessMs - now + 1;
+      this.freshnessTimer = setTimeout(() => {
+        this.freshnessTimer = undefined;
+        if (this.updateFreshness()) {
+          this.publishHealth();
+        }
+      }, wait);
+      this.freshnessTimer.unref();
+    }
+    return changed;
+  }
+
+  private isStale(now: number): boolean {
+    if (this.maxStalenessMs === 0 || this.phase === 'new' || this.phase === 'stopped') {
+      return false;
+    }
+    return now - (this.attestedAt ?? this.startedAt) > this.maxStalenessMs;
+  }
+
+  private logFreshness(stale: boolean, now: number): void {
+    const version = this.applied?.version ?? 0;
+    if (!stale) {
+      this.logger.log(
+        `${this.service} config version ${version} is fresh again (attested at ${
+          this.attestedAt === undefined ? '(never)' : new Date(this.attestedAt).toISOString()
+        })`,
+      );
+      return;
+    }
+    const limit = `${this.maxStalenessMs / 1000} s of CONFIG_MAX_STALENESS`;
+    const what =
+      this.attestedAt === undefined
+        ? `nothing was applied in the ${Math.round((now - this.startedAt) / 1000)} s since start, more than the ${limit}`
+        : `version ${version} was last attested at ${new Date(this.attestedAt).toISOString()} ` +
+          `(${Math.round((now - this.attestedAt) / 1000)} s ago), more than the ${limit}`;
+    this.logger.warn(
+      `${this.service} config is stale: ${what}. Runs continue on version ${(this.staged ?? this.active).version}. ` +
+        `Check the broker connection (${this.client?.connected === true ? 'connected now' : 'not connected now'} to ${safeUrl(this.mqttUrl)}), ` +
+        `the broker ACL for ${this.configTopic}, the manager's heartbeat (CONFIG_HEARTBEAT_SECONDS, 0 turns it off) ` +
+        'and the clocks of the manager and this worker.',
+    );
+  }
+
   private publishHealth(): void {
+    this.updateFreshness();
     clearTimeout(this.runsTimer);
     this.runsTimer = undefined;
     this.lastHealthAt = Date.now();

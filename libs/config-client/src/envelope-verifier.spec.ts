@@ -76,6 +76,114 @@ describe(EnvelopeVerifier.name, () => {
   const keys = createTestKeys();
   const sut = createSut(keys);
 
+  describe('rule 4a: expiry', () => {
+    const NOW = Date.parse('2026-12-06T12:00:00.000Z');
+    const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000).toISOString();
+    const judge = (spec: Partial<EnvelopeSpec>, appliedVersion = 0) =>
+      sut.verify(buildEnvelope(keys, { version: 5, ...spec }), {
+        topicService: SERVICE,
+        appliedVersion,
+        now: NOW,
+      });
+
+    it('refuses, for a worker with nothing applied, a payload expired more than 5 minutes ago, with its version', () => {
+      const verdict = judge({ issuedAt: minutesAgo(60 * 24 * 8), expiresAt: minutesAgo(60 * 24) });
+
+      expect(verdict).toMatchObject({ kind: 'rejected', reason: 'expired', version: 5 });
+    });
+
+    it.each([
+      ['within the 5-minute skew allowance', minutesAgo(4.99)],
+      ['exactly 5 minutes ago', minutesAgo(5)],
+      ['in the future', minutesAgo(-60)],
+    ])('accepts a payload that expired %s', (_case, expiresAt) => {
+      expect(judge({ expiresAt }).kind).toBe('accepted');
+    });
+
+    it('accepts a payload without expiresAt (managers before it never expire)', () => {
+      expect(judge({ issuedAt: minutesAgo(60 * 24 * 365) }).kind).toBe('accepted');
+    });
+
+    it('accepts an expired newer version for a worker that already runs one: newer is better', () => {
+      expect(judge({ expiresAt: minutesAgo(60 * 24) }, 4).kind).toBe('accepted');
+    });
+
+    it('ignores expiry in a saved envelope: the last-known-good file is for outages', () => {
+      const verdict = sut.verifySaved(
+        buildEnvelope(keys, { version: 5, expiresAt: minutesAgo(60 * 24 * 30) }),
+        { topicService: SERVICE, appliedVersion: 0, instanceId: 'w-1', now: NOW },
+      );
+
+      expect(verdict.kind).toBe('accepted');
+    });
+
+    it('judges a candidate for a fresh instance by the same rule', () => {
+      const verdict = sut.verifyCandidate(
+        buildCandidateEnvelope(keys, {
+          version: 5,
+          expiresAt: minutesAgo(60),
+          rollout: { instances: ['w-1'] },
+        }),
+        { topicService: SERVICE, appliedVersion: 0, instanceId: 'w-1', now: NOW },
+      );
+
+      expect(verdict).toMatchObject({ kind: 'rejected', reason: 'expired', version: 5 });
+    });
+
+    it.each([
+      ['a number', 1_765_000_000_000],
+      ['a date without a time', '2026-12-06'],
+      ['text', 'tomorrow'],
+      ['null', null],
+    ])('calls an expiresAt that is %s malformed, with the version', (_case, expiresAt) => {
+      expect(judge({ expiresAt }, 4)).toMatchObject({
+        kind: 'rejected',
+        reason: 'malformed',
+        version: 5,
+      });
+    });
+
+    it('reports the issuedAt of a duplicate, so the client can take it as an attestation', () => {
+      const issuedAt = minutesAgo(1);
+
+      expect(judge({ issuedAt, expiresAt: minutesAgo(60 * 24) }, 5)).toEqual({
+        kind: 'duplicate',
+        version: 5,
+        issuedAt,
+      });
+    });
+  });
+
+  describe('a recipient key rotation (previousSecretKeys)', () => {
+    const oldBox = generateBoxKeyPair();
+    const sealedToOld = buildEnvelope(keys, {
+      version: 2,
+      secrets: { 'ai.api_key': SECRET },
+      recipient: oldBox.publicKey,
+    });
+
+    it('opens a secret sealed to a previous key', () => {
+      const rotated = createSut(keys, {
+        previousSecretKeys: [generateBoxKeyPair().secretKey, oldBox.secretKey],
+      });
+
+      expect(verifyAt(rotated, sealedToOld)).toMatchObject({
+        kind: 'accepted',
+        config: { ai: { api_key: SECRET } },
+      });
+    });
+
+    it('refuses it without the previous key', () => {
+      expectRejected(verifyAt(sut, sealedToOld), 'secret');
+    });
+
+    it('refuses a previous key of the wrong length, naming the option', () => {
+      expect(() => createSut(keys, { previousSecretKeys: [Buffer.alloc(31)] })).toThrow(
+        /previousSecretKeys\[0\]/,
+      );
+    });
+  });
+
   describe('accepting', () => {
     it('accepts a manager-built envelope: version, validated config, opened secret', () => {
       const verdict = verifyAt(
@@ -271,6 +379,7 @@ describe(EnvelopeVerifier.name, () => {
       expect(verifyAt(sut, buildEnvelope(keys, { version: 4 }), 4)).toEqual({
         kind: 'duplicate',
         version: 4,
+        issuedAt: expect.stringMatching(/^\d{4}-/),
       });
     });
 

@@ -2,6 +2,7 @@ import {
   type ConfigIssue,
   isPlainObject,
   MAX_ENVELOPE_BYTES,
+  readDateTime,
   type RejectionReason,
   type ServiceDefinition,
   validateConfig,
@@ -19,6 +20,13 @@ import {
 
 /** Largest envelope a worker reads (the contracts' MAX_ENVELOPE_BYTES, 256 KiB); anything longer is refused before it is parsed. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = MAX_ENVELOPE_BYTES;
+
+/**
+ * Rule 4a's clock skew allowance: a payload is expired for a worker with nothing applied only
+ * when its `expiresAt` is more than this far in the past (5 minutes), so a worker whose clock
+ * runs a little ahead of the manager's does not refuse a fresh heartbeat.
+ */
+export const EXPIRY_SKEW_MS = 5 * 60 * 1000;
 
 /** What an accepted payload said about itself (the opened secrets are only in `config`). */
 export interface AcceptedPayload {
@@ -55,7 +63,15 @@ export type EnvelopeVerdict =
       /** Present when the version is a rollout's candidate (verifyCandidate, or a saved candidate). */
       readonly rollout?: CandidateRollout;
     }
-  | { readonly kind: 'duplicate'; readonly version: number }
+  | {
+      readonly kind: 'duplicate';
+      readonly version: number;
+      /**
+       * The payload's `issuedAt` when it is a valid date-time: a duplicate from the topic the
+       * applied version came from with a later one is an attestation (a heartbeat re-signed it).
+       */
+      readonly issuedAt?: string;
+    }
   /**
    * verify() only: the stable topic's copy of the version a candidate replaced
    * (VerificationContext.candidateStableVersion), below the applied one: not a replay, ignored
@@ -92,6 +108,11 @@ export interface EnvelopeVerifierOptions {
   readonly trustedKeys: ReadonlyMap<string, Buffer>;
   /** The service's X25519 secret key (32 bytes); without it, any payload carrying secrets is rejected. */
   readonly secretKey?: Buffer;
+  /**
+   * Earlier X25519 secret keys of the service (CONFIG_SECRET_KEYS_PREVIOUS), tried in order when
+   * a sealed secret does not open with `secretKey`: the overlap of a recipient key rotation.
+   */
+  readonly previousSecretKeys?: readonly Buffer[];
   readonly maxEnvelopeBytes?: number;
 }
 
@@ -108,6 +129,8 @@ export interface VerificationContext {
    * whose retained copy on the stable topic is then behind-candidate rather than stale.
    */
   readonly candidateStableVersion?: number;
+  /** The worker's clock (ms since the epoch) for rule 4a; default Date.now(). */
+  readonly now?: number;
 }
 
 /** Where a candidate message came from, what the worker already has, and who it is. */
@@ -159,6 +182,7 @@ export class EnvelopeVerifier {
   private readonly own: SchemaRules | undefined;
   private readonly verifiers: ReadonlyMap<string, Ed25519Verifier>;
   private readonly secretKey: Buffer | undefined;
+  private readonly previousSecretKeys: readonly Buffer[];
   private readonly maxEnvelopeBytes: number;
   // Signed schemas come and go; their derived rules are computed once per definition.
   private readonly signedRules = new WeakMap<ServiceDefinition, SchemaRules>();
@@ -195,6 +219,21 @@ export class EnvelopeVerifier {
       );
     }
     this.secretKey = options.secretKey;
+    const previous = options.previousSecretKeys ?? [];
+    const wrong = previous.findIndex((key) => key.length !== SECRET_KEY_BYTES);
+    if (wrong >= 0) {
+      throw invalidOption(
+        'previousSecretKeys',
+        `previousSecretKeys[${wrong}] must be a ${SECRET_KEY_BYTES}-byte X25519 secret key (got ${previous[wrong].length} bytes)`,
+      );
+    }
+    if (previous.length > 0 && this.secretKey === undefined) {
+      throw invalidOption(
+        'previousSecretKeys',
+        'previousSecretKeys are the overlap of a rotation: give the current secretKey too',
+      );
+    }
+    this.previousSecretKeys = previous.map((key) => Buffer.from(key));
     const max = options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
     if (!Number.isSafeInteger(max) || max <= 0) {
       throw invalidOption('maxEnvelopeBytes', 'maxEnvelopeBytes must be a positive integer');
@@ -334,9 +373,12 @@ export class EnvelopeVerifier {
       rollout = { id: target.id, step: target.step, stableVersion: target.stableVersion };
     }
 
-    // Rule 4: only newer versions; the same one again is the retained copy or a redelivery.
+    // Rule 4: only newer versions; the same one again is the retained copy, a redelivery or a
+    // heartbeat's re-signed copy (the caller decides whether it attests).
     if (version === context.appliedVersion) {
-      return { kind: 'duplicate', version };
+      return typeof issuedAt === 'string' && readDateTime(issuedAt) !== undefined
+        ? { kind: 'duplicate', version, issuedAt }
+        : { kind: 'duplicate', version };
     }
     if (
       topic.kind === 'config' &&
@@ -352,6 +394,14 @@ export class EnvelopeVerifier {
         `version ${version} is older than the applied version ${context.appliedVersion} (replayed or out of order)`,
         version,
       );
+    }
+
+    // Rule 4a: a worker with nothing applied has no better config to compare with, so it refuses
+    // a payload long past its expiry (an old retained message replayed to a new instance). A
+    // worker that runs a version takes any newer one, and a saved envelope is for outages.
+    const expiry = this.checkExpiry(ownField(payload, 'expiresAt'), version, context, topic);
+    if (expiry !== undefined) {
+      return expiry;
     }
 
     // Rule 5: the non-secret config against our own schema, or the signed schema it was built
@@ -426,6 +476,36 @@ export class EnvelopeVerifier {
     };
   }
 
+  // Absent: never expires (managers before expiresAt). Present: a wire date-time, else malformed.
+  private checkExpiry(
+    raw: unknown,
+    version: number,
+    context: VerificationContext,
+    topic: TopicKind,
+  ): Rejected | undefined {
+    if (raw === undefined || topic.kind === 'saved') {
+      return undefined;
+    }
+    const expiresAt = readDateTime(raw);
+    if (expiresAt === undefined) {
+      return reject(
+        'malformed',
+        'payload.expiresAt must be an RFC 3339 date-time (2026-11-21T20:00:00.000Z)',
+        version,
+      );
+    }
+    const now = context.now ?? Date.now();
+    if (context.appliedVersion === 0 && now - expiresAt > EXPIRY_SKEW_MS) {
+      return reject(
+        'expired',
+        `version ${version} expired at ${raw as string}, more than ${EXPIRY_SKEW_MS / 60_000} minutes ago, ` +
+          'and this worker has nothing applied to compare it with (an old retained message, or the manager stopped re-signing)',
+        version,
+      );
+    }
+    return undefined;
+  }
+
   private signedRulesOf(definition: ServiceDefinition): SchemaRules {
     let rules = this.signedRules.get(definition);
     if (rules === undefined) {
@@ -465,12 +545,9 @@ export class EnvelopeVerifier {
       );
     }
     for (const path of paths) {
-      let plaintext: Buffer;
-      try {
-        plaintext = openSealedSecret(raw[path], this.secretKey as Buffer);
-      } catch (error) {
-        const why = error instanceof CryptoError ? error.message : 'it could not be read';
-        return reject('secret', `secret ${path} does not open: ${why}`, version);
+      const plaintext = this.openWithAnyKey(raw[path]);
+      if (!Buffer.isBuffer(plaintext)) {
+        return reject('secret', `secret ${path} does not open: ${plaintext.why}`, version);
       }
       const text = decodeUtf8(plaintext);
       plaintext.fill(0);
@@ -480,6 +557,20 @@ export class EnvelopeVerifier {
       opened.set(path, text);
     }
     return opened;
+  }
+
+  // The current key first; during a rotation's overlap, each previous key. The reason reported
+  // is the current key's: the one an operator expects to open it.
+  private openWithAnyKey(sealed: unknown): Buffer | { readonly why: string } {
+    let first: string | undefined;
+    for (const key of [this.secretKey as Buffer, ...this.previousSecretKeys]) {
+      try {
+        return openSealedSecret(sealed, key);
+      } catch (error) {
+        first ??= error instanceof CryptoError ? error.message : 'it could not be read';
+      }
+    }
+    return { why: first ?? 'it could not be read' };
   }
 }
 

@@ -6,31 +6,43 @@ import { decodeStrictBase64, hmacSha256, verifyHmacSha256 } from '@app/crypto';
 import { ConfigClientError, ConfigClientErrorCode } from './config-client.error';
 
 /**
- * Version of the last-known-good file layout: 2 adds the signed schema envelope beside the
- * config envelope (clients that validate with the manager's schema). A file without a schema
- * is still written as format 1, which every version of the SDK reads; both are read.
+ * Version of the last-known-good file layout this SDK writes. Format 3 binds the instance id
+ * and `savedAt` into the HMAC beside the format, the service and both envelopes (the schema
+ * envelope empty when absent), each with its length, so another instance's file or an edited
+ * `savedAt` does not check. Formats 1 and 2 (earlier SDKs) are still read, and rewritten as 3
+ * on the next accepted version or attestation. The byte layout: libs/config-client/README.md.
  */
-export const LKG_FORMAT = 2;
+export const LKG_FORMAT = 3;
 
-/** The layout of files that hold a config envelope only. */
+/** Format 2 (earlier SDKs): a config envelope and the signed schema envelope; read, never written. */
+export const LKG_FORMAT_WITH_SCHEMA = 2;
+
+/** Format 1 (earlier SDKs): a config envelope only; read, never written. */
 export const LKG_FORMAT_CONFIG_ONLY = 1;
+
+/** The formats a last-known-good file may have. */
+export type LastKnownGoodFormat =
+  typeof LKG_FORMAT_CONFIG_ONLY | typeof LKG_FORMAT_WITH_SCHEMA | typeof LKG_FORMAT;
 
 /** Shortest accepted HMAC key for the last-known-good file (16 bytes). */
 export const MIN_LKG_HMAC_KEY_BYTES = 16;
 
 /**
- * What a last-known-good file holds: the signed envelope as received (and, in format 2, the
- * signed schema envelope it was validated with), and a MAC over them.
+ * What a last-known-good file holds: the signed envelope as received (and the signed schema
+ * envelope it was validated with, for a client without its own schema), who saved it, and a MAC.
  */
 export interface LastKnownGoodFile {
-  format: typeof LKG_FORMAT_CONFIG_ONLY | typeof LKG_FORMAT;
+  format: LastKnownGoodFormat;
   service: string;
+  /** Format 3: the instance that saved it (bound by the HMAC). */
+  instanceId?: string;
+  /** When it was saved (format 3: bound by the HMAC, as the exact text written). */
   savedAt: string;
   /** Standard base64 of the raw envelope bytes (its secrets are still sealed). */
   envelope: string;
-  /** Format 2 only: standard base64 of the raw schema envelope bytes. */
+  /** Format 2, and format 3 when there is one: standard base64 of the raw schema envelope bytes. */
   schemaEnvelope?: string;
-  /** Standard base64 of the HMAC-SHA256 over the domain-separated format, service and envelopes. */
+  /** Standard base64 of the HMAC-SHA256 over the domain-separated, length-prefixed fields. */
   hmac: string;
 }
 
@@ -41,16 +53,186 @@ export type LastKnownGoodLoad =
   | {
       readonly kind: 'ok';
       readonly envelopeBytes: Buffer;
-      /** The signed schema envelope saved beside it (format 2), to verify as well. */
+      /** The signed schema envelope saved beside it, to verify as well. */
       readonly schemaEnvelopeBytes?: Buffer;
       readonly savedAt: string;
+      /** The file's format: below LKG_FORMAT, it is rewritten by the next save. */
+      readonly format: LastKnownGoodFormat;
+      /** It checked only under one of the previous HMAC keys: the caller rewrites it at once. */
+      readonly underPreviousKey: boolean;
     };
+
+/** What the HMAC of a file covers (LKG file fields, decoded). */
+export interface LastKnownGoodMacFields {
+  readonly format: LastKnownGoodFormat;
+  readonly service: string;
+  /** Format 3 only. */
+  readonly instanceId?: string;
+  /** Format 3 only: the exact `savedAt` text of the file. */
+  readonly savedAt?: string;
+  readonly envelope: Buffer;
+  /** Format 2 (required) and 3 (empty when absent). */
+  readonly schemaEnvelope?: Buffer;
+}
+
+/** What the reader of a file expects: its service and instance, and the keys it may check under. */
+export interface LastKnownGoodExpectation {
+  readonly service: string;
+  readonly instanceId: string;
+  /** The current key first, then the previous ones (LKG_HMAC_KEYS_PREVIOUS). */
+  readonly keys: readonly Buffer[];
+}
 
 // Distinguishes this MAC from any other use of the same key; lengths make the fields unambiguous.
 const HMAC_DOMAIN = Buffer.from('config-centre/last-known-good\0', 'utf8');
 const HMAC_BYTES = 32;
 // Two 256 KiB envelopes are ~700 KiB in base64; anything far larger is not a file we wrote.
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The bytes the HMAC of a file is computed over (documented byte by byte in
+ * libs/config-client/README.md; the Python client builds the same). Every format starts with
+ * the domain, the format (u32 big-endian), the service's length (u32) and its UTF-8 bytes.
+ * Format 1 then has the envelope; format 2 the envelope's length, the envelope and the schema
+ * envelope; format 3 the instance id, `savedAt`, the envelope and the schema envelope, each as
+ * its length (u32) and its bytes.
+ */
+export function lastKnownGoodMacInput(fields: LastKnownGoodMacFields): Buffer {
+  const service = Buffer.from(fields.service, 'utf8');
+  const head = Buffer.concat([HMAC_DOMAIN, u32(fields.format), u32(service.length), service]);
+  switch (fields.format) {
+    case LKG_FORMAT_CONFIG_ONLY:
+      return Buffer.concat([head, fields.envelope]);
+    case LKG_FORMAT_WITH_SCHEMA:
+      return Buffer.concat([
+        head,
+        u32(fields.envelope.length),
+        fields.envelope,
+        fields.schemaEnvelope ?? Buffer.alloc(0),
+      ]);
+    case LKG_FORMAT:
+      return Buffer.concat([
+        head,
+        lengthPrefixed(Buffer.from(fields.instanceId ?? '', 'utf8')),
+        lengthPrefixed(Buffer.from(fields.savedAt ?? '', 'utf8')),
+        lengthPrefixed(fields.envelope),
+        lengthPrefixed(fields.schemaEnvelope ?? Buffer.alloc(0)),
+      ]);
+  }
+}
+
+/** A format-3 file for the given content, MACed under `key` (pure; the store writes it). */
+export function sealLastKnownGood(input: {
+  readonly key: Buffer;
+  readonly service: string;
+  readonly instanceId: string;
+  readonly savedAt: string;
+  readonly envelope: Buffer;
+  readonly schemaEnvelope?: Buffer;
+}): LastKnownGoodFile {
+  const schema =
+    input.schemaEnvelope === undefined || input.schemaEnvelope.length === 0
+      ? undefined
+      : input.schemaEnvelope;
+  const hmac = hmacSha256(
+    input.key,
+    lastKnownGoodMacInput({
+      format: LKG_FORMAT,
+      service: input.service,
+      instanceId: input.instanceId,
+      savedAt: input.savedAt,
+      envelope: input.envelope,
+      schemaEnvelope: schema,
+    }),
+  );
+  return {
+    format: LKG_FORMAT,
+    service: input.service,
+    instanceId: input.instanceId,
+    savedAt: input.savedAt,
+    envelope: input.envelope.toString('base64'),
+    ...(schema === undefined ? {} : { schemaEnvelope: schema.toString('base64') }),
+    hmac: hmac.toString('base64'),
+  };
+}
+
+/**
+ * Reads a parsed file (format 1, 2 or 3) for `expect`: invalid (with a reason naming no content)
+ * or its envelope bytes, tried under the current key, then each previous one. Pure; never throws.
+ */
+export function openLastKnownGood(
+  parsed: unknown,
+  expect: LastKnownGoodExpectation,
+): LastKnownGoodLoad {
+  if (!isPlainObject(parsed)) {
+    return invalid('is not a JSON object');
+  }
+  const { format, service, instanceId, savedAt, envelope, schemaEnvelope, hmac } = parsed;
+  if (
+    format !== LKG_FORMAT_CONFIG_ONLY &&
+    format !== LKG_FORMAT_WITH_SCHEMA &&
+    format !== LKG_FORMAT
+  ) {
+    return invalid(`has an unknown format (expected ${LKG_FORMAT_CONFIG_ONLY} to ${LKG_FORMAT})`);
+  }
+  if (service !== expect.service) {
+    return invalid(`is for another service, not ${expect.service}`);
+  }
+  if (typeof savedAt !== 'string' || typeof envelope !== 'string' || typeof hmac !== 'string') {
+    return invalid('lacks savedAt, envelope or hmac');
+  }
+  if (format === LKG_FORMAT && instanceId !== expect.instanceId) {
+    return invalid(
+      typeof instanceId === 'string'
+        ? `was saved by another instance, not ${expect.instanceId} (copied from another worker?)`
+        : `lacks the instanceId of format ${LKG_FORMAT}`,
+    );
+  }
+  if (format === LKG_FORMAT_WITH_SCHEMA && typeof schemaEnvelope !== 'string') {
+    return invalid(`lacks the schema envelope of format ${LKG_FORMAT_WITH_SCHEMA}`);
+  }
+  if (format === LKG_FORMAT && schemaEnvelope !== undefined && typeof schemaEnvelope !== 'string') {
+    return invalid('has a schema envelope that is not a string');
+  }
+  const envelopeBytes = decodeStrictBase64(envelope);
+  const schemaBytes =
+    typeof schemaEnvelope === 'string' && format !== LKG_FORMAT_CONFIG_ONLY
+      ? decodeStrictBase64(schemaEnvelope)
+      : Buffer.alloc(0);
+  const mac = decodeStrictBase64(hmac);
+  if (
+    envelopeBytes === undefined ||
+    schemaBytes === undefined ||
+    mac === undefined ||
+    mac.length !== HMAC_BYTES
+  ) {
+    return invalid('has an envelope or hmac that is not valid base64');
+  }
+  const input = lastKnownGoodMacInput({
+    format,
+    service: expect.service,
+    instanceId: expect.instanceId,
+    savedAt,
+    envelope: envelopeBytes,
+    schemaEnvelope: schemaBytes,
+  });
+  const index = expect.keys.findIndex((key) => verifyHmacSha256(key, input, mac));
+  if (index < 0) {
+    return invalid(
+      format === LKG_FORMAT
+        ? 'fails its HMAC check (tampered, savedAt edited, or written with another LKG_HMAC_KEY)'
+        : 'fails its HMAC check (tampered, or written with another LKG_HMAC_KEY)',
+    );
+  }
+  return {
+    kind: 'ok',
+    envelopeBytes,
+    ...(schemaBytes.length === 0 ? {} : { schemaEnvelopeBytes: schemaBytes }),
+    savedAt,
+    format,
+    underPreviousKey: index > 0,
+  };
+}
 
 /**
  * The worker's last-known-good copy of its newest accepted envelope (and of the signed schema
@@ -61,13 +243,25 @@ const MAX_FILE_BYTES = 4 * 1024 * 1024;
  */
 export class LastKnownGoodStore {
   private readonly hmacKey: Buffer;
+  private readonly previousHmacKeys: readonly Buffer[];
   // Saves run one after another so an older version can never be renamed over a newer one.
   private queue: Promise<void> = Promise.resolve();
   private directoryReady: Promise<void> | undefined;
+  // A store without its own instance id: the instance of the file it last read.
+  private readonly fixedInstance: boolean;
 
+  /**
+   * `instanceId` is bound into every file written, and a format-3 file of another instance is
+   * refused. Without one (a tool that inspects any instance's file) the store reads a format-3
+   * file for the instance it names (the HMAC still binds it) and writes for the instance of the
+   * file it last read. `previousHmacKeys` (LKG_HMAC_KEYS_PREVIOUS) are tried when a file does
+   * not check under `hmacKey`, during a rotation.
+   */
   constructor(
     readonly path: string,
     hmacKey: Buffer,
+    private instanceId?: string,
+    previousHmacKeys: readonly Buffer[] = [],
   ) {
     if (hmacKey.length < MIN_LKG_HMAC_KEY_BYTES) {
       throw new ConfigClientError(
@@ -76,12 +270,22 @@ export class LastKnownGoodStore {
         ['lkgHmacKey'],
       );
     }
+    const short = previousHmacKeys.findIndex((key) => key.length < MIN_LKG_HMAC_KEY_BYTES);
+    if (short >= 0) {
+      throw new ConfigClientError(
+        ConfigClientErrorCode.InvalidOption,
+        `lkgPreviousHmacKeys[${short}] must be at least ${MIN_LKG_HMAC_KEY_BYTES} bytes (got ${previousHmacKeys[short].length})`,
+        ['lkgPreviousHmacKeys'],
+      );
+    }
+    this.fixedInstance = instanceId !== undefined;
     this.hmacKey = Buffer.from(hmacKey);
+    this.previousHmacKeys = previousHmacKeys.map((key) => Buffer.from(key));
   }
 
   /**
-   * Atomically replaces the file with `envelopeBytes` and, when given, the signed schema envelope
-   * it was validated with (temp file, fsync, rename; mode 0600).
+   * Atomically replaces the file (format 3, under the current key) with `envelopeBytes` and,
+   * when given, the signed schema envelope it was validated with (temp file, fsync, rename; mode 0600).
    */
   save(envelopeBytes: Buffer, service: string, schemaEnvelopeBytes?: Buffer): Promise<void> {
     const schema = schemaEnvelopeBytes === undefined ? undefined : Buffer.from(schemaEnvelopeBytes);
@@ -91,7 +295,7 @@ export class LastKnownGoodStore {
     return next;
   }
 
-  /** Reads the file for `service` (format 1 or 2): missing, invalid (with a reason naming no content) or the envelope bytes. */
+  /** Reads the file for `service` and this instance (format 1, 2 or 3): missing, invalid (with a reason naming no content) or the envelope bytes. */
   async load(service: string): Promise<LastKnownGoodLoad> {
     let raw: Buffer;
     try {
@@ -111,40 +315,17 @@ export class LastKnownGoodStore {
     } catch {
       return invalid('is not JSON (truncated or overwritten)');
     }
-    if (!isPlainObject(parsed)) {
-      return invalid('is not a JSON object');
+    const named = isPlainObject(parsed) ? parsed.instanceId : undefined;
+    const instanceId = this.fixedInstance ? this.instanceId : named;
+    const loaded = openLastKnownGood(parsed, {
+      service,
+      instanceId: typeof instanceId === 'string' ? instanceId : '',
+      keys: [this.hmacKey, ...this.previousHmacKeys],
+    });
+    if (!this.fixedInstance && loaded.kind === 'ok' && typeof named === 'string') {
+      this.instanceId = named;
     }
-    const { format, service: fileService, savedAt, envelope, schemaEnvelope, hmac } = parsed;
-    if (format !== LKG_FORMAT_CONFIG_ONLY && format !== LKG_FORMAT) {
-      return invalid(`has an unknown format (expected ${LKG_FORMAT_CONFIG_ONLY} or ${LKG_FORMAT})`);
-    }
-    if (fileService !== service) {
-      return invalid(`is for another service, not ${service}`);
-    }
-    if (typeof savedAt !== 'string' || typeof envelope !== 'string' || typeof hmac !== 'string') {
-      return invalid('lacks savedAt, envelope or hmac');
-    }
-    if (format === LKG_FORMAT && typeof schemaEnvelope !== 'string') {
-      return invalid(`lacks the schema envelope of format ${LKG_FORMAT}`);
-    }
-    const envelopeBytes = decodeStrictBase64(envelope);
-    const schemaBytes =
-      format === LKG_FORMAT ? decodeStrictBase64(schemaEnvelope as string) : undefined;
-    const mac = decodeStrictBase64(hmac);
-    if (
-      envelopeBytes === undefined ||
-      (format === LKG_FORMAT && schemaBytes === undefined) ||
-      mac === undefined ||
-      mac.length !== HMAC_BYTES
-    ) {
-      return invalid('has an envelope or hmac that is not valid base64');
-    }
-    if (!verifyHmacSha256(this.hmacKey, this.macInput(service, envelopeBytes, schemaBytes), mac)) {
-      return invalid('fails its HMAC check (tampered, or written with another LKG_HMAC_KEY)');
-    }
-    return schemaBytes === undefined
-      ? { kind: 'ok', envelopeBytes, savedAt }
-      : { kind: 'ok', envelopeBytes, schemaEnvelopeBytes: schemaBytes, savedAt };
+    return loaded;
   }
 
   private async write(
@@ -152,15 +333,21 @@ export class LastKnownGoodStore {
     service: string,
     schemaBytes: Buffer | undefined,
   ): Promise<void> {
-    const hmac = hmacSha256(this.hmacKey, this.macInput(service, envelopeBytes, schemaBytes));
-    const file: LastKnownGoodFile = {
-      format: schemaBytes === undefined ? LKG_FORMAT_CONFIG_ONLY : LKG_FORMAT,
+    if (this.instanceId === undefined) {
+      throw new ConfigClientError(
+        ConfigClientErrorCode.InvalidOption,
+        'a last-known-good store without an instanceId writes only after reading a format-3 file',
+        ['instanceId'],
+      );
+    }
+    const file = sealLastKnownGood({
+      key: this.hmacKey,
       service,
+      instanceId: this.instanceId,
       savedAt: new Date().toISOString(),
-      envelope: envelopeBytes.toString('base64'),
-      ...(schemaBytes === undefined ? {} : { schemaEnvelope: schemaBytes.toString('base64') }),
-      hmac: hmac.toString('base64'),
-    };
+      envelope: envelopeBytes,
+      schemaEnvelope: schemaBytes,
+    });
     // Once per store: a mkdir per save is measurable when a process hosts many clients.
     this.directoryReady ??= mkdir(dirname(this.path), { recursive: true, mode: 0o700 }).then(
       () => undefined,
@@ -183,29 +370,16 @@ export class LastKnownGoodStore {
     }
     await syncDirectory(dirname(this.path));
   }
+}
 
-  // Format 1: domain, format, service length, service, envelope. Format 2 puts the config
-  // envelope's length before it and the schema envelope after it, so neither can be shifted
-  // into the other; the format number keeps a file from being read as the other format.
-  private macInput(service: string, envelopeBytes: Buffer, schemaBytes?: Buffer): Buffer {
-    const serviceBytes = Buffer.from(service, 'utf8');
-    const header = Buffer.alloc(8);
-    header.writeUInt32BE(schemaBytes === undefined ? LKG_FORMAT_CONFIG_ONLY : LKG_FORMAT, 0);
-    header.writeUInt32BE(serviceBytes.length, 4);
-    if (schemaBytes === undefined) {
-      return Buffer.concat([HMAC_DOMAIN, header, serviceBytes, envelopeBytes]);
-    }
-    const envelopeLength = Buffer.alloc(4);
-    envelopeLength.writeUInt32BE(envelopeBytes.length, 0);
-    return Buffer.concat([
-      HMAC_DOMAIN,
-      header,
-      serviceBytes,
-      envelopeLength,
-      envelopeBytes,
-      schemaBytes,
-    ]);
-  }
+function u32(value: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value, 0);
+  return bytes;
+}
+
+function lengthPrefixed(bytes: Buffer): Buffer {
+  return Buffer.concat([u32(bytes.length), bytes]);
 }
 
 function invalid(reason: string): LastKnownGoodLoad {

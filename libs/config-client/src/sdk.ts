@@ -8,6 +8,7 @@ export type {
   ConfigArchivedEvent,
   ConfigClientEvents,
   ConfigClientListener,
+  ConfigFreshnessEvent,
   ConfigPendingEvent,
   ConfigRejectedEvent,
   SchemaAcceptedEvent,

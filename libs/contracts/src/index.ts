@@ -1,6 +1,7 @@
 export * from './dedup-worker/matching-config.schema';
 export * from './json/canonical-json';
 export * from './json/config-diff';
+export * from './json/date-time';
 export * from './json/deep-freeze';
 export * from './json/deep-merge';
 export * from './json/flatten';

@@ -9,13 +9,20 @@ import {
   parseCandidateTopic,
   parseConfigTopic,
   parseSchemaTopic,
+  readDateTime,
   REJECTION_REASONS,
   schemaHashOf,
   type ServiceDefinition,
   SUPPORTED_KEYWORDS,
   validateConfig,
 } from '@app/contracts';
-import { type EnvelopeVerdict, EnvelopeVerifier, type SchemaVerdict } from '@app/config-client';
+import {
+  type EnvelopeVerdict,
+  EnvelopeVerifier,
+  lastKnownGoodMacInput,
+  openLastKnownGood,
+  type SchemaVerdict,
+} from '@app/config-client';
 import {
   boxPublicKeyOf,
   CryptoError,
@@ -48,6 +55,7 @@ interface EnvelopeCase {
   rule: number | null;
   topic: string;
   appliedVersion: number;
+  now?: string;
   message: Message;
   expect: Record<string, unknown> & { verdict: string; reason?: string };
 }
@@ -64,6 +72,7 @@ interface CandidateEnvelopesFile extends Omit<ConfigEnvelopesFile, 'cases'> {
     rule: number | null;
     instanceId: string;
     appliedVersion: number;
+    now?: string;
     messages: { topic: string; message: Message; expect: Record<string, unknown> }[];
   }[];
 }
@@ -71,6 +80,17 @@ interface SchemaEnvelopesFile {
   service: string;
   trustedKeys: Record<string, string>;
   cases: Omit<EnvelopeCase, 'appliedVersion'>[];
+}
+interface LkgFilesFile {
+  service: string;
+  cases: {
+    name: string;
+    instanceId: string;
+    hmacKey: string;
+    previousHmacKeys: string[];
+    file: unknown;
+    expect: Record<string, unknown> & { valid: boolean };
+  }[];
 }
 interface SealedSecretsFile {
   cases: { name: string; recipientSecretKey: string; sealed: unknown; expect: unknown }[];
@@ -226,6 +246,7 @@ describe('cross-language test vectors', () => {
         const verdict = sut.verify(bytesOf(vector.message), {
           topicService: parseConfigTopic(vector.topic)?.service,
           appliedVersion: vector.appliedVersion,
+          ...(vector.now === undefined ? {} : { now: Date.parse(vector.now) }),
         });
 
         expect(configVerdictInFileWords(verdict)).toEqual(vector.expect);
@@ -270,6 +291,11 @@ describe('cross-language test vectors', () => {
         // The worker's state, carried as the README says: what it applied, and from which candidate.
         let appliedVersion = vector.appliedVersion;
         let candidateStableVersion: number | undefined;
+        // Attestation cases (with `now`): a duplicate from the topic the applied version came
+        // from, issued later than attestedAt, attests it up to min(issuedAt, now).
+        const now = vector.now === undefined ? undefined : Date.parse(vector.now);
+        let attestedAt: number | undefined;
+        let fromCandidate = false;
         const verdicts = vector.messages.map(({ topic, message }) => {
           const context = { appliedVersion, candidateStableVersion, instanceId: vector.instanceId };
           const candidateService = parseCandidateTopic(topic)?.service;
@@ -283,11 +309,22 @@ describe('cross-language test vectors', () => {
                   ...context,
                   topicService: parseConfigTopic(topic)?.service,
                 });
+          const onCandidate = topic.split('/')[1] === 'candidate';
           if (verdict.kind === 'accepted') {
             appliedVersion = verdict.version;
             candidateStableVersion = verdict.rollout?.stableVersion;
+            fromCandidate = onCandidate;
+            attestedAt = Math.min(readDateTime(verdict.payload.issuedAt) ?? Infinity, now ?? 0);
           }
-          return configVerdictInFileWords(verdict);
+          const issuedAt =
+            verdict.kind === 'duplicate' ? readDateTime(verdict.issuedAt) : undefined;
+          if (now !== undefined && issuedAt !== undefined && onCandidate === fromCandidate) {
+            attestedAt = Math.max(attestedAt ?? 0, Math.min(issuedAt, now));
+          }
+          const words = configVerdictInFileWords(verdict);
+          return now === undefined || attestedAt === undefined
+            ? words
+            : { ...words, attestedAt: new Date(attestedAt).toISOString() };
         });
 
         expect(verdicts).toEqual(vector.messages.map((m) => m.expect));
@@ -310,6 +347,54 @@ describe('cross-language test vectors', () => {
       );
       expect(new Set(expects.filter((e) => e.verdict === 'rejected').map((e) => e.reason))).toEqual(
         new Set(['malformed', 'signature', 'service', 'stale', 'schema']),
+      );
+    });
+  });
+
+  describe('lkg-files.json', () => {
+    const file = readVector<LkgFilesFile>('lkg-files.json');
+
+    it.each(file.cases.map((c) => [c.name, c] as const))(
+      'openLastKnownGood reads %s as expected, over the stated HMAC input',
+      (_name, vector) => {
+        const loaded = openLastKnownGood(vector.file, {
+          service: file.service,
+          instanceId: vector.instanceId,
+          keys: [vector.hmacKey, ...vector.previousHmacKeys].map((k) => Buffer.from(k, 'base64')),
+        });
+
+        expect(loaded.kind === 'ok').toBe(vector.expect.valid);
+        if (loaded.kind !== 'ok') return;
+        expect({
+          valid: true,
+          format: loaded.format,
+          underPreviousKey: loaded.underPreviousKey,
+          envelope: loaded.envelopeBytes.toString('base64'),
+          schemaEnvelope: loaded.schemaEnvelopeBytes?.toString('base64'),
+          macInput: lastKnownGoodMacInput({
+            format: loaded.format,
+            service: file.service,
+            instanceId: vector.instanceId,
+            savedAt: loaded.savedAt,
+            envelope: loaded.envelopeBytes,
+            schemaEnvelope: loaded.schemaEnvelopeBytes,
+          }).toString('base64'),
+        }).toEqual(vector.expect);
+      },
+    );
+
+    it('covers formats 1 to 3, another instance, an edited savedAt and a previous key', () => {
+      const names = file.cases.map((c) => c.name);
+
+      expect(new Set(file.cases.filter((c) => c.expect.valid).map((c) => c.expect.format))).toEqual(
+        new Set([1, 2, 3]),
+      );
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'format3-other-instance',
+          'format3-saved-at-edited',
+          'format3-under-previous-key',
+        ]),
       );
     });
   });

@@ -15,7 +15,7 @@ import type { WorkerSettings } from '../runs/worker-settings';
 /**
  * The worker's counters in Prometheus text on METRICS_PORT (`/metrics`), and `/health` for a
  * container healthcheck: configs accepted and rejected by reason, runs and their duration, the
- * applied version and whether the worker runs degraded.
+ * applied version, whether the worker runs degraded, and whether its config is stale.
  */
 @Injectable()
 export class WorkerMetricsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -70,6 +70,28 @@ export class WorkerMetricsService implements OnApplicationBootstrap, BeforeAppli
       registers: [this.registry],
       collect() {
         this.set(status().status === 'degraded' ? 1 : 0);
+      },
+    });
+    // The SDK's freshness (docs/recovery.md), named as every worker on the SDK reports it.
+    new Gauge({
+      name: 'config_client_stale',
+      help: '1 while the config was not attested for longer than CONFIG_MAX_STALENESS (a frozen broker or a stopped manager heartbeat)',
+      registers: [this.registry],
+      collect() {
+        this.set(status().stale === true ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'config_client_attested_age_seconds',
+      help: 'Seconds since the applied config version was last attested (accepted or re-signed by a heartbeat); NaN before any',
+      registers: [this.registry],
+      collect() {
+        const attestedAt = status().attestedAt;
+        this.set(
+          attestedAt === undefined
+            ? Number.NaN
+            : Math.max(0, (Date.now() - Date.parse(attestedAt)) / 1000),
+        );
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'dedup_worker_' });

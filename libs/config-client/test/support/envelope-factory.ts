@@ -57,6 +57,10 @@ export interface EnvelopeSpec {
   readonly alg?: string;
   /** Signs with this key instead of the trusted one. */
   readonly signingSecretKey?: Buffer;
+  /** Default: now. */
+  readonly issuedAt?: string;
+  /** Default: absent (never expires). Any JSON value, to test a malformed one. */
+  readonly expiresAt?: unknown;
 }
 
 /** Envelope bytes built exactly as config-manager's EnvelopeBuilderService builds them. */
@@ -84,7 +88,8 @@ function configPayloadOf(keys: TestKeys, spec: EnvelopeSpec): ConfigPayload {
   const payload: ConfigPayload = {
     service: spec.service ?? definition.name,
     version: spec.version,
-    issuedAt: new Date().toISOString(),
+    issuedAt: spec.issuedAt ?? new Date().toISOString(),
+    ...(spec.expiresAt === undefined ? {} : { expiresAt: spec.expiresAt as string }),
     schemaHash: spec.schemaHash ?? definition.schemaHash,
     config: spec.config ?? defaultConfig(definition),
     secrets: Object.fromEntries(

@@ -43,8 +43,25 @@ describe(readInstanceStatus.name, () => {
       labels: {},
       runs: null,
       lastRun: null,
+      stale: null,
+      attestedAt: null,
       at: '2026-11-21T20:00:00.100Z',
     });
+  });
+
+  it('reads freshness: stale and attestedAt', () => {
+    const read = sut(bytes(statusFactory({ stale: true, attestedAt: '2026-11-21T19:55:00.000Z' })));
+    expect(read).toMatchObject({ stale: true, attestedAt: '2026-11-21T19:55:00.000Z' });
+  });
+
+  it.each([
+    ['a string stale', { stale: 'yes' }],
+    ['an attestedAt that is no date-time', { attestedAt: 'yesterday' }],
+    ['an attestedAt that is a number', { attestedAt: 1_700_000_000 }],
+  ])('reads %s as null, and still takes the report', (_, extra) => {
+    const read = sut(bytes({ ...statusFactory(), ...extra }));
+    expect(read?.status).toBe('online');
+    expect('stale' in extra ? read?.stale : read?.attestedAt).toBeNull();
   });
 
   it('reads labels, run counts and the last run', () => {
@@ -121,6 +138,8 @@ describe(readInstanceStatus.name, () => {
       labels: {},
       runs: null,
       lastRun: null,
+      stale: null,
+      attestedAt: null,
     });
   });
 

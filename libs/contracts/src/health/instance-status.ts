@@ -1,6 +1,10 @@
+import { readDateTime } from '../json/date-time';
 import { isPlainObject } from '../json/plain-object';
 
-/** Why a worker rejected a config message: one per worker rule, plus `oversized` (rule 0). */
+/**
+ * Why a worker rejected a config message: one per worker rule, plus `oversized` (rule 0) and
+ * `expired` (rule 4a: a worker with nothing applied refuses a payload long past its `expiresAt`).
+ */
 export const REJECTION_REASONS = [
   'oversized',
   'malformed',
@@ -9,6 +13,7 @@ export const REJECTION_REASONS = [
   'signature',
   'service',
   'stale',
+  'expired',
   'schema',
   'secret',
 ] as const;
@@ -122,6 +127,18 @@ export interface InstanceStatus {
   /** The last finished run; absent before the first. */
   readonly lastRun?: LastRun;
   /**
+   * The worker's config was not attested for longer than its CONFIG_MAX_STALENESS (or nothing
+   * was applied that long since start): a warning (a frozen broker or a stopped heartbeat), the
+   * worker keeps running. Absent from workers that do not track freshness.
+   */
+  readonly stale?: boolean;
+  /**
+   * The `issuedAt` (capped at the worker's clock) of the newest authentic payload of the
+   * applied version: its acceptance or a heartbeat's re-signed copy; absent before any.
+   * @format date-time
+   */
+  readonly attestedAt?: string;
+  /**
    * When the worker wrote this status.
    * @format date-time
    */
@@ -156,6 +173,10 @@ export interface ReportedStatus {
   readonly runs: RunCounts | null;
   /** The last finished run when the payload carries a valid one (its `at` as written); null otherwise. */
   readonly lastRun: LastRun | null;
+  /** The payload's `stale` when it is a boolean; null when absent or not one (a worker that does not track freshness). */
+  readonly stale: boolean | null;
+  /** The payload's `attestedAt` when it is a valid date-time (as written); null otherwise. */
+  readonly attestedAt: string | null;
   /** The payload's `at`, as it wrote it (not checked against any clock). */
   readonly at?: string;
 }
@@ -210,6 +231,8 @@ export function readInstanceStatus(payload: Uint8Array): ReportedStatus | undefi
     labels: labels(body.labels),
     runs: runCounts(body.runs),
     lastRun: lastRun(body.lastRun),
+    stale: typeof body.stale === 'boolean' ? body.stale : null,
+    attestedAt: dateTime(body.attestedAt),
     ...(at === undefined ? {} : { at }),
   };
 }
@@ -248,6 +271,10 @@ function lastRun(value: unknown): LastRun | null {
 
 function version(value: unknown): number | null {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
+function dateTime(value: unknown): string | null {
+  return readDateTime(value) === undefined ? null : (value as string);
 }
 
 function text(value: unknown, max: number): string | undefined {
