@@ -13,7 +13,7 @@ import {
   schemaTopic,
   validateConfig,
 } from '@app/contracts';
-import { LastKnownGoodStore, LKG_FORMAT } from '@app/config-client';
+import { LastKnownGoodStore } from '@app/config-client';
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
 import {
   MqttProbe,
@@ -255,34 +255,31 @@ describe('the Python reference client (clients/python)', () => {
       });
 
       // Its last-known-good file is the Node SDK's format 3 (docs/recovery.md), bound to this
-      // instance: a Node store that writes format 3 reads it (an older one refuses the format),
-      // and the Python client reads the file the Node store writes (the restart below runs on it).
+      // instance: the Node store reads it, and the Python client reads the file the Node store writes (the restart below runs on it).
       const lkgPath = join(dataDir, `${SERVICE}.${INSTANCE}.lkg.json`);
       expect(JSON.parse(readFileSync(lkgPath, 'utf8'))).toMatchObject({
         format: 3,
         service: SERVICE,
         instanceId: INSTANCE,
       });
-      // The store takes the instance id from format 3 on; before, the extra argument is unused.
-      const NodeStore = LastKnownGoodStore as unknown as new (
-        path: string,
-        hmacKey: Buffer,
-        instanceId: string,
-      ) => LastKnownGoodStore;
-      const nodeStore = new NodeStore(lkgPath, Buffer.from(env.LKG_HMAC_KEY, 'base64'), INSTANCE);
-      const saved = await nodeStore.load(SERVICE);
-      const envelopeOf = (version: number) =>
-        probe?.messages.find(
-          (m) => m.topic === configTopic(SERVICE) && payloadOf(m.payload).version === version,
-        )?.payload;
-      const schemaEnvelope = probe.messages.find((m) => m.topic === schemaTopic(SERVICE))?.payload;
-      const nodeReadsFormat3 = (LKG_FORMAT as number) >= 3;
-      expect(saved).toMatchObject(
-        nodeReadsFormat3
-          ? { kind: 'ok', envelopeBytes: envelopeOf(3), schemaEnvelopeBytes: schemaEnvelope }
-          : { kind: 'invalid', reason: expect.stringContaining('unknown format') },
+      const nodeStore = new LastKnownGoodStore(
+        lkgPath,
+        Buffer.from(env.LKG_HMAC_KEY, 'base64'),
+        INSTANCE,
       );
-      await nodeStore.save(envelopeOf(3) ?? Buffer.alloc(0), SERVICE, schemaEnvelope);
+      const saved = await nodeStore.load(SERVICE);
+      // Any copy of version 3 the manager published (each reconnect re-signs it: an attestation
+      // the worker saves), and the schema it was validated with.
+      const copiesOf = (version: number) =>
+        (probe?.messages ?? []).filter(
+          (m) => m.topic === configTopic(SERVICE) && payloadOf(m.payload).version === version,
+        );
+      const copiesOf3 = copiesOf(3);
+      const schemaEnvelope = probe.messages.find((m) => m.topic === schemaTopic(SERVICE))?.payload;
+      expect(saved).toMatchObject({ kind: 'ok', schemaEnvelopeBytes: schemaEnvelope });
+      const savedEnvelope = saved.kind === 'ok' ? saved.envelopeBytes : Buffer.alloc(0);
+      expect(copiesOf3.some((m) => m.payload.equals(savedEnvelope))).toBe(true);
+      await nodeStore.save(copiesOf3[0].payload, SERVICE, schemaEnvelope);
 
       // Restarted with the broker unreachable: it runs on version 3 from its last-known-good file.
       worker = startWorker({
@@ -300,7 +297,7 @@ describe('the Python reference client (clients/python)', () => {
       await worker.kill('SIGTERM');
 
       // Restarted on a broker replaying the genuine, older version 2: refused as stale.
-      const version2 = envelopeOf(2);
+      const version2 = copiesOf(2)[0]?.payload;
       expect(version2).toBeDefined();
       replayBroker = await startAedes();
       const replayer = await MqttProbe.connect(replayBroker.url, [healthTopic(SERVICE, INSTANCE)]);
