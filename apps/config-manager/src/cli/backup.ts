@@ -2,8 +2,14 @@
 // `node dist/apps/config-manager/src/cli/backup.js --out FILE`.
 import 'reflect-metadata';
 import { resolve } from 'node:path';
-import { BackupUserError, describeStore, storeBackupFor } from './store-backup';
-import { managerSettings, optionValue, runStoreCommand, USAGE_EXIT } from './store-command';
+import { describeStore, storeBackupFor } from './store-backup';
+import {
+  CliUserError,
+  managerSettings,
+  optionValue,
+  runCliCommand,
+  USAGE_EXIT,
+} from './cli-command';
 
 const USAGE = `Usage: npm run backup -- --out FILE
 
@@ -24,7 +30,7 @@ async function main(args: string[]): Promise<number> {
   const rest = args.filter(
     (a, i) => a !== '--out' && args[i - 1] !== '--out' && !a.startsWith('--out='),
   );
-  if (rest.length > 0) throw new BackupUserError(`unexpected argument ${rest[0]}\n\n${USAGE}`);
+  if (rest.length > 0) throw new CliUserError(`unexpected argument ${rest[0]}\n\n${USAGE}`);
   if (!out) {
     console.error(`backup: --out FILE is required\n\n${USAGE}`);
     return USAGE_EXIT;
@@ -36,4 +42,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-runStoreCommand('backup', () => main(process.argv.slice(2)));
+runCliCommand('backup', () => main(process.argv.slice(2)));

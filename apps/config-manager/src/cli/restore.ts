@@ -2,8 +2,8 @@
 // `node dist/apps/config-manager/src/cli/restore.js FILE`.
 import 'reflect-metadata';
 import { resolve } from 'node:path';
-import { backupFormatOf, BackupUserError, describeStore, storeBackupFor } from './store-backup';
-import { managerSettings, runStoreCommand, USAGE_EXIT } from './store-command';
+import { backupFormatOf, describeStore, storeBackupFor } from './store-backup';
+import { CliUserError, managerSettings, runCliCommand, USAGE_EXIT } from './cli-command';
 
 const USAGE = `Usage: npm run restore -- FILE
 
@@ -22,7 +22,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const option = args.find((a) => a.startsWith('-'));
-  if (option) throw new BackupUserError(`unknown option ${option}\n\n${USAGE}`);
+  if (option) throw new CliUserError(`unknown option ${option}\n\n${USAGE}`);
   if (args.length !== 1) {
     console.error(
       `restore: ${args.length === 0 ? 'FILE is required' : 'one FILE only'}\n\n${USAGE}`,
@@ -33,7 +33,7 @@ async function main(args: string[]): Promise<number> {
   const format = backupFormatOf(file);
   const settings = managerSettings();
   if (format !== settings.database.type) {
-    throw new BackupUserError(
+    throw new CliUserError(
       `${file} is a ${format === 'sqlite' ? 'SQLite backup' : 'Postgres (pg_dump) backup'}, but ` +
         `${describeStore(settings.database)} is a ${settings.database.type === 'sqlite' ? 'SQLite' : 'Postgres'} store: ` +
         `set DATABASE_URL to a ${format === 'sqlite' ? 'sqlite:' : 'postgres://'} store to restore it`,
@@ -46,4 +46,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-runStoreCommand('restore', () => main(process.argv.slice(2)));
+runCliCommand('restore', () => main(process.argv.slice(2)));

@@ -12,12 +12,7 @@ import {
 } from '../common/private-files';
 import { postgresApplicationName } from '../database/database-options';
 import type { DatabaseSettings } from '../settings/settings';
-
-/**
- * A mistake of the operator's (bad argument, wrong file, tool missing, manager running): the
- * commands print its message alone, without a stack trace, and exit non-zero.
- */
-export class BackupUserError extends Error {}
+import { CliUserError } from './cli-command';
 
 /** What a backup file holds, told by its first bytes. */
 export type BackupFormat = 'sqlite' | 'postgres';
@@ -36,7 +31,7 @@ export function backupFormatOf(file: string): BackupFormat {
   const head = Buffer.alloc(16);
   let read: number;
   try {
-    if (!statSync(file).isFile()) throw new BackupUserError(`${file} is not a file`);
+    if (!statSync(file).isFile()) throw new CliUserError(`${file} is not a file`);
     const fd = openSync(file, 'r');
     try {
       read = readSync(fd, head, 0, head.length, 0);
@@ -44,8 +39,8 @@ export function backupFormatOf(file: string): BackupFormat {
       closeSync(fd);
     }
   } catch (error) {
-    if (error instanceof BackupUserError) throw error;
-    throw new BackupUserError(`Cannot read ${file}: ${(error as Error).message}`);
+    if (error instanceof CliUserError) throw error;
+    throw new CliUserError(`Cannot read ${file}: ${(error as Error).message}`);
   }
   if (read >= SQLITE_MAGIC.length && head.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) {
     return 'sqlite';
@@ -53,7 +48,7 @@ export function backupFormatOf(file: string): BackupFormat {
   if (read >= PG_CUSTOM_MAGIC.length && head.subarray(0, 5).equals(PG_CUSTOM_MAGIC)) {
     return 'postgres';
   }
-  throw new BackupUserError(
+  throw new CliUserError(
     `${file} is not a config-manager backup: neither a SQLite database nor a pg_dump custom-format dump`,
   );
 }
@@ -76,14 +71,14 @@ async function writeAtomically(out: string, write: (tmp: string) => Promise<void
   try {
     ensurePrivateDirectory(dir);
   } catch (error) {
-    throw new BackupUserError(`Cannot create ${dir}: ${(error as Error).message}`);
+    throw new CliUserError(`Cannot create ${dir}: ${(error as Error).message}`);
   }
   const tmp = join(dir, `.${basename(out)}.${process.pid}.partial`);
   rmSync(tmp, { force: true });
   try {
     createPrivateFile(tmp);
   } catch (error) {
-    throw new BackupUserError(`Cannot write ${out}: ${(error as Error).message}`);
+    throw new CliUserError(`Cannot write ${out}: ${(error as Error).message}`);
   }
   try {
     await write(tmp);
@@ -115,7 +110,7 @@ export class SqliteStoreBackup implements StoreBackup {
 
   async backup(out: string): Promise<void> {
     if (this.path === ':memory:') {
-      throw new BackupUserError('DATABASE_URL=sqlite::memory: has nothing to back up');
+      throw new CliUserError('DATABASE_URL=sqlite::memory: has nothing to back up');
     }
     const source = this.open(this.path, `No store at DATABASE_URL=sqlite:${this.path}`);
     try {
@@ -139,13 +134,13 @@ export class SqliteStoreBackup implements StoreBackup {
 
   async restore(file: string): Promise<void> {
     if (this.path === ':memory:') {
-      throw new BackupUserError('DATABASE_URL=sqlite::memory: cannot be restored into');
+      throw new CliUserError('DATABASE_URL=sqlite::memory: cannot be restored into');
     }
     const source = this.open(file, `Cannot open ${file}`, { readonly: true });
     try {
       this.requireStore(source, file);
       const check = source.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new BackupUserError(`${file} is damaged: ${String(check)}`);
+      if (check !== 'ok') throw new CliUserError(`${file} is damaged: ${String(check)}`);
       this.refuseWhileInUse();
       ensurePrivateDirectory(dirname(this.path));
       createPrivateFile(this.path);
@@ -172,7 +167,7 @@ export class SqliteStoreBackup implements StoreBackup {
       target.exec('COMMIT');
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new BackupUserError(
+        throw new CliUserError(
           `DATABASE_URL=sqlite:${this.path} is in use (a config-manager is running on it): stop the manager first`,
         );
       }
@@ -186,7 +181,7 @@ export class SqliteStoreBackup implements StoreBackup {
     try {
       return new Database(path, { ...options, fileMustExist: true, timeout: 5000 });
     } catch (error) {
-      throw new BackupUserError(`${what}: ${(error as Error).message}`);
+      throw new CliUserError(`${what}: ${(error as Error).message}`);
     }
   }
 
@@ -197,10 +192,10 @@ export class SqliteStoreBackup implements StoreBackup {
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
         .get(STORE_TABLE);
     } catch (error) {
-      throw new BackupUserError(`${what} is not a SQLite database: ${(error as Error).message}`);
+      throw new CliUserError(`${what} is not a SQLite database: ${(error as Error).message}`);
     }
     if (!found) {
-      throw new BackupUserError(`${what} is not a config-manager store (no ${STORE_TABLE} table)`);
+      throw new CliUserError(`${what} is not a config-manager store (no ${STORE_TABLE} table)`);
     }
   }
 }
@@ -228,7 +223,7 @@ export class PostgresStoreBackup implements StoreBackup {
     });
     if (!(await this.dumpSchemas(out)).has(this.schema)) {
       rmSync(out, { force: true });
-      throw new BackupUserError(
+      throw new CliUserError(
         `${describeStore(this.db)} has no tables in schema ${this.schema}: nothing to back up`,
       );
     }
@@ -238,7 +233,7 @@ export class PostgresStoreBackup implements StoreBackup {
     const schemas = await this.dumpSchemas(file);
     if (schemas.size !== 1 || !schemas.has(this.schema)) {
       const held = [...schemas].join(', ') || 'no tables';
-      throw new BackupUserError(
+      throw new CliUserError(
         `${file} holds schema ${held}, but ${describeStore(this.db)} is schema ${this.schema}: ` +
           `restore it with the DATABASE_URL (?schema=) it was taken from`,
       );
@@ -274,7 +269,7 @@ export class PostgresStoreBackup implements StoreBackup {
     try {
       await client.connect();
     } catch (error) {
-      throw new BackupUserError(
+      throw new CliUserError(
         `Cannot connect to ${describeStore(this.db)}: ${(error as Error).message}`,
       );
     }
@@ -286,7 +281,7 @@ export class PostgresStoreBackup implements StoreBackup {
       );
       const connected = Number(rows[0].n);
       if (connected > 0) {
-        throw new BackupUserError(
+        throw new CliUserError(
           `${describeStore(this.db)} is in use: ${connected} connection(s) of a config-manager on ` +
             `schema ${this.schema}; stop the manager first`,
         );
@@ -318,7 +313,7 @@ export class PostgresStoreBackup implements StoreBackup {
       child.on('error', (error: NodeJS.ErrnoException) => {
         reject(
           error.code === 'ENOENT'
-            ? new BackupUserError(
+            ? new CliUserError(
                 `${tool} is not on the PATH: install the Postgres client tools of the server's ` +
                   `major version (postgresql-client), or run the command in the config-manager image`,
               )
@@ -329,7 +324,7 @@ export class PostgresStoreBackup implements StoreBackup {
         if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
         else {
           const message = Buffer.concat(err).toString('utf8').trim();
-          reject(new BackupUserError(`${tool} failed (exit ${code}): ${message}`));
+          reject(new CliUserError(`${tool} failed (exit ${code}): ${message}`));
         }
       });
     });

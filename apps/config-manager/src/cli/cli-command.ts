@@ -1,6 +1,11 @@
 import { EnvironmentError } from '@app/contracts';
 import { loadSettings, type Settings } from '../settings/settings';
-import { BackupUserError } from './store-backup';
+
+/**
+ * A mistake of the operator's (bad argument, wrong file, missing tool, manager running): the
+ * commands print its message alone, without a stack trace, and exit 1.
+ */
+export class CliUserError extends Error {}
 
 /** A command's exit status for a usage mistake (bad or missing argument). */
 export const USAGE_EXIT = 2;
@@ -14,24 +19,26 @@ export function managerSettings(env: NodeJS.ProcessEnv = process.env): Settings 
 }
 
 /**
- * Runs a store command (`npm run backup`, `npm run restore`): an operator's mistake (a
- * BackupUserError, a bad environment) prints its message alone and exits 1; anything else is a
+ * Runs a command of cli/ (`npm run backup`, `restore`, `ops:init`): an operator's mistake (a
+ * CliUserError, a bad environment) prints its message alone and exits 1; anything else is a
  * bug and keeps its stack.
  */
-export function runStoreCommand(name: string, main: () => Promise<number>): void {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      if (error instanceof BackupUserError || error instanceof EnvironmentError) {
-        console.error(`${name}: ${error.message}`);
-      } else {
-        console.error(`${name}: unexpected failure`, error);
-      }
-      process.exitCode = 1;
-    },
-  );
+export function runCliCommand(name: string, main: () => Promise<number> | number): void {
+  Promise.resolve()
+    .then(main)
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        if (error instanceof CliUserError || error instanceof EnvironmentError) {
+          console.error(`${name}: ${error.message}`);
+        } else {
+          console.error(`${name}: unexpected failure`, error);
+        }
+        process.exitCode = 1;
+      },
+    );
 }
 
 /** The value of `--name VALUE` or `--name=VALUE`; undefined when absent; throws when empty. */
@@ -40,13 +47,13 @@ export function optionValue(args: string[], name: string): string | undefined {
     if (args[i] === name) {
       const value = args[i + 1];
       if (value === undefined || value.startsWith('--')) {
-        throw new BackupUserError(`${name} needs a value`);
+        throw new CliUserError(`${name} needs a value`);
       }
       return value;
     }
     if (args[i].startsWith(`${name}=`)) {
       const value = args[i].slice(name.length + 1);
-      if (!value) throw new BackupUserError(`${name} needs a value`);
+      if (!value) throw new CliUserError(`${name} needs a value`);
       return value;
     }
   }
