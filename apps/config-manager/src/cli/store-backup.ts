@@ -10,7 +10,7 @@ import {
   ensurePrivateDirectory,
   PRIVATE_FILE_MODE,
 } from '../common/private-files';
-import { postgresApplicationName } from '../database/database-options';
+import { postgresApplicationName } from '../database/postgres-application-name';
 import type { DatabaseSettings } from '../settings/settings';
 import { CliUserError } from './cli-command';
 

@@ -10,6 +10,7 @@ import {
 import type { DatabaseSettings } from '../settings/settings';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migration-list';
+import { postgresApplicationName } from './postgres-application-name';
 
 const logger = new Logger('SqliteStore');
 
@@ -77,15 +78,6 @@ function prepareSqliteFile(path: string): void {
       );
     }
   }
-}
-
-/**
- * The manager's Postgres application_name: `config-manager`, with `:<schema>` when DATABASE_URL
- * names one, so `npm run restore` can tell a manager connected to its schema from one on another
- * schema of the same database (Postgres keeps 63 bytes: a schema is at most 63 characters).
- */
-export function postgresApplicationName(db: { schema?: string }): string {
-  return (db.schema ? `config-manager:${db.schema}` : 'config-manager').slice(0, 63);
 }
 
 /** Creates the Postgres schema named in DATABASE_URL (`?schema=`) before migrations need it. */
