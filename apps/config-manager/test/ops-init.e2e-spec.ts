@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type IClientOptions } from 'mqtt';
 import { parse } from 'yaml';
+import { boxPublicKeyOf, signingPublicKeyOf } from '@app/crypto';
 import {
   bearer,
   Mosquitto,
@@ -139,7 +140,14 @@ describe('npm run ops:init', () => {
     expect(settings.apiTokens.map((t) => t.name)).toEqual(['ops']);
     const workerEnv = composeEnvironment(join(dir, '.env'), 'dedup-worker-1');
     expect(workerEnv.MQTT_PASSWORD).toBe(env.MQTT_WORKER_PASSWORD_DEDUP_WORKER__DEDUP_WORKER_1);
-    expect(workerEnv.CONFIG_TRUSTED_KEYS).toBe(env.CONFIG_TRUSTED_KEYS);
+    // The pairs match: workers trust the manager's signing key and hold the secret half of the
+    // key the manager seals their secrets to.
+    expect(workerEnv.CONFIG_TRUSTED_KEYS).toBe(
+      `${settings.signing.keyId}:${signingPublicKeyOf(Buffer.from(env.CONFIG_SIGNING_KEY, 'base64')).toString('base64')}`,
+    );
+    expect(boxPublicKeyOf(Buffer.from(workerEnv.CONFIG_SECRET_KEY, 'base64'))).toEqual(
+      settings.recipientKeys.get('dedup-worker'),
+    );
   });
 
   describe('with a manager on that environment', () => {
