@@ -28,6 +28,21 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ---------------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS runtime
+# pg_dump / pg_restore for `npm run backup` / `restore` and the compose `backup` service: the
+# client of the server's major version (pg_dump refuses a newer server), from the PostgreSQL
+# apt repository (Debian bookworm ships 15). PG_MAJOR follows ops/compose.yml's postgres image.
+ARG PG_MAJOR=16
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends ca-certificates curl \
+  && install -d /usr/share/postgresql-common/pgdg \
+  && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+    https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+  && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" \
+    > /etc/apt/sources.list.d/pgdg.list \
+  && apt-get update \
+  && apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}" \
+  && apt-get purge -y curl && apt-get autoremove -y \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     APP_ENV=production \
     HOST=0.0.0.0 \
@@ -39,8 +54,10 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
-# /data belongs to the unprivileged `node` user (uid 1000) so a fresh named volume does too.
-RUN mkdir -p /data && chown node:node /data
+COPY ops/backup-loop.sh ./ops/backup-loop.sh
+# /data and /backups belong to the unprivileged `node` user (uid 1000) so fresh named volumes
+# do too.
+RUN mkdir -p /data /backups && chown node:node /data /backups
 USER node
 VOLUME ["/data"]
 EXPOSE 8080
@@ -49,4 +66,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Migrations run at start. Keys in an image without dev dependencies:
 #   docker run --rm config-manager node dist/apps/config-manager/src/cli/keys.js generate
+# Backup / restore: node dist/apps/config-manager/src/cli/backup.js --out FILE, restore.js FILE.
 CMD ["node", "dist/apps/config-manager/src/main.js"]

@@ -39,7 +39,8 @@
 #   ops/mosquitto-passwords.sh [password-file [acl-file]]
 #     (defaults: ops/mosquitto-passwords, and mosquitto-acl next to the password file)
 #
-# Needs `mosquitto_passwd` on the PATH, or docker (then the eclipse-mosquitto:2 image's).
+# Needs only node (hashes in mosquitto 2's `$7$` PBKDF2-SHA512 format; no mosquitto_passwd).
+# `npm run ops:init` runs it once for a fresh ops/.env.
 # The password file is written with mode 0600, the ACL (no secrets) with 0644; when run as root
 # both are chowned to MOSQUITTO_UID (default 1883, the mosquitto user of the eclipse-mosquitto
 # image) so the broker can read them.
@@ -195,20 +196,20 @@ done < <(compgen -e | grep -E '^MQTT_(MANAGER|WORKER)_PASSWORD_' | sort)
 
 [[ -f "$acl_rules" ]] || fail "$acl_rules is missing"
 
-if command -v mosquitto_passwd >/dev/null 2>&1; then
-  passwd_cmd() { mosquitto_passwd "$@"; }
-elif command -v docker >/dev/null 2>&1; then
-  passwd_cmd() {
-    # Arguments are: -b <file> <user> <password>; run inside the image with the file's directory mounted.
-    local args=("$@")
-    local file="${args[1]}"
-    args[1]="/work/$(basename "$file")"
-    docker run --rm -u "$(id -u):$(id -g)" -v "$(dirname "$file"):/work" \
-      eclipse-mosquitto:2 mosquitto_passwd "${args[@]}"
-  }
-else
-  fail "needs mosquitto_passwd (apt-get install mosquitto) or docker"
-fi
+command -v node >/dev/null 2>&1 || fail "needs node (the repository's Node.js 20) to hash the passwords"
+
+# One password-file line, `user:$7$101$<salt>$<hash>`: mosquitto 2's PBKDF2-SHA512 format (what
+# mosquitto_passwd writes: 12 random salt bytes, 101 iterations, 64-byte key, both base64).
+# The password goes through stdin, never on a command line.
+password_line() {
+  printf '%s' "$2" | node -e '
+    const { pbkdf2Sync, randomBytes } = require("node:crypto");
+    const password = require("node:fs").readFileSync(0);
+    const salt = randomBytes(12);
+    const hash = pbkdf2Sync(password, salt, 101, 64, "sha512");
+    process.stdout.write(`${process.argv[1]}:$7$101$${salt.toString("base64")}$${hash.toString("base64")}\n`);
+  ' "$1"
+}
 
 # The ACL block of each role (docker/mosquitto/acl's header describes them).
 acl_block() {
@@ -254,8 +255,7 @@ chmod 0600 "$tmp"
 for i in "${!users[@]}"; do
   user="${users[$i]}"
   var="${vars[$i]}"
-  # -b: password on the command line (batch mode); the file is created on the first user.
-  passwd_cmd -b "$tmp" "$user" "${!var}" >/dev/null
+  password_line "$user" "${!var}" >>"$tmp"
   acl_block "$user" "${roles[$i]}" >>"$acl_tmp"
   echo "mosquitto-passwords: user $user (${roles[$i]}, $var)" >&2
 done

@@ -10,6 +10,7 @@ import {
 import type { DatabaseSettings } from '../settings/settings';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migration-list';
+import { postgresApplicationName } from './postgres-application-name';
 
 const logger = new Logger('SqliteStore');
 
@@ -55,7 +56,7 @@ export function dataSourceOptions(db: DatabaseSettings): DataSourceOptions {
       max: 10,
       connectionTimeoutMillis: 3000,
       query_timeout: 10000,
-      application_name: 'config-manager',
+      application_name: postgresApplicationName(db),
     },
   };
 }
