@@ -44,6 +44,15 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly heartbeats = new Counter({
+    name: 'config_heartbeats_total',
+    help:
+      'Heartbeat attestations the MQTT broker acknowledged: the current version re-signed with a new issuedAt ' +
+      'and expiresAt, per service and topic (config, candidate)',
+    labelNames: ['service', 'topic'] as const,
+    registers: [this.registry],
+  });
+
   constructor(instances: InstancesService) {
     collectDefaultMetrics({ register: this.registry });
     new Counter({
@@ -91,6 +100,11 @@ export class MetricsService {
   /** The broker did not acknowledge a publish of `service`. */
   publishFailed(service: string): void {
     this.publishFailures.inc({ service });
+  }
+
+  /** A heartbeat re-signed `service`'s current version (or its rollout's candidate) and the broker acknowledged it. */
+  heartbeat(service: string, topic: 'config' | 'candidate'): void {
+    this.heartbeats.inc({ service, topic });
   }
 
   /** A config topic held something other than the current signed envelope. */

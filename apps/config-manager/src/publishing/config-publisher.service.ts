@@ -149,6 +149,11 @@ export class ConfigPublisherService
       this.metrics.publishFailed(state.service);
       return false;
     }
+    // Checked again after the await: a newer version may have gone out meanwhile (a heartbeat
+    // of the old one racing a write).
+    if (state.version < (this.sent.get(state.service) ?? 0)) {
+      return this.isPublished(state.service, state.version);
+    }
     this.sent.set(state.service, state.version);
     this.watch.publishing(state.service, state.version);
     const ok = await this.connection.publish(
@@ -254,6 +259,23 @@ export class ConfigPublisherService
     for (const state of this.configs.list()) {
       if (!this.catalog.isActive(state.service)) continue;
       if (!this.isPublished(state.service, state.version)) await this.publish(state);
+    }
+  }
+
+  /**
+   * The heartbeat (HeartbeatService): re-signs and republishes the current version of every
+   * active service the broker already acknowledged (new `issuedAt`, same version and content).
+   * A version not yet acknowledged is the sweep's; one another replica superseded (seen on the
+   * bus, being re-read) is skipped, so a heartbeat never rolls the retained message back.
+   */
+  async attestAll(): Promise<void> {
+    if (!this.connection.isConnected()) return;
+    for (const state of this.configs.list()) {
+      const { service, version } = state;
+      if (!this.catalog.isActive(service) || !this.isPublished(service, version)) continue;
+      if ((this.refreshedFor.get(service) ?? 0) > version) continue;
+      if ((this.sent.get(service) ?? 0) > version) continue;
+      if (await this.publish(state)) this.metrics.heartbeat(service, 'config');
     }
   }
 
