@@ -90,6 +90,18 @@ export class MetricsService {
         }
       },
     });
+    new Gauge({
+      name: 'config_instances_stale',
+      help:
+        'Worker instances that are up and report stale: nothing attested their applied version for longer ' +
+        'than their CONFIG_MAX_STALENESS (check the broker, its ACL and the manager heartbeat), per service',
+      labelNames: ['service'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { service, count } of instances.staleByService()) this.set({ service }, count);
+      },
+    });
   }
 
   /** A version of `service` was acknowledged by the broker for the first time. */

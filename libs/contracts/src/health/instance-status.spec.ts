@@ -43,7 +43,19 @@ describe(readInstanceStatus.name, () => {
       labels: {},
       runs: null,
       lastRun: null,
+      stale: null,
+      attestedAt: null,
       at: '2026-11-21T20:00:00.100Z',
+    });
+  });
+
+  it('reads stale and attestedAt; a non-boolean stale or a non-string attestedAt is null', () => {
+    expect(
+      sut(bytes(statusFactory({ stale: true, attestedAt: '2026-11-21T19:59:00.000Z' }))),
+    ).toMatchObject({ stale: true, attestedAt: '2026-11-21T19:59:00.000Z' });
+    expect(sut(bytes({ ...statusFactory(), stale: 'yes', attestedAt: 7 }))).toMatchObject({
+      stale: null,
+      attestedAt: null,
     });
   });
 
@@ -121,6 +133,8 @@ describe(readInstanceStatus.name, () => {
       labels: {},
       runs: null,
       lastRun: null,
+      stale: null,
+      attestedAt: null,
     });
   });
 

@@ -122,6 +122,17 @@ export interface InstanceStatus {
   /** The last finished run; absent before the first. */
   readonly lastRun?: LastRun;
   /**
+   * Nothing attested the applied version for longer than CONFIG_MAX_STALENESS (docs/recovery.md):
+   * a warning, the worker keeps running; absent from workers that do not track it.
+   */
+  readonly stale?: boolean;
+  /**
+   * The newest `issuedAt` (capped at the worker's clock) of an authentic payload of the version it
+   * runs: when the manager last vouched for it.
+   * @format date-time
+   */
+  readonly attestedAt?: string;
+  /**
    * When the worker wrote this status.
    * @format date-time
    */
@@ -156,6 +167,10 @@ export interface ReportedStatus {
   readonly runs: RunCounts | null;
   /** The last finished run when the payload carries a valid one (its `at` as written); null otherwise. */
   readonly lastRun: LastRun | null;
+  /** Whether the worker says it is stale; null when the payload does not say. */
+  readonly stale: boolean | null;
+  /** The payload's `attestedAt`, as it wrote it (not checked against any clock); null when absent. */
+  readonly attestedAt: string | null;
   /** The payload's `at`, as it wrote it (not checked against any clock). */
   readonly at?: string;
 }
@@ -210,6 +225,8 @@ export function readInstanceStatus(payload: Uint8Array): ReportedStatus | undefi
     labels: labels(body.labels),
     runs: runCounts(body.runs),
     lastRun: lastRun(body.lastRun),
+    stale: typeof body.stale === 'boolean' ? body.stale : null,
+    attestedAt: text(body.attestedAt, MAX_TIME_LENGTH) ?? null,
     ...(at === undefined ? {} : { at }),
   };
 }
