@@ -6,6 +6,12 @@ import { InstancesService } from '../instances/instances.service';
 /** Route label of a request that matched no route (404, or refused before routing: 413, 415). */
 const UNMATCHED_ROUTE = '(unmatched)';
 
+/** The route template a request matched (`/api/services/:service/config`), never its raw URL. */
+export function routeTemplateOf(req: Request): string {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof route === 'string' ? route : UNMATCHED_ROUTE;
+}
+
 /**
  * The manager's Prometheus metrics, in a registry of its own (not prom-client's global one, so
  * several managers in one process never clash): HTTP latency, publishing outcomes, how the
@@ -50,6 +56,15 @@ export class MetricsService {
       'Heartbeat attestations the MQTT broker acknowledged: the current version re-signed with a new issuedAt ' +
       'and expiresAt, per service and topic (config, candidate)',
     labelNames: ['service', 'topic'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly accessDenials = new Counter({
+    name: 'config_http_access_denied_total',
+    help:
+      'Requests refused 401 (no or an unknown token: token="(unknown)") or 403 (a known token lacking the role), ' +
+      'per status, route template and token name',
+    labelNames: ['status', 'route', 'token'] as const,
     registers: [this.registry],
   });
 
@@ -119,6 +134,11 @@ export class MetricsService {
     this.heartbeats.inc({ service, topic });
   }
 
+  /** A request was refused 401 or 403 (`route` a template, `token` a configured name: bounded labels). */
+  accessDenied(status: 401 | 403, route: string, token: string): void {
+    this.accessDenials.inc({ status: String(status), route, token });
+  }
+
   /** A config topic held something other than the current signed envelope. */
   retainedIncident(service: string, problem: string): void {
     this.retainedIncidents.inc({ service, problem });
@@ -129,10 +149,9 @@ export class MetricsService {
     return (req: Request, res: Response, next: NextFunction) => {
       const end = this.httpDuration.startTimer();
       res.once('finish', () => {
-        const route = (req.route as { path?: unknown } | undefined)?.path;
         end({
           method: req.method,
-          route: typeof route === 'string' ? route : UNMATCHED_ROUTE,
+          route: routeTemplateOf(req),
           status: String(res.statusCode),
         });
       });
