@@ -33,6 +33,7 @@ function statusOf(code: ErrorCode): number {
     case ErrorCode.StagedVersionOutdated:
     case ErrorCode.VersionNotStaged:
     case ErrorCode.RolloutStateConflict:
+    case ErrorCode.SecretUnreadable:
       return HttpStatus.CONFLICT;
     case ErrorCode.DatabaseUnavailable:
     case ErrorCode.BrokerUnavailable:

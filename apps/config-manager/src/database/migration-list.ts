@@ -8,6 +8,7 @@ import { InstanceLabelsRuns1765065600000 } from './migrations/1765065600000-inst
 import { StagedVersions1765152000000 } from './migrations/1765152000000-staged-versions';
 import { Rollouts1765238400000 } from './migrations/1765238400000-rollouts';
 import { InstanceFreshness1765328400000 } from './migrations/1765328400000-instance-freshness';
+import { SecretVersionBinding1765332000000 } from './migrations/1765332000000-secret-version-binding';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   StagedVersions1765152000000,
   Rollouts1765238400000,
   InstanceFreshness1765328400000,
+  SecretVersionBinding1765332000000,
 ];
