@@ -98,6 +98,29 @@ describe('heartbeat attestations', () => {
     expect(seen.map((m) => readEnvelope(m.payload).payload.version)).toEqual([2, 2, 2]);
   });
 
+  it('skips an archived service: its tombstone stays, while the other services beat', async () => {
+    const sut = await startManager({ store: 'sqlite', env: { MQTT_URL: broker.url, ...FAST } });
+    managers.push(sut);
+    const archived = 'report-worker';
+    await sut.api
+      .registerService(archived, {
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { max_pages: { type: 'integer', minimum: 1, default: 10 } },
+        },
+      })
+      .expect(201);
+    await sut.api.archiveService(archived).expect(200);
+    const live = await probe([CONFIG_TOPIC, `system/config/${archived}`]);
+    // Four heartbeats of dedup-worker are the clock; the archived service's topic holds its tombstone only.
+    await messages(live, CONFIG_TOPIC, 4);
+    const tombstones = live.messages.filter(on(`system/config/${archived}`));
+    expect(tombstones).toHaveLength(1);
+    expect(readEnvelope(tombstones[0].payload).payload).toMatchObject({ archived: true });
+    expect(await sut.api.metrics()).not.toContain(`service="${archived}",topic="config"`);
+  });
+
   it('CONFIG_HEARTBEAT_SECONDS=0 turns it off: the retained envelope is the publish, once', async () => {
     const on0 = await startManager({
       store: 'sqlite',
