@@ -22,6 +22,33 @@ interface Window {
 }
 
 /**
+ * One audit row per key (token and route) per interval: `admit` says whether a denial writes a
+ * row, and how many were suppressed since the last one. Keys are configured token names times
+ * route templates, so the map stays bounded.
+ */
+export class AuditWindows {
+  private readonly windows = new Map<string, Window>();
+
+  constructor(private readonly intervalMs = ACCESS_DENIED_AUDIT_INTERVAL_MS) {}
+
+  /** `{ suppressed }` when this denial writes a row; undefined when it is only counted. */
+  admit(key: string, now: number): { suppressed: number } | undefined {
+    const window = this.windows.get(key);
+    if (window && now - window.at < this.intervalMs) {
+      window.suppressed++;
+      return undefined;
+    }
+    this.windows.set(key, { at: now, suppressed: 0 });
+    return { suppressed: window?.suppressed ?? 0 };
+  }
+
+  /** The row was not written: the next denial writes one, counting this one as suppressed. */
+  failed(key: string, suppressed: number): void {
+    this.windows.set(key, { at: Number.NEGATIVE_INFINITY, suppressed: suppressed + 1 });
+  }
+}
+
+/**
  * Makes access violations visible: every 401 and 403 is counted in /metrics by status, route
  * template and token name (bounded labels: templates and configured names, never a raw URL or
  * a token), and a 403 of a known token writes an audit row (`access.denied`: route, method,
@@ -32,7 +59,7 @@ interface Window {
 @Injectable()
 export class AccessDenialsService {
   private readonly logger = new Logger(AccessDenialsService.name);
-  private readonly windows = new Map<string, Window>();
+  private readonly windows = new AuditWindows();
 
   constructor(
     private readonly metrics: MetricsService,
@@ -51,13 +78,9 @@ export class AccessDenialsService {
     this.metrics.accessDenied(403, route, error.tokenName);
     const id = `${error.tokenName}\u0000${route}`;
     const now = Date.now();
-    const window = this.windows.get(id);
-    if (window && now - window.at < ACCESS_DENIED_AUDIT_INTERVAL_MS) {
-      window.suppressed++;
-      return;
-    }
-    const suppressed = window?.suppressed ?? 0;
-    this.windows.set(id, { at: now, suppressed: 0 });
+    const admitted = this.windows.admit(id, now);
+    if (!admitted) return;
+    const { suppressed } = admitted;
     const service = (req.params as Record<string, unknown> | undefined)?.service;
     const reason =
       `${req.method} ${route} needs the "${error.requiredRole}" role, which token "${error.tokenName}" lacks` +
@@ -79,7 +102,7 @@ export class AccessDenialsService {
       )
       .catch((e: unknown) => {
         // Counted still; the row is lost with the database (logged), its count carried over.
-        this.windows.set(id, { at: 0, suppressed: suppressed + 1 });
+        this.windows.failed(id, suppressed);
         this.logger.warn(
           `Could not audit a refused request (${reason}): ${e instanceof Error ? e.message : String(e)}`,
         );
