@@ -138,5 +138,33 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
         '"2"',
       );
     });
+
+    it('a row from before that does not open either does not stop the start: it is logged, never sent, and a write heals it', async () => {
+      await sut.api.putSecret(SERVICE, PATH, OLD_VALUE).expect(204);
+      const row = await secrets().findOneByOrFail({ service: SERVICE, path: PATH });
+      await secrets().update(
+        { service: SERVICE, path: PATH },
+        // Another service's ciphertext, say: it does not open under this one's service and path.
+        {
+          ciphertext: aesGcmEncrypt(
+            masterKeyFromBase64(masterKey),
+            Buffer.from(NEW_VALUE),
+            Buffer.from(`billing-worker\0${PATH}`),
+          ),
+          keyId: row.keyId,
+          aadVersion: null,
+        },
+      );
+      await restart();
+      expect(sut.logs.text()).toContain(
+        `Could not open 1 stored secret(s) to bind them to their version: ${SERVICE} ${PATH}`,
+      );
+      const refused = await sut.api.republish(SERVICE).expect(409);
+      expect(refused.body.message).toContain('written before versions were bound');
+      expect(sut.logs.text()).not.toContain(NEW_VALUE);
+
+      await sut.api.putSecret(SERVICE, PATH, HEALED_VALUE).expect(204);
+      expect(opened(await probe.waitFor(configOf(3), 'v3'))).toBe(HEALED_VALUE);
+    });
   },
 );

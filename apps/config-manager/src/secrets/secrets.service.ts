@@ -295,7 +295,7 @@ export class SecretsService implements OnModuleInit {
           'CONFIG_MASTER_KEYS_PREVIOUS, then run npm run secrets:rotate.',
       );
     }
-    if (rows.some((r) => r.aadVersion === null)) await this.bindVersions();
+    await this.bindVersions();
     const stale = [...this.rows.values()]
       .flatMap((paths) => [...paths.values()])
       .filter((r) => r.keyId !== this.ring.current.id).length;
@@ -319,10 +319,16 @@ export class SecretsService implements OnModuleInit {
       }),
     ]);
     if (current + staged === 0) return;
+    const unopened: string[] = [];
     await this.db.transaction(async (manager) => {
       for (const row of await manager.findBy(SecretEntity, { aadVersion: IsNull() })) {
+        const plaintext = this.tryLegacy(row);
+        if (!plaintext) {
+          unopened.push(`${row.service} ${row.path}`);
+          continue;
+        }
         const { keyId, ciphertext } = this.ring.encrypt(
-          this.openForRewrite(row),
+          plaintext,
           aad(row.service, row.path, LEGACY_BOUND_VERSION),
         );
         await manager.update(
@@ -331,11 +337,39 @@ export class SecretsService implements OnModuleInit {
           { keyId, ciphertext, aadVersion: LEGACY_BOUND_VERSION },
         );
       }
-      await this.rotateStaged(manager);
+      const legacyStaged = await manager.find(StagedSecretEntity, {
+        where: { aadVersion: IsNull(), ciphertext: Not(IsNull()) },
+      });
+      for (const row of legacyStaged) {
+        const plaintext =
+          row.keyId === null || row.ciphertext === null
+            ? undefined
+            : this.tryLegacy({ ...row, keyId: row.keyId, ciphertext: row.ciphertext });
+        if (!plaintext) {
+          unopened.push(`${row.service} ${row.path} (staged v${row.version})`);
+          continue;
+        }
+        const { keyId, ciphertext } = this.ring.encrypt(
+          plaintext,
+          aad(row.service, row.path, row.version),
+        );
+        await manager.update(
+          StagedSecretEntity,
+          { service: row.service, version: row.version, path: row.path },
+          { keyId, ciphertext, aadVersion: row.version },
+        );
+      }
     });
+    if (unopened.length > 0) {
+      // Not a reason to refuse to start: these rows stay unbound, are never sent, and a write heals them.
+      this.logger.error(
+        `Could not open ${unopened.length} stored secret(s) to bind them to their version: ${unopened.join(', ')}. ` +
+          'They are not sent; set them again.',
+      );
+    }
     await this.loadAll();
     this.logger.log(
-      `Bound ${current + staged} secret(s) written before this release to their version (re-encrypted).`,
+      `Bound ${current + staged - unopened.length} secret(s) written before this release to their version (re-encrypted).`,
     );
   }
 
@@ -376,6 +410,16 @@ export class SecretsService implements OnModuleInit {
         row,
         'its ciphertext was not written for this service, path and version (copied from another row or an older version, or altered)',
       );
+    }
+  }
+
+  /** A row written before binding, opened with the service and path only; undefined if it does not open. */
+  private tryLegacy(row: StoredCiphertext): Buffer | undefined {
+    try {
+      return this.ring.decrypt(row.keyId, row.ciphertext, legacyAad(row.service, row.path));
+    } catch (error) {
+      if (error instanceof CryptoError) return undefined;
+      throw error;
     }
   }
 
