@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
+  MqttProbe,
   startWorkerStack,
   TOKENS,
   waitForInstance,
@@ -126,6 +127,30 @@ const ROLLBACK_REASON = 'back to defaults (zurück 🔙)';
     await row.getByText('online').waitFor();
     await row.getByTestId('applied-version').getByText('v2').waitFor();
     await shot('instances');
+  });
+
+  it('marks an instance that reports stale with a badge, and one that does not without', async () => {
+    const health = await MqttProbe.connect(await manager.api.brokerUrl());
+    try {
+      await health.publish(
+        `system/health/${SERVICE}/ui-stale-1`,
+        JSON.stringify({
+          service: SERVICE,
+          instanceId: 'ui-stale-1',
+          status: 'online',
+          appliedVersion: 2,
+          stale: true,
+          attestedAt: new Date(Date.now() - 3_600_000).toISOString(),
+          at: new Date().toISOString(),
+        }),
+      );
+    } finally {
+      await health.close();
+    }
+    const stale = page.getByTestId('instance-ui-stale-1');
+    await stale.getByTestId('stale').waitFor();
+    expect(await stale.textContent()).toContain('attested');
+    expect(await page.getByTestId('instance-ui-worker-1').getByTestId('stale').count()).toBe(0);
   });
 
   it('checks that the weights sum to 1 before saving, and changes nothing', async () => {

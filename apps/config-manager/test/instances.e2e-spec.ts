@@ -239,6 +239,54 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('instance view on %s', (store) 
     });
   });
 
+  it('shows stale and attestedAt as workers report them, counts stale instances that are up in /metrics, and keeps both across a restart', async () => {
+    const attestedAt = new Date(Date.now() - 10 * 60_000).toISOString();
+    const stale = await fakeWorker(broker.url, 'w-stale');
+    const fresh = await fakeWorker(broker.url, 'w-fresh');
+    const old = await fakeWorker(broker.url, 'w-old');
+    clients.push(stale, fresh, old);
+    await report(stale, 'w-stale', {
+      status: 'online',
+      appliedVersion: 1,
+      stale: true,
+      attestedAt,
+    });
+    await report(fresh, 'w-fresh', {
+      status: 'online',
+      appliedVersion: 1,
+      stale: false,
+      attestedAt: new Date().toISOString(),
+    });
+    // A worker that does not track it; and a far-future attestedAt is not believed.
+    await report(old, 'w-old', {
+      status: 'online',
+      appliedVersion: 1,
+      attestedAt: '2999-01-01T00:00:00Z',
+    });
+    const views = await eventually(instances, (v) => v.length === 3, 1000);
+    const byId = (id: string) => views.find((v) => v.instanceId === id);
+    expect(byId('w-stale')).toMatchObject({ stale: true, attestedAt });
+    expect(byId('w-fresh')).toMatchObject({ stale: false });
+    expect(byId('w-old')).toMatchObject({ stale: null, attestedAt: null });
+    expect(await sut.api.metrics()).toContain(`config_instances_stale{service="${SERVICE}"} 1`);
+
+    // Stale and then offline: it no longer counts (it is not running), the view keeps what it said.
+    stale.stream.destroy();
+    await eventually(
+      instances,
+      (v) => v.find((i) => i.instanceId === 'w-stale')?.status === 'offline',
+      1000,
+    );
+    expect(await sut.api.metrics()).toContain(`config_instances_stale{service="${SERVICE}"} 0`);
+
+    await sut.stop();
+    sut = await startManager({ store, reuse: sut, env: { MQTT_URL: broker.url } });
+    expect((await instances()).find((v) => v.instanceId === 'w-stale')).toMatchObject({
+      stale: true,
+      attestedAt,
+    });
+  });
+
   it('shows an instance that reports no labels or runs with empty labels and null runs', async () => {
     const worker = await fakeWorker(broker.url, 'w-n');
     clients.push(worker);

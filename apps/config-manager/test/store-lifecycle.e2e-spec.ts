@@ -19,6 +19,8 @@ const MIGRATION_NAMES = [
   'InstanceLabelsRuns1765065600000',
   'StagedVersions1765152000000',
   'Rollouts1765238400000',
+  'InstanceFreshness1765328400000',
+  'SecretVersionBinding1765332000000',
 ];
 
 async function migrationsRun(manager: TestManager): Promise<string[]> {

@@ -65,6 +65,20 @@ export function InstancesPage({ service, current }: { service: string; current: 
                       schema drift
                     </span>
                   ) : null}
+                  {instance.stale === true && instance.status !== 'offline' ? (
+                    <span
+                      className="badge badge-stale"
+                      data-testid="stale"
+                      title="nothing attested its config for longer than its CONFIG_MAX_STALENESS: check its broker connection and ACL, and the manager's heartbeat"
+                    >
+                      stale
+                    </span>
+                  ) : null}
+                  {instance.attestedAt ? (
+                    <div className="muted small" title={formatTime(instance.attestedAt)}>
+                      attested {formatAgo(instance.attestedAt)}
+                    </div>
+                  ) : null}
                 </td>
                 <td data-testid="applied-version">
                   {instance.appliedVersion === null ? '—' : `v${instance.appliedVersion}`}

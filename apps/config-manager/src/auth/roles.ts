@@ -20,12 +20,21 @@ export interface Principal {
   roles: ReadonlySet<Role>;
 }
 
-/** Throws 403 unless `principal` has `role`; `what` says what needed it (the guard: "This"). */
-export function assertRole(principal: Principal, role: Role, what = 'This'): void {
-  if (!principal.roles.has(role)) {
-    throw new DomainError(
+/** A 403: a known token lacks a role. Carries who and what, for the access-denied audit and metrics. */
+export class ForbiddenError extends DomainError {
+  constructor(
+    readonly tokenName: string,
+    readonly requiredRole: Role,
+    what: string,
+  ) {
+    super(
       ErrorCode.Forbidden,
-      `${what} needs the "${role}" role, which token "${principal.name}" lacks`,
+      `${what} needs the "${requiredRole}" role, which token "${tokenName}" lacks`,
     );
   }
+}
+
+/** Throws 403 unless `principal` has `role`; `what` says what needed it (the guard: "This"). */
+export function assertRole(principal: Principal, role: Role, what = 'This'): void {
+  if (!principal.roles.has(role)) throw new ForbiddenError(principal.name, role, what);
 }

@@ -30,6 +30,11 @@ export enum ErrorCode {
   UnknownRollout = 'UNKNOWN_ROLLOUT',
   /** The rollout is in a state the requested action does not apply to (pausing a finished one). */
   RolloutStateConflict = 'ROLLOUT_STATE_CONFLICT',
+  /**
+   * A stored secret does not open as the current value of its service, path and version (its
+   * ciphertext was copied from another row or an older version, or altered): nothing is sent.
+   */
+  SecretUnreadable = 'SECRET_UNREADABLE',
 }
 
 /** A failure of a use case, carrying a code; never an HTTP type, never a secret in its message. */

@@ -11,6 +11,8 @@ import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { requestIdOf } from '../logging/request-id';
 import type { ErrorBody, ErrorDetail } from '@app/contracts';
+import { AccessDenialsService } from '../auth/access-denials.service';
+import { ForbiddenError } from '../auth/roles';
 import { DomainError, ErrorCode } from './domain-error';
 
 function statusOf(code: ErrorCode): number {
@@ -31,6 +33,7 @@ function statusOf(code: ErrorCode): number {
     case ErrorCode.StagedVersionOutdated:
     case ErrorCode.VersionNotStaged:
     case ErrorCode.RolloutStateConflict:
+    case ErrorCode.SecretUnreadable:
       return HttpStatus.CONFLICT;
     case ErrorCode.DatabaseUnavailable:
     case ErrorCode.BrokerUnavailable:
@@ -64,13 +67,23 @@ function detailsFromValidationPipe(response: unknown): ErrorDetail[] | undefined
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
+  constructor(private readonly denials: AccessDenialsService) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     const body = this.toBody(exception, res);
+    this.recordDenial(exception, http.getRequest<Request>());
     if (res.headersSent) return;
     const requestId = requestIdOf(http.getRequest<Request>());
     res.status(body.statusCode).json(requestId ? { ...body, requestId } : body);
+  }
+
+  /** 401s and 403s are counted (and a known token's 403 audited): access violations are visible. */
+  private recordDenial(exception: unknown, req: Request): void {
+    if (!(exception instanceof DomainError)) return;
+    if (exception instanceof ForbiddenError) this.denials.forbidden(req, exception);
+    else if (exception.code === ErrorCode.Unauthenticated) this.denials.unauthenticated(req);
   }
 
   private toBody(exception: unknown, res: Response): ErrorBody {

@@ -310,7 +310,7 @@ export class ConfigWritesService {
     }
     const secretUpdates = staged
       ? []
-      : await this.secrets.apply(manager, service, secretChanges, request.actor, at);
+      : await this.secrets.apply(manager, service, secretChanges, request.actor, at, version);
     const secrets = applySecretStates(definition, current.secrets, secretChanges, at);
     const reason = request.reason ?? null;
     await this.repository.insertVersion(manager, {

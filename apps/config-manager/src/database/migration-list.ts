@@ -7,6 +7,8 @@ import { ServiceRegistry1764979200000 } from './migrations/1764979200000-service
 import { InstanceLabelsRuns1765065600000 } from './migrations/1765065600000-instance-labels-runs';
 import { StagedVersions1765152000000 } from './migrations/1765152000000-staged-versions';
 import { Rollouts1765238400000 } from './migrations/1765238400000-rollouts';
+import { InstanceFreshness1765328400000 } from './migrations/1765328400000-instance-freshness';
+import { SecretVersionBinding1765332000000 } from './migrations/1765332000000-secret-version-binding';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
@@ -19,4 +21,6 @@ export const MIGRATIONS = [
   InstanceLabelsRuns1765065600000,
   StagedVersions1765152000000,
   Rollouts1765238400000,
+  InstanceFreshness1765328400000,
+  SecretVersionBinding1765332000000,
 ];

@@ -61,7 +61,7 @@ export function parseInstanceHealth(
   // The topic says who is reporting; a payload that claims to be someone else is not believed.
   if (status.service !== service) return refused('service');
   if (status.instanceId !== instanceId) return refused('instance');
-  const { at, lastRejection, lastRun, ...report } = status;
+  const { at, lastRejection, lastRun, attestedAt, ...report } = status;
   return {
     kind: 'report',
     report: {
@@ -76,6 +76,7 @@ export function parseInstanceHealth(
       lastRun: lastRun
         ? { ...lastRun, at: plausibleTime(lastRun.at, seenAt) ?? seenAt.toISOString() }
         : null,
+      attestedAt: plausibleTime(attestedAt, seenAt) ?? null,
       reportedAt: plausibleTime(at, seenAt),
     },
   };

@@ -29,6 +29,8 @@ export function mergeReport(
     labels: keep ? before.labels : report.labels,
     runs: keep ? (before.runs ?? report.runs) : report.runs,
     lastRun: keep ? (before.lastRun ?? report.lastRun) : report.lastRun,
+    stale: keep ? before.stale : report.stale,
+    attestedAt: keep ? (before.attestedAt ?? report.attestedAt) : report.attestedAt,
     lastRejection: newerRejection(before?.lastRejection ?? null, report.lastRejection),
     lastSeen: seenAt,
     offlineSince: offline ? (before?.offlineSince ?? seenAt) : null,

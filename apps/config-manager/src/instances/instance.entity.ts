@@ -40,6 +40,14 @@ export class InstanceEntity {
   @Column({ name: 'last_run', type: 'text', nullable: true })
   lastRun!: string | null;
 
+  /** Whether it said it is stale (CONFIG_MAX_STALENESS); null: it does not say. */
+  @Column({ type: 'boolean', nullable: true })
+  stale!: boolean | null;
+
+  /** When the manager last vouched for its applied version, as it reported. */
+  @Column({ name: 'attested_at', type: 'varchar', length: 32, nullable: true })
+  attestedAt!: string | null;
+
   @Column({ name: 'last_seen', type: 'varchar', length: 32 })
   lastSeen!: string;
 

@@ -91,6 +91,8 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
           labels: row.labels ? (JSON.parse(row.labels) as InstanceView['labels']) : {},
           runs: row.runs ? (JSON.parse(row.runs) as InstanceView['runs']) : null,
           lastRun: row.lastRun ? (JSON.parse(row.lastRun) as InstanceView['lastRun']) : null,
+          stale: row.stale,
+          attestedAt: row.attestedAt,
           lastSeen: row.lastSeen,
           offlineSince: row.offlineSince,
         },
@@ -155,6 +157,19 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
       groups.set(id, group);
     }
     return [...groups.values()];
+  }
+
+  /**
+   * Per service with instances in the view, how many that are up say they are stale (the
+   * metrics gauge; docs/recovery.md): 0 for a service whose instances are all fresh.
+   */
+  staleByService(): Array<{ service: string; count: number }> {
+    const counts = new Map<string, number>();
+    for (const { view } of this.entries.values()) {
+      const stale = view.stale === true && view.status !== 'offline' ? 1 : 0;
+      counts.set(view.service, (counts.get(view.service) ?? 0) + stale);
+    }
+    return [...counts].map(([service, count]) => ({ service, count }));
   }
 
   /** Health messages refused since start, by service and reason (the metrics counter). */

@@ -6,6 +6,12 @@ import { InstancesService } from '../instances/instances.service';
 /** Route label of a request that matched no route (404, or refused before routing: 413, 415). */
 const UNMATCHED_ROUTE = '(unmatched)';
 
+/** The route template a request matched (`/api/services/:service/config`), never its raw URL. */
+export function routeTemplateOf(req: Request): string {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof route === 'string' ? route : UNMATCHED_ROUTE;
+}
+
 /**
  * The manager's Prometheus metrics, in a registry of its own (not prom-client's global one, so
  * several managers in one process never clash): HTTP latency, publishing outcomes, how the
@@ -41,6 +47,24 @@ export class MetricsService {
       '(empty, oversized, malformed, unsupported-alg, unknown-key, signature, service, stale: republished at once; ' +
       'ahead: a newer version signed with our key than the store holds)',
     labelNames: ['service', 'problem'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly heartbeats = new Counter({
+    name: 'config_heartbeats_total',
+    help:
+      'Heartbeat attestations the MQTT broker acknowledged: the current version re-signed with a new issuedAt ' +
+      'and expiresAt, per service and topic (config, candidate)',
+    labelNames: ['service', 'topic'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly accessDenials = new Counter({
+    name: 'config_http_access_denied_total',
+    help:
+      'Requests refused 401 (no or an unknown token: token="(unknown)") or 403 (a known token lacking the role), ' +
+      'per status, route template and token name',
+    labelNames: ['status', 'route', 'token'] as const,
     registers: [this.registry],
   });
 
@@ -81,6 +105,18 @@ export class MetricsService {
         }
       },
     });
+    new Gauge({
+      name: 'config_instances_stale',
+      help:
+        'Worker instances that are up and report stale: nothing attested their applied version for longer ' +
+        'than their CONFIG_MAX_STALENESS (check the broker, its ACL and the manager heartbeat), per service',
+      labelNames: ['service'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const { service, count } of instances.staleByService()) this.set({ service }, count);
+      },
+    });
   }
 
   /** A version of `service` was acknowledged by the broker for the first time. */
@@ -93,6 +129,16 @@ export class MetricsService {
     this.publishFailures.inc({ service });
   }
 
+  /** A heartbeat re-signed `service`'s current version (or its rollout's candidate) and the broker acknowledged it. */
+  heartbeat(service: string, topic: 'config' | 'candidate'): void {
+    this.heartbeats.inc({ service, topic });
+  }
+
+  /** A request was refused 401 or 403 (`route` a template, `token` a configured name: bounded labels). */
+  accessDenied(status: 401 | 403, route: string, token: string): void {
+    this.accessDenials.inc({ status: String(status), route, token });
+  }
+
   /** A config topic held something other than the current signed envelope. */
   retainedIncident(service: string, problem: string): void {
     this.retainedIncidents.inc({ service, problem });
@@ -103,10 +149,9 @@ export class MetricsService {
     return (req: Request, res: Response, next: NextFunction) => {
       const end = this.httpDuration.startTimer();
       res.once('finish', () => {
-        const route = (req.route as { path?: unknown } | undefined)?.path;
         end({
           method: req.method,
-          route: typeof route === 'string' ? route : UNMATCHED_ROUTE,
+          route: routeTemplateOf(req),
           status: String(res.statusCode),
         });
       });

@@ -84,6 +84,8 @@ export class ConfigPublisherService
   /** Highest newer schema version seen on the bus that the store was re-read for, per service. */
   private readonly schemaRefreshedFor = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Per service, the version whose envelope could not be built (a secret does not open), and why. */
+  private readonly unbuildable = new Map<string, { version: number; error: DomainError }>();
 
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,
@@ -149,11 +151,18 @@ export class ConfigPublisherService
       this.metrics.publishFailed(state.service);
       return false;
     }
+    // Checked again after the await: a newer version may have gone out meanwhile (a heartbeat
+    // of the old one racing a write).
+    if (state.version < (this.sent.get(state.service) ?? 0)) {
+      return this.isPublished(state.service, state.version);
+    }
+    const envelope = this.buildOrReport(state);
+    if (!envelope) return false;
     this.sent.set(state.service, state.version);
     this.watch.publishing(state.service, state.version);
     const ok = await this.connection.publish(
       this.connection.topic(configTopic(state.service)),
-      this.envelopes.build(state),
+      envelope,
       true,
     );
     if (ok) {
@@ -163,6 +172,28 @@ export class ConfigPublisherService
       this.metrics.publishFailed(state.service);
     }
     return ok;
+  }
+
+  /**
+   * The signed envelope of a state; undefined when a stored secret does not open as current
+   * (SECRET_UNREADABLE): nothing is sent, the error is logged (once per version) and kept for
+   * the republish endpoint, and the sweep tries again (a PUT of the secret heals it).
+   */
+  private buildOrReport(state: ConfigState): Buffer | undefined {
+    try {
+      const envelope = this.envelopes.build(state);
+      this.unbuildable.delete(state.service);
+      return envelope;
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== ErrorCode.SecretUnreadable) throw error;
+      const known = this.unbuildable.get(state.service);
+      if (known?.version !== state.version || known.error.message !== error.message) {
+        this.logger.error(`${state.service} v${state.version} was not published: ${error.message}`);
+      }
+      this.unbuildable.set(state.service, { version: state.version, error });
+      this.metrics.publishFailed(state.service);
+      return undefined;
+    }
   }
 
   /**
@@ -214,6 +245,8 @@ export class ConfigPublisherService
         ? await this.publish(state)
         : await this.publishArchived(entry, state.version);
     if (!published) {
+      const unbuildable = this.unbuildable.get(service);
+      if (unbuildable?.version === state.version) throw unbuildable.error;
       throw new DomainError(
         ErrorCode.BrokerUnavailable,
         `The MQTT broker did not acknowledge ${service} version ${state.version}; it will be published when the broker is reachable`,
@@ -254,6 +287,23 @@ export class ConfigPublisherService
     for (const state of this.configs.list()) {
       if (!this.catalog.isActive(state.service)) continue;
       if (!this.isPublished(state.service, state.version)) await this.publish(state);
+    }
+  }
+
+  /**
+   * The heartbeat (HeartbeatService): re-signs and republishes the current version of every
+   * active service the broker already acknowledged (new `issuedAt`, same version and content).
+   * A version not yet acknowledged is the sweep's; one another replica superseded (seen on the
+   * bus, being re-read) is skipped, so a heartbeat never rolls the retained message back.
+   */
+  async attestAll(): Promise<void> {
+    if (!this.connection.isConnected()) return;
+    for (const state of this.configs.list()) {
+      const { service, version } = state;
+      if (!this.catalog.isActive(service) || !this.isPublished(service, version)) continue;
+      if ((this.refreshedFor.get(service) ?? 0) > version) continue;
+      if ((this.sent.get(service) ?? 0) > version) continue;
+      if (await this.publish(state)) this.metrics.heartbeat(service, 'config');
     }
   }
 

@@ -69,6 +69,7 @@ export class EnvelopeBuilderService implements OnModuleInit {
       service: state.service,
       version: state.version,
       issuedAt: issuedAt.toISOString(),
+      expiresAt: this.expiresAt(issuedAt),
       schemaHash: state.schemaHash,
       config: { ...state.config },
       secrets: this.sealSecrets(entry),
@@ -92,6 +93,7 @@ export class EnvelopeBuilderService implements OnModuleInit {
       service: state.service,
       version: state.version,
       issuedAt: issuedAt.toISOString(),
+      expiresAt: this.expiresAt(issuedAt),
       schemaHash: state.schemaHash,
       config: { ...state.config },
       secrets: this.sealSecrets(entry, staged),
@@ -131,6 +133,11 @@ export class EnvelopeBuilderService implements OnModuleInit {
   /** The X25519 key a service's secrets are sealed to: its registration's, else SERVICE_RECIPIENT_KEYS. */
   recipientKey(entry: CatalogEntry): Buffer | undefined {
     return entry.recipientKey ?? this.settings.recipientKeys.get(entry.definition.name);
+  }
+
+  /** `issuedAt` + CONFIG_ENVELOPE_TTL_SECONDS: a worker with nothing applied refuses the payload after it. */
+  private expiresAt(issuedAt: Date): string {
+    return new Date(issuedAt.getTime() + this.settings.envelopeTtlMs).toISOString();
   }
 
   private sign(payload: object): Buffer {

@@ -5,18 +5,25 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { ConfigPublisherService } from './config-publisher.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
+import { HeartbeatService } from './heartbeat.service';
 import { KeysController } from './keys.controller';
 import { RepublishController } from './republish.controller';
 import { RetainedConfigWatch } from './retained-config-watch';
 
 /**
  * Signed, retained delivery of every version over MQTT: the envelope builder, the publisher
- * with its outbox, the watch on the manager's own config topics, and the public keys.
+ * with its outbox, the heartbeat re-signing current versions, the watch on the manager's own
+ * config topics, and the public keys.
  */
 @Module({
   imports: [ConfigStateModule, SecretsModule, MessagingModule, MetricsModule],
   controllers: [KeysController, RepublishController],
-  providers: [EnvelopeBuilderService, ConfigPublisherService, RetainedConfigWatch],
-  exports: [ConfigPublisherService, EnvelopeBuilderService, RetainedConfigWatch],
+  providers: [
+    EnvelopeBuilderService,
+    ConfigPublisherService,
+    RetainedConfigWatch,
+    HeartbeatService,
+  ],
+  exports: [ConfigPublisherService, EnvelopeBuilderService, RetainedConfigWatch, HeartbeatService],
 })
 export class PublishingModule {}

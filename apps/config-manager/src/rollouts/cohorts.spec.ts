@@ -16,6 +16,8 @@ function instanceFactory(instanceId: string, labels: Record<string, string> = {}
     lastRejection: null,
     lastSeen: '2026-11-21T20:00:00.000Z',
     offlineSince: null,
+    stale: null,
+    attestedAt: null,
   };
 }
 

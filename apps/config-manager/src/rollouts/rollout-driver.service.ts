@@ -10,7 +10,9 @@ import { ConfigCacheService } from '../configs/config-cache.service';
 import { DatabaseService } from '../database/database.service';
 import { InstancesService } from '../instances/instances.service';
 import { BrokerConnectionService } from '../messaging/broker-connection.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { ConfigPublisherService } from '../publishing/config-publisher.service';
+import { HeartbeatService } from '../publishing/heartbeat.service';
 import { SecretsService } from '../secrets/secrets.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
@@ -59,6 +61,8 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
     private readonly publisher: ConfigPublisherService,
     private readonly secrets: SecretsService,
     private readonly connection: BrokerConnectionService,
+    private readonly heartbeats: HeartbeatService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -70,6 +74,7 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
       this.delivered.clear();
       this.clearPending = true;
     });
+    this.heartbeats.onBeat(() => this.attestCandidates());
   }
 
   onApplicationBootstrap(): void {
@@ -220,6 +225,32 @@ export class RolloutDriver implements OnModuleInit, OnApplicationBootstrap, OnAp
       });
       await this.apply(record, { record: paused, changed: true, effect: { kind: 'none' } });
     }
+  }
+
+  /**
+   * The heartbeat's share (docs/recovery.md): every candidate the broker acknowledged at its
+   * current step is re-signed (new `issuedAt` and `expiresAt`, same step and cohort) and
+   * published again, in the rollout's queue so it never overtakes a move. A candidate not yet
+   * delivered is left to the tick, which publishes it anyway.
+   */
+  private async attestCandidates(): Promise<void> {
+    if (!this.connection.isConnected()) return;
+    await Promise.allSettled(
+      [...this.active.keys()].map((id) =>
+        this.serial(id, async () => {
+          const known = this.active.get(id);
+          if (!known) return;
+          // Re-read: another replica may have ended it (its clear must not be overwritten).
+          const record = this.db.isAvailable() ? await this.refresh(known) : known;
+          const step = publishedStep(record);
+          if (!isActive(record.state) || record.state === 'rolling_back' || !step) return;
+          if (this.delivered.get(id) !== step.step) return;
+          if ((await this.candidates.publish(record)) === 'published') {
+            this.metrics.heartbeat(record.service, 'candidate');
+          }
+        }),
+      ),
+    );
   }
 
   /** After an ending commits: memory, the stable topic, the candidate topic. */

@@ -21,6 +21,8 @@ function instanceFactory(instanceId: string, overrides: Partial<InstanceView> = 
     lastRejection: null,
     lastSeen: at(-10).toISOString(),
     offlineSince: null,
+    stale: null,
+    attestedAt: null,
     ...overrides,
   };
 }

@@ -17,6 +17,14 @@ export class SecretEntity {
   @BinaryColumn()
   ciphertext!: Buffer;
 
+  /**
+   * The config version bound in the ciphertext's additional data (with service and path), so a
+   * ciphertext copied from another version's row does not open here; null: written before
+   * versions were bound (re-encrypted with its binding at the next start or secrets:rotate).
+   */
+  @Column({ name: 'aad_version', type: 'integer', nullable: true })
+  aadVersion!: number | null;
+
   @Column({ name: 'updated_at', type: 'varchar', length: 32 })
   updatedAt!: string;
 

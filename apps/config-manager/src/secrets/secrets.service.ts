@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
-import { MasterKeyRing, constantTimeEqual } from '@app/crypto';
+import { EntityManager, IsNull, Not } from 'typeorm';
+import { CryptoError, MasterKeyRing, constantTimeEqual } from '@app/crypto';
+import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
@@ -16,7 +17,13 @@ export type SecretCacheUpdate = { path: string; row: SecretEntity | null };
 
 /** The secret writes of one staged version, as stored (ciphertexts; null: cleared). */
 export type StagedSecrets = ReadonlyArray<
-  Pick<StagedSecretEntity, 'path' | 'keyId' | 'ciphertext'>
+  Pick<StagedSecretEntity, 'path' | 'version' | 'keyId' | 'ciphertext' | 'aadVersion'>
+>;
+
+/** What opening a ciphertext needs: where it belongs (service, path, version) and the key that sealed it. */
+type StoredCiphertext = Pick<
+  SecretEntity,
+  'service' | 'path' | 'keyId' | 'ciphertext' | 'aadVersion'
 >;
 
 /** Result of re-encrypting secrets under the current master key. */
@@ -27,9 +34,15 @@ export interface RotationResult {
 }
 
 /**
- * Secrets at rest: AES-256-GCM under the master key ring, bound to service and path as
- * additional authenticated data, with the key id stored beside each blob. Values only leave
- * this class decrypted for comparison (and, later, for sealing to a worker).
+ * Secrets at rest: AES-256-GCM under the master key ring, bound to service, path and the
+ * version that wrote them as additional authenticated data (docs/recovery.md), with the key id
+ * and that version stored beside each blob: a ciphertext copied from another row or an older
+ * version does not open as the current value (SECRET_UNREADABLE, never a plaintext). Values
+ * only leave this class decrypted for comparison and for sealing to a worker.
+ *
+ * Rows written before versions were bound (`aad_version` null) are re-encrypted with their
+ * binding once, at start (bindVersions, from verifyKeys) or by secrets:rotate; until then they
+ * do not open.
  */
 @Injectable()
 export class SecretsService implements OnModuleInit {
@@ -80,8 +93,13 @@ export class SecretsService implements OnModuleInit {
     for (const write of staged) {
       if (write.keyId === null || write.ciphertext === null) values.delete(write.path);
       else {
-        const { path, keyId, ciphertext } = write;
-        values.set(path, this.open({ service, path, keyId, ciphertext }).toString('utf8'));
+        const { path, keyId, ciphertext, aadVersion } = write;
+        // A staged write opens only as its own version's.
+        const bound = aadVersion === write.version ? aadVersion : -1;
+        values.set(
+          path,
+          this.open({ service, path, keyId, ciphertext, aadVersion: bound }).toString('utf8'),
+        );
       }
     }
     return values;
@@ -100,19 +118,20 @@ export class SecretsService implements OnModuleInit {
         if (existing) changes.push({ path, action: 'clear' });
         continue;
       }
-      if (existing && constantTimeEqual(this.open(existing), Buffer.from(value, 'utf8'))) continue;
+      if (existing && this.holds(existing, value)) continue;
       changes.push({ path, action: 'set', value });
     }
     return changes;
   }
 
-  /** Writes planned changes inside the caller's transaction. */
+  /** Writes planned changes of `version` inside the caller's transaction (bound to that version). */
   async apply(
     manager: EntityManager,
     service: string,
     changes: readonly SecretChange[],
     actor: string,
     at: string,
+    version: number,
   ): Promise<SecretCacheUpdate[]> {
     const updates: SecretCacheUpdate[] = [];
     for (const change of changes) {
@@ -123,13 +142,14 @@ export class SecretsService implements OnModuleInit {
       }
       const { keyId, ciphertext } = this.ring.encrypt(
         Buffer.from(change.value, 'utf8'),
-        aad(service, change.path),
+        aad(service, change.path, version),
       );
       const row = Object.assign(new SecretEntity(), {
         service,
         path: change.path,
         keyId,
         ciphertext,
+        aadVersion: version,
         updatedAt: at,
         updatedBy: actor,
       });
@@ -154,7 +174,7 @@ export class SecretsService implements OnModuleInit {
     for (const change of changes) {
       const sealed =
         change.action === 'set'
-          ? this.ring.encrypt(Buffer.from(change.value, 'utf8'), aad(service, change.path))
+          ? this.ring.encrypt(Buffer.from(change.value, 'utf8'), aad(service, change.path, version))
           : { keyId: null, ciphertext: null };
       await manager.insert(StagedSecretEntity, {
         service,
@@ -162,6 +182,7 @@ export class SecretsService implements OnModuleInit {
         path: change.path,
         keyId: sealed.keyId,
         ciphertext: sealed.ciphertext,
+        aadVersion: change.action === 'set' ? version : null,
         updatedAt: at,
         updatedBy: actor,
       });
@@ -171,7 +192,7 @@ export class SecretsService implements OnModuleInit {
   /** The secret writes of a staged version (none for a config-only one). */
   staged(manager: EntityManager, service: string, version: number): Promise<StagedSecrets> {
     return manager.find(StagedSecretEntity, {
-      select: { path: true, keyId: true, ciphertext: true },
+      select: { path: true, version: true, keyId: true, ciphertext: true, aadVersion: true },
       where: { service, version },
     });
   }
@@ -194,11 +215,13 @@ export class SecretsService implements OnModuleInit {
         updates.push({ path: write.path, row: null });
         continue;
       }
+      // The ciphertext stays bound to the staged version that wrote it.
       const row = Object.assign(new SecretEntity(), {
         service,
         path: write.path,
         keyId: write.keyId,
         ciphertext: write.ciphertext,
+        aadVersion: write.aadVersion,
         updatedAt: at,
         updatedBy: actor,
       });
@@ -214,16 +237,16 @@ export class SecretsService implements OnModuleInit {
       const rows = await manager.find(SecretEntity);
       let reencrypted = 0;
       for (const row of rows) {
-        if (row.keyId === this.ring.current.id) continue;
-        const context = aad(row.service, row.path);
+        if (row.keyId === this.ring.current.id && row.aadVersion !== null) continue;
+        const bound = row.aadVersion ?? LEGACY_BOUND_VERSION;
         const { keyId, ciphertext } = this.ring.encrypt(
-          this.ring.decrypt(row.keyId, row.ciphertext, context),
-          context,
+          this.openForRewrite(row),
+          aad(row.service, row.path, bound),
         );
         await manager.update(
           SecretEntity,
           { service: row.service, path: row.path },
-          { keyId, ciphertext },
+          { keyId, ciphertext, aadVersion: bound },
         );
         reencrypted++;
       }
@@ -239,18 +262,19 @@ export class SecretsService implements OnModuleInit {
     const rows = await manager.find(StagedSecretEntity);
     let reencrypted = 0;
     for (const row of rows) {
-      if (row.keyId === null || row.ciphertext === null || row.keyId === this.ring.current.id) {
-        continue;
-      }
-      const context = aad(row.service, row.path);
+      if (row.keyId === null || row.ciphertext === null) continue;
+      if (row.keyId === this.ring.current.id && row.aadVersion === row.version) continue;
+      const stored = { ...row, keyId: row.keyId, ciphertext: row.ciphertext };
       const { keyId, ciphertext } = this.ring.encrypt(
-        this.ring.decrypt(row.keyId, row.ciphertext, context),
-        context,
+        this.openForRewrite(
+          row.aadVersion === null ? stored : { ...stored, aadVersion: row.version },
+        ),
+        aad(row.service, row.path, row.version),
       );
       await manager.update(
         StagedSecretEntity,
         { service: row.service, version: row.version, path: row.path },
-        { keyId, ciphertext },
+        { keyId, ciphertext, aadVersion: row.version },
       );
       reencrypted++;
     }
@@ -271,12 +295,82 @@ export class SecretsService implements OnModuleInit {
           'CONFIG_MASTER_KEYS_PREVIOUS, then run npm run secrets:rotate.',
       );
     }
-    const stale = rows.filter((r) => r.keyId !== this.ring.current.id).length;
+    await this.bindVersions();
+    const stale = [...this.rows.values()]
+      .flatMap((paths) => [...paths.values()])
+      .filter((r) => r.keyId !== this.ring.current.id).length;
     if (stale > 0) {
       this.logger.warn(
         `${stale} secret(s) are still encrypted with a previous master key: run npm run secrets:rotate.`,
       );
     }
+  }
+
+  /**
+   * Re-encrypts, once, every row written before versions were bound (`aad_version` null) with
+   * its binding: a current secret with LEGACY_BOUND_VERSION, a staged write with its version.
+   * Under the current master key, in one transaction; the in-memory copy is re-read after.
+   */
+  private async bindVersions(): Promise<void> {
+    const [current, staged] = await this.db.read(async (m) => [
+      await m.countBy(SecretEntity, { aadVersion: IsNull() }),
+      await m.count(StagedSecretEntity, {
+        where: { aadVersion: IsNull(), ciphertext: Not(IsNull()) },
+      }),
+    ]);
+    if (current + staged === 0) return;
+    const unopened: string[] = [];
+    await this.db.transaction(async (manager) => {
+      for (const row of await manager.findBy(SecretEntity, { aadVersion: IsNull() })) {
+        const plaintext = this.tryLegacy(row);
+        if (!plaintext) {
+          unopened.push(`${row.service} ${row.path}`);
+          continue;
+        }
+        const { keyId, ciphertext } = this.ring.encrypt(
+          plaintext,
+          aad(row.service, row.path, LEGACY_BOUND_VERSION),
+        );
+        await manager.update(
+          SecretEntity,
+          { service: row.service, path: row.path },
+          { keyId, ciphertext, aadVersion: LEGACY_BOUND_VERSION },
+        );
+      }
+      const legacyStaged = await manager.find(StagedSecretEntity, {
+        where: { aadVersion: IsNull(), ciphertext: Not(IsNull()) },
+      });
+      for (const row of legacyStaged) {
+        const plaintext =
+          row.keyId === null || row.ciphertext === null
+            ? undefined
+            : this.tryLegacy({ ...row, keyId: row.keyId, ciphertext: row.ciphertext });
+        if (!plaintext) {
+          unopened.push(`${row.service} ${row.path} (staged v${row.version})`);
+          continue;
+        }
+        const { keyId, ciphertext } = this.ring.encrypt(
+          plaintext,
+          aad(row.service, row.path, row.version),
+        );
+        await manager.update(
+          StagedSecretEntity,
+          { service: row.service, version: row.version, path: row.path },
+          { keyId, ciphertext, aadVersion: row.version },
+        );
+      }
+    });
+    if (unopened.length > 0) {
+      // Not a reason to refuse to start: these rows stay unbound, are never sent, and a write heals them.
+      this.logger.error(
+        `Could not open ${unopened.length} stored secret(s) to bind them to their version: ${unopened.join(', ')}. ` +
+          'They are not sent; set them again.',
+      );
+    }
+    await this.loadAll();
+    this.logger.log(
+      `Bound ${current + staged - unopened.length} secret(s) written before this release to their version (re-encrypted).`,
+    );
   }
 
   private remember(service: string, update: SecretCacheUpdate): void {
@@ -286,11 +380,73 @@ export class SecretsService implements OnModuleInit {
     this.rows.set(service, paths);
   }
 
-  private open(row: Pick<SecretEntity, 'service' | 'path' | 'keyId' | 'ciphertext'>): Buffer {
-    return this.ring.decrypt(row.keyId, row.ciphertext, aad(row.service, row.path));
+  /** Whether a stored secret holds `value`; one that does not open holds nothing (a write heals it). */
+  private holds(row: StoredCiphertext, value: string): boolean {
+    try {
+      return constantTimeEqual(this.open(row), Buffer.from(value, 'utf8'));
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.SecretUnreadable) return false;
+      throw error;
+    }
+  }
+
+  /** Opens a ciphertext bound to its row's service, path and version; SECRET_UNREADABLE otherwise. */
+  private open(row: StoredCiphertext): Buffer {
+    if (row.aadVersion === null) {
+      throw unreadable(
+        row,
+        'it was written before versions were bound; restart the manager (it binds them) or run npm run secrets:rotate',
+      );
+    }
+    try {
+      return this.ring.decrypt(
+        row.keyId,
+        row.ciphertext,
+        aad(row.service, row.path, row.aadVersion),
+      );
+    } catch (error) {
+      if (!(error instanceof CryptoError)) throw error;
+      throw unreadable(
+        row,
+        'its ciphertext was not written for this service, path and version (copied from another row or an older version, or altered)',
+      );
+    }
+  }
+
+  /** A row written before binding, opened with the service and path only; undefined if it does not open. */
+  private tryLegacy(row: StoredCiphertext): Buffer | undefined {
+    try {
+      return this.ring.decrypt(row.keyId, row.ciphertext, legacyAad(row.service, row.path));
+    } catch (error) {
+      if (error instanceof CryptoError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Opens a row to re-encrypt it: bound, or (written before binding) with the service and path only. */
+  private openForRewrite(row: StoredCiphertext): Buffer {
+    if (row.aadVersion !== null) return this.open(row);
+    return this.ring.decrypt(row.keyId, row.ciphertext, legacyAad(row.service, row.path));
   }
 }
 
-function aad(service: string, path: string): Buffer {
+/** The version bound to a current secret written before versions were bound. */
+const LEGACY_BOUND_VERSION = 0;
+
+/** The additional data of a secret ciphertext: service, path and the version that wrote it. */
+function aad(service: string, path: string, version: number): Buffer {
+  return Buffer.from(`${service}\0${path}\0v${version}`, 'utf8');
+}
+
+/** The additional data before versions were bound (read only to re-encrypt). */
+function legacyAad(service: string, path: string): Buffer {
   return Buffer.from(`${service}\0${path}`, 'utf8');
+}
+
+function unreadable(row: Pick<SecretEntity, 'service' | 'path'>, why: string): DomainError {
+  return new DomainError(
+    ErrorCode.SecretUnreadable,
+    `The stored secret ${row.path} of ${row.service} does not open as its current value: ${why}. ` +
+      `Nothing containing it was sent; set it again (PUT /api/services/${row.service}/secrets/${row.path}) or clear it.`,
+  );
 }

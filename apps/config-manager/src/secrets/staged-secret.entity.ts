@@ -24,6 +24,10 @@ export class StagedSecretEntity {
   @BinaryColumn({ nullable: true })
   ciphertext!: Buffer | null;
 
+  /** The staged version, bound in the additional data like a current secret's (null: a clear, or written before). */
+  @Column({ name: 'aad_version', type: 'integer', nullable: true })
+  aadVersion!: number | null;
+
   @Column({ name: 'updated_at', type: 'varchar', length: 32 })
   updatedAt!: string;
 

@@ -105,6 +105,19 @@ export class ManagerEnvironment {
   /** How often the rollout state machine looks at the instance view (docs/rollouts.md). */
   @EnvInteger({ min: 20, max: 60000 }) ROLLOUT_TICK_MS = 250;
 
+  /** How long a signed config or candidate payload stays valid (`expiresAt`, docs/recovery.md). */
+  @EnvInteger({ min: 60, max: 10 * 365 * 24 * 3600 }) CONFIG_ENVELOPE_TTL_SECONDS = 7 * 24 * 3600;
+
+  /** How often the current versions are re-signed and republished (0 = never): below the TTL. */
+  @EnvInteger({ min: 0, max: 24 * 3600 })
+  @EnvCheck<number, ManagerEnvironment>((seconds, ctx) =>
+    seconds > 0 && seconds >= ctx.values.CONFIG_ENVELOPE_TTL_SECONDS
+      ? `CONFIG_HEARTBEAT_SECONDS (${seconds}) must be less than CONFIG_ENVELOPE_TTL_SECONDS ` +
+        `(${ctx.values.CONFIG_ENVELOPE_TTL_SECONDS}), or payloads expire between heartbeats`
+      : undefined,
+  )
+  CONFIG_HEARTBEAT_SECONDS = 60;
+
   /** Empty means "generate an admin token into DATA_DIR at first start" (development only). */
   @EnvParse(parseApiTokens)
   @EnvCheck<ApiTokenSetting[]>((tokens, ctx) =>

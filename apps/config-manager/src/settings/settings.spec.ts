@@ -269,4 +269,25 @@ describe(loadSettings.name, () => {
       'TRUST_PROXY_HOPS must be an integer from 0 to 10 (got "yes")',
     ]);
   });
+
+  it('envelope TTL and heartbeat: defaults, and a heartbeat not below the TTL names both variables', () => {
+    expect(loadSettings({ DATA_DIR: dataDir }, warn)).toMatchObject({
+      envelopeTtlMs: 7 * 24 * 3600 * 1000,
+      heartbeatMs: 60_000,
+    });
+    expect(
+      loadSettings(
+        { DATA_DIR: dataDir, CONFIG_ENVELOPE_TTL_SECONDS: '60', CONFIG_HEARTBEAT_SECONDS: '0' },
+        warn,
+      ),
+    ).toMatchObject({ envelopeTtlMs: 60_000, heartbeatMs: 0 });
+    expect(
+      errorOf({ CONFIG_ENVELOPE_TTL_SECONDS: '120', CONFIG_HEARTBEAT_SECONDS: '120' }).problems,
+    ).toEqual([
+      'CONFIG_HEARTBEAT_SECONDS (120) must be less than CONFIG_ENVELOPE_TTL_SECONDS (120), or payloads expire between heartbeats',
+    ]);
+    expect(errorOf({ CONFIG_ENVELOPE_TTL_SECONDS: '59' }).problems).toEqual([
+      'CONFIG_ENVELOPE_TTL_SECONDS must be an integer from 60 to 315360000 (got "59")',
+    ]);
+  });
 });

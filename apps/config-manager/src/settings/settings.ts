@@ -64,6 +64,10 @@ export interface Settings {
   instanceOfflineTtlMs: number;
   /** How often the rollout state machine looks at the instance view (ROLLOUT_TICK_MS). */
   rolloutTickMs: number;
+  /** How long a signed config or candidate payload is valid: `expiresAt` = `issuedAt` + this. */
+  envelopeTtlMs: number;
+  /** How often the current versions are re-signed and republished; 0 = never (CONFIG_HEARTBEAT_SECONDS). */
+  heartbeatMs: number;
 }
 
 /** Something that receives warnings produced while settings are loaded (the boot logger). */
@@ -112,6 +116,8 @@ export function loadSettings(env: EnvironmentVariables, warn: SettingsWarn = con
     importTrustedKeys: new Map(e.IMPORT_TRUSTED_KEYS.map((k) => [k.id, k.key])),
     instanceOfflineTtlMs: e.INSTANCE_OFFLINE_TTL_SECONDS * 1000,
     rolloutTickMs: e.ROLLOUT_TICK_MS,
+    envelopeTtlMs: e.CONFIG_ENVELOPE_TTL_SECONDS * 1000,
+    heartbeatMs: e.CONFIG_HEARTBEAT_SECONDS * 1000,
   };
 }
 

@@ -158,7 +158,10 @@ export interface InstanceView extends Pick<
   | 'schemaDrift'
   | 'labels'
   | 'runs'
+  | 'stale'
 > {
+  /** When the manager last vouched for the applied version (a heartbeat), as the worker reports it, when plausible. */
+  attestedAt: string | null;
   /** The last finished run; its `at` is believed only when plausible (else when it was seen). */
   lastRun: { version: number; ok: boolean; at: string } | null;
   /** The newest rejection reported; a later report without one does not clear it. */
