@@ -206,8 +206,11 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
     // A live report written before the one held is the past too: a bridge between two brokers
     // re-sends the other broker's (older) retained reports after a partition, without the
     // retain flag. (The same time may be a second report written within that millisecond.)
+    // A last will is exempt: the broker fixed it, and its `at`, at CONNECT, long before the
+    // reports it now ends; it is how the view learns that the instance died.
     if (
       !retained &&
+      report.status !== 'offline' &&
       before?.reportedAt &&
       report.reportedAt !== undefined &&
       report.reportedAt < before.reportedAt
