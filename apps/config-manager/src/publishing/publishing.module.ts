@@ -8,15 +8,17 @@ import { EnvelopeBuilderService } from './envelope-builder.service';
 import { KeysController } from './keys.controller';
 import { RepublishController } from './republish.controller';
 import { RetainedConfigWatch } from './retained-config-watch';
+import { SnapshotWriter } from './snapshot-writer';
+import { SnapshotModule } from '../snapshot/snapshot.module';
 
 /**
  * Signed, retained delivery of every version over MQTT: the envelope builder, the publisher
  * with its outbox, the watch on the manager's own config topics, and the public keys.
  */
 @Module({
-  imports: [ConfigStateModule, SecretsModule, MessagingModule, MetricsModule],
+  imports: [ConfigStateModule, SecretsModule, MessagingModule, MetricsModule, SnapshotModule],
   controllers: [KeysController, RepublishController],
-  providers: [EnvelopeBuilderService, ConfigPublisherService, RetainedConfigWatch],
+  providers: [EnvelopeBuilderService, ConfigPublisherService, RetainedConfigWatch, SnapshotWriter],
   exports: [ConfigPublisherService, EnvelopeBuilderService, RetainedConfigWatch],
 })
 export class PublishingModule {}

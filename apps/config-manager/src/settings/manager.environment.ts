@@ -105,6 +105,12 @@ export class ManagerEnvironment {
   /** How often the rollout state machine looks at the instance view (docs/rollouts.md). */
   @EnvInteger({ min: 20, max: 60000 }) ROLLOUT_TICK_MS = 250;
 
+  /**
+   * How far above the highest authentic version an instance's reported (unsigned) applied
+   * version is believed when a restored store is behind the fleet (docs/recovery.md).
+   */
+  @EnvInteger({ min: 0, max: 1_000_000_000 }) RESTORE_MAX_VERSION_GAP = 10_000;
+
   /** Empty means "generate an admin token into DATA_DIR at first start" (development only). */
   @EnvParse(parseApiTokens)
   @EnvCheck<ApiTokenSetting[]>((tokens, ctx) =>

@@ -64,6 +64,8 @@ export interface Settings {
   instanceOfflineTtlMs: number;
   /** How often the rollout state machine looks at the instance view (ROLLOUT_TICK_MS). */
   rolloutTickMs: number;
+  /** How far above the highest authentic version a reported applied version is believed (RESTORE_MAX_VERSION_GAP). */
+  restoreMaxVersionGap: number;
 }
 
 /** Something that receives warnings produced while settings are loaded (the boot logger). */
@@ -112,6 +114,7 @@ export function loadSettings(env: EnvironmentVariables, warn: SettingsWarn = con
     importTrustedKeys: new Map(e.IMPORT_TRUSTED_KEYS.map((k) => [k.id, k.key])),
     instanceOfflineTtlMs: e.INSTANCE_OFFLINE_TTL_SECONDS * 1000,
     rolloutTickMs: e.ROLLOUT_TICK_MS,
+    restoreMaxVersionGap: e.RESTORE_MAX_VERSION_GAP,
   };
 }
 
