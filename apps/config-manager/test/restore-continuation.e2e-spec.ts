@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEDUP_WORKER_SERVICE } from '@app/contracts';
@@ -8,6 +16,7 @@ import {
   type TestBroker,
   eventually,
   startAedes,
+  until,
   waitForInstance,
   WorkerProcess,
 } from '@app/testing';
@@ -215,5 +224,55 @@ describe('instances’ reported versions after a restore', () => {
     );
     expect(current.config).toMatchObject({ thresholds: { high: 0.73 } });
     expect(await ignoredClaims()).toBe(0);
+  });
+});
+
+/** The snapshot is evidence only while its HMAC (keyed from the master key) verifies. */
+describe('the snapshot', () => {
+  let sut: TestManager | undefined;
+
+  afterEach(async () => {
+    await sut?.close();
+  });
+
+  it('is written 0600 after a publish, with secrets only as ciphertext', async () => {
+    sut = await startManager({ store: 'sqlite' });
+    const secret = `sk-snapshot-${Date.now()}`;
+    await sut.api.putSecret(SERVICE, 'ai.api_key', secret).expect(204);
+    const file = join(sut.dataDir, 'snapshot.json');
+    await until(
+      'the snapshot of v2',
+      () =>
+        existsSync(file) && readFileSync(file, 'utf8').includes('\\"version\\":2')
+          ? true
+          : undefined,
+      { timeoutMs: 5000 },
+    );
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file).includes(Buffer.from(secret))).toBe(false);
+    expect(readFileSync(file, 'utf8')).toContain('ai.api_key');
+  });
+
+  it('is ignored with a log line, and moves no version', async () => {
+    const first = await startManager({ store: 'sqlite' });
+    await first.api.patchConfig(SERVICE, { thresholds: { high: 0.72 } }).expect(200);
+    const file = join(first.dataDir, 'snapshot.json');
+    await until(
+      'the snapshot of v2',
+      () =>
+        existsSync(file) && readFileSync(file, 'utf8').includes('\\"version\\":2')
+          ? true
+          : undefined,
+      { timeoutMs: 5000 },
+    );
+    await first.stop();
+    writeFileSync(file, readFileSync(file, 'utf8').replace('\\"version\\":2', '\\"version\\":60'));
+
+    sut = await startManager({ store: 'sqlite', reuse: first });
+    expect(sut.logs.text()).toMatch(/Ignoring .*snapshot\.json: its HMAC does not verify/);
+    const current = await sut.api.config(SERVICE).expect(200);
+    expect(current.body.version).toBe(2);
+    const history = (await sut.api.versions(SERVICE).expect(200)).body;
+    expect(history.map((v) => v.kind)).not.toContain('restore');
   });
 });
