@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PublishingModule } from './publishing/publishing.module';
 import { RegistryModule } from './registry/registry.module';
+import { RestoreModule } from './restore/restore.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import { SearchModule } from './search/search.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -38,6 +39,7 @@ export class AppModule {
         SecretsModule,
         SearchModule,
         PublishingModule,
+        RestoreModule,
         HealthModule,
         MetricsModule,
       ],

@@ -1,4 +1,14 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 
 /** Mode of the files that hold the manager's state: keys, tokens, the SQLite store. */
 export const PRIVATE_FILE_MODE = 0o600;
@@ -36,4 +46,28 @@ export function tightenFileMode(path: string): number | undefined {
   if ((mode & 0o077) === 0) return undefined;
   chmodSync(path, PRIVATE_FILE_MODE);
   return mode;
+}
+
+/**
+ * Replaces `path` with `data` so that a crash leaves either the old file or the new one, never a
+ * torn one: written to a 0600 temporary file beside it, fsynced, renamed over it, and the
+ * directory fsynced so the rename itself survives a power cut.
+ */
+export function writePrivateFileAtomically(path: string, data: Buffer | string): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temp, 'w', PRIVATE_FILE_MODE);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(temp, PRIVATE_FILE_MODE);
+  renameSync(temp, path);
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }

@@ -27,6 +27,14 @@ export class ConfigCacheService {
     }
   }
 
+  /**
+   * Puts the store's state in place whatever is held: after a cold start the snapshot's state
+   * may be ahead of a restored store, and the store is the truth once it is back.
+   */
+  replace(state: ConfigState): void {
+    this.states.set(state.service, deepFreeze(state));
+  }
+
   /** The bus showed an authentic version of `service` (signed with our key) that may not be loaded yet. */
   announce(service: string, version: number): void {
     if (version > (this.announced.get(service) ?? 0)) this.announced.set(service, version);

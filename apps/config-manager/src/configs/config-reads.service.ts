@@ -48,12 +48,23 @@ export class ConfigReadsService {
     return this.cache.all();
   }
 
+  /** History, newest first; during a cold start only the current version (from the snapshot). */
   async history(service: string, limit: number, before?: number): Promise<VersionSummary[]> {
-    return this.repository.listVersions(this.definition(service).name, limit, before);
+    const name = this.definition(service).name;
+    if (this.db.isColdStart()) {
+      const current = this.current(name);
+      return before === undefined || before > current.version ? [summaryOf(current)] : [];
+    }
+    return this.repository.listVersions(name, limit, before);
   }
 
+  /** One version; during a cold start only the current one is known (others: 503). */
   async version(service: string, version: number): Promise<StoredVersion> {
-    return this.repository.getVersion(this.definition(service).name, version);
+    const name = this.definition(service).name;
+    if (this.db.isColdStart() && this.cache.get(name)?.version === version) {
+      return storedOf(this.current(name));
+    }
+    return this.repository.getVersion(name, version);
   }
 
   /** Changed paths between two versions; secrets show only that they changed. */
@@ -114,6 +125,28 @@ export class ConfigReadsService {
     this.cache.set(state);
     return this.cache.get(service) ?? state;
   }
+}
+
+/** The history entry of a current state (a cold start knows no reason: the snapshot keeps none). */
+function summaryOf(state: ConfigState): VersionSummary {
+  return {
+    version: state.version,
+    createdAt: state.updatedAt,
+    createdBy: state.updatedBy,
+    reason: null,
+    kind: state.kind,
+    state: 'published',
+  };
+}
+
+function storedOf(state: ConfigState): StoredVersion {
+  return {
+    ...summaryOf(state),
+    service: state.service,
+    schemaHash: state.schemaHash,
+    config: state.config,
+    secrets: state.secrets,
+  };
 }
 
 function diffSecrets(

@@ -147,6 +147,39 @@ export class ConfigRepository {
   }
 
   /**
+   * Allocates `next.version`, published, above every version the store has (`expected.lastVersion`)
+   * and above what the fleet was found running: a restored store skips the numbers its backup
+   * never saw, so every worker takes the version as newer. False when another writer (or
+   * replica) moved either number first.
+   */
+  async allocateAbove(
+    manager: EntityManager,
+    service: string,
+    expected: Pick<ServicePointer, 'currentVersion' | 'lastVersion'>,
+    next: PointerMove,
+  ): Promise<boolean> {
+    if (next.version <= expected.lastVersion) {
+      throw new Error(`${service}: v${next.version} is not above v${expected.lastVersion}`);
+    }
+    const updated = await manager
+      .createQueryBuilder()
+      .update(ServiceEntity)
+      .set({
+        lastVersion: next.version,
+        currentVersion: next.version,
+        updatedAt: next.at,
+        updatedBy: next.actor,
+      })
+      .where('name = :service AND current_version = :current AND last_version = :last', {
+        service,
+        current: expected.currentVersion,
+        last: expected.lastVersion,
+      })
+      .execute();
+    return updated.affected === 1;
+  }
+
+  /**
    * Moves the current pointer from `expected` to an existing, already allocated version (a
    * rollout completing its candidate); false when the pointer is no longer at `expected`.
    */
@@ -306,6 +339,11 @@ export class ConfigRepository {
       config,
       secrets,
     };
+  }
+
+  /** Whether the store has version `version` of a service (in any state). */
+  async versionExists(manager: EntityManager, service: string, version: number): Promise<boolean> {
+    return (await manager.countBy(ConfigVersionEntity, { service, version })) > 0;
   }
 
   /** One version, or 404. */

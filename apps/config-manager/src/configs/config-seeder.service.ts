@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { type ServiceDefinition, serviceDefinitions } from '@app/contracts';
+import { type ServiceDefinition, schemaHashOf, serviceDefinitions } from '@app/contracts';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import { SecretsService } from '../secrets/secrets.service';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
+import type { SnapshotService } from '../snapshot/snapshot';
+import { SnapshotFile } from '../snapshot/snapshot-file';
 import { ConfigCacheService } from './config-cache.service';
 import { ConfigReadsService } from './config-reads.service';
 import { ConfigRepository } from './config-repository';
@@ -20,6 +22,9 @@ const SYSTEM_ACTOR = 'system';
  * the same evolution rule as the registration API), loads every service of the store into the
  * catalog and its current state into memory, and checks that every stored secret can be opened
  * with the configured master keys.
+ *
+ * On a cold start (the database unreachable, a snapshot in DATA_DIR) the catalog and the
+ * current states come from the snapshot, and all of the above runs once the database connects.
  */
 @Injectable()
 export class ConfigSeeder implements OnModuleInit {
@@ -34,13 +39,17 @@ export class ConfigSeeder implements OnModuleInit {
     private readonly secrets: SecretsService,
     private readonly catalog: ServiceCatalog,
     private readonly registrar: ServiceRegistrar,
+    private readonly snapshot: SnapshotFile,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    for (const definition of serviceDefinitions()) {
-      this.catalog.registerCode(definition);
-      await this.registerFromCode(definition);
-    }
+    for (const definition of serviceDefinitions()) this.catalog.registerCode(definition);
+    if (this.db.isColdStart()) this.loadSnapshot();
+    await this.db.whenConnected('seed and load the services', () => this.seed());
+  }
+
+  private async seed(): Promise<void> {
+    for (const definition of serviceDefinitions()) await this.registerFromCode(definition);
     for (const pointer of await this.repository.listServices()) {
       await this.db.read(async (m) => {
         if (!(await this.catalog.sync(m, pointer))) {
@@ -48,10 +57,56 @@ export class ConfigSeeder implements OnModuleInit {
           return;
         }
         const state = await this.reads.loadCurrent(m, pointer.name);
-        if (state) this.cache.set(state);
+        if (state) this.cache.replace(state);
       });
     }
     await this.secrets.verifyKeys();
+  }
+
+  /** Cold start: the catalog and current states of the snapshot, until the store is back. */
+  private loadSnapshot(): void {
+    const body = this.snapshot.initial();
+    if (!body) return;
+    for (const service of body.services) {
+      try {
+        this.loadSnapshotService(service);
+      } catch (error) {
+        this.logger.error(
+          `${service.name} in the snapshot cannot be served: ${(error as Error).message}`,
+        );
+      }
+    }
+    this.logger.warn(
+      `Cold start: serving ${body.services.length} service(s) read-only from the snapshot written at ${body.writtenAt}.`,
+    );
+  }
+
+  private loadSnapshotService(service: SnapshotService): void {
+    this.catalog.set({
+      definition: this.catalog.definitionOfSchema(
+        service.name,
+        service.description,
+        service.jsonSchema,
+        schemaHashOf(service.jsonSchema),
+      ),
+      schemaVersion: service.schemaVersion,
+      origin: service.origin,
+      description: service.description,
+      ...(service.recipientKey
+        ? { recipientKey: Buffer.from(service.recipientKey, 'base64') }
+        : {}),
+      archivedAt: service.archivedAt,
+    });
+    this.cache.set({
+      service: service.name,
+      version: service.version,
+      kind: service.kind,
+      updatedAt: service.updatedAt,
+      updatedBy: service.updatedBy,
+      schemaHash: service.schemaHash,
+      config: service.config,
+      secrets: service.secretStates,
+    });
   }
 
   private async registerFromCode(definition: ServiceDefinition): Promise<void> {

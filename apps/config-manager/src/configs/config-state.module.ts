@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { SecretsModule } from '../secrets/secrets.module';
+import { SnapshotModule } from '../snapshot/snapshot.module';
 import { ConfigCacheService } from './config-cache.service';
 import { ConfigReadsService } from './config-reads.service';
 import { ConfigRepository } from './config-repository';
@@ -16,7 +17,7 @@ import { ServiceRegistrar } from './service-registrar';
  * (ConfigsModule) sit above it and above publishing.
  */
 @Module({
-  imports: [AuditModule, SecretsModule],
+  imports: [AuditModule, SecretsModule, SnapshotModule],
   providers: [
     ConfigCacheService,
     ConfigRepository,

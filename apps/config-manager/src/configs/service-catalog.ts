@@ -135,6 +135,21 @@ export class ServiceCatalog {
     };
   }
 
+  /**
+   * The definition of a service under a schema document: the one compiled into the manager
+   * (with its typed class) when it is that schema.
+   */
+  definitionOfSchema(
+    name: string,
+    description: string,
+    document: Record<string, unknown>,
+    schemaHash: string,
+  ): ServiceDefinition {
+    const code = this.fromCode.get(name);
+    if (code && code.schemaHash === schemaHash) return code;
+    return definitionOf({ name, description, jsonSchema: document });
+  }
+
   private async storedDefinition(
     manager: EntityManager,
     pointer: ServicePointer,
@@ -143,13 +158,12 @@ export class ServiceCatalog {
     if (!stored) {
       throw new Error(`${pointer.name} points at missing schema version ${pointer.schemaVersion}`);
     }
-    const code = this.fromCode.get(pointer.name);
-    if (code && code.schemaHash === stored.schemaHash) return code;
-    return definitionOf({
-      name: pointer.name,
-      description: pointer.description,
-      jsonSchema: stored.document,
-    });
+    return this.definitionOfSchema(
+      pointer.name,
+      pointer.description,
+      stored.document,
+      stored.schemaHash,
+    );
   }
 }
 

@@ -80,13 +80,18 @@ function prepareSqliteFile(path: string): void {
   }
 }
 
-/** Creates the Postgres schema named in DATABASE_URL (`?schema=`) before migrations need it. */
+/**
+ * Connects to Postgres once (so an unreachable database is found before TypeORM retries) and
+ * creates the schema named in DATABASE_URL (`?schema=`) before migrations need it.
+ */
 export async function ensurePostgresSchema(db: DatabaseSettings): Promise<void> {
-  if (db.type !== 'postgres' || !db.schema) return;
+  if (db.type !== 'postgres') return;
   const client = new Client({ connectionString: db.url, connectionTimeoutMillis: 3000 });
+  // A failed connect leaves an 'error' listener-less client behind; the error is the rejection.
+  client.on('error', () => undefined);
   await client.connect();
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
+    if (db.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${db.schema}"`);
   } finally {
     await client.end();
   }

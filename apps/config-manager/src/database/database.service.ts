@@ -5,6 +5,7 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { SETTINGS } from '../settings/settings.module';
 import type { Settings } from '../settings/settings';
 import { isDatabaseUnavailableError } from './database-errors';
+import { ensurePostgresSchema } from './database-options';
 
 /** Seconds a client should wait before retrying a write while the database is away. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -15,6 +16,11 @@ const PING_TIMEOUT_MS = 1500;
  * connection there, so concurrent transactions would silently nest), turns "database gone"
  * failures into a DatabaseUnavailable domain error, and tracks availability with a probe so the
  * API can go read-only and recover without a restart.
+ *
+ * A cold start (DatabaseModule left the data source unconnected: Postgres was unreachable at
+ * start and DATA_DIR has a snapshot) is the same outage from the first second: the probe tries
+ * to connect (and migrate) instead of pinging, and once connected runs what the features
+ * deferred with whenConnected(), in the order they asked, before anything else.
  */
 @Injectable()
 export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
@@ -25,6 +31,9 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   private lastError: string | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private probing = false;
+  /** Whether the data source is connected (false during a cold start, until it connects). */
+  private connected = true;
+  private readonly deferred: Array<{ what: string; task: () => Promise<void> }> = [];
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -34,7 +43,13 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.guardPoolClients();
+    this.connected = this.dataSource.isInitialized;
+    if (this.connected) this.guardPoolClients();
+    else {
+      this.available = false;
+      this.lastError = 'unreachable at start';
+      void this.probe();
+    }
     this.probeTimer = setInterval(() => void this.probe(), this.settings.dbProbeIntervalMs);
     this.probeTimer.unref();
   }
@@ -50,7 +65,25 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
 
   /** Why the database is considered unavailable (no credentials, no SQL). */
   unavailableReason(): string | undefined {
-    return this.available ? undefined : this.lastError;
+    if (this.available) return undefined;
+    return this.connected
+      ? this.lastError
+      : `cold start: serving the DATA_DIR snapshot read-only until the database is reachable (${this.lastError ?? 'unreachable'})`;
+  }
+
+  /** Whether the manager started without its database and has not connected yet. */
+  isColdStart(): boolean {
+    return !this.connected;
+  }
+
+  /**
+   * Runs `task` (start-up work that needs the store: loading, seeding, checks) now when the
+   * database is connected, or, during a cold start, once it connects: tasks run one after the
+   * other in the order they were deferred, and a failing one is logged and does not stop the rest.
+   */
+  async whenConnected(what: string, task: () => Promise<void>): Promise<void> {
+    if (this.connected) return task();
+    this.deferred.push({ what, task });
   }
 
   /** Runs `work` in one transaction; rolls back on any error. */
@@ -67,6 +100,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
 
   /** Pings the database now and updates availability; used by readiness. */
   async ping(): Promise<boolean> {
+    if (!this.connected) return false;
     try {
       await this.withTimeout(
         this.exclusive(() => this.dataSource.query('SELECT 1')),
@@ -82,6 +116,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
 
   private async ensureAvailable(): Promise<void> {
     // Re-check once before refusing, so the first write after the database returns succeeds.
+    if (!this.connected) throw this.unavailableError();
     if (!this.available && !(await this.ping())) {
       throw this.unavailableError();
     }
@@ -112,7 +147,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
     if (pool === undefined || typeof pool.on !== 'function') return;
     const guard = (client: ErrorEmitter) => {
       client.on('error', (error: Error) =>
-        this.logger.debug(`Postgres connection error: ${describe(error)}`),
+        this.logger.debug(`Postgres connection error: ${describeDatabaseError(error)}`),
       );
     };
     // Clients the pool opened before now (migrations ran on them), then every new one.
@@ -131,10 +166,43 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
     if (this.probing) return;
     this.probing = true;
     try {
-      await this.ping();
+      if (this.connected) await this.ping();
+      else await this.connect();
     } finally {
       this.probing = false;
     }
+  }
+
+  /** Cold start: connects (migrating the store), then runs the deferred start-up work. */
+  private async connect(): Promise<void> {
+    try {
+      await ensurePostgresSchema(this.settings.database);
+      // Bounded by the pool's connect and query timeouts (database-options.ts).
+      await this.dataSource.initialize();
+    } catch (error) {
+      if (this.dataSource.isInitialized) await this.dataSource.destroy().catch(() => undefined);
+      const reason = describeDatabaseError(error);
+      if (reason !== this.lastError) {
+        this.logger.warn(`Database still unreachable (${reason}); serving the snapshot read-only.`);
+      }
+      this.lastError = reason;
+      return;
+    }
+    this.connected = true;
+    this.guardPoolClients();
+    this.logger.log(
+      `Database reachable: migrated; running ${this.deferred.length} deferred start-up step(s).`,
+    );
+    for (const { what, task } of this.deferred.splice(0)) {
+      try {
+        await task();
+      } catch (error) {
+        this.logger.error(
+          `Deferred start-up step "${what}" failed: ${describeDatabaseError(error)}`,
+        );
+      }
+    }
+    await this.ping();
   }
 
   private markAvailable(): void {
@@ -146,7 +214,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private markUnavailable(error: unknown): void {
-    const reason = describe(error);
+    const reason = describeDatabaseError(error);
     if (this.available) {
       this.logger.error(
         `Database unavailable (${reason}): serving current configs read-only and answering writes with 503 until it returns.`,
@@ -184,7 +252,7 @@ interface PoolLike {
 }
 
 /** A short, credential-free description of a database error for logs and readiness. */
-function describe(error: unknown): string {
+export function describeDatabaseError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const message = error.message.replace(/postgres(ql)?:\/\/\S+/gi, 'postgres://…');

@@ -74,8 +74,22 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // A cold start serves what the bus reports until the store returns; its rows then fill in
+    // the instances that have not reported since.
+    await this.db.whenConnected('load the instance view', () => this.loadStored());
+    this.broker.subscribe(
+      this.broker.topic(INSTANCE_HEALTH_TOPIC_FILTER),
+      (topic, payload, retained) =>
+        this.onHealth(topic.slice(this.broker.topic('').length), payload, retained),
+    );
+    this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.flushTimer.unref();
+  }
+
+  private async loadStored(): Promise<void> {
     const rows = await this.db.read((m) => m.find(InstanceEntity));
     for (const row of rows) {
+      if (this.entries.has(key(row.service, row.instanceId))) continue;
       this.put(key(row.service, row.instanceId), {
         view: {
           service: row.service,
@@ -99,13 +113,6 @@ export class InstancesService implements OnModuleInit, OnApplicationShutdown {
         reportedAt: row.reportedAt,
       });
     }
-    this.broker.subscribe(
-      this.broker.topic(INSTANCE_HEALTH_TOPIC_FILTER),
-      (topic, payload, retained) =>
-        this.onHealth(topic.slice(this.broker.topic('').length), payload, retained),
-    );
-    this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
-    this.flushTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -109,10 +109,15 @@ export class BrokerConnectionService implements OnApplicationShutdown {
     this.oversizedListeners.push(listener);
   }
 
-  /** Subscribes (on every connection) and delivers matching messages to `listener`. */
+  /**
+   * Subscribes (on every connection) and delivers matching messages to `listener`. Several
+   * features may listen to one filter: it is subscribed once (a broker answers a SUBSCRIBE that
+   * repeats a filter with fewer reason codes than filters, which fails the whole subscription).
+   */
   subscribe(filter: string, listener: MessageListener): void {
-    this.subscriptions.push(filter);
     this.messageListeners.push(listener);
+    if (this.subscriptions.includes(filter)) return;
+    this.subscriptions.push(filter);
     if (this.client?.connected) this.client.subscribe(filter, { qos: 1 });
   }
 

@@ -29,6 +29,7 @@ import { SETTINGS } from '../settings/settings.module';
 import { BrokerConnectionService } from '../messaging/broker-connection.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { EnvelopeBuilderService } from './envelope-builder.service';
+import { SnapshotWriter } from './snapshot-writer';
 import {
   RetainedConfigWatch,
   type RetainedChannel,
@@ -98,11 +99,17 @@ export class ConfigPublisherService
     private readonly watch: RetainedConfigWatch,
     private readonly cache: ConfigCacheService,
     private readonly catalog: ServiceCatalog,
+    private readonly snapshot: SnapshotWriter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const rows = await this.repository.listServices();
-    for (const row of rows) this.acknowledged.set(row.name, row.publishedVersion ?? 0);
+    // A cold start has no outbox marks: everything is republished on connect anyway.
+    await this.db.whenConnected('load the outbox marks', async () => {
+      for (const row of await this.repository.listServices()) {
+        const mark = row.publishedVersion ?? 0;
+        if (mark > (this.acknowledged.get(row.name) ?? 0)) this.acknowledged.set(row.name, mark);
+      }
+    });
     this.connection.subscribe(this.connection.topic(CONFIG_TOPIC_FILTER), (topic, payload) =>
       this.onBusMessage(topic, payload),
     );
@@ -159,6 +166,7 @@ export class ConfigPublisherService
     const envelope = this.buildOrReport(state);
     if (!envelope) return false;
     this.sent.set(state.service, state.version);
+    this.snapshot.schedule();
     this.watch.publishing(state.service, state.version);
     const ok = await this.connection.publish(
       this.connection.topic(configTopic(state.service)),
@@ -223,6 +231,7 @@ export class ConfigPublisherService
     const service = entry.definition.name;
     this.schemaAcknowledged.delete(service);
     this.sent.delete(service);
+    this.snapshot.schedule();
     const tombstone = await this.connection.publish(
       this.connection.topic(configTopic(service)),
       this.envelopes.buildTombstone(service, version),
@@ -450,7 +459,7 @@ export class ConfigPublisherService
         this.watch.record({ service, problem: 'ahead', version, currentVersion: state.version });
         this.logger.warn(
           `system/config/${service} holds v${version}, signed with this manager's key, but the store is at ` +
-            `v${state.version}: was an older backup restored, or does another deployment share the signing key?`,
+            `v${state.version}: was an older backup restored (a \`restore\` version above it follows), or does another deployment share the signing key?`,
         );
       },
       // The database is away: the next message of that version tries again.

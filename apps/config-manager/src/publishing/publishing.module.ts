@@ -9,6 +9,8 @@ import { HeartbeatService } from './heartbeat.service';
 import { KeysController } from './keys.controller';
 import { RepublishController } from './republish.controller';
 import { RetainedConfigWatch } from './retained-config-watch';
+import { SnapshotWriter } from './snapshot-writer';
+import { SnapshotModule } from '../snapshot/snapshot.module';
 
 /**
  * Signed, retained delivery of every version over MQTT: the envelope builder, the publisher
@@ -16,13 +18,14 @@ import { RetainedConfigWatch } from './retained-config-watch';
  * config topics, and the public keys.
  */
 @Module({
-  imports: [ConfigStateModule, SecretsModule, MessagingModule, MetricsModule],
+  imports: [ConfigStateModule, SecretsModule, MessagingModule, MetricsModule, SnapshotModule],
   controllers: [KeysController, RepublishController],
   providers: [
     EnvelopeBuilderService,
     ConfigPublisherService,
     RetainedConfigWatch,
     HeartbeatService,
+    SnapshotWriter,
   ],
   exports: [ConfigPublisherService, EnvelopeBuilderService, RetainedConfigWatch, HeartbeatService],
 })

@@ -119,6 +119,24 @@ export class RetainedConfigWatch {
     return this.bad(key, currentVersion, 'stale', version);
   }
 
+  /**
+   * The version of `service` a config-topic message carries when it is authentic: signed with
+   * one of this manager's keys (current or previous), a config (not a tombstone or a schema) of
+   * that service. Undefined for anything else. No state changes: evidence for a restore check.
+   */
+  authenticVersion(service: string, bytes: Buffer): number | undefined {
+    if (bytes.length === 0) return undefined;
+    const reading = readSignedEnvelope(bytes, this.verifiers, MAX_ENVELOPE_BYTES);
+    if (!reading.ok) return undefined;
+    const { payload } = reading;
+    if (payload.service !== service || payload.archived !== undefined) return undefined;
+    if (payload.schema !== undefined) return undefined;
+    const version = payload.version;
+    return typeof version === 'number' && Number.isSafeInteger(version) && version >= 1
+      ? version
+      : undefined;
+  }
+
   /** The verdict on a message the connection dropped unread because it was too large. */
   oversized(
     service: string,

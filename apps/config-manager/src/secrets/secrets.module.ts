@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SnapshotModule } from '../snapshot/snapshot.module';
 import { SecretsService } from './secrets.service';
 
 /**
@@ -7,6 +8,7 @@ import { SecretsService } from './secrets.service';
  * (each creates a version) and live with them in ConfigsModule.
  */
 @Module({
+  imports: [SnapshotModule],
   providers: [SecretsService],
   exports: [SecretsService],
 })

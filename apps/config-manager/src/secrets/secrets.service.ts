@@ -3,6 +3,8 @@ import { EntityManager, IsNull, Not } from 'typeorm';
 import { CryptoError, MasterKeyRing, constantTimeEqual } from '@app/crypto';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
+import type { SnapshotSecret } from '../snapshot/snapshot';
+import { SnapshotFile } from '../snapshot/snapshot-file';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 import { SecretEntity } from './secret.entity';
@@ -55,12 +57,44 @@ export class SecretsService implements OnModuleInit {
   constructor(
     @Inject(SETTINGS) settings: Settings,
     private readonly db: DatabaseService,
+    private readonly snapshot: SnapshotFile,
   ) {
     this.ring = new MasterKeyRing(settings.masterKey, settings.previousMasterKeys);
   }
 
   async onModuleInit(): Promise<void> {
-    await this.loadAll();
+    // Cold start: the snapshot's ciphertexts until the store returns (then the store's replace them).
+    if (this.db.isColdStart()) {
+      for (const service of this.snapshot.initial()?.services ?? []) {
+        this.loadSnapshotRows(service.name, service.secrets);
+      }
+    }
+    await this.db.whenConnected('load the secrets', () => this.loadAll());
+  }
+
+  /** One service's secrets as stored (ciphertexts, never plaintext), for the snapshot. */
+  storedRows(service: string): SnapshotSecret[] {
+    return [...(this.rows.get(service)?.values() ?? [])].map((row) => ({
+      path: row.path,
+      keyId: row.keyId,
+      ciphertext: row.ciphertext.toString('base64'),
+      updatedAt: row.updatedAt,
+      updatedBy: row.updatedBy,
+    }));
+  }
+
+  private loadSnapshotRows(service: string, secrets: readonly SnapshotSecret[]): void {
+    const rows = secrets.map((s) =>
+      Object.assign(new SecretEntity(), {
+        service,
+        path: s.path,
+        keyId: s.keyId,
+        ciphertext: Buffer.from(s.ciphertext, 'base64'),
+        updatedAt: s.updatedAt,
+        updatedBy: s.updatedBy,
+      }),
+    );
+    this.rows.set(service, new Map(rows.map((r) => [r.path, r])));
   }
 
   private async loadAll(): Promise<void> {

@@ -118,6 +118,12 @@ export class ManagerEnvironment {
   )
   CONFIG_HEARTBEAT_SECONDS = 60;
 
+  /**
+   * How far above the highest authentic version an instance's reported (unsigned) applied
+   * version is believed when a restored store is behind the fleet (docs/recovery.md).
+   */
+  @EnvInteger({ min: 0, max: 1_000_000_000 }) RESTORE_MAX_VERSION_GAP = 10_000;
+
   /** Empty means "generate an admin token into DATA_DIR at first start" (development only). */
   @EnvParse(parseApiTokens)
   @EnvCheck<ApiTokenSetting[]>((tokens, ctx) =>

@@ -68,6 +68,8 @@ export interface Settings {
   envelopeTtlMs: number;
   /** How often the current versions are re-signed and republished; 0 = never (CONFIG_HEARTBEAT_SECONDS). */
   heartbeatMs: number;
+  /** How far above the highest authentic version a reported applied version is believed (RESTORE_MAX_VERSION_GAP). */
+  restoreMaxVersionGap: number;
 }
 
 /** Something that receives warnings produced while settings are loaded (the boot logger). */
@@ -118,6 +120,7 @@ export function loadSettings(env: EnvironmentVariables, warn: SettingsWarn = con
     rolloutTickMs: e.ROLLOUT_TICK_MS,
     envelopeTtlMs: e.CONFIG_ENVELOPE_TTL_SECONDS * 1000,
     heartbeatMs: e.CONFIG_HEARTBEAT_SECONDS * 1000,
+    restoreMaxVersionGap: e.RESTORE_MAX_VERSION_GAP,
   };
 }
 

@@ -14,7 +14,15 @@ export interface WhoAmI {
 }
 
 /** How a version came to be. */
-export type VersionKind = 'initial' | 'update' | 'rollback' | 'secret' | 'migration' | 'import';
+export type VersionKind =
+  | 'initial'
+  | 'update'
+  | 'rollback'
+  | 'secret'
+  | 'migration'
+  | 'import'
+  /** Made by the manager after a restored store was found behind what the fleet runs (docs/recovery.md). */
+  | 'restore';
 
 /** Whether a version was published (or deployed by a rollout), or only staged (`X-Publish: staged`). */
 export type VersionState = 'published' | 'staged';
