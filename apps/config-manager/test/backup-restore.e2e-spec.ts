@@ -450,8 +450,7 @@ describe('ops/backup-loop.sh (the compose backup service)', () => {
  * `restore` version above it, which every worker accepts.
  */
 describe('a restore with real workers running', () => {
-  // enabled after wt-restore merges
-  it.skip('backup at v3, writes to v6, restore, start the manager: every worker ends on the restored content at v7', async () => {
+  it('backup at v3, writes to v6, restore, start the manager: every worker ends on the restored content at v7', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cm-restore-workers-'));
     const broker = await startAedes(); // outlives the manager: its retained v6 stays
     const recipient = generateBoxKeyPair();
