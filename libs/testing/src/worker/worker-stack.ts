@@ -57,7 +57,8 @@ export async function waitForInstance(
   check: (instance: InstanceView) => boolean,
   {
     instanceId,
-    timeoutMs = 5000,
+    // A worker process starts from source (swc): several seconds on a loaded 2-core machine.
+    timeoutMs = 15000,
     service = DEDUP_WORKER_SERVICE,
   }: { instanceId?: string; timeoutMs?: number; service?: string } = {},
 ): Promise<number> {
