@@ -10,6 +10,7 @@ import { forgedEnvelopes } from './scenarios/forged-envelopes';
 import { fuzzedPatches } from './scenarios/fuzzed-patches';
 import { managerCrash } from './scenarios/manager-crash';
 import { postgresOutage } from './scenarios/postgres-outage';
+import { restore } from './scenarios/restore';
 import { retainedConfigAttacks } from './scenarios/retained-config-attacks';
 import { rolloutManagerCrash } from './scenarios/rollout-manager-crash';
 import type { Scenario } from './scenarios/scenario';
@@ -29,6 +30,7 @@ const SCENARIOS: readonly Scenario[] = [
   spoofedInstances,
   rolloutManagerCrash,
   bridgedReplicas,
+  restore,
 ];
 
 async function main(): Promise<number> {
