@@ -5,6 +5,7 @@ import { formatTable, ScenarioResult, writeResults } from './lib/report';
 import { runScenario } from './lib/runner';
 import { brokerKill } from './scenarios/broker-kill';
 import { bridgedReplicas } from './scenarios/bridged-replicas';
+import { coldStart } from './scenarios/cold-start';
 import { concurrentWriters } from './scenarios/concurrent-writers';
 import { forgedEnvelopes } from './scenarios/forged-envelopes';
 import { fuzzedPatches } from './scenarios/fuzzed-patches';
@@ -31,6 +32,7 @@ const SCENARIOS: readonly Scenario[] = [
   rolloutManagerCrash,
   bridgedReplicas,
   restore,
+  coldStart,
 ];
 
 async function main(): Promise<number> {
