@@ -5,11 +5,13 @@ import { formatTable, ScenarioResult, writeResults } from './lib/report';
 import { runScenario } from './lib/runner';
 import { brokerKill } from './scenarios/broker-kill';
 import { bridgedReplicas } from './scenarios/bridged-replicas';
+import { coldStart } from './scenarios/cold-start';
 import { concurrentWriters } from './scenarios/concurrent-writers';
 import { forgedEnvelopes } from './scenarios/forged-envelopes';
 import { fuzzedPatches } from './scenarios/fuzzed-patches';
 import { managerCrash } from './scenarios/manager-crash';
 import { postgresOutage } from './scenarios/postgres-outage';
+import { restore } from './scenarios/restore';
 import { retainedConfigAttacks } from './scenarios/retained-config-attacks';
 import { rolloutManagerCrash } from './scenarios/rollout-manager-crash';
 import type { Scenario } from './scenarios/scenario';
@@ -29,6 +31,8 @@ const SCENARIOS: readonly Scenario[] = [
   spoofedInstances,
   rolloutManagerCrash,
   bridgedReplicas,
+  restore,
+  coldStart,
 ];
 
 async function main(): Promise<number> {

@@ -1,4 +1,5 @@
 import type {
+  AuditEntry,
   ConfigResponse,
   InstanceView,
   RolloutRequest,
@@ -69,6 +70,11 @@ export class ManagerApi {
   /** One page of the instance view (`query` like `?limit=1000&offset=0`; the default page is 200). */
   instances(query = ''): Promise<ApiResponse<InstanceView[]>> {
     return this.request('GET', `${SERVICE_PATH}/instances${query}`);
+  }
+
+  /** The newest `limit` audit entries of the service (GET /api/audit). */
+  audit(limit: number): Promise<ApiResponse<AuditEntry[]>> {
+    return this.request('GET', `/api/audit?service=dedup-worker&limit=${limit}`);
   }
 
   /** The manager's Prometheus text. */

@@ -94,7 +94,16 @@ export class ManagerNode {
     return this.child?.tail() ?? '';
   }
 
-  private environment(): Record<string, string> {
+  /** DATA_DIR of the manager (snapshot.json lives there). */
+  get dataDir(): string {
+    return this.setup.dir;
+  }
+
+  /**
+   * The manager's own environment, for the operator CLIs (`npm run backup` / `restore` read
+   * DATABASE_URL and DATA_DIR as the manager does).
+   */
+  environment(): Record<string, string> {
     const s = this.setup;
     return {
       // Not production: the chaos hook (CHAOS_EXIT_AFTER_COMMIT) is refused there.
