@@ -78,6 +78,7 @@ export class SecretsService implements OnModuleInit {
       path: row.path,
       keyId: row.keyId,
       ciphertext: row.ciphertext.toString('base64'),
+      aadVersion: row.aadVersion,
       updatedAt: row.updatedAt,
       updatedBy: row.updatedBy,
     }));
@@ -90,6 +91,7 @@ export class SecretsService implements OnModuleInit {
         path: s.path,
         keyId: s.keyId,
         ciphertext: Buffer.from(s.ciphertext, 'base64'),
+        aadVersion: s.aadVersion ?? null,
         updatedAt: s.updatedAt,
         updatedBy: s.updatedBy,
       }),

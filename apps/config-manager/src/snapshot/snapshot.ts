@@ -13,6 +13,11 @@ export interface SnapshotSecret {
   keyId: string;
   /** base64 AES-256-GCM blob (see MasterKeyRing). */
   ciphertext: string;
+  /**
+   * The version bound in the ciphertext's additional data (SecretEntity.aadVersion); without it
+   * the ciphertext does not open. Null for rows written before versions were bound.
+   */
+  aadVersion?: number | null;
   updatedAt: string;
   updatedBy: string;
 }
