@@ -114,8 +114,12 @@ export const staleBroker: Scenario = {
           view.stale && view.appliedVersion === before,
           `${w.instanceId} after its batch: stale ${view.stale}, v${view.appliedVersion} (expected stale on v${before})`,
         );
-        const logged = staleLines(w, cutAt) - (staleLogged.get(w) ?? 0);
-        ensure(logged === 1, `${w.instanceId} logged its staleness ${logged} times, not once`);
+        await loggedOnce(
+          w,
+          'stale',
+          () => staleLines(w, cutAt) - (staleLogged.get(w) ?? 0),
+          signal,
+        );
       }),
     );
     await controlFresh(control, stack, cutAt);
@@ -147,8 +151,8 @@ export const staleBroker: Scenario = {
     );
     const freshMs = Date.now() - restoredAt;
     for (const w of frozen) {
-      const fresh = w.freshnessLog().filter((e) => !e.stale && e.at >= restoredAt).length;
-      ensure(fresh === 1, `${w.instanceId} logged "fresh again" ${fresh} times, not once`);
+      const fresh = () => w.freshnessLog().filter((e) => !e.stale && e.at >= restoredAt).length;
+      await loggedOnce(w, 'fresh again', fresh, signal);
     }
     await controlFresh(control, stack, cutAt);
     await stack.fleetOn(latest, { signal, timeoutMs: APPLY_TIMEOUT_MS });
@@ -189,6 +193,24 @@ function lastHealth(observer: BusObserver, worker: WorkerNode, since = 0): Healt
 /** How many times the worker logged that it turned stale, up to now (`since` only counts later). */
 function staleLines(worker: WorkerNode, since: number): number {
   return worker.freshnessLog().filter((e) => e.stale && e.at >= since).length;
+}
+
+/**
+ * Waits for the worker's log line (its output is read through a pipe, so it may come a little
+ * after its metrics say so) and checks it was written exactly once.
+ */
+async function loggedOnce(
+  worker: WorkerNode,
+  what: string,
+  count: () => number,
+  signal: AbortSignal,
+): Promise<void> {
+  await until(`${worker.instanceId} logs "${what}"`, () => count() > 0 || undefined, {
+    signal,
+    timeoutMs: SLACK_MS,
+    intervalMs: 20,
+  });
+  ensure(count() === 1, `${worker.instanceId} logged "${what}" ${count()} times, not once`);
 }
 
 /** Waits until every worker of `workers` applied `version` (its own metrics). */
