@@ -16,6 +16,7 @@ import { retainedConfigAttacks } from './scenarios/retained-config-attacks';
 import { rolloutManagerCrash } from './scenarios/rollout-manager-crash';
 import type { Scenario } from './scenarios/scenario';
 import { spoofedInstances } from './scenarios/spoofed-instances';
+import { staleBroker } from './scenarios/stale-broker';
 import { workerCrash } from './scenarios/worker-crash';
 
 /** Every scenario, in order (see chaos/README.md). */
@@ -31,6 +32,7 @@ const SCENARIOS: readonly Scenario[] = [
   spoofedInstances,
   rolloutManagerCrash,
   bridgedReplicas,
+  staleBroker,
   restore,
   coldStart,
 ];

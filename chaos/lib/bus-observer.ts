@@ -14,6 +14,10 @@ export interface HealthEvent {
   appliedVersion: number;
   /** Runs finished on the version of its last run, when it reports them. */
   runs?: { version: number; completed: number; failed: number };
+  /** It said its config is stale (CONFIG_MAX_STALENESS), when the payload says. */
+  stale?: boolean;
+  /** When its applied version was last attested (`attestedAt`), if the payload says. */
+  attestedAt?: string;
   /** When the worker wrote it (its `at`), if the payload says. */
   at?: string;
   /** When the observer received it (Date.now()). */
@@ -181,6 +185,8 @@ function healthEvent(payload: Buffer): HealthEvent | undefined {
           typeof runs.failed === 'number'
             ? { runs: { version: runs.version, completed: runs.completed, failed: runs.failed } }
             : {}),
+          ...(typeof parsed.stale === 'boolean' ? { stale: parsed.stale } : {}),
+          ...(typeof parsed.attestedAt === 'string' ? { attestedAt: parsed.attestedAt } : {}),
           ...at,
           receivedAt: Date.now(),
         }

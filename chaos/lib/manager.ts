@@ -22,6 +22,8 @@ export interface ManagerSetup {
   adminToken: string;
   /** MQTT_CLIENT_ID (the broker uses the username anyway); unset: the manager's default. */
   clientId?: string;
+  /** Extra environment on top of the stack's, at every start (CONFIG_HEARTBEAT_SECONDS). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -127,6 +129,7 @@ export class ManagerNode {
       // Notice a stopped database quickly (scenario 3).
       DB_PROBE_INTERVAL_MS: '200',
       LOG_LEVEL: 'log',
+      ...s.env,
     };
   }
 }

@@ -49,6 +49,9 @@ export async function runScenario(
         stack = await Stack.start(scenario.broker, janitor, healing, {
           workerLabels: scenario.workerLabels,
           bridged: scenario.bridged,
+          replicaManager: scenario.replicaManager,
+          managerEnv: scenario.managerEnv,
+          workerEnv: scenario.workerEnv,
         });
       const figure = await untilAborted(
         scenario.run({

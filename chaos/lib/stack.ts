@@ -36,6 +36,15 @@ export interface StackOptions {
    * workers, two on each broker.
    */
   bridged?: boolean;
+  /**
+   * A bridged stack without manager B (false): manager A on broker 1 is the only writer, broker 2
+   * and its workers get everything through the bridge (scenario 12). Unset: both managers.
+   */
+  replicaManager?: boolean;
+  /** Extra environment of every config-manager of the stack (CONFIG_HEARTBEAT_SECONDS). */
+  managerEnv?: Readonly<Record<string, string>>;
+  /** Extra environment of every worker of the stack (CONFIG_MAX_STALENESS). */
+  workerEnv?: Readonly<Record<string, string>>;
 }
 
 /** The second half of a bridged stack: its broker, the link to it, its manager and workers. */
@@ -43,9 +52,12 @@ export interface ReplicaSite {
   readonly broker: Mosquitto;
   /** The network between the brokers: the first broker's bridge reaches this one through it. */
   readonly link: TcpLink;
-  /** Manager B: same database, keys and admin token as the first, its own broker user. */
-  readonly manager: ManagerNode;
-  readonly api: ManagerApi;
+  /**
+   * Manager B: same database, keys and admin token as the first, its own broker user; absent
+   * when the stack was started with `replicaManager: false`.
+   */
+  readonly manager?: ManagerNode;
+  readonly api?: ManagerApi;
   /** Records this broker's bus (the first observer only sees it while the bridge is up). */
   readonly observer: BusObserver;
   /** The workers on this broker (the stack's `workers` holds them too, after the first ones). */
@@ -160,6 +172,7 @@ export class Stack {
       masterKey: randomBytes(32).toString('base64'),
       recipientKeys: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
       adminToken,
+      ...(options.managerEnv ? { env: options.managerEnv } : {}),
     };
     const manager = await ManagerNode.create(
       {
@@ -174,7 +187,7 @@ export class Stack {
     );
     await manager.start();
     const secondManager =
-      second && users.replica
+      second && users.replica && options.replicaManager !== false
         ? await ManagerNode.create(
             {
               ...shared,
@@ -194,6 +207,7 @@ export class Stack {
       trustedKeys: `${SIGNING_KEY_ID}:${signing.publicKey.toString('base64')}`,
       secretKey: recipient.secretKey.toString('base64'),
       lkgHmacKey: randomBytes(32).toString('base64'),
+      ...(options.workerEnv ? { env: options.workerEnv } : {}),
     };
     const onSecond = (i: number) => second !== undefined && i >= count / 2;
     const workers = await Promise.all(
@@ -211,15 +225,16 @@ export class Stack {
     const observer = await BusObserver.connect(broker.url, users.observer, users.reader);
     janitor.add(() => void observer.close());
     let replica: ReplicaSite | undefined;
-    if (second && link && secondManager) {
+    if (second && link) {
       // Another broker: the same observer users do not take over the first ones' sessions.
       const secondObserver = await BusObserver.connect(second.url, users.observer, users.reader);
       janitor.add(() => void secondObserver.close());
       replica = {
         broker: second,
         link,
-        manager: secondManager,
-        api: new ManagerApi(secondManager.url, adminToken),
+        ...(secondManager
+          ? { manager: secondManager, api: new ManagerApi(secondManager.url, adminToken) }
+          : {}),
         observer: secondObserver,
         workers: workers.filter((_, i) => onSecond(i)),
       };
@@ -249,9 +264,9 @@ export class Stack {
     if (replica && !replica.link.up) await replica.link.restore();
     if (!this.broker.running) await this.broker.start();
     if (!this.manager.running) await this.manager.start();
-    if (replica && !replica.manager.running) await replica.manager.start();
+    if (replica?.manager && !replica.manager.running) await replica.manager.start();
     await Promise.all(this.workers.filter((w) => !w.running).map((w) => w.start()));
-    const apis = [this.api, ...(replica ? [replica.api] : [])];
+    const apis = [this.api, ...(replica?.api ? [replica.api] : [])];
     for (const [i, api] of apis.entries()) {
       await until(
         `manager ${i + 1} ready`,
@@ -273,7 +288,7 @@ export class Stack {
     signal: AbortSignal,
     timeoutMs = HEAL_TIMEOUT_MS,
   ): Promise<void> {
-    const apis = [this.api, ...(this.replica ? [this.replica.api] : [])];
+    const apis = [this.api, ...(this.replica?.api ? [this.replica.api] : [])];
     for (const [i, api] of apis.entries()) {
       await this.instanceViewOn(api, i + 1, version, signal, timeoutMs);
     }
@@ -341,7 +356,7 @@ export class Stack {
   tails(): string {
     return [
       `--- config-manager\n${this.manager.tail()}`,
-      ...(this.replica ? [`--- config-manager B\n${this.replica.manager.tail()}`] : []),
+      ...(this.replica?.manager ? [`--- config-manager B\n${this.replica.manager.tail()}`] : []),
       ...this.workers.map((w) => `--- ${w.instanceId}\n${w.tail()}`),
     ].join('\n');
   }

@@ -14,6 +14,15 @@ export interface WorkerSetup {
   trustedKeys: string;
   secretKey: string;
   lkgHmacKey: string;
+  /** Extra environment on top of the stack's, at every start (CONFIG_MAX_STALENESS). */
+  env?: Readonly<Record<string, string>>;
+}
+
+/** A staleness transition the worker logged (once per transition, docs/recovery.md "Freshness"). */
+export interface FreshnessEvent {
+  stale: boolean;
+  /** When the harness read the line (Date.now()). */
+  at: number;
 }
 
 /**
@@ -31,11 +40,15 @@ export interface WorkerView {
   status: string;
   degraded: boolean;
   rejected: Record<string, number>;
+  /** `config_client_stale 1`: nothing attested its config for longer than CONFIG_MAX_STALENESS. */
+  stale: boolean;
 }
 
 const ACCEPTED = /Accepted dedup-worker config version (\d+)/;
 const ACCEPTED_CANDIDATE = /Accepted dedup-worker candidate version (\d+) of rollout/;
 const LOADED_LKG = /Loaded last-known-good dedup-worker config version (\d+)/;
+const STALE = /dedup-worker config is stale: /;
+const FRESH_AGAIN = /dedup-worker config version \d+ is fresh again/;
 
 /**
  * A dedup-worker child process (from source) with its own broker user, data dir, inbox, outbox
@@ -45,6 +58,8 @@ const LOADED_LKG = /Loaded last-known-good dedup-worker config version (\d+)/;
 export class WorkerNode {
   /** Every config applied, in order, over every restart. */
   private readonly applied: AppliedEvent[] = [];
+  /** Every staleness transition it logged, over every restart. */
+  private readonly freshness: FreshnessEvent[] = [];
   private child: Child | undefined;
 
   private constructor(
@@ -127,6 +142,11 @@ export class WorkerNode {
     return [...this.applied];
   }
 
+  /** Every staleness transition it logged (stale, fresh again), over every restart. */
+  freshnessLog(): readonly FreshnessEvent[] {
+    return [...this.freshness];
+  }
+
   /**
    * Each config applied below one applied before, over all its lives (an accepted one, stable or
    * candidate, must be above every earlier one; a last-known-good file loaded at start must not
@@ -171,6 +191,7 @@ export class WorkerNode {
       status: config,
       degraded: gauge(text, 'dedup_worker_degraded') === 1,
       rejected,
+      stale: gauge(text, 'config_client_stale') === 1,
     };
   }
 
@@ -187,6 +208,8 @@ export class WorkerNode {
     if (candidate) this.applied.push({ version: Number(candidate[1]), source: 'candidate' });
     const loaded = LOADED_LKG.exec(line);
     if (loaded) this.applied.push({ version: Number(loaded[1]), source: 'lkg' });
+    if (STALE.test(line)) this.freshness.push({ stale: true, at: Date.now() });
+    if (FRESH_AGAIN.test(line)) this.freshness.push({ stale: false, at: Date.now() });
   }
 
   private environment(): Record<string, string> {
@@ -206,6 +229,7 @@ export class WorkerNode {
       METRICS_HOST: '127.0.0.1',
       RUN_DEBOUNCE_MS: '50',
       ...(this.labels === undefined ? {} : { INSTANCE_LABELS: this.labels }),
+      ...s.env,
     };
   }
 }

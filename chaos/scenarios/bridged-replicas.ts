@@ -44,7 +44,9 @@ export const bridgedReplicas: Scenario = {
   async run({ stack, signal, log }) {
     const replica = stack.replica;
     ensure(replica !== undefined, 'the stack has no second manager and broker');
-    const apis = { A: stack.api, B: replica.api };
+    const apiB = replica.api;
+    ensure(apiB !== undefined, 'the stack has no second manager');
+    const apis = { A: stack.api, B: apiB };
     const writes: Write[] = [];
     const write = async (via: 'A' | 'B') => {
       const change = distanceChange();
@@ -68,7 +70,7 @@ export const bridgedReplicas: Scenario = {
     await fleetOnLatest();
 
     // The partition, while B keeps writing: broker 1 and its workers stay behind.
-    const writer = new PatchWriter(replica.api);
+    const writer = new PatchWriter(apiB);
     try {
       await writer.waitForAccepted(1, signal);
       await replica.link.cut();
@@ -134,7 +136,7 @@ export const bridgedReplicas: Scenario = {
         `health reports replayed by the bridge: ${stack.observer.replays().length - replaysBefore[0]} on broker 1, ` +
         `${replica.observer.replays().length - replaysBefore[1]} on broker 2; stale configs refused by the workers: ` +
         `${(await staleCount(stack)) - staleBefore}; manager incidents since start: A ${await incidents(stack.api)}, ` +
-        `B ${await incidents(replica.api)}`,
+        `B ${await incidents(apiB)}`,
     );
     return converged;
   },

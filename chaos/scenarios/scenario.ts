@@ -28,6 +28,12 @@ export interface Scenario {
   readonly workerLabels?: readonly (string | undefined)[];
   /** Two managers on two bridged brokers (StackOptions.bridged); unset: one of each. */
   readonly bridged?: boolean;
+  /** A bridged stack without manager B (StackOptions.replicaManager); unset: with it. */
+  readonly replicaManager?: boolean;
+  /** Extra environment of the managers (StackOptions.managerEnv). */
+  readonly managerEnv?: Readonly<Record<string, string>>;
+  /** Extra environment of the workers (StackOptions.workerEnv). */
+  readonly workerEnv?: Readonly<Record<string, string>>;
   /** Longest one run may take. */
   readonly runTimeoutMs: number;
   /** What the number a run returns measures, and its unit (the table shows the median). */
