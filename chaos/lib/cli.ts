@@ -21,14 +21,14 @@ export const USAGE = `usage: node -r @swc-node/register chaos/run.ts [options]  
 
   --runs N                runs per scenario (default 5; --short: 2)
   --scenarios 1,2,…       which scenarios (default: all)
-  --short                 the quick CI variant: 2 runs, smaller counts, 240 s deadline
-  --deadline SECONDS      global deadline (default 3600; --short: 240)
+  --short                 the quick CI variant: 2 runs, smaller counts, 600 s deadline
+  --deadline SECONDS      global deadline (default 3600; --short: 600)
   --scenario-timeout S    budget of one scenario, stack start and all runs (default 1200)
   --seed N                seed of the generated data (default: random, printed)
   --help                  this text`;
 
 const DEFAULTS = { runs: 5, deadlineS: 3600, scenarioTimeoutS: 1200 };
-const SHORT = { runs: 2, deadlineS: 240 };
+const SHORT = { runs: 2, deadlineS: 600 };
 
 /** Parses `argv` (without node and the script); `known` are the scenario ids that exist. */
 export function parseOptions(argv: readonly string[], known: readonly number[]): Options {
