@@ -205,8 +205,29 @@ describe('instances’ reported versions after a restore', () => {
     return Number(line?.split(' ')[1] ?? 0);
   };
 
+  /** Claims are the retained reports a manager finds when it connects: report, then restart. */
+  const restartAfter = async (instanceId: string, version: number) => {
+    await fleet.applied(instanceId, version);
+    await sut.stop();
+    sut = await startManager({ store: 'sqlite', reuse: sut });
+  };
+
+  it('takes no live report as a claim: a broker client cannot move the version at runtime', async () => {
+    await fleet.applied('w-1', 3 + 50);
+    await fleet.applied('w-2', 3);
+    await until(
+      'both reports in the view',
+      async () =>
+        (await sut.api.instances(SERVICE).expect(200)).body.some((i) => i.instanceId === 'w-2')
+          ? true
+          : undefined,
+      { timeoutMs: 10000 },
+    );
+    expect((await sut.api.config(SERVICE).expect(200)).body.version).toBe(3);
+  });
+
   it('ignores a claim far above anything published, and counts it', async () => {
-    await fleet.applied('liar', 3 + 101);
+    await restartAfter('liar', 3 + 101);
     await eventually(ignoredClaims, (n) => n === 1, 10000);
     const current = await sut.api.config(SERVICE).expect(200);
     expect(current.body.version).toBe(3);
@@ -216,7 +237,7 @@ describe('instances’ reported versions after a restore', () => {
   });
 
   it('believes a claim within the gap: the store restored below it gets a restore version', async () => {
-    await fleet.applied('w-1', 3 + 100);
+    await restartAfter('w-1', 3 + 100);
     const current = await eventually(
       async () => (await sut.api.config(SERVICE).expect(200)).body,
       (body) => body.version === 104,

@@ -97,7 +97,12 @@ export class RestoreContinuation implements OnModuleInit, OnApplicationShutdown 
     );
     this.connection.subscribe(
       this.connection.topic(INSTANCE_HEALTH_TOPIC_FILTER),
-      (topic, payload) => this.onHealthMessage(topic, payload),
+      (topic, payload, retained) => {
+        // Only the reports the broker held when this manager subscribed (what the fleet ran
+        // before it connected) are claims: a live report is not evidence of a restore, and a
+        // broker client flooding live reports must not move the version (chaos scenario 9).
+        if (retained) this.onHealthMessage(topic, payload);
+      },
     );
     // Before the publisher connects: a store behind the snapshot gets its restore version first,
     // so the store's older version never replaces the fleet's on the bus.
