@@ -248,6 +248,15 @@ describe('instances’ reported versions after a restore', () => {
   });
 });
 
+/** Waits until the manager's snapshot file holds version 2 (it is written after a publish). */
+const snapshotOfV2 = (file: string) =>
+  until(
+    'the snapshot of v2',
+    () =>
+      existsSync(file) && readFileSync(file, 'utf8').includes('\\"version\\":2') ? true : undefined,
+    { timeoutMs: 5000 },
+  );
+
 /** The snapshot is evidence only while its HMAC (keyed from the master key) verifies. */
 describe('the snapshot', () => {
   let sut: TestManager | undefined;
@@ -261,14 +270,7 @@ describe('the snapshot', () => {
     const secret = `sk-snapshot-${Date.now()}`;
     await sut.api.putSecret(SERVICE, 'ai.api_key', secret).expect(204);
     const file = join(sut.dataDir, 'snapshot.json');
-    await until(
-      'the snapshot of v2',
-      () =>
-        existsSync(file) && readFileSync(file, 'utf8').includes('\\"version\\":2')
-          ? true
-          : undefined,
-      { timeoutMs: 5000 },
-    );
+    await snapshotOfV2(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file).includes(Buffer.from(secret))).toBe(false);
     expect(readFileSync(file, 'utf8')).toContain('ai.api_key');
@@ -278,14 +280,7 @@ describe('the snapshot', () => {
     const first = await startManager({ store: 'sqlite' });
     await first.api.patchConfig(SERVICE, { thresholds: { high: 0.72 } }).expect(200);
     const file = join(first.dataDir, 'snapshot.json');
-    await until(
-      'the snapshot of v2',
-      () =>
-        existsSync(file) && readFileSync(file, 'utf8').includes('\\"version\\":2')
-          ? true
-          : undefined,
-      { timeoutMs: 5000 },
-    );
+    await snapshotOfV2(file);
     await first.stop();
     writeFileSync(file, readFileSync(file, 'utf8').replace('\\"version\\":2', '\\"version\\":60'));
 
