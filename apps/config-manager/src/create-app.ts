@@ -67,7 +67,7 @@ export async function createApp(
     app.enableCors({ origin: settings.corsOrigins, exposedHeaders: [REQUEST_ID_HEADER] });
   }
   const adminUi = adminUiHandlers(settings.adminUiDir);
-  app.useStaticAssets(adminUi.files.root, adminUi.files.options);
+  app.use(adminUi.files);
   app.use(adminUi.fallback);
   if (!adminUi.built) {
     logger.warn(

@@ -281,19 +281,21 @@ export class ConfigRepository {
     );
   }
 
-  /** Raises the outbox mark to `version` (never lowers it); in its own transaction. */
-  async markPublished(service: string, version: number): Promise<void> {
-    await this.db.transaction((m) =>
-      m
-        .createQueryBuilder()
-        .update(ServiceEntity)
-        .set({ publishedVersion: version })
-        .where('name = :service AND (published_version IS NULL OR published_version < :version)', {
-          service,
-          version,
-        })
-        .execute(),
-    );
+  /** Raises each service's outbox mark to its version (never lowers one); in one transaction of their own. */
+  async markPublished(marks: Iterable<readonly [service: string, version: number]>): Promise<void> {
+    await this.db.transaction(async (m) => {
+      for (const [service, version] of marks) {
+        await m
+          .createQueryBuilder()
+          .update(ServiceEntity)
+          .set({ publishedVersion: version })
+          .where(
+            'name = :service AND (published_version IS NULL OR published_version < :version)',
+            { service, version },
+          )
+          .execute();
+      }
+    });
   }
 
   /** Inserts an immutable version row (inside the caller's transaction). */

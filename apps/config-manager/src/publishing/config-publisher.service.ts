@@ -51,6 +51,12 @@ const PROBLEM_WORDS: Record<RetainedProblem, string> = {
 
 /** How often versions the broker has not acknowledged are published again. */
 const SWEEP_INTERVAL_MS = 5000;
+/**
+ * How long acknowledgements gather before their outbox marks are written in one transaction:
+ * a mark only saves a republish after a restart, so it need not delay a write's response, nor
+ * cost each of a burst of writes a transaction of its own.
+ */
+const MARK_DELAY_MS = 100;
 /** Seconds a client should wait before retrying a republish while the broker is away. */
 export const BROKER_RETRY_AFTER_SECONDS = 5;
 
@@ -85,6 +91,10 @@ export class ConfigPublisherService
   /** Highest newer schema version seen on the bus that the store was re-read for, per service. */
   private readonly schemaRefreshedFor = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Outbox marks not yet written, per service, and the write under way. */
+  private readonly pendingMarks = new Map<string, number>();
+  private markTimer: NodeJS.Timeout | undefined;
+  private marking: Promise<void> | undefined;
   /** Per service, the version whose envelope could not be built (a secret does not open), and why. */
   private readonly unbuildable = new Map<string, { version: number; error: DomainError }>();
 
@@ -128,6 +138,7 @@ export class ConfigPublisherService
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
+    await this.writeMarks();
     await this.connection.publish(
       this.connection.topic(MANAGER_HEALTH_TOPIC),
       JSON.stringify(managerOffline(this.settings.mqtt.clientId)),
@@ -167,14 +178,14 @@ export class ConfigPublisherService
     if (!envelope) return false;
     this.sent.set(state.service, state.version);
     this.snapshot.schedule();
-    this.watch.publishing(state.service, state.version);
+    this.watch.publishing(state.service, state.version, 'config', envelope);
     const ok = await this.connection.publish(
       this.connection.topic(configTopic(state.service)),
       envelope,
       true,
     );
     if (ok) {
-      await this.markAcknowledged(state.service, state.version);
+      this.markAcknowledged(state.service, state.version);
     } else {
       this.watch.publishFailed(state.service, state.version);
       this.metrics.publishFailed(state.service);
@@ -211,10 +222,11 @@ export class ConfigPublisherService
   async publishSchema(entry: CatalogEntry): Promise<boolean> {
     const service = entry.definition.name;
     if (this.schemaAcknowledged.get(service) === entry.schemaVersion) return true;
-    this.watch.publishing(service, entry.schemaVersion, 'schema');
+    const envelope = this.envelopes.buildSchema(entry);
+    this.watch.publishing(service, entry.schemaVersion, 'schema', envelope);
     const ok = await this.connection.publish(
       this.connection.topic(schemaTopic(service)),
-      this.envelopes.buildSchema(entry),
+      envelope,
       true,
     );
     if (ok) this.schemaAcknowledged.set(service, entry.schemaVersion);
@@ -467,14 +479,28 @@ export class ConfigPublisherService
     );
   }
 
-  private async markAcknowledged(service: string, version: number): Promise<void> {
+  private markAcknowledged(service: string, version: number): void {
     if (version <= (this.acknowledged.get(service) ?? 0)) return;
     this.acknowledged.set(service, version);
     this.metrics.versionPublished(service);
-    try {
-      await this.repository.markPublished(service, version);
-    } catch {
+    this.pendingMarks.set(service, version);
+    if (this.markTimer) return;
+    this.markTimer = setTimeout(() => void this.writeMarks(), MARK_DELAY_MS);
+    this.markTimer.unref();
+  }
+
+  /** Writes the gathered outbox marks (and waits for a write already under way). */
+  private async writeMarks(): Promise<void> {
+    clearTimeout(this.markTimer);
+    this.markTimer = undefined;
+    await this.marking;
+    if (this.pendingMarks.size === 0) return;
+    const marks = [...this.pendingMarks];
+    this.pendingMarks.clear();
+    this.marking = this.repository.markPublished(marks).catch(() => {
       // Best effort: the mark only saves a republish after a restart, which happens anyway.
-    }
+    });
+    await this.marking;
+    this.marking = undefined;
   }
 }

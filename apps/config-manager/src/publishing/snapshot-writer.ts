@@ -6,16 +6,27 @@ import type { SnapshotBody, SnapshotService } from '../snapshot/snapshot';
 import { SnapshotFile } from '../snapshot/snapshot-file';
 
 /**
+ * How long after a publish the snapshot is rewritten: the publishes in that window (a burst of
+ * PATCHes, a reconnect republishing every service) write one file. The file is for a cold start
+ * without the database, so being this far behind costs nothing; an fsynced rewrite per PATCH
+ * cost more CPU than the rest of the write (issue 18's profile).
+ */
+export const SNAPSHOT_DELAY_MS = 200;
+
+/**
  * Rewrites `DATA_DIR/snapshot.json` after publishes: every service's current state (what the
- * manager publishes), its current schema and its secrets as stored. A burst of publishes (a
- * reconnect republishing every service) writes once, right after the burst; shutdown writes
- * whatever is pending. A failed write is logged and leaves the previous file whole.
+ * manager publishes), its current schema and its secrets as stored. Publishes within
+ * SNAPSHOT_DELAY_MS write once; a publish that changed nothing the file holds (a heartbeat
+ * re-signing the same version) writes nothing; shutdown writes whatever is pending. A failed
+ * write is logged and leaves the previous file whole.
  */
 @Injectable()
 export class SnapshotWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(SnapshotWriter.name);
-  private pending: NodeJS.Immediate | undefined;
+  private pending: NodeJS.Timeout | undefined;
   private failing = false;
+  /** The services as last written (JSON): an unchanged state is not written again. */
+  private written: string | undefined;
 
   constructor(
     private readonly cache: ConfigCacheService,
@@ -27,7 +38,8 @@ export class SnapshotWriter implements OnApplicationShutdown {
   /** A state was (or is being) published: the snapshot follows it. */
   schedule(): void {
     if (this.pending) return;
-    this.pending = setImmediate(() => this.flush());
+    this.pending = setTimeout(() => this.flush(), SNAPSHOT_DELAY_MS);
+    this.pending.unref();
   }
 
   onApplicationShutdown(): void {
@@ -36,10 +48,14 @@ export class SnapshotWriter implements OnApplicationShutdown {
 
   /** Writes the snapshot now. */
   flush(): void {
-    clearImmediate(this.pending);
+    clearTimeout(this.pending);
     this.pending = undefined;
     try {
-      this.file.write(this.body());
+      const body = this.body();
+      const services = JSON.stringify(body.services);
+      if (services === this.written && !this.failing) return;
+      this.file.write(body);
+      this.written = services;
       if (this.failing) this.logger.log(`${this.file.path} is written again.`);
       this.failing = false;
     } catch (error) {

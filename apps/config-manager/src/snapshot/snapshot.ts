@@ -66,8 +66,16 @@ export type SnapshotReading =
 
 /** The HMAC key of snapshots under `masterKey`: HKDF-SHA256(masterKey, info "config-centre/snapshot"). */
 export function snapshotKey(masterKey: MasterKey): Buffer {
-  return Buffer.from(hkdfSync('sha256', masterKey.key, Buffer.alloc(0), KEY_INFO, 32));
+  let key = derivedKeys.get(masterKey);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', masterKey.key, Buffer.alloc(0), KEY_INFO, 32));
+    derivedKeys.set(masterKey, key);
+  }
+  return key;
 }
+
+// Derived once per master key (HKDF showed in the write path's profile).
+const derivedKeys = new WeakMap<MasterKey, Buffer>();
 
 /** The bytes the HMAC covers: the format and the body, so neither can be swapped alone. */
 function signedBytes(format: number, body: string): Buffer {
