@@ -11,7 +11,7 @@ import { EntityManager } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { ConfigCacheService } from './config-cache.service';
-import { ConfigRepository, type StoredVersion } from './config-repository';
+import { ConfigRepository, type ServicePointer, type StoredVersion } from './config-repository';
 import type { ConfigState } from './config-state';
 import { ServiceCatalog } from './service-catalog';
 
@@ -77,9 +77,16 @@ export class ConfigReadsService {
     return [...diffConfigs(a.config, b.config), ...diffSecrets(a.secrets, b.secrets)];
   }
 
-  /** The committed current state of a service, straight from the store (the cache when it is that version). */
-  async loadCurrent(manager: EntityManager, service: string): Promise<ConfigState | undefined> {
-    const pointer = await this.repository.findService(manager, service);
+  /**
+   * The committed current state of a service, straight from the store (the cache when it is
+   * that version); `pointer` is its row when the caller already read it in this transaction.
+   */
+  async loadCurrent(
+    manager: EntityManager,
+    service: string,
+    pointer?: ServicePointer | null,
+  ): Promise<ConfigState | undefined> {
+    if (pointer === undefined) pointer = await this.repository.findService(manager, service);
     if (!pointer) return undefined;
     const cached = this.cache.get(service);
     if (cached && cached.version === pointer.currentVersion) return cached;

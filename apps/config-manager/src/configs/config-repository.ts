@@ -9,6 +9,7 @@ import type {
 import { EntityManager, LessThan } from 'typeorm';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
+import { runSql } from '../database/sql';
 import type { Snapshot } from './config-state';
 import { ConfigVersionEntity } from './entities/config-version.entity';
 import { ServiceSchemaEntity } from './entities/service-schema.entity';
@@ -71,6 +72,37 @@ export interface Allocation extends PointerMove {
   publish: boolean;
 }
 
+// The write path's statements on `services`, constant so each is prepared once (database/sql.ts).
+const SERVICE_COLUMNS =
+  'name, current_version, last_version, updated_at, updated_by, published_version, description, ' +
+  'schema_version, origin, recipient_key, archived_at';
+const LOCK_SERVICE = `UPDATE services SET current_version = current_version WHERE name = ? RETURNING ${SERVICE_COLUMNS}`;
+const ALLOCATE_PUBLISHED =
+  'UPDATE services SET last_version = ?, current_version = ?, updated_at = ?, updated_by = ? ' +
+  'WHERE name = ? AND current_version = ? AND last_version = ?';
+const MARK_PUBLISHED =
+  'UPDATE services SET published_version = ? ' +
+  'WHERE name = ? AND (published_version IS NULL OR published_version < ?)';
+const ALLOCATE_STAGED =
+  'UPDATE services SET last_version = ? WHERE name = ? AND current_version = ? AND last_version = ?';
+
+/** A `services` row as the statements above return it. */
+function pointerOf(row: Record<string, unknown>): ServicePointer {
+  return {
+    name: row.name as string,
+    currentVersion: Number(row.current_version),
+    lastVersion: Number(row.last_version),
+    updatedAt: row.updated_at as string,
+    updatedBy: row.updated_by as string,
+    publishedVersion: row.published_version === null ? null : Number(row.published_version),
+    description: row.description as string,
+    schemaVersion: Number(row.schema_version),
+    origin: row.origin as ServiceOrigin,
+    recipientKey: (row.recipient_key as string | null) ?? null,
+    archivedAt: (row.archived_at as string | null) ?? null,
+  };
+}
+
 /**
  * Every query on `services` (one row per service: the pointer to its current version, the
  * highest version allocated, the compare-and-set target, the outbox mark) and
@@ -99,13 +131,9 @@ export class ConfigRepository {
    * instead of racing and retrying: a row lock on Postgres, the write lock on SQLite (which also
    * avoids upgrading a stale read snapshot). The compare-and-set still guards correctness.
    */
-  async lock(manager: EntityManager, service: string): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .update(ServiceEntity)
-      .set({ currentVersion: () => 'current_version' })
-      .where('name = :service', { service })
-      .execute();
+  async lock(manager: EntityManager, service: string): Promise<ServicePointer | null> {
+    const { rows } = await runSql(manager, LOCK_SERVICE, [service]);
+    return rows.length === 0 ? null : pointerOf(rows[0]);
   }
 
   /**
@@ -124,26 +152,23 @@ export class ConfigRepository {
         `${service}: v${next.version} is not the next version after ${expected.lastVersion}`,
       );
     }
-    const updated = await manager
-      .createQueryBuilder()
-      .update(ServiceEntity)
-      .set(
-        next.publish
-          ? {
-              lastVersion: next.version,
-              currentVersion: next.version,
-              updatedAt: next.at,
-              updatedBy: next.actor,
-            }
-          : { lastVersion: next.version },
-      )
-      .where('name = :service AND current_version = :current AND last_version = :last', {
-        service,
-        current: expected.currentVersion,
-        last: expected.lastVersion,
-      })
-      .execute();
-    return updated.affected === 1;
+    const { affected } = next.publish
+      ? await runSql(manager, ALLOCATE_PUBLISHED, [
+          next.version,
+          next.version,
+          next.at,
+          next.actor,
+          service,
+          expected.currentVersion,
+          expected.lastVersion,
+        ])
+      : await runSql(manager, ALLOCATE_STAGED, [
+          next.version,
+          service,
+          expected.currentVersion,
+          expected.lastVersion,
+        ]);
+    return affected === 1;
   }
 
   /**
@@ -285,15 +310,7 @@ export class ConfigRepository {
   async markPublished(marks: Iterable<readonly [service: string, version: number]>): Promise<void> {
     await this.db.transaction(async (m) => {
       for (const [service, version] of marks) {
-        await m
-          .createQueryBuilder()
-          .update(ServiceEntity)
-          .set({ publishedVersion: version })
-          .where(
-            'name = :service AND (published_version IS NULL OR published_version < :version)',
-            { service, version },
-          )
-          .execute();
+        await runSql(m, MARK_PUBLISHED, [version, service, version]);
       }
     });
   }

@@ -235,12 +235,11 @@ export class ConfigWritesService {
     service: string,
     request: ChangeRequest,
   ): Promise<Committed> {
-    await this.repository.lock(manager, service);
     // Another replica may have changed the schema or archived the service since.
-    const pointer = await this.repository.findService(manager, service);
+    const pointer = await this.repository.lock(manager, service);
     if (pointer) await this.catalog.sync(manager, pointer);
     const definition = this.catalog.active(service).definition;
-    const current = await this.reads.loadCurrent(manager, service);
+    const current = await this.reads.loadCurrent(manager, service, pointer);
     if (!current) throw new Error(`service ${service} has no current version`);
     if (request.ifMatch !== undefined && request.ifMatch !== current.version) {
       throw staleError(service, request.ifMatch, current.version);

@@ -83,8 +83,7 @@ export class ServiceRegistrar {
   /** Registers or updates one service; the caller commits and then publishes. */
   async register(manager: EntityManager, registration: Registration): Promise<RegistrationOutcome> {
     const service = registration.definition.name;
-    await this.repository.lock(manager, service);
-    const pointer = await this.repository.findService(manager, service);
+    const pointer = await this.repository.lock(manager, service);
     if (!pointer) return this.create(manager, registration);
     const known = await this.catalog.sync(manager, pointer);
     const current = await this.reads.loadCurrent(manager, service);
@@ -171,8 +170,7 @@ export class ServiceRegistrar {
     actor: string,
     reason: string | null,
   ): Promise<{ entry: CatalogEntry; state: ConfigState; changed: boolean }> {
-    await this.repository.lock(manager, service);
-    const pointer = await this.repository.findService(manager, service);
+    const pointer = await this.repository.lock(manager, service);
     if (pointer) await this.catalog.sync(manager, pointer);
     const known = this.catalog.entry(service);
     if (known.origin === 'code') {

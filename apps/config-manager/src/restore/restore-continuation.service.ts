@@ -219,8 +219,7 @@ export class RestoreContinuation implements OnModuleInit, OnApplicationShutdown 
     evidence: VersionEvidence,
     highest: number,
   ): Promise<ConfigState | undefined | 'lost'> {
-    await this.repository.lock(manager, service);
-    const pointer = await this.repository.findService(manager, service);
+    const pointer = await this.repository.lock(manager, service);
     // Another replica (or a write) already took the service above what the fleet was given.
     if (!pointer || pointer.currentVersion >= highest) return undefined;
     const current = await this.reads.loadCurrent(manager, service);

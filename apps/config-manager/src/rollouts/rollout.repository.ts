@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { RolloutState } from '@app/contracts';
 import { EntityManager, In } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
+import { runSql } from '../database/sql';
 import { RolloutEntity } from './rollout.entity';
 import { ACTIVE_STATES, isActive, type RolloutRecord } from './rollout-record';
 
@@ -11,6 +12,9 @@ export interface RolloutCount {
   state: RolloutState;
   count: number;
 }
+
+// The write path's check, a constant statement (database/sql.ts).
+const ACTIVE_ROLLOUT_EXISTS = 'SELECT 1 AS found FROM rollouts WHERE active_service = ?';
 
 /**
  * Every query on `rollouts`. Methods taking an EntityManager run inside the caller's
@@ -23,6 +27,9 @@ export class RolloutRepository {
 
   /** The active rollout of a service, if any. */
   async findActive(manager: EntityManager, service: string): Promise<RolloutRecord | undefined> {
+    // Every write asks, and almost always there is none: a constant statement answers that.
+    const { rows } = await runSql(manager, ACTIVE_ROLLOUT_EXISTS, [service]);
+    if (rows.length === 0) return undefined;
     const row = await manager.findOneBy(RolloutEntity, { activeService: service });
     return row ? toRecord(row) : undefined;
   }
