@@ -76,15 +76,15 @@ export interface Allocation extends PointerMove {
 const SERVICE_COLUMNS =
   'name, current_version, last_version, updated_at, updated_by, published_version, description, ' +
   'schema_version, origin, recipient_key, archived_at';
-const LOCK_SERVICE = `UPDATE services SET current_version = current_version WHERE name = ? RETURNING ${SERVICE_COLUMNS}`;
+const LOCK_SERVICE = `UPDATE {services} SET current_version = current_version WHERE name = ? RETURNING ${SERVICE_COLUMNS}`;
 const ALLOCATE_PUBLISHED =
-  'UPDATE services SET last_version = ?, current_version = ?, updated_at = ?, updated_by = ? ' +
+  'UPDATE {services} SET last_version = ?, current_version = ?, updated_at = ?, updated_by = ? ' +
   'WHERE name = ? AND current_version = ? AND last_version = ?';
 const MARK_PUBLISHED =
-  'UPDATE services SET published_version = ? ' +
+  'UPDATE {services} SET published_version = ? ' +
   'WHERE name = ? AND (published_version IS NULL OR published_version < ?)';
 const ALLOCATE_STAGED =
-  'UPDATE services SET last_version = ? WHERE name = ? AND current_version = ? AND last_version = ?';
+  'UPDATE {services} SET last_version = ? WHERE name = ? AND current_version = ? AND last_version = ?';
 
 /** A `services` row as the statements above return it. */
 function pointerOf(row: Record<string, unknown>): ServicePointer {

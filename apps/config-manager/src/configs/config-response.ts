@@ -27,3 +27,26 @@ export function toConfigResponse(
     published,
   };
 }
+
+// The JSON text of each current state's response (per definition and published flag).
+const serialized = new WeakMap<
+  ConfigState,
+  { definition: ServiceDefinition; published: boolean; text: string }
+>();
+
+/**
+ * The GET config body as JSON text, serialised once per state: a state never changes (a change
+ * makes a new one), so the hot read path sends the same text until the next version, or until
+ * the version is acknowledged by the broker (`published` flips) or the schema changes.
+ */
+export function configResponseText(
+  definition: ServiceDefinition,
+  state: ConfigState,
+  published: boolean,
+): string {
+  const known = serialized.get(state);
+  if (known?.definition === definition && known.published === published) return known.text;
+  const text = JSON.stringify(toConfigResponse(definition, state, published));
+  serialized.set(state, { definition, published, text });
+  return text;
+}

@@ -14,6 +14,7 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiHeader,
+  ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiTags,
@@ -34,7 +35,7 @@ import { InstancesService } from '../instances/instances.service';
 import { PageQueryDto } from '../common/dto/page-query.dto';
 import { type ChangeContext, WriteContext } from '../common/write-context';
 import { ConfigPublisherService } from '../publishing/config-publisher.service';
-import { secretFlags, toConfigResponse } from './config-response';
+import { configResponseText, secretFlags, toConfigResponse } from './config-response';
 import { ConfigReadsService } from './config-reads.service';
 import { type ChangeResult, ConfigWritesService } from './config-writes.service';
 import { DiffQueryDto } from './dto/diff-query.dto';
@@ -96,13 +97,13 @@ export class ConfigsController {
   @Get(':service/config')
   @RequireRole('config:read')
   @ApiOperation({ summary: 'Current config (secrets as set flags only); ETag is the version' })
-  get(
-    @Param('service') service: string,
-    @Res({ passthrough: true }) res: Response,
-  ): ConfigResponse {
+  @ApiOkResponse({ description: 'The ConfigResponse as JSON (404 for an unknown service)' })
+  get(@Param('service') service: string, @Res({ passthrough: true }) res: Response): string {
     const state = this.configs.current(service);
     res.setHeader('ETag', versionEtag(state.version));
-    return toConfigResponse(
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    // Sent as text serialised once per state (the hottest read; see configResponseText).
+    return configResponseText(
       this.configs.definition(service),
       state,
       this.publisher.isPublished(state.service, state.version),

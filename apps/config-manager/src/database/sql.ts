@@ -6,12 +6,13 @@ export interface SqlResult {
   affected: number;
 }
 
-// The Postgres text of each statement, converted once.
-const postgresText = new Map<string, string>();
+// Each statement's text per dialect and schema, converted once.
+const dialectTexts = new Map<string, string>();
 
 /**
- * Runs one fixed, parameterised statement on the transaction's connection (`?` placeholders,
- * rewritten as `$1, $2…` for Postgres). For the write path's few hot statements only: the query
+ * Runs one fixed, parameterised statement on the transaction's connection: `?` placeholders
+ * (rewritten as `$1, $2…` for Postgres) and tables named `{table}` (qualified with the
+ * configured Postgres schema, as the query builder does). For the write path's few hot statements only: the query
  * builder rebuilt their SQL on every call and inlined numbers into it, so SQLite prepared a new
  * statement each time, which was most of the manager's CPU per PATCH (issue 18's profile). The
  * text is constant, so both drivers reuse one prepared statement.
@@ -23,7 +24,8 @@ export async function runSql(
 ): Promise<SqlResult> {
   const runner = manager.queryRunner;
   if (!runner) throw new Error('runSql needs the EntityManager of a transaction');
-  const text = manager.connection.options.type === 'postgres' ? toPostgres(sql) : sql;
+  const options = manager.connection.options;
+  const text = dialectText(sql, options.type === 'postgres' ? (options.schema ?? '') : undefined);
   const result = (await runner.query(text, [...parameters], true)) as {
     records?: Record<string, unknown>[];
     affected?: number;
@@ -32,12 +34,21 @@ export async function runSql(
   return { rows, affected: result.affected ?? rows.length };
 }
 
-function toPostgres(sql: string): string {
-  let text = postgresText.get(sql);
+const TABLE = /\{(\w+)\}/g;
+
+/** The statement for SQLite (`schema` undefined) or Postgres in `schema` ('' for the default). */
+function dialectText(sql: string, schema: string | undefined): string {
+  const key = `${schema ?? '\u0001sqlite'}\0${sql}`;
+  let text = dialectTexts.get(key);
   if (text === undefined) {
-    let n = 0;
-    text = sql.replace(/\?/g, () => `$${++n}`);
-    postgresText.set(sql, text);
+    if (schema === undefined) {
+      text = sql.replace(TABLE, '"$1"');
+    } else {
+      let n = 0;
+      const prefix = schema ? `"${schema.replaceAll('"', '""')}".` : '';
+      text = sql.replace(/\?/g, () => `$${++n}`).replace(TABLE, `${prefix}"$1"`);
+    }
+    dialectTexts.set(key, text);
   }
   return text;
 }

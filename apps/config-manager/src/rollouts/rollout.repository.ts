@@ -14,7 +14,7 @@ export interface RolloutCount {
 }
 
 // The write path's check, a constant statement (database/sql.ts).
-const ACTIVE_ROLLOUT_EXISTS = 'SELECT 1 AS found FROM rollouts WHERE active_service = ?';
+const ACTIVE_ROLLOUT_EXISTS = 'SELECT 1 AS found FROM {rollouts} WHERE active_service = ?';
 
 /**
  * Every query on `rollouts`. Methods taking an EntityManager run inside the caller's
