@@ -27,6 +27,8 @@ export class SnapshotWriter implements OnApplicationShutdown {
   private failing = false;
   /** The services as last written (JSON): an unchanged state is not written again. */
   private written: string | undefined;
+  /** The write under way (written on the thread pool, never holding the event loop). */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly cache: ConfigCacheService,
@@ -38,23 +40,29 @@ export class SnapshotWriter implements OnApplicationShutdown {
   /** A state was (or is being) published: the snapshot follows it. */
   schedule(): void {
     if (this.pending) return;
-    this.pending = setTimeout(() => this.flush(), SNAPSHOT_DELAY_MS);
+    this.pending = setTimeout(() => void this.flush(), SNAPSHOT_DELAY_MS);
     this.pending.unref();
   }
 
-  onApplicationShutdown(): void {
-    if (this.pending) this.flush();
+  async onApplicationShutdown(): Promise<void> {
+    if (this.pending) await this.flush();
+    else await this.writing;
   }
 
-  /** Writes the snapshot now. */
-  flush(): void {
+  /** Writes the snapshot now (after a write already under way: one at a time, in order). */
+  flush(): Promise<void> {
     clearTimeout(this.pending);
     this.pending = undefined;
+    this.writing = this.writing.then(() => this.writeNow());
+    return this.writing;
+  }
+
+  private async writeNow(): Promise<void> {
     try {
       const body = this.body();
       const services = JSON.stringify(body.services);
       if (services === this.written && !this.failing) return;
-      this.file.write(body);
+      await this.file.write(body);
       this.written = services;
       if (this.failing) this.logger.log(`${this.file.path} is written again.`);
       this.failing = false;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDirectory, writePrivateFileAtomically } from '../common/private-files';
+import { ensurePrivateDirectory, writePrivateFileAtomicallyAsync } from '../common/private-files';
 import type { Settings } from '../settings/settings';
 import { SETTINGS } from '../settings/settings.module';
 import { type SnapshotBody, type SnapshotProblem, openSnapshot, sealSnapshot } from './snapshot';
@@ -44,10 +44,10 @@ export class SnapshotFile {
   }
 
   /** Replaces the file atomically (0600, fsynced) with `body` under the current master key. */
-  write(body: SnapshotBody): void {
+  async write(body: SnapshotBody): Promise<void> {
     if (this.loaded === undefined) this.initial();
     ensurePrivateDirectory(this.settings.dataDir);
-    writePrivateFileAtomically(this.path, sealSnapshot(body, this.settings.masterKey));
+    await writePrivateFileAtomicallyAsync(this.path, sealSnapshot(body, this.settings.masterKey));
   }
 
   private read(): SnapshotBody | undefined {
