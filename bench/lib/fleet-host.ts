@@ -13,6 +13,11 @@ interface FleetConfig {
   secretKey: string;
   hmacKey: string;
   lkgDir: string;
+  /**
+   * Also send { kind: 'applied', version, at } once every client here accepted `version` (or a
+   * later one), `at` the process.hrtime.bigint() of the last acceptance (the peers bench).
+   */
+  reportApplied?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -34,19 +39,38 @@ async function main(): Promise<void> {
       }),
     );
   }
+  if (config.reportApplied) {
+    const latest = clients.map(() => 0);
+    let reported = 0;
+    clients.forEach((client, index) =>
+      client.on('accepted', (event) => {
+        const at = process.hrtime.bigint();
+        if (event.source !== 'broker' || event.version <= latest[index]) return;
+        latest[index] = event.version;
+        const min = Math.min(...latest);
+        if (min > reported) {
+          reported = min;
+          process.send?.({ kind: 'applied', version: min, at: at.toString() });
+        }
+      }),
+    );
+  }
   for (let i = 0; i < clients.length; i += 50) {
     await Promise.all(clients.slice(i, i + 50).map((c) => c.start()));
   }
   const cpuAtReady = process.cpuUsage();
+  const acceptedAtReady = clients.reduce((sum, c) => sum + c.stats().accepted, 0);
   process.send?.('ready');
   process.on('message', (message) => {
     if (message !== 'stop') return;
     // CPU spent on applying versions (and reporting them) since the fleet was ready.
     const cpu = process.cpuUsage(cpuAtReady);
-    const applies = clients.reduce((sum, c) => sum + c.stats().accepted, 0);
+    const applies = clients.reduce((sum, c) => sum + c.stats().accepted, 0) - acceptedAtReady;
     process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, applies });
     void Promise.all(clients.map((c) => c.stop())).finally(() => process.exit(0));
   });
+  // The parent gone (it crashed): do not linger.
+  process.on('disconnect', () => process.exit(0));
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,8 @@ export interface Figure {
   value: number | string;
   unit?: string;
   target?: string;
+  /** With SuiteResult.columns: one cell per column (instead of `value` and `unit`). */
+  cells?: Array<number | string>;
 }
 
 /** What one benchmark suite measured. */
@@ -16,6 +18,8 @@ export interface SuiteResult {
   issue: string;
   figures: Figure[];
   notes?: string[];
+  /** Value columns of a side-by-side table (default: one `value` column). */
+  columns?: string[];
 }
 
 /** Prints results as a Markdown table and writes bench/results/latest.{md,json}. */
@@ -43,11 +47,14 @@ export function writeReport(results: SuiteResult[], loadBefore: readonly number[
     lines.push(
       `## ${result.suite} (${result.issue})`,
       '',
-      '| figure | value | target |',
-      '|---|---|---|',
+      `| figure | ${(result.columns ?? ['value']).join(' | ')} | target |`,
+      `|---|${(result.columns ?? ['value']).map(() => '---|').join('')}---|`,
     );
     for (const f of result.figures) {
-      lines.push(`| ${f.name} | ${f.value}${f.unit ? ` ${f.unit}` : ''} | ${f.target ?? ''} |`);
+      const cells = result.columns
+        ? (f.cells ?? []).join(' | ')
+        : `${f.value}${f.unit ? ` ${f.unit}` : ''}`;
+      lines.push(`| ${f.name} | ${cells} | ${f.target ?? ''} |`);
     }
     for (const note of result.notes ?? []) lines.push('', `- ${note}`);
     lines.push('');
