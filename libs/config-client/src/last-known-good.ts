@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isPlainObject } from '@app/contracts';
 import { decodeStrictBase64, hmacSha256, verifyHmacSha256 } from '@app/crypto';
@@ -349,17 +349,22 @@ export class LastKnownGoodStore {
       schemaEnvelope: schemaBytes,
     });
     // Once per store: a mkdir per save is measurable when a process hosts many clients.
-    this.directoryReady ??= mkdir(dirname(this.path), { recursive: true, mode: 0o700 }).then(
+    const directory = dirname(this.path);
+    this.directoryReady ??= mkdir(directory, { recursive: true, mode: 0o700 }).then(
       () => undefined,
     );
     await this.directoryReady;
-    const temp = `${this.path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+    // Unique without a random draw per save: this process's random tag and a counter ('wx'
+    // still refuses a name that exists).
+    tempCounter += 1;
+    const temp = `${this.path}.tmp-${process.pid}-${TEMP_TAG}-${tempCounter}`;
+    const bytes = Buffer.from(JSON.stringify(file) + '\n', 'utf8');
     try {
       const handle = await open(temp, 'wx', 0o600);
       try {
-        await handle.writeFile(JSON.stringify(file) + '\n', 'utf8');
+        await writeAll(handle, bytes);
         // Durable before it becomes visible: a crash leaves the old file or the new, never half.
-        await handle.sync();
+        await handle.datasync();
       } finally {
         await handle.close();
       }
@@ -368,7 +373,19 @@ export class LastKnownGoodStore {
       await unlink(temp).catch(() => undefined);
       throw error;
     }
-    await syncDirectory(dirname(this.path));
+    await syncDirectory(directory);
+  }
+}
+
+// The temp file names of this process: a random tag drawn once, then a counter.
+const TEMP_TAG = randomBytes(4).toString('hex');
+let tempCounter = 0;
+
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, offset);
+    offset += bytesWritten;
   }
 }
 
@@ -386,8 +403,43 @@ function invalid(reason: string): LastKnownGoodLoad {
   return { kind: 'invalid', reason };
 }
 
-// Makes the rename itself durable; some platforms cannot open a directory, which only costs durability.
-async function syncDirectory(directory: string): Promise<void> {
+// Makes the rename itself durable; some platforms cannot open a directory, which only costs
+// durability. Group commit: every rename done before a directory fsync starts is covered by it,
+// so the clients of one process saving into one directory at once share a sync rather than
+// queueing one each; a rename during a running sync waits for the next one.
+function syncDirectory(directory: string): Promise<void> {
+  let state = directorySyncs.get(directory);
+  if (state === undefined) {
+    state = { queued: undefined, tail: Promise.resolve() };
+    directorySyncs.set(directory, state);
+  }
+  // A sync that has not started yet covers this rename: join it.
+  if (state.queued !== undefined) return state.queued;
+  const sync = state;
+  const queued: Promise<void> = sync.tail
+    .then(() => {
+      // From here on it may run before a later rename: later callers queue the next one.
+      if (sync.queued === queued) sync.queued = undefined;
+      return fsyncDirectory(directory);
+    })
+    .finally(() => {
+      if (sync.tail === queued) directorySyncs.delete(directory);
+    });
+  sync.queued = queued;
+  sync.tail = queued;
+  return queued;
+}
+
+interface DirectorySync {
+  /** The next sync, not started yet. */
+  queued: Promise<void> | undefined;
+  /** The last sync started or queued: the next one starts after it. */
+  tail: Promise<void>;
+}
+
+const directorySyncs = new Map<string, DirectorySync>();
+
+async function fsyncDirectory(directory: string): Promise<void> {
   try {
     const handle = await open(directory, 'r');
     try {
