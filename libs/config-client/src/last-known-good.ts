@@ -403,43 +403,8 @@ function invalid(reason: string): LastKnownGoodLoad {
   return { kind: 'invalid', reason };
 }
 
-// Makes the rename itself durable; some platforms cannot open a directory, which only costs
-// durability. Group commit: every rename done before a directory fsync starts is covered by it,
-// so the clients of one process saving into one directory at once share a sync rather than
-// queueing one each; a rename during a running sync waits for the next one.
-function syncDirectory(directory: string): Promise<void> {
-  let state = directorySyncs.get(directory);
-  if (state === undefined) {
-    state = { queued: undefined, tail: Promise.resolve() };
-    directorySyncs.set(directory, state);
-  }
-  // A sync that has not started yet covers this rename: join it.
-  if (state.queued !== undefined) return state.queued;
-  const sync = state;
-  const queued: Promise<void> = sync.tail
-    .then(() => {
-      // From here on it may run before a later rename: later callers queue the next one.
-      if (sync.queued === queued) sync.queued = undefined;
-      return fsyncDirectory(directory);
-    })
-    .finally(() => {
-      if (sync.tail === queued) directorySyncs.delete(directory);
-    });
-  sync.queued = queued;
-  sync.tail = queued;
-  return queued;
-}
-
-interface DirectorySync {
-  /** The next sync, not started yet. */
-  queued: Promise<void> | undefined;
-  /** The last sync started or queued: the next one starts after it. */
-  tail: Promise<void>;
-}
-
-const directorySyncs = new Map<string, DirectorySync>();
-
-async function fsyncDirectory(directory: string): Promise<void> {
+// Makes the rename itself durable; some platforms cannot open a directory, which only costs durability.
+async function syncDirectory(directory: string): Promise<void> {
   try {
     const handle = await open(directory, 'r');
     try {
