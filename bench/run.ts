@@ -6,6 +6,7 @@ import { searchBench } from './suites/search.bench';
 import { servicesBench } from './suites/services.bench';
 import { rolloutBench } from './suites/rollout.bench';
 import { peersBench } from './suites/peers.bench';
+import { workerBench } from './suites/worker.bench';
 import { loadavg } from 'node:os';
 import { SuiteResult, writeReport } from './lib/report';
 
@@ -19,6 +20,7 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   services: servicesBench,
   rollout: rolloutBench,
   peers: peersBench,
+  worker: workerBench,
 };
 
 async function main(): Promise<void> {

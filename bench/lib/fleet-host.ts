@@ -66,7 +66,12 @@ async function main(): Promise<void> {
     // CPU spent on applying versions (and reporting them) since the fleet was ready.
     const cpu = process.cpuUsage(cpuAtReady);
     const applies = clients.reduce((sum, c) => sum + c.stats().accepted, 0) - acceptedAtReady;
-    process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000, applies });
+    process.send?.({
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      userMs: cpu.user / 1000,
+      systemMs: cpu.system / 1000,
+      applies,
+    });
     void Promise.all(clients.map((c) => c.stop())).finally(() => process.exit(0));
   });
   // The parent gone (it crashed): do not linger.

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { connectAsync } from 'mqtt';
 import {
   candidateTopic,
   configTopic,
@@ -431,6 +432,81 @@ describe(ConfigClient.name, () => {
       const payloadB64 = (JSON.parse(envelope.toString()) as { payload: string }).payload;
       expect(Buffer.from(payloadB64, 'base64').toString()).not.toContain(SECRET);
       expect(envelope.toString()).not.toContain(Buffer.from(SECRET).toString('base64'));
+    });
+
+    it('reports a version applied only once its last-known-good file holds it', async () => {
+      const savedVersion = (): number | undefined => {
+        try {
+          const file = JSON.parse(readFileSync(lkgPath(), 'utf8')) as { envelope: string };
+          const envelope = JSON.parse(Buffer.from(file.envelope, 'base64').toString('utf8')) as {
+            payload: string;
+          };
+          return (
+            JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+              version: number;
+            }
+          ).version;
+        } catch {
+          return undefined;
+        }
+      };
+      // Every health report the broker relays, with what the file on disk held when it arrived.
+      const watcher = await connectAsync(broker.url);
+      const seen: Array<{ applied: number; onDisk: number | undefined }> = [];
+      let marked = false;
+      let changed: () => void = () => undefined;
+      watcher.on('message', (topic, payload) => {
+        if (topic === HEALTH_TOPIC && payload.length > 0) {
+          seen.push({ applied: healthOf(payload).appliedVersion ?? 0, onDisk: savedVersion() });
+        }
+        if (topic === 'test/marker') marked = true;
+        changed();
+      });
+      const until = (done: () => boolean, what: string): Promise<void> =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no ${what} within 5 s`)), 5000);
+          changed = () => {
+            if (done()) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+          changed();
+        });
+      await watcher.subscribeAsync([HEALTH_TOPIC, 'test/marker'], { qos: 1 });
+      // The save of version 1 is held until the test lets it go.
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const save = LastKnownGoodStore.prototype.save;
+      const spy = jest
+        .spyOn(LastKnownGoodStore.prototype, 'save')
+        .mockImplementation(async function (this: LastKnownGoodStore, ...args) {
+          await held;
+          return save.apply(this, args);
+        });
+      try {
+        const sut = await startSut({ initialConfigTimeoutMs: 200 });
+        const accepted = nextEvent(sut, 'accepted');
+        await publishVersion(1);
+        await accepted;
+        sut.beginRun();
+        // A marker published after the acceptance: once it is through, a report sent at
+        // acceptance would have been relayed too.
+        await probe.publish('test/marker', 'after-accept', false);
+        await until(() => marked, 'marker');
+        expect(seen.filter((s) => s.applied === 1)).toEqual([]);
+        expect(sut.status().appliedVersion).toBe(1);
+
+        release();
+        await until(() => seen.some((s) => s.applied === 1), 'applied report of version 1');
+        const reports = seen.filter((s) => s.applied === 1);
+        expect(reports.length).toBeGreaterThan(0);
+        expect(reports.every((s) => s.onDisk === 1)).toBe(true);
+      } finally {
+        spy.mockRestore();
+        release();
+        await watcher.endAsync();
+      }
     });
 
     it('restarts from it while the broker is down: degraded, same version, secret opened', async () => {

@@ -159,6 +159,14 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private stopping: Promise<void> | undefined;
   private resolveInitial: ((outcome: InitialOutcome) => void) | undefined;
   private pendingSave: Promise<void> = Promise.resolve();
+  // Saves started and settled (they run in order): a status naming a version goes to the broker
+  // only once the save of that version settled, so an applied report means the file is on disk.
+  private savesStarted = 0;
+  private savesSettled = 0;
+  // The newest status waiting for a save, and how many saves must have settled first.
+  // The newest status handed to the broker: the will (offline) repeats it.
+  private lastSentStatus: InstanceStatus | undefined;
+  private healthAfterSave: { readonly status: InstanceStatus; readonly saves: number } | undefined;
   private lastStatusValue: InstanceStatusValue | undefined;
   // Set once start() has settled on a config: from then on beginRun() may be called.
   private ready = false;
@@ -383,6 +391,8 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     clearTimeout(this.freshnessTimer);
     this.freshnessTimer = undefined;
     this.finishInitial('stopped');
+    // The offline status names the applied version: its file first, as for any status.
+    await this.pendingSave;
     const client = this.client;
     this.client = undefined;
     if (client !== undefined) {
@@ -503,6 +513,14 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       },
     );
     this.client = client;
+    // The broker reads the will at CONNECT (and reconnects): built then from the newest status
+    // sent, rather than serialised again for every status.
+    Object.defineProperty(client.options, 'will', {
+      configurable: true,
+      enumerable: true,
+      get: () => this.willOf(this.lastSentStatus ?? this.status()),
+      set: () => undefined,
+    });
     // The schema first: its retained copy then usually comes before the config that needs it.
     // The candidate last: a targeted instance then usually applies the stable version first.
     const topics = [
@@ -538,6 +556,12 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
       }
     });
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    // mqtt.js emits 'message' and then asks handleMessage when to acknowledge: once the
+    // last-known-good save the message started (if any) settled, so the broker keeps a QoS 1
+    // config until it is on disk, and the PUBACK leaves in the same write as the health report.
+    client.handleMessage = (_packet, callback) => {
+      void this.pendingSave.then(() => callback());
+    };
     client.on('error', (error) => {
       if (this.lastMqttError !== error.message) {
         this.logger.warn(`MQTT broker ${safeUrl(this.mqttUrl)}: ${error.message}`);
@@ -884,12 +908,26 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
   private persist(bytes: Buffer, schemaBytes: Buffer | undefined): void {
     const path = this.store.path;
     const save = this.store.save(bytes, this.service, schemaBytes);
-    this.pendingSave = save.catch((error: unknown) => {
-      this.logger.error(
-        `Could not write the last-known-good file ${path}: ${errorMessage(error)}. ` +
-          'The worker keeps running, but a restart without the broker would fall back further.',
-      );
-    });
+    this.savesStarted += 1;
+    this.pendingSave = save
+      .catch((error: unknown) => {
+        this.logger.error(
+          `Could not write the last-known-good file ${path}: ${errorMessage(error)}. ` +
+            'The worker keeps running, but a restart without the broker would fall back further.',
+        );
+      })
+      .then(() => this.onSaveSettled());
+  }
+
+  // The status that waited for this save goes out now (with the broker's PUBACK of the message
+  // that caused it, in one write: both wait for the same promise).
+  private onSaveSettled(): void {
+    this.savesSettled += 1;
+    const waiting = this.healthAfterSave;
+    if (waiting !== undefined && this.savesSettled >= waiting.saves) {
+      this.healthAfterSave = undefined;
+      this.sendHealth(waiting.status);
+    }
   }
 
   // Within RUN_HEALTH_INTERVAL_MS of the last status (any status carries the counts so far).
@@ -982,28 +1020,34 @@ export class ConfigClient<T extends object = Record<string, unknown>> {
     this.runsTimer = undefined;
     this.lastHealthAt = Date.now();
     const status = this.status();
-    const client = this.client;
-    if (client !== undefined) {
-      // The broker reads the will at CONNECT: keep it current for the next reconnection.
-      client.options.will = this.willOf(status);
-      if (client.connected && this.phase !== 'stopped') {
-        client.publish(
-          this.healthTopic,
-          JSON.stringify(status),
-          { qos: 1, retain: true },
-          (error) => {
-            if (error) {
-              this.logger.warn(`Could not publish health to ${this.healthTopic}: ${error.message}`);
-            }
-          },
-        );
-      }
+    if (this.savesSettled < this.savesStarted) {
+      // Not before the last-known-good file of what it reports is on disk (durability first).
+      this.healthAfterSave = { status, saves: this.savesStarted };
+    } else {
+      this.healthAfterSave = undefined;
+      this.sendHealth(status);
     }
     if (status.status !== this.lastStatusValue && this.phase !== 'starting') {
       this.lastStatusValue = status.status;
       this.logger.log(`Status ${status.status} (applied version ${status.appliedVersion})`);
     }
     this.events.emit('status', status);
+  }
+
+  private sendHealth(status: InstanceStatus): void {
+    const client = this.client;
+    if (client === undefined) {
+      return;
+    }
+    const payload = JSON.stringify(status);
+    this.lastSentStatus = status;
+    if (client.connected && this.phase !== 'stopped') {
+      client.publish(this.healthTopic, payload, { qos: 1, retain: true }, (error) => {
+        if (error) {
+          this.logger.warn(`Could not publish health to ${this.healthTopic}: ${error.message}`);
+        }
+      });
+    }
   }
 
   private willOf(status: InstanceStatus): NonNullable<IClientOptions['will']> {

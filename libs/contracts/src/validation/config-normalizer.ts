@@ -15,7 +15,20 @@ export function normalizeConfig(
   value: unknown,
   includeSecrets: boolean,
 ): unknown {
-  return new Normalizer(new SchemaWalker(root), includeSecrets).value(root, value, 0);
+  return new Normalizer(walkerOf(root), includeSecrets).value(root, value, 0);
+}
+
+// A frozen schema (a ServiceDefinition's) keeps one walker, and with it its resolved `$ref`s.
+const walkers = new WeakMap<JsonSchema, SchemaWalker>();
+
+function walkerOf(root: JsonSchema): SchemaWalker {
+  if (!Object.isFrozen(root)) return new SchemaWalker(root);
+  let walker = walkers.get(root);
+  if (walker === undefined) {
+    walker = new SchemaWalker(root);
+    walkers.set(root, walker);
+  }
+  return walker;
 }
 
 // Deeper than any configuration may be (json-safety stops input at 32 levels first).

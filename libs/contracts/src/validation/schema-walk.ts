@@ -7,10 +7,28 @@ import { isPlainObject, joinPath } from '../json/plain-object';
  * resolved, a nullable object (`anyOf: [object, { type: null }]`) seen as its object branch.
  */
 export class SchemaWalker {
-  constructor(private readonly root: JsonSchema) {}
+  // A frozen root (every ServiceDefinition's schema is deep-frozen) cannot change: what a `$ref`
+  // resolves to is then computed once per schema object rather than copied on every visit.
+  private readonly resolved: WeakMap<JsonSchema, JsonSchema> | undefined;
+
+  constructor(private readonly root: JsonSchema) {
+    this.resolved = Object.isFrozen(root) ? new WeakMap() : undefined;
+  }
 
   /** `schema` with its local `$ref` (`#/$defs/Name`) followed; a schema without one as is. */
   resolve(schema: JsonSchema): JsonSchema {
+    if (schema.$ref === undefined) return schema;
+    const cache =
+      this.resolved !== undefined && Object.isFrozen(schema) ? this.resolved : undefined;
+    const known = cache?.get(schema);
+    if (known !== undefined) return known;
+    const result = this.follow(schema);
+    // Frozen like its sources, so no caller can change what the next one is given.
+    cache?.set(schema, Object.freeze(result));
+    return result;
+  }
+
+  private follow(schema: JsonSchema): JsonSchema {
     let current = schema;
     for (let hops = 0; current.$ref !== undefined && hops < 32; hops++) {
       const target = this.target(current.$ref);

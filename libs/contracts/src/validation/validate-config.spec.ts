@@ -2,8 +2,10 @@ import {
   DEDUP_WORKER_SERVICE,
   deepMerge,
   defaultConfig,
+  definitionOf,
   findServiceDefinition,
   validateConfig,
+  validatorFor,
   type ConfigIssue,
   type ServiceDefinition,
 } from '@app/contracts';
@@ -80,6 +82,10 @@ function issuesOf(input: unknown, options?: { allowSecrets?: boolean }): ConfigI
     throw new Error(`expected issues, got a valid config: ${JSON.stringify(result.config)}`);
   }
   return result.issues;
+}
+
+function paths(result: ReturnType<typeof validateConfig>): string[] {
+  return result.ok ? [] : result.issues.map((issue) => issue.path);
 }
 
 function configOf(input: unknown, options?: { allowSecrets?: boolean }): Record<string, unknown> {
@@ -644,6 +650,79 @@ describe(validateConfig.name, () => {
         },
       ),
     );
+  });
+
+  describe('compiled validators', () => {
+    const limitSchema = (maximum: number) => ({
+      type: 'object' as const,
+      additionalProperties: false,
+      properties: {
+        limit: { type: 'integer' as const, maximum, default: 1 },
+        nested: { $ref: '#/$defs/Nested' },
+      },
+      $defs: {
+        Nested: {
+          type: 'object' as const,
+          additionalProperties: false,
+          properties: { size: { type: 'integer' as const, maximum, default: 1 } },
+        },
+      },
+    });
+    const serviceWith = (maximum: number) =>
+      definitionOf({ name: 'limits', description: 'test', jsonSchema: limitSchema(maximum) });
+
+    it('validates with the schema it is given after the schema changed, even under the same claimed schemaHash', () => {
+      const ten = serviceWith(10);
+      expect(validateConfig(ten, { limit: 7, nested: { size: 7 } }).ok).toBe(true);
+
+      // A changed schema that still names the old hash: the cache must not serve the old validator.
+      const five = { ...serviceWith(5), schemaHash: ten.schemaHash };
+      const result = validateConfig(five, { limit: 7, nested: { size: 7 } });
+
+      expect(result.ok).toBe(false);
+      expect(paths(result)).toEqual(['limit', 'nested.size']);
+      expect(validateConfig(ten, { limit: 7, nested: { size: 7 } }).ok).toBe(true);
+    });
+
+    it('follows an unfrozen schema that is changed in place between validations', () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- edited in place below
+      const jsonSchema = limitSchema(10) as Record<string, any>;
+      const definition = {
+        name: 'limits',
+        jsonSchema,
+        schemaHash: 'sha256:claimed',
+        secretPaths: [],
+      };
+      expect(validateConfig(definition, { limit: 7, nested: {} }).ok).toBe(true);
+
+      jsonSchema.properties.limit.maximum = 5;
+      jsonSchema.$defs.Nested.properties.size.maximum = 5;
+      jsonSchema.$defs.Nested.properties.size.default = 9;
+      const result = validateConfig(definition, { limit: 7, nested: {} });
+
+      expect(result.ok).toBe(false);
+      expect(paths(result)).toEqual(['limit', 'nested.size']);
+    });
+
+    it('gives configs of a frozen schema that share nothing with each other or the schema', () => {
+      const definition = serviceWith(10);
+      const first = validateConfig(definition, {});
+      const second = validateConfig(definition, {});
+      if (!first.ok || !second.ok) throw new Error('expected valid defaults');
+
+      (first.config.nested as Record<string, unknown>).size = 99;
+
+      expect(second.config).toEqual({ limit: 1, nested: { size: 1 } });
+      expect(validateConfig(definition, {})).toEqual({
+        ok: true,
+        config: { limit: 1, nested: { size: 1 } },
+      });
+    });
+
+    it('reuses one validator for equal schemas: the same function for a second definition of the same content', () => {
+      expect(validatorFor(serviceWith(10))).toBe(validatorFor(serviceWith(10)));
+      expect(validatorFor(serviceWith(10))).not.toBe(validatorFor(serviceWith(5)));
+    });
   });
 });
 

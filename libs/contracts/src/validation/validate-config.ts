@@ -2,7 +2,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { addExtensionKeywords } from '../json-schema/extension-keywords';
 import type { JsonSchema } from '../json-schema/json-schema';
 import { compareCodeUnits, isPlainObject } from '../json/plain-object';
-import type { ServiceDefinition } from '../registry/service-definition';
+import { schemaHashOf, type ServiceDefinition } from '../registry/service-definition';
 import { issuesFromAjv } from './ajv-issues';
 import type { ConfigIssue } from './config-issue';
 import { normalizeConfig } from './config-normalizer';
@@ -25,9 +25,13 @@ export type ConfigSchemaSource = Pick<
   'name' | 'jsonSchema' | 'schemaHash' | 'secretPaths'
 >;
 
-// Compiled validators by schema hash: compiling is the costly part, a schema rarely changes.
+// Compiled validators by the hash of the schema they were compiled from: compiling is the
+// costly part, and a schema rarely changes. The key is recomputed from the schema itself, never
+// taken from the caller's `schemaHash`, so a changed schema never meets a stale validator.
 const MAX_COMPILED = 64;
 const compiled = new Map<string, ValidateFunction>();
+// A frozen schema object cannot change: its validator is found by identity, without hashing.
+const byFrozenSchema = new WeakMap<JsonSchema, ValidateFunction>();
 
 /**
  * Validates a configuration document against a service's JSON Schema with Ajv (draft 2020-12
@@ -70,18 +74,32 @@ export function defaultConfig(
   return normalizeConfig(definition.jsonSchema, {}, false) as Record<string, unknown>;
 }
 
-/** The compiled Ajv validator of a schema (cached by its hash). */
+/**
+ * The compiled Ajv validator of a schema, compiled once per schema content: cached by the hash
+ * of `jsonSchema` (computed here, not the definition's `schemaHash`), and for a frozen schema
+ * object (every ServiceDefinition's) found by identity first, so the message path never hashes
+ * nor compiles.
+ */
 export function validatorFor(
   definition: Pick<ServiceDefinition, 'jsonSchema' | 'schemaHash'>,
 ): ValidateFunction {
-  const cached = compiled.get(definition.schemaHash);
-  if (cached) return cached;
-  const validate = compileSchema(definition.jsonSchema);
-  if (compiled.size >= MAX_COMPILED) {
-    const oldest = compiled.keys().next().value;
-    if (oldest !== undefined) compiled.delete(oldest);
+  const schema = definition.jsonSchema;
+  const frozen = Object.isFrozen(schema);
+  if (frozen) {
+    const known = byFrozenSchema.get(schema);
+    if (known !== undefined) return known;
   }
-  compiled.set(definition.schemaHash, validate);
+  const hash = schemaHashOf(schema);
+  let validate = compiled.get(hash);
+  if (validate === undefined) {
+    validate = compileSchema(schema);
+    if (compiled.size >= MAX_COMPILED) {
+      const oldest = compiled.keys().next().value;
+      if (oldest !== undefined) compiled.delete(oldest);
+    }
+    compiled.set(hash, validate);
+  }
+  if (frozen) byFrozenSchema.set(schema, validate);
   return validate;
 }
 
@@ -144,6 +162,10 @@ function newEngine(): Ajv2020 {
       // 0.07 / 0.01 is 7.000000000000001, and `multipleOf: 0.01` would refuse 0.07.
       multipleOfPrecision: MULTIPLE_OF_PRECISION,
       verbose: true,
+      // Ajv's optimisation pass over the generated code gains nothing measurable when validating
+      // but doubles the compile time, which a worker pays before it is ready (and a manager per
+      // service at start).
+      code: { optimize: false },
     }),
   );
 }
