@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import nacl from 'tweetnacl';
 import { CryptoError, CryptoErrorCode } from './crypto.error';
 import {
   boxPublicKeyOf,
@@ -183,6 +184,53 @@ describe(openSealedSecret.name, () => {
       { numRuns: 300 },
     );
     expect(outcomes).toContain(CryptoErrorCode.SealedSecretDoesNotOpen);
+  });
+});
+
+// Sealing and opening use Node's X25519 with tweetnacl's HSalsa20 and secretbox: the result must be
+// exactly NaCl's crypto_box, which every other client (Python's PyNaCl) implements.
+describe('crypto_box compatibility', () => {
+  it('opens what tweetnacl boxed, and tweetnacl opens what it sealed', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const message = Buffer.from(bytes);
+        const ephemeral = nacl.box.keyPair();
+        const nonce = nacl.randomBytes(24);
+        const boxed: SealedSecret = {
+          alg: SEALED_SECRET_ALG,
+          epk: Buffer.from(ephemeral.publicKey).toString('base64'),
+          nonce: Buffer.from(nonce).toString('base64'),
+          box: Buffer.from(
+            nacl.box(message, nonce, recipient.publicKey, ephemeral.secretKey),
+          ).toString('base64'),
+        };
+        expect(openSealedSecret(boxed, recipient.secretKey).equals(message)).toBe(true);
+        const sealed = sealSecret(message, recipient.publicKey);
+        const opened = nacl.box.open(
+          Buffer.from(sealed.box, 'base64'),
+          Buffer.from(sealed.nonce, 'base64'),
+          Buffer.from(sealed.epk, 'base64'),
+          recipient.secretKey,
+        );
+        expect(opened && Buffer.from(opened).equals(message)).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('does not open a box whose ephemeral key is a low-order point (an all-zero shared key)', () => {
+    const nonce = Buffer.alloc(24, 7);
+    // What anyone can box without the recipient's key when the shared secret is all zeros.
+    const zeroKey = nacl.box.before(Buffer.alloc(32), Buffer.alloc(32));
+    const forged: SealedSecret = {
+      alg: SEALED_SECRET_ALG,
+      epk: Buffer.alloc(32).toString('base64'),
+      nonce: nonce.toString('base64'),
+      box: Buffer.from(nacl.secretbox(Buffer.from(plaintext), nonce, zeroKey)).toString('base64'),
+    };
+    expect(thrown(() => openSealedSecret(forged, recipient.secretKey)).code).toBe(
+      CryptoErrorCode.SealedSecretDoesNotOpen,
+    );
   });
 });
 
