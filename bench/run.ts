@@ -5,6 +5,7 @@ import { dedupBench } from './suites/dedup.bench';
 import { searchBench } from './suites/search.bench';
 import { servicesBench } from './suites/services.bench';
 import { rolloutBench } from './suites/rollout.bench';
+import { startBench } from './suites/start.bench';
 import { loadavg } from 'node:os';
 import { SuiteResult, writeReport } from './lib/report';
 
@@ -17,6 +18,7 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   search: searchBench,
   services: servicesBench,
   rollout: rolloutBench,
+  start: startBench,
 };
 
 async function main(): Promise<void> {
