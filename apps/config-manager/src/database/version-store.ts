@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type ChangeEntry, type SecretState, diffConfigs } from '@app/contracts';
-import { EntityManager } from 'typeorm';
+import { EntityManager, LessThan } from 'typeorm';
 import type { Snapshot } from '../configs/config-state';
 import type { StoredVersion } from '../configs/config-repository';
 import { ConfigVersionEntity } from '../configs/entities/config-version.entity';
@@ -108,7 +108,7 @@ export class VersionStore {
   ): Promise<StoredVersion | undefined> {
     const row = await manager.findOneBy(ConfigVersionEntity, { service, version });
     if (!row) return undefined;
-    const json = await this.jsonOfRow(manager, service, row.snapshot);
+    const json = await this.jsonOfRow(manager, service, version, row.snapshot);
     const depth = snapshotBase(row.snapshot)?.depth ?? 0;
     this.db.afterCommit(manager, () => this.remember(service, { version, json, depth }));
     const { config, secrets } = JSON.parse(json.toString('utf8')) as Snapshot;
@@ -205,18 +205,77 @@ export class VersionStore {
       where: { service, version },
     });
     if (!row) throw new Error(`${service} has no version ${version}`);
-    return this.jsonOfRow(manager, service, row.snapshot);
+    return this.jsonOfRow(manager, service, version, row.snapshot);
   }
 
-  private async jsonOfRow(manager: EntityManager, service: string, blob: Buffer): Promise<Buffer> {
-    const base = snapshotBase(blob);
-    // Loaded before inflating: inflating is synchronous, the dictionary may need a query.
-    const dictionary = base
-      ? await this.jsonAt(manager, service, base.version)
-      : needsDictionary(blob)
+  /**
+   * The JSON bytes of the row of `version`: its chain of bases (read in one query of the rows
+   * just below it, where a chain nearly always is) inflated from the bottom up, starting from the
+   * newest committed version known when the chain reaches it.
+   */
+  private async jsonOfRow(
+    manager: EntityManager,
+    service: string,
+    version: number,
+    blob: Buffer,
+  ): Promise<Buffer> {
+    const chain = [blob];
+    let start: Buffer | undefined;
+    let below: Map<number, Buffer> | undefined;
+    for (let base = snapshotBase(blob); base; base = snapshotBase(chain[chain.length - 1])) {
+      const latest = this.latest.get(service);
+      if (latest?.version === base.version) {
+        start = latest.json;
+        break;
+      }
+      below ??= await this.rowsBelow(manager, service, version);
+      const row =
+        below.get(base.version) ?? (await this.snapshotOf(manager, service, base.version));
+      chain.push(row);
+    }
+    let next = chain.length - 1;
+    let json = start;
+    if (json === undefined) {
+      const bottom = chain[next--];
+      // Loaded before inflating: inflating is synchronous, the dictionary may need a query.
+      const dictionary = needsDictionary(bottom)
         ? await this.dictionary(manager, service)
         : Buffer.alloc(0);
-    return snapshotBytes(blob, () => dictionary);
+      json = snapshotBytes(bottom, () => dictionary);
+    }
+    for (; next >= 0; next--) {
+      const base: Buffer = json;
+      json = snapshotBytes(chain[next], () => base);
+    }
+    return json;
+  }
+
+  /** The snapshots of the MAX_DELTA_DEPTH rows below `version`, by version. */
+  private async rowsBelow(
+    manager: EntityManager,
+    service: string,
+    version: number,
+  ): Promise<Map<number, Buffer>> {
+    const rows = await manager.find(ConfigVersionEntity, {
+      select: { version: true, snapshot: true },
+      where: { service, version: LessThan(version) },
+      order: { version: 'DESC' },
+      take: MAX_DELTA_DEPTH,
+    });
+    return new Map(rows.map((row) => [row.version, row.snapshot]));
+  }
+
+  private async snapshotOf(
+    manager: EntityManager,
+    service: string,
+    version: number,
+  ): Promise<Buffer> {
+    const row = await manager.findOne(ConfigVersionEntity, {
+      select: { snapshot: true },
+      where: { service, version },
+    });
+    if (!row) throw new Error(`${service} has no version ${version}`);
+    return row.snapshot;
   }
 
   private async dictionary(manager: EntityManager, service: string): Promise<Buffer> {
