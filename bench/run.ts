@@ -7,6 +7,7 @@ import { servicesBench } from './suites/services.bench';
 import { rolloutBench } from './suites/rollout.bench';
 import { peersBench } from './suites/peers.bench';
 import { workerBench } from './suites/worker.bench';
+import { startBench } from './suites/start.bench';
 import { loadavg } from 'node:os';
 import { SuiteResult, writeReport } from './lib/report';
 
@@ -21,6 +22,7 @@ const SUITES: Record<string, () => Promise<SuiteResult>> = {
   rollout: rolloutBench,
   peers: peersBench,
   worker: workerBench,
+  start: startBench,
 };
 
 async function main(): Promise<void> {

@@ -21,6 +21,7 @@ const MIGRATION_NAMES = [
   'Rollouts1765238400000',
   'InstanceFreshness1765328400000',
   'SecretVersionBinding1765332000000',
+  'CompactHistory1765418400000',
 ];
 
 async function migrationsRun(manager: TestManager): Promise<string[]> {

@@ -1,6 +1,13 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** Who changed what, when and why; `changes` holds paths only for secrets, never values. */
+/**
+ * Who changed what, when and why; `changes` holds paths only for secrets, never values. The row of
+ * a change that made a version (version_after) may leave out what the version's row holds:
+ * `at` and `actor` empty (and `reason` null) mean the version's created_at, created_by and
+ * reason; `kind` empty means the version's kind; `changes` empty means the difference from version_before to version_after
+ * (VersionStore.changesBetween, checked when the row was written). Recorded values are never
+ * empty.
+ */
 @Entity({ name: 'audit_log' })
 export class AuditEntryEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, LessThan } from 'typeorm';
 import { DatabaseService } from '../database/database.service';
+import { VersionStore } from '../database/version-store';
 import { AuditEntryEntity } from './audit-entry.entity';
 
 import type { AuditEntry, ChangeEntry } from '@app/contracts';
@@ -12,26 +13,68 @@ export interface AuditQuery {
   before?: number;
 }
 
-/** Records every change (inside the change's own transaction) and lists them for admins. */
+/**
+ * Records every change (inside the change's own transaction) and lists them for admins. The row
+ * of a change that made a version leaves out what that version's row already holds (see
+ * AuditEntryEntity): its time, actor and reason, and its changes when they are exactly the
+ * difference between the two versions; a list reads them back from the versions.
+ */
 @Injectable()
 export class AuditService {
-  constructor(private readonly db: DatabaseService) {}
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly versions: VersionStore,
+  ) {}
 
   async record(manager: EntityManager, entry: Omit<AuditEntry, 'id'>): Promise<void> {
-    await manager.insert(AuditEntryEntity, { ...entry, changes: JSON.stringify(entry.changes) });
+    const shortcuts = await this.versions.auditShortcuts(manager, entry);
+    await manager.insert(AuditEntryEntity, {
+      ...entry,
+      ...(shortcuts.facts ? { at: FROM_VERSION, actor: FROM_VERSION, reason: null } : {}),
+      ...(shortcuts.kind ? { kind: FROM_VERSION } : {}),
+      changes: shortcuts.changes ? FROM_VERSION : JSON.stringify(entry.changes),
+    });
   }
 
   async list(query: AuditQuery): Promise<AuditEntry[]> {
-    const rows = await this.db.read((m) =>
-      m.find(AuditEntryEntity, {
+    return this.db.read(async (m) => {
+      const rows = await m.find(AuditEntryEntity, {
         where: {
           ...(query.service ? { service: query.service } : {}),
           ...(query.before ? { id: LessThan(query.before) } : {}),
         },
         order: { id: 'DESC' },
         take: query.limit,
-      }),
-    );
-    return rows.map((row) => ({ ...row, changes: JSON.parse(row.changes) as ChangeEntry[] }));
+      });
+      const entries: AuditEntry[] = [];
+      for (const row of rows) entries.push(await this.entryOf(m, row));
+      return entries;
+    });
+  }
+
+  private async entryOf(manager: EntityManager, row: AuditEntryEntity): Promise<AuditEntry> {
+    if ((row.at === FROM_VERSION || row.kind === FROM_VERSION) && row.versionAfter !== null) {
+      const facts = await this.versions.facts(manager, row.service, row.versionAfter);
+      if (!facts) throw new Error(`audit entry ${row.id} names a missing version`);
+      if (row.kind === FROM_VERSION) row.kind = facts.kind;
+      if (row.at === FROM_VERSION) {
+        row.at = facts.createdAt;
+        row.actor = facts.createdBy;
+        row.reason = facts.reason;
+      }
+    }
+    const changes =
+      row.changes === FROM_VERSION && row.versionBefore !== null && row.versionAfter !== null
+        ? await this.versions.changesBetween(
+            manager,
+            row.service,
+            row.versionBefore,
+            row.versionAfter,
+          )
+        : (JSON.parse(row.changes) as ChangeEntry[]);
+    return { ...row, changes };
   }
 }
+
+/** What a column holds when the value is the version's (never a recorded value: those are never empty). */
+const FROM_VERSION = '';

@@ -10,11 +10,11 @@ import { EntityManager, LessThan } from 'typeorm';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { DatabaseService } from '../database/database.service';
 import { runSql } from '../database/sql';
+import { VersionStore } from '../database/version-store';
 import type { Snapshot } from './config-state';
 import { ConfigVersionEntity } from './entities/config-version.entity';
 import { ServiceSchemaEntity } from './entities/service-schema.entity';
 import { ServiceEntity } from './entities/service.entity';
-import { decodeSnapshot, encodeSnapshot, needsDictionary, snapshotBytes } from './snapshot-codec';
 
 /** A stored version with its decoded content. */
 export interface StoredVersion extends Snapshot {
@@ -106,15 +106,16 @@ function pointerOf(row: Record<string, unknown>): ServicePointer {
 /**
  * Every query on `services` (one row per service: the pointer to its current version, the
  * highest version allocated, the compare-and-set target, the outbox mark) and
- * `config_versions` (immutable snapshots; only a staged one's state changes, when deployed). Methods
+ * `config_versions` (immutable snapshots; only a staged one's state changes, when deployed; their
+ * rows are encoded by VersionStore). Methods
  * taking an EntityManager run inside the caller's transaction; the others open their own read.
  */
 @Injectable()
 export class ConfigRepository {
-  /** The first version's JSON bytes per service: the compression dictionary of later versions. */
-  private readonly dictionaries = new Map<string, Buffer>();
-
-  constructor(private readonly db: DatabaseService) {}
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly versions: VersionStore,
+  ) {}
 
   /** The pointer of a service, or undefined for a service the store does not have. */
   findService(manager: EntityManager, service: string): Promise<ServicePointer | null> {
@@ -316,48 +317,17 @@ export class ConfigRepository {
   }
 
   /** Inserts an immutable version row (inside the caller's transaction). */
-  async insertVersion(manager: EntityManager, version: StoredVersion): Promise<void> {
-    const snapshot: Snapshot = { config: version.config, secrets: version.secrets };
-    const dictionary =
-      version.version === 1 ? undefined : await this.dictionary(manager, version.service);
-    await manager.insert(ConfigVersionEntity, {
-      service: version.service,
-      version: version.version,
-      kind: version.kind,
-      state: version.state,
-      createdAt: version.createdAt,
-      createdBy: version.createdBy,
-      reason: version.reason,
-      schemaHash: version.schemaHash,
-      snapshot: encodeSnapshot(snapshot, dictionary),
-    });
+  insertVersion(manager: EntityManager, version: StoredVersion): Promise<void> {
+    return this.versions.insert(manager, version);
   }
 
   /** One version, or undefined. */
-  async findVersion(
+  findVersion(
     manager: EntityManager,
     service: string,
     version: number,
   ): Promise<StoredVersion | undefined> {
-    const row = await manager.findOneBy(ConfigVersionEntity, { service, version });
-    if (!row) return undefined;
-    // Loaded before decoding: decoding is synchronous, the dictionary may need a query.
-    const dictionary = needsDictionary(row.snapshot)
-      ? await this.dictionary(manager, service)
-      : Buffer.alloc(0);
-    const { config, secrets } = decodeSnapshot(row.snapshot, () => dictionary);
-    return {
-      service,
-      version,
-      kind: row.kind,
-      state: row.state,
-      createdAt: row.createdAt,
-      createdBy: row.createdBy,
-      reason: row.reason,
-      schemaHash: row.schemaHash,
-      config,
-      secrets,
-    };
+    return this.versions.find(manager, service, version);
   }
 
   /** Whether the store has version `version` of a service (in any state). */
@@ -407,19 +377,10 @@ export class ConfigRepository {
     const row = await manager
       .createQueryBuilder(ConfigVersionEntity, 'v')
       .select('MAX(v.version)', 'highest')
-      .where('v.service = :service AND v.state = :state', { service, state: 'published' })
+      // Published rows hold null (or, written before issue 18, the word): see ConfigVersionEntity.
+      .where("v.service = :service AND (v.state IS NULL OR v.state = 'published')", { service })
       .getRawOne<{ highest: number | string | null }>();
     return Number(row?.highest ?? 0);
-  }
-
-  private async dictionary(manager: EntityManager, service: string): Promise<Buffer> {
-    const cached = this.dictionaries.get(service);
-    if (cached) return cached;
-    const first = await manager.findOneBy(ConfigVersionEntity, { service, version: 1 });
-    if (!first) throw new Error(`service ${service} has no first version`);
-    const bytes = snapshotBytes(first.snapshot, () => Buffer.alloc(0));
-    this.dictionaries.set(service, bytes);
-    return bytes;
   }
 }
 

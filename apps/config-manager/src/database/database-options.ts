@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { dirname } from 'node:path';
-import { Client } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import {
   createPrivateFile,
@@ -86,6 +85,8 @@ function prepareSqliteFile(path: string): void {
  */
 export async function ensurePostgresSchema(db: DatabaseSettings): Promise<void> {
   if (db.type !== 'postgres') return;
+  // Loaded only for Postgres: a SQLite manager never needs pg (~40 ms of its start, issue 18).
+  const { Client } = await import('pg');
   const client = new Client({ connectionString: db.url, connectionTimeoutMillis: 3000 });
   // A failed connect leaves an 'error' listener-less client behind; the error is the rejection.
   client.on('error', () => undefined);

@@ -7,6 +7,7 @@ import { SnapshotModule } from '../snapshot/snapshot.module';
 import { isDatabaseUnavailableError } from './database-errors';
 import { dataSourceOptions, ensurePostgresSchema } from './database-options';
 import { DatabaseService, describeDatabaseError } from './database.service';
+import { VersionStore } from './version-store';
 
 /**
  * The store: SQLite or Postgres through TypeORM, migrated at start. When Postgres is unreachable
@@ -41,7 +42,7 @@ import { DatabaseService, describeDatabaseError } from './database.service';
     }),
     SnapshotModule,
   ],
-  providers: [DatabaseService],
-  exports: [DatabaseService, SnapshotModule],
+  providers: [DatabaseService, VersionStore],
+  exports: [DatabaseService, VersionStore, SnapshotModule],
 })
 export class DatabaseModule {}

@@ -34,6 +34,8 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   /** Whether the data source is connected (false during a cold start, until it connects). */
   private connected = true;
   private readonly deferred: Array<{ what: string; task: () => Promise<void> }> = [];
+  /** What to run after each open transaction() commits, by its entity manager. */
+  private readonly commitHooks = new WeakMap<EntityManager, Array<() => void>>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -89,7 +91,26 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   /** Runs `work` in one transaction; rolls back on any error. */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     await this.ensureAvailable();
-    return this.guard(() => this.dataSource.transaction((manager) => work(manager)));
+    const committed: Array<() => void> = [];
+    const result = await this.guard(() =>
+      this.dataSource.transaction((manager) => {
+        this.commitHooks.set(manager, committed);
+        return work(manager);
+      }),
+    );
+    for (const hook of committed) hook();
+    return result;
+  }
+
+  /**
+   * Runs `hook` once the transaction of `manager` (from transaction()) has committed, never when
+   * it rolls back; right away for a manager outside any transaction (its reads are committed).
+   * For caches of rows that must not outlive a rolled-back write.
+   */
+  afterCommit(manager: EntityManager, hook: () => void): void {
+    const hooks = this.commitHooks.get(manager);
+    if (hooks) hooks.push(hook);
+    else if (!manager.queryRunner?.isTransactionActive) hook();
   }
 
   /** Runs a read; on SQLite it waits for in-flight transactions so it never sees uncommitted rows. */

@@ -9,6 +9,7 @@ import { StagedVersions1765152000000 } from './migrations/1765152000000-staged-v
 import { Rollouts1765238400000 } from './migrations/1765238400000-rollouts';
 import { InstanceFreshness1765328400000 } from './migrations/1765328400000-instance-freshness';
 import { SecretVersionBinding1765332000000 } from './migrations/1765332000000-secret-version-binding';
+import { CompactHistory1765418400000 } from './migrations/1765418400000-compact-history';
 
 /** Every migration, oldest first; they run at start-up. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Rollouts1765238400000,
   InstanceFreshness1765328400000,
   SecretVersionBinding1765332000000,
+  CompactHistory1765418400000,
 ];

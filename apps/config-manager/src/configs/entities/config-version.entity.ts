@@ -1,5 +1,5 @@
 import type { VersionKind, VersionState } from '@app/contracts';
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, type ValueTransformer } from 'typeorm';
 import { BinaryColumn } from '../../database/binary-column';
 
 /** An immutable snapshot of a service's configuration; only its `state` changes (staged → published). */
@@ -11,11 +11,15 @@ export class ConfigVersionEntity {
   @PrimaryColumn({ type: 'integer' })
   version!: number;
 
-  @Column({ type: 'varchar', length: 16 })
+  /** Stored as null when `update` (most versions), see usualValue. */
+  @Column({ type: 'varchar', length: 16, nullable: true, transformer: usualValue('update') })
   kind!: VersionKind;
 
-  /** `staged` (X-Publish: staged) until a rollout deploys it; the only field that ever changes. */
-  @Column({ type: 'varchar', length: 16, default: 'published' })
+  /**
+   * `staged` (X-Publish: staged) until a rollout deploys it; the only field that ever changes.
+   * Stored as null when `published` (rows written before issue 18 hold the word).
+   */
+  @Column({ type: 'varchar', length: 16, nullable: true, transformer: usualValue('published') })
   state!: VersionState;
 
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
@@ -27,11 +31,29 @@ export class ConfigVersionEntity {
   @Column({ type: 'varchar', length: 500, nullable: true })
   reason!: string | null;
 
-  /** The schema the config was validated under; null for versions from before the registry. */
+  /**
+   * The schema the config was validated under, as its `service_schemas.schema_version`; null for
+   * versions from before the registry, and for a hash no schema row has (then in schemaHash).
+   */
+  @Column({ name: 'schema_version', type: 'integer', nullable: true })
+  schemaVersion!: number | null;
+
+  /** The schema's hash, only when schemaVersion cannot name it (see VersionStore). */
   @Column({ name: 'schema_hash', type: 'varchar', length: 80, nullable: true })
   schemaHash!: string | null;
 
-  /** Compressed JSON of the config and the secrets' set flags (see snapshot-codec.ts). */
+  /** Compressed JSON of the config and the secrets' set flags (see snapshot-codec.ts, VersionStore). */
   @BinaryColumn()
   snapshot!: Buffer;
+}
+
+/**
+ * A column whose most common value is stored as null (no bytes in a SQLite row): every version
+ * row is kept forever, so its few bytes count (issue 18). Reads give the value back either way.
+ */
+function usualValue(usual: string): ValueTransformer {
+  return {
+    to: (value: unknown) => (value === usual ? null : value),
+    from: (value: unknown) => value ?? usual,
+  };
 }
