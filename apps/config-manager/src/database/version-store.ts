@@ -3,7 +3,11 @@ import { type ChangeEntry, type SecretState, diffConfigs } from '@app/contracts'
 import { EntityManager, LessThan } from 'typeorm';
 import type { Snapshot } from '../configs/config-state';
 import type { StoredVersion } from '../configs/config-repository';
-import { ConfigVersionEntity } from '../configs/entities/config-version.entity';
+import {
+  ConfigVersionEntity,
+  KIND_COLUMN,
+  STATE_COLUMN,
+} from '../configs/entities/config-version.entity';
 import { ServiceSchemaEntity } from '../configs/entities/service-schema.entity';
 import {
   MAX_DELTA_DEPTH,
@@ -16,6 +20,7 @@ import {
   snapshotJson,
 } from '../configs/snapshot-codec';
 import { DatabaseService } from './database.service';
+import { runSql } from './sql';
 
 /** A version row as written by this transaction: what its audit row may leave out. */
 interface InsertedVersion {
@@ -33,6 +38,11 @@ export interface VersionFacts {
   createdBy: string;
   reason: string | null;
 }
+
+// The write path's INSERT, a constant statement (sql.ts): the query builder's re-read each row's defaults.
+const INSERT_VERSION =
+  'INSERT INTO {config_versions} (service, version, kind, state, created_at, created_by, reason, ' +
+  'schema_version, schema_hash, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /**
  * The rows of `config_versions`, compact (issue 18: history <= 200 bytes per version with its
@@ -73,18 +83,18 @@ export class VersionStore {
       version.schemaHash === null
         ? null
         : await this.schemaVersionOf(manager, service, version.schemaHash);
-    await manager.insert(ConfigVersionEntity, {
+    await runSql(manager, INSERT_VERSION, [
       service,
-      version: version.version,
-      kind: version.kind,
-      state: version.state,
-      createdAt: version.createdAt,
-      createdBy: version.createdBy,
-      reason: version.reason,
+      version.version,
+      KIND_COLUMN.to(version.kind),
+      STATE_COLUMN.to(version.state),
+      version.createdAt,
+      version.createdBy,
+      version.reason,
       schemaVersion,
-      schemaHash: schemaVersion === null ? version.schemaHash : null,
+      schemaVersion === null ? version.schemaHash : null,
       snapshot,
-    });
+    ]);
     let written = this.inserted.get(manager);
     if (!written) this.inserted.set(manager, (written = new Map<string, InsertedVersion>()));
     written.set(key(service, version.version), {

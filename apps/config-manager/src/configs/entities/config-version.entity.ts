@@ -2,6 +2,21 @@ import type { VersionKind, VersionState } from '@app/contracts';
 import { Column, Entity, PrimaryColumn, type ValueTransformer } from 'typeorm';
 import { BinaryColumn } from '../../database/binary-column';
 
+/**
+ * A column whose most common value is stored as null (no bytes in a SQLite row): every version
+ * row is kept forever, so its few bytes count (issue 18). Reads give the value back either way.
+ */
+function usualValue(usual: string): ValueTransformer {
+  return {
+    to: (value: unknown) => (value === usual ? null : value),
+    from: (value: unknown) => value ?? usual,
+  };
+}
+
+/** How `kind` and `state` are stored (also by the write path's own INSERT, VersionStore). */
+export const KIND_COLUMN = usualValue('update');
+export const STATE_COLUMN = usualValue('published');
+
 /** An immutable snapshot of a service's configuration; only its `state` changes (staged → published). */
 @Entity({ name: 'config_versions' })
 export class ConfigVersionEntity {
@@ -12,14 +27,14 @@ export class ConfigVersionEntity {
   version!: number;
 
   /** Stored as null when `update` (most versions), see usualValue. */
-  @Column({ type: 'varchar', length: 16, nullable: true, transformer: usualValue('update') })
+  @Column({ type: 'varchar', length: 16, nullable: true, transformer: KIND_COLUMN })
   kind!: VersionKind;
 
   /**
    * `staged` (X-Publish: staged) until a rollout deploys it; the only field that ever changes.
    * Stored as null when `published` (rows written before issue 18 hold the word).
    */
-  @Column({ type: 'varchar', length: 16, nullable: true, transformer: usualValue('published') })
+  @Column({ type: 'varchar', length: 16, nullable: true, transformer: STATE_COLUMN })
   state!: VersionState;
 
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
@@ -45,15 +60,4 @@ export class ConfigVersionEntity {
   /** Compressed JSON of the config and the secrets' set flags (see snapshot-codec.ts, VersionStore). */
   @BinaryColumn()
   snapshot!: Buffer;
-}
-
-/**
- * A column whose most common value is stored as null (no bytes in a SQLite row): every version
- * row is kept forever, so its few bytes count (issue 18). Reads give the value back either way.
- */
-function usualValue(usual: string): ValueTransformer {
-  return {
-    to: (value: unknown) => (value === usual ? null : value),
-    from: (value: unknown) => value ?? usual,
-  };
 }
