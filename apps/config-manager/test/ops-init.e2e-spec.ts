@@ -152,7 +152,7 @@ describe('npm run ops:init', () => {
 
   describe('with a manager on that environment', () => {
     let broker: TestBroker;
-    let manager: TestManager;
+    let manager: TestManager | undefined;
 
     beforeAll(async () => {
       broker = await startAedes();
@@ -171,15 +171,16 @@ describe('npm run ops:init', () => {
     });
 
     afterAll(async () => {
-      await manager.close();
+      // Undefined when starting failed: that failure is the one to read.
+      await manager?.close();
       await broker.stop();
     });
 
     it('authenticates the printed token as the admin "ops", and refuses another', async () => {
       const token = /: (\S+)$/.exec(first.stdout.trim())![1];
-      const me = await manager.http().get('/api/me').set(bearer(token)).expect(200);
+      const me = await manager!.http().get('/api/me').set(bearer(token)).expect(200);
       expect(me.body).toMatchObject({ name: 'ops', roles: expect.arrayContaining(['admin']) });
-      await manager
+      await manager!
         .http()
         .get('/api/me')
         .set(bearer(`${token}x`))
