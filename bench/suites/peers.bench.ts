@@ -265,11 +265,16 @@ async function measureOurs(): Promise<SystemFigures & { micro: Micro }> {
   let hosts: ChildProcess[] = [];
   let instances = 0;
   try {
-    manager = await startManagerProcess({
-      MQTT_URL: mosquitto.url,
-      MQTT_TOPIC_PREFIX: prefix,
-      SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
-    });
+    manager = await startManagerProcess(
+      {
+        MQTT_URL: mosquitto.url,
+        MQTT_TOPIC_PREFIX: prefix,
+        SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
+      },
+      process.env.BENCH_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+        : [],
+    );
     const mqtt = await connectAsync(mosquitto.url);
     watcher = mqtt;
     const health = new HealthWatch(prefix, mqtt);

@@ -8,6 +8,8 @@ import type { DestinationStream } from 'pino';
 import { adminUiHandlers } from './admin-ui/admin-ui.middleware';
 import { AppModule } from './app.module';
 import { jsonBody } from './common/json-body.middleware';
+import { readOnlyHeader } from './common/read-only-header';
+import { DatabaseService } from './database/database.service';
 import { AppLogger } from '@app/logging';
 import { httpRequestLog } from './logging/http-request-log';
 import { REQUEST_ID_HEADER } from './logging/request-id';
@@ -63,6 +65,7 @@ export async function createApp(
   app.use(httpRequestLog(logger));
   app.use(app.get(MetricsService).httpMiddleware());
   app.use(securityHeaders());
+  app.use(readOnlyHeader(app.get(DatabaseService)));
   if (settings.corsOrigins.length > 0) {
     app.enableCors({ origin: settings.corsOrigins, exposedHeaders: [REQUEST_ID_HEADER] });
   }
