@@ -36,12 +36,12 @@ export async function startBench(): Promise<SuiteResult> {
     const dbBytes = statSync(join(dataDir, 'config.db')).size;
     const samples: number[] = [];
     for (let i = 0; i < STARTS; i++) {
-      const manager = await startManagerProcess(env, [], {
-        dist,
-        dataDir,
-        readyPath: '/health/ready',
-        pollMs: 5,
-      });
+      const profile = process.env.BENCH_PROFILE;
+      const manager = await startManagerProcess(
+        env,
+        profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
+        { dist, dataDir, readyPath: '/health/ready', pollMs: 5 },
+      );
       samples.push(manager.startMs);
       await manager.stop();
     }
