@@ -8,6 +8,8 @@ import {
   until,
   verifiesWith,
 } from '@app/testing';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SimulatedFleet } from './support/simulated-fleet';
 import { startManager, type TestManager } from './support/test-app';
 
@@ -96,6 +98,33 @@ describe('heartbeat attestations', () => {
     const live = await probe();
     const seen = await messages(live, CONFIG_TOPIC, 3);
     expect(seen.map((m) => readEnvelope(m.payload).payload.version)).toEqual([2, 2, 2]);
+  });
+
+  it('heartbeats leave the snapshot file as it is; a new version rewrites it (docs/recovery.md)', async () => {
+    const sut = await startManager({ store: 'sqlite', env: { MQTT_URL: broker.url, ...FAST } });
+    managers.push(sut);
+    const file = join(sut.dataDir, 'snapshot.json');
+    const snapshotVersion = () => {
+      if (!existsSync(file)) return undefined;
+      const body = JSON.parse(
+        (JSON.parse(readFileSync(file, 'utf8')) as { body: string }).body,
+      ) as { services: Array<{ name: string; version: number }> };
+      return body.services.find((s) => s.name === SERVICE)?.version;
+    };
+    await until('the snapshot of v1', () => snapshotVersion() === 1 || undefined, {
+      timeoutMs: 5000,
+    });
+    const live = await probe();
+    // After the first heartbeat, start-up has settled; then three more re-sign v1, changing no state.
+    await messages(live, CONFIG_TOPIC, 2);
+    const written = readFileSync(file, 'utf8');
+    await messages(live, CONFIG_TOPIC, 5);
+    expect(readFileSync(file, 'utf8')).toBe(written);
+
+    await sut.api.patchConfig(SERVICE, { thresholds: { low: 0.3 } }).expect(200);
+    await until('the snapshot of v2', () => snapshotVersion() === 2 || undefined, {
+      timeoutMs: 5000,
+    });
   });
 
   it('skips an archived service: its tombstone stays, while the other services beat', async () => {
