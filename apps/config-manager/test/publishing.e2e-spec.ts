@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import {
   formatKeyList,
   generateBoxKeyPair,
@@ -352,6 +354,47 @@ describe('a service without a recipient key', () => {
     } finally {
       await sut.close();
       await aedes.stop();
+    }
+  });
+});
+
+describe('the outbox mark (services.published_version)', () => {
+  const markOf = (dataDir: string): number | null => {
+    const db = new Database(join(dataDir, 'config.db'), { readonly: true });
+    try {
+      const row = db
+        .prepare('SELECT published_version AS mark FROM services WHERE name = ?')
+        .get(SERVICE) as { mark: number | null };
+      return row.mark;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('follows what the broker acknowledged, off the response path, and is written before the manager stops', async () => {
+    const sut = await startManager({ store: 'sqlite' });
+    try {
+      // The start-up publish of version 1, once the broker acknowledged it.
+      await eventually(
+        () => Promise.resolve(markOf(sut.dataDir)),
+        (mark) => mark === 1,
+      );
+      for (const low of [0.31, 0.32, 0.33]) {
+        const res = await sut.api.patchConfig(SERVICE, { thresholds: { low } }).expect(200);
+        expect(res.body.published).toBe(true);
+      }
+      // Written off the response path, within MARK_DELAY_MS.
+      await eventually(
+        () => Promise.resolve(markOf(sut.dataDir)),
+        (mark) => mark === 4,
+      );
+      const last = await sut.api.patchConfig(SERVICE, { thresholds: { low: 0.34 } }).expect(200);
+      expect(last.body).toMatchObject({ version: 5, published: true });
+      // Stopped at once: the pending mark is written on the way down, not lost.
+      await sut.stop();
+      expect(markOf(sut.dataDir)).toBe(5);
+    } finally {
+      await sut.close();
     }
   });
 });
