@@ -1,4 +1,3 @@
-import { fork, ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import type { SuiteResult } from '../lib/report';
 import { summarize } from '../lib/stats';
 import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
 import { startBenchMosquitto } from '../lib/mosquitto';
+import { startFleet, stopFleet } from '../lib/hosts';
 
 const FLEETS = (process.env.BENCH_FLEETS ?? '1,100,1000').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 20);
@@ -50,35 +50,20 @@ export async function fanoutBench(): Promise<SuiteResult> {
   try {
     for (const size of FLEETS) {
       const ids = Array.from({ length: size }, (_, i) => `bench-${first + i}`);
-      const hosts: ChildProcess[] = [];
-      for (let offset = 0; offset < size; offset += CLIENTS_PER_PROCESS) {
-        const host = fork(join(__dirname, '..', 'lib', 'fleet-host.ts'), [], {
-          execArgv: [
-            ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/fleetprof'] : []),
-            '-r',
-            '@swc-node/register',
-          ],
-          env: {
-            ...process.env,
-            FLEET_CONFIG: JSON.stringify({
-              mqttUrl: MOSQUITTO_URL,
-              topicPrefix: prefix,
-              first: first + offset,
-              count: Math.min(CLIENTS_PER_PROCESS, size - offset),
-              trustedKid: keys.signing[0].kid,
-              trustedKey: keys.signing[0].publicKey,
-              secretKey: recipient.secretKey.toString('base64'),
-              hmacKey: randomBytes(32).toString('base64'),
-              lkgDir,
-            }),
-          },
-        });
-        hosts.push(host);
-        await new Promise<void>((resolve, reject) => {
-          host.once('message', () => resolve());
-          host.once('exit', (code) => reject(new Error(`fleet host exited with ${code}`)));
-        });
-      }
+      const hosts = await startFleet(
+        first,
+        size,
+        {
+          mqttUrl: MOSQUITTO_URL,
+          topicPrefix: prefix,
+          trustedKid: keys.signing[0].kid,
+          trustedKey: keys.signing[0].publicKey,
+          secretKey: recipient.secretKey.toString('base64'),
+          hmacKey: randomBytes(32).toString('base64'),
+          lkgDir,
+        },
+        { perProcess: CLIENTS_PER_PROCESS, profile: true },
+      );
       const allAt = (v: number) => ids.every((id) => (applied.get(id) ?? 0) >= v);
       const waitAll = (v: number, timeoutMs: number) =>
         new Promise<void>((resolve, reject) => {
@@ -120,19 +105,7 @@ export async function fanoutBench(): Promise<SuiteResult> {
         unit: 'ms',
         target: size === 1000 ? '< 100 ms p99' : undefined,
       });
-      const usage = await Promise.all(
-        hosts.map(
-          (host) =>
-            new Promise<{ cpuMs: number; applies: number }>((resolve) => {
-              let report = { cpuMs: 0, applies: 0 };
-              host.on('message', (m: { cpuMs: number; applies: number }) => (report = m));
-              host.once('exit', () => resolve(report));
-              host.send('stop');
-            }),
-        ),
-      );
-      const cpuMs = usage.reduce((sum, u) => sum + u.cpuMs, 0);
-      const applies = usage.reduce((sum, u) => sum + u.applies, 0);
+      const { cpuMs, applies } = await stopFleet(hosts);
       figures.push({
         name: `${size} worker${size === 1 ? '' : 's'}: worker CPU per applied version`,
         value: applies > 0 ? (cpuMs / applies).toFixed(2) : 'n/a',

@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,15 @@ import { BENCH_TOKEN, type ManagerProcess, startManagerProcess } from '../lib/ma
 import { startBenchMosquitto } from '../lib/mosquitto';
 import { connectionsTo, etcdMissing, processCpuMs, startEtcd } from '../lib/etcd';
 import { openNatsBucket } from '../lib/nats-kv';
+import {
+  cpuProfileArgs,
+  forkHost,
+  HOST_READY_TIMEOUT_MS,
+  nextMessage,
+  startFleet,
+  stopFleet,
+  stopHost,
+} from '../lib/hosts';
 import type { PeerWatchConfig, PeerWatchMessage } from '../lib/peer-watch-host';
 
 const ROUNDS = Number(process.env.BENCH_PEERS_ROUNDS ?? 300);
@@ -29,8 +38,6 @@ const FLEET_WARM_UP = 3;
 const MICRO_ROUNDS = Number(process.env.BENCH_PEERS_MICRO_ROUNDS ?? 2000);
 const PER_PROCESS = 250;
 const ROUND_TIMEOUT_MS = Number(process.env.BENCH_PEERS_TIMEOUT_MS ?? 30000);
-const READY_TIMEOUT_MS = 180000;
-const STOP_TIMEOUT_MS = 20000;
 const SERVICE = 'dedup-worker';
 const AUTH = { Authorization: `Bearer ${BENCH_TOKEN}` };
 
@@ -54,73 +61,6 @@ interface SystemFigures {
   clientCpuFleet?: number;
   skipped?: string;
   notes: string[];
-}
-
-// Every process this suite forks, killed if the bench itself dies.
-const children = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function forkHost(script: string, env: Record<string, string>): ChildProcess {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const child of children) child.kill('SIGKILL');
-    });
-  }
-  const child = fork(join(__dirname, '..', 'lib', script), [], {
-    execArgv: ['-r', '@swc-node/register'],
-    env: { ...process.env, ...env },
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-/** The first message `accept` takes, or a clear error on exit or timeout. */
-function nextMessage<T>(
-  child: ChildProcess,
-  accept: (message: unknown) => T | undefined,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const onMessage = (message: unknown) => {
-      const value = accept(message);
-      if (value === undefined) return;
-      done();
-      resolve(value);
-    };
-    const onExit = (code: number | null) => {
-      done();
-      reject(new Error(`${what}: the process exited (code ${code}) first`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${what}: nothing within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-/** Asks a host to stop and returns its last report; kills it if it does not exit in time. */
-async function stopHost<T>(child: ChildProcess, accept: (m: unknown) => T | undefined) {
-  if (child.exitCode !== null || child.signalCode !== null) return undefined;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const report = nextMessage(child, accept, STOP_TIMEOUT_MS, 'stopping a host').catch(
-    () => undefined,
-  );
-  child.send('stop');
-  const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  const result = await report;
-  await exited;
-  clearTimeout(killer);
-  return result;
 }
 
 function deadline<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
@@ -192,51 +132,6 @@ class HealthWatch {
   }
 }
 
-interface FleetReport {
-  cpuMs: number;
-  applies: number;
-}
-
-/** Starts `count` ConfigClients (ids bench-<first>…) in processes of PER_PROCESS each. */
-async function startFleet(
-  first: number,
-  count: number,
-  base: Record<string, string | boolean>,
-): Promise<ChildProcess[]> {
-  const hosts: ChildProcess[] = [];
-  for (let offset = 0; offset < count; offset += PER_PROCESS) {
-    const host = forkHost('fleet-host.ts', {
-      FLEET_CONFIG: JSON.stringify({
-        ...base,
-        first: first + offset,
-        count: Math.min(PER_PROCESS, count - offset),
-      }),
-    });
-    hosts.push(host);
-    await nextMessage(
-      host,
-      (m) => (m === 'ready' ? true : undefined),
-      READY_TIMEOUT_MS,
-      `fleet host of workers bench-${first + offset}…`,
-    );
-  }
-  return hosts;
-}
-
-async function stopFleet(hosts: ChildProcess[]): Promise<FleetReport> {
-  const reports = await Promise.all(
-    hosts.map((host) =>
-      stopHost(host, (m) =>
-        typeof m === 'object' && m !== null && 'cpuMs' in m ? (m as FleetReport) : undefined,
-      ),
-    ),
-  );
-  return reports.reduce<FleetReport>(
-    (sum, r) => ({ cpuMs: sum.cpuMs + (r?.cpuMs ?? 0), applies: sum.applies + (r?.applies ?? 0) }),
-    { cpuMs: 0, applies: 0 },
-  );
-}
-
 async function managerCpuSeconds(manager: ManagerProcess): Promise<number> {
   const text = await (await fetch(`${manager.url}/metrics`)).text();
   const match = /^process_cpu_seconds_total (\S+)$/m.exec(text);
@@ -271,9 +166,7 @@ async function measureOurs(): Promise<SystemFigures & { micro: Micro }> {
         MQTT_TOPIC_PREFIX: prefix,
         SERVICE_RECIPIENT_KEYS: formatKeyList([{ id: SERVICE, key: recipient.publicKey }]),
       },
-      process.env.BENCH_PROFILE
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-        : [],
+      cpuProfileArgs(),
     );
     const mqtt = await connectAsync(mosquitto.url);
     watcher = mqtt;
@@ -361,7 +254,7 @@ async function measureOurs(): Promise<SystemFigures & { micro: Micro }> {
 
     // Figure 1: one worker; the clock runs from sending the PATCH to its applied report.
     const one = ['bench-0'];
-    hosts = await startFleet(0, 1, fleetBase);
+    hosts = await startFleet(0, 1, fleetBase, { perProcess: PER_PROCESS });
     instances = 1;
     let inWorker = new HostProgress(hosts, 'applied');
     await health.waitApplied(one, 1, ROUND_TIMEOUT_MS);
@@ -386,7 +279,7 @@ async function measureOurs(): Promise<SystemFigures & { micro: Micro }> {
 
     // Figure 2: the fleet; the clock runs from the PATCH response to the last applied report.
     const ids = Array.from({ length: FLEET }, (_, i) => `bench-${1 + i}`);
-    hosts = await startFleet(1, FLEET, fleetBase);
+    hosts = await startFleet(1, FLEET, fleetBase, { perProcess: PER_PROCESS });
     instances = 1 + FLEET;
     inWorker = new HostProgress(hosts, 'applied');
     let version = await patch();
@@ -528,7 +421,7 @@ class WatchGroup {
         await nextMessage(
           host,
           (m) => ((m as PeerWatchMessage).kind === 'ready' ? true : undefined),
-          READY_TIMEOUT_MS,
+          HOST_READY_TIMEOUT_MS,
           `${target.name} watcher host ${hosts.length}`,
         );
       }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
 import { generatedService } from '../lib/generated-services';
+import { cpuProfileArgs } from '../lib/hosts';
 import { BENCH_TOKEN, DIST_MAIN, startManagerProcess } from '../lib/manager-process';
 import type { Figure, SuiteResult } from '../lib/report';
 import { summarize } from '../lib/stats';
@@ -36,12 +37,12 @@ export async function startBench(): Promise<SuiteResult> {
     const dbBytes = statSync(join(dataDir, 'config.db')).size;
     const samples: number[] = [];
     for (let i = 0; i < STARTS; i++) {
-      const profile = process.env.BENCH_PROFILE;
-      const manager = await startManagerProcess(
-        env,
-        profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
-        { dist, dataDir, readyPath: '/health/ready', pollMs: 5 },
-      );
+      const manager = await startManagerProcess(env, cpuProfileArgs(), {
+        dist,
+        dataDir,
+        readyPath: '/health/ready',
+        pollMs: 5,
+      });
       samples.push(manager.startMs);
       await manager.stop();
     }

@@ -1,6 +1,6 @@
 // Issue 18, worker side: what one applied version costs a worker, and how fast a worker is
 // ready from its last-known-good file.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import type { SuiteResult } from '../lib/report';
 import { summarize, timeEach } from '../lib/stats';
 import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
 import { startBenchMosquitto } from '../lib/mosquitto';
+import { startFleet, stopFleet } from '../lib/hosts';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SERVICE = 'dedup-worker';
@@ -285,13 +286,6 @@ async function timeWorkerReady(
   }
 }
 
-interface Usage {
-  cpuMs: number;
-  userMs: number;
-  systemMs: number;
-  applies: number;
-}
-
 // (b) CPU per applied version of a process hosting FLEET ConfigClients (bench/lib/fleet-host.ts).
 async function fleetCpuFigures(): Promise<SuiteResult['figures']> {
   const recipient = generateBoxKeyPair();
@@ -333,36 +327,22 @@ async function fleetCpuFigures(): Promise<SuiteResult['figures']> {
       wake = check;
       check();
     });
-  let host: ChildProcess | undefined;
+  let hosts: ChildProcess[] = [];
   try {
-    host = fork(join(__dirname, '..', 'lib', 'fleet-host.ts'), [], {
-      execArgv: [
-        ...(process.env.BENCH_PROFILE
-          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-          : []),
-        '-r',
-        '@swc-node/register',
-      ],
-      env: {
-        ...process.env,
-        FLEET_CONFIG: JSON.stringify({
-          mqttUrl: mosquitto.url,
-          topicPrefix: prefix,
-          first: 0,
-          count: FLEET,
-          trustedKid: keys.signing[0].kid,
-          trustedKey: keys.signing[0].publicKey,
-          secretKey: recipient.secretKey.toString('base64'),
-          hmacKey: randomBytes(32).toString('base64'),
-          lkgDir,
-        }),
+    hosts = await startFleet(
+      0,
+      FLEET,
+      {
+        mqttUrl: mosquitto.url,
+        topicPrefix: prefix,
+        trustedKid: keys.signing[0].kid,
+        trustedKey: keys.signing[0].publicKey,
+        secretKey: recipient.secretKey.toString('base64'),
+        hmacKey: randomBytes(32).toString('base64'),
+        lkgDir,
       },
-    });
-    const fleet = host;
-    await new Promise<void>((resolveReady, reject) => {
-      fleet.once('message', () => resolveReady());
-      fleet.once('exit', (code) => reject(new Error(`fleet host exited with ${code}`)));
-    });
+      { perProcess: FLEET, profile: true },
+    );
     await waitAll(1, 30000);
     let version = 1;
     const latencies: number[] = [];
@@ -378,14 +358,8 @@ async function fleetCpuFigures(): Promise<SuiteResult['figures']> {
       await waitAll(version, 30000);
       latencies.push(performance.now() - started);
     }
-    const usage = await new Promise<Usage>((resolveUsage) => {
-      let report: Usage = { cpuMs: 0, userMs: 0, systemMs: 0, applies: 0 };
-      fleet.removeAllListeners('exit');
-      fleet.on('message', (m: Usage) => (report = m));
-      fleet.once('exit', () => resolveUsage(report));
-      fleet.send('stop');
-    });
-    host = undefined;
+    const usage = await stopFleet(hosts);
+    hosts = [];
     const stats = summarize(latencies, 1);
     return [
       {
@@ -409,7 +383,7 @@ async function fleetCpuFigures(): Promise<SuiteResult['figures']> {
       },
     ];
   } finally {
-    host?.kill('SIGTERM');
+    for (const host of hosts) host.kill('SIGTERM');
     const topics = [
       `${prefix}system/config/${SERVICE}`,
       `${prefix}system/schema/${SERVICE}`,
