@@ -191,6 +191,10 @@ export function resolveClientOptions(options: ConfigClientOptions): ClientSetup 
       resubscribe: false,
       reconnectPeriod: RECONNECT_PERIOD_MS,
       connectTimeout: CONNECT_TIMEOUT_MS,
+      // mqtt-packet's cache of all 65,536 two-byte numbers, built on the first packet written,
+      // costs a worker about 15 ms and as much again in garbage collection before it is ready;
+      // a packet then allocates its few numbers instead (docs/performance.md).
+      writeCache: false,
     },
     // maxEnvelopeBytes itself is checked by the envelope verifier.
     maxPacketBytes:

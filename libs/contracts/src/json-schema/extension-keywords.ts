@@ -21,18 +21,27 @@ export const EXTENSION_KEYWORDS = [
  * - `x-not-greater-than: "<sibling>"` / `x-not-less-than: "<sibling>"` on a number: compared
  *   with that sibling property of the same object, when both are finite numbers.
  * - `x-secret: true` (beside `writeOnly: true`): an annotation; the path never carries a value.
+ *
+ * `checkValues: false` leaves out the check of each keyword's own value (`x-sum`'s shape) for an
+ * engine that only compiles schemas already checked (validate-config.ts): Ajv compiles that check
+ * as a schema of its own in every engine.
  */
-export function addExtensionKeywords<T extends Ajv>(ajv: T): T {
+export function addExtensionKeywords<T extends Ajv>(
+  ajv: T,
+  { checkValues = true }: { checkValues?: boolean } = {},
+): T {
   ajv.addKeyword({
     keyword: 'x-sum',
     type: 'object',
     schemaType: 'object',
-    metaSchema: {
-      type: 'object',
-      properties: { equals: { type: 'number' }, tolerance: { type: 'number', minimum: 0 } },
-      required: ['equals', 'tolerance'],
-      additionalProperties: false,
-    },
+    metaSchema: checkValues
+      ? {
+          type: 'object',
+          properties: { equals: { type: 'number' }, tolerance: { type: 'number', minimum: 0 } },
+          required: ['equals', 'tolerance'],
+          additionalProperties: false,
+        }
+      : undefined,
     errors: false,
     validate: (sum: InvariantSum, data: object) => isWithinSum(sumOfNumbers(data), sum),
   });

@@ -110,7 +110,7 @@ export function validatorFor(
 export function compileSchema(jsonSchema: JsonSchema): ValidateFunction {
   const schema: Record<string, unknown> = { ...jsonSchema };
   delete schema.$id;
-  return newEngine().compile(schema);
+  return newEngine({ checkAgainstMetaSchema: false }).compile(schema);
 }
 
 /**
@@ -120,7 +120,7 @@ export function compileSchema(jsonSchema: JsonSchema): ValidateFunction {
  */
 export function metaSchemaProblems(jsonSchema: JsonSchema, root = 'schema'): ConfigIssue[] {
   // One engine for every check: validating against the meta-schema adds nothing to its cache.
-  metaEngine ??= newEngine();
+  metaEngine ??= newEngine({ checkAgainstMetaSchema: true });
   const ajv = metaEngine;
   if (ajv.validateSchema(jsonSchema) === true) return [];
   const seen = new Set<string>();
@@ -145,11 +145,21 @@ function unescapePointer(segment: string): string {
 /** `multipleOf` tolerance, as a power of ten: |round(x / m) − x / m| ≤ 1e-9 (docs/protocol.md). */
 export const MULTIPLE_OF_PRECISION = 9;
 
-function newEngine(): Ajv2020 {
+/**
+ * An Ajv engine with the contract's options. `checkAgainstMetaSchema` is for the one engine that
+ * checks schemas (metaSchemaProblems). The engines that compile do not check again: every schema
+ * they get was checked when it was registered (service-schema.ts does that before it compiles),
+ * or is a service definition built into the code, or came signed by the manager that checked it.
+ * Checking would compile the draft 2020-12 meta-schema in each engine, which is most of what a
+ * worker spends compiling its schema before it is ready (docs/performance.md). Ajv still refuses,
+ * while compiling, a keyword whose value has the wrong type.
+ */
+function newEngine({ checkAgainstMetaSchema }: { checkAgainstMetaSchema: boolean }): Ajv2020 {
   // Its own instance per schema: `$id`s of different services (or of two versions of one) never
   // collide in one Ajv cache, and a schema evicted from the cache above is garbage collected.
   return addExtensionKeywords(
     new Ajv2020({
+      validateSchema: checkAgainstMetaSchema,
       allErrors: true,
       strict: true,
       // Registered schemas may leave `type` implicit beside range keywords, as JSON Schema allows.
@@ -167,6 +177,7 @@ function newEngine(): Ajv2020 {
       // service at start).
       code: { optimize: false },
     }),
+    { checkValues: checkAgainstMetaSchema },
   );
 }
 
