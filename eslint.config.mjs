@@ -14,6 +14,7 @@ export default tseslint.config(
       'eslint.config.mjs',
       // The plain Node scripts; the TypeScript ones (scripts/test-vectors) are linted.
       'scripts/**/*.mjs',
+      'scripts/**/*.cjs',
     ],
   },
   eslint.configs.recommended,

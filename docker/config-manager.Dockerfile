@@ -15,6 +15,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY libs ./libs
 COPY apps ./apps
+# The launcher and bundler of dist/bundle (the code cache is written here, at build time).
+COPY scripts/bundle ./scripts/bundle
 RUN npm run build
 
 # --- prod-deps: runtime dependencies only (native modules built here, with the tools) -----
@@ -67,4 +69,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 # Migrations run at start. Keys in an image without dev dependencies:
 #   docker run --rm config-manager node dist/apps/config-manager/src/cli/keys.js generate
 # Backup / restore: node dist/apps/config-manager/src/cli/backup.js --out FILE, restore.js FILE.
-CMD ["node", "dist/apps/config-manager/src/main.js"]
+# dist/bundle/<app>.js: the app in one file with its code cache (scripts/bundle/bundle.mjs).
+CMD ["node", "dist/bundle/config-manager.js"]

@@ -15,6 +15,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY libs ./libs
 COPY apps ./apps
+# The launcher and bundler of dist/bundle (the code cache is written here, at build time).
+COPY scripts/bundle ./scripts/bundle
 RUN npm run build
 
 # --- prod-deps: runtime dependencies only (native modules built here, with the tools) -----
@@ -48,4 +50,5 @@ EXPOSE 9464
 # config delivery per instance is also visible at GET /api/services/dedup-worker/instances).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "dist/apps/dedup-worker/src/main.js"]
+# dist/bundle/<app>.js: the app in one file with its code cache (scripts/bundle/bundle.mjs).
+CMD ["node", "dist/bundle/dedup-worker.js"]

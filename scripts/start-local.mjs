@@ -66,7 +66,7 @@ async function waitForManager(timeoutMs = 60000) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-run('manager', 'dist/apps/config-manager/src/main.js', {});
+run('manager', 'dist/bundle/config-manager.js', {});
 if (!(await waitForManager())) {
   console.error('[start] config-manager did not become healthy; see its log above');
   stop(1);
@@ -77,7 +77,7 @@ if (!(await waitForManager())) {
       '[start] no development keys in DATA_DIR and no CONFIG_TRUSTED_KEYS: the worker cannot verify configs',
     );
   }
-  run('worker', 'dist/apps/dedup-worker/src/main.js', {
+  run('worker', 'dist/bundle/dedup-worker.js', {
     MQTT_URL: mqttUrl,
     INSTANCE_ID: env.INSTANCE_ID ?? 'local-1',
   });

@@ -2,7 +2,39 @@
 // (peer-watch-host.ts), forked from source, killed if the bench itself dies, stopped with a
 // report of what they measured.
 import { type ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/** How the bench starts an app process: its arguments to node, and what they run. */
+export interface AppEntry {
+  readonly args: string[];
+  /** Whether that is the build's bundle (dist/bundle, `npm run build`), as `npm start` runs it. */
+  readonly built: boolean;
+  /** For the report's notes. */
+  readonly describe: string;
+}
+
+/**
+ * The build's bundle of `app` (dist/bundle/<app>.js, what `npm start` and the images run) when
+ * it is built, else apps/<app>/src/main.ts from source through @swc-node/register.
+ */
+export function appEntry(app: 'config-manager' | 'dedup-worker'): AppEntry {
+  const launcher = join(ROOT, 'dist', 'bundle', `${app}.js`);
+  if (existsSync(launcher)) {
+    return {
+      args: [launcher],
+      built: true,
+      describe: `${app} from its build (dist/bundle/${app}.js, with its code cache)`,
+    };
+  }
+  return {
+    args: ['-r', '@swc-node/register', join(ROOT, 'apps', app, 'src', 'main.ts')],
+    built: false,
+    describe: `${app} from source through @swc-node/register (\`npm run build\` for dist/bundle)`,
+  };
+}
 
 /** How long a host may take to start its clients or watchers. */
 export const HOST_READY_TIMEOUT_MS = 180000;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateSigningKeyPair } from '@app/crypto';
 import { freePort } from '@app/testing';
+import { appEntry } from './hosts';
 
 const ROOT = resolve(__dirname, '..', '..');
 export const BENCH_TOKEN = 'bench-admin-token-0123456789';
@@ -21,7 +22,7 @@ export interface ManagerProcess {
 
 /** How the manager process runs, besides its environment. */
 export interface ManagerProcessOptions {
-  /** Run the compiled manager (dist/, `npm run build` first) instead of the source through swc. */
+  /** Run the build's bundle (appEntry: dist/bundle, `npm run build` first) instead of the source. */
   dist?: boolean;
   /** An existing DATA_DIR (and its config.db) to start on, kept on stop; default: a fresh one, removed on stop. */
   dataDir?: string;
@@ -30,9 +31,6 @@ export interface ManagerProcessOptions {
   /** How often that path is polled (ms, default 100). */
   pollMs?: number;
 }
-
-/** The compiled manager's entry point (`npm run build`). */
-export const DIST_MAIN = join(ROOT, 'dist/apps/config-manager/src/main.js');
 
 /** Starts the manager (from source unless `options.dist`) on a SQLite file and waits until it answers. */
 export async function startManagerProcess(
@@ -44,7 +42,7 @@ export async function startManagerProcess(
   const port = await freePort();
   const dbFile = join(dataDir, 'config.db');
   const entry = options.dist
-    ? [DIST_MAIN]
+    ? appEntry('config-manager').args
     : ['-r', '@swc-node/register', join(ROOT, 'apps/config-manager/src/main.ts')];
   const spawned = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry], {

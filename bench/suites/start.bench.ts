@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateBoxKeyPair, generateSigningKeyPair } from '@app/crypto';
 import { generatedService } from '../lib/generated-services';
-import { cpuProfileArgs } from '../lib/hosts';
-import { BENCH_TOKEN, DIST_MAIN, startManagerProcess } from '../lib/manager-process';
+import { appEntry, cpuProfileArgs } from '../lib/hosts';
+import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
 import type { Figure, SuiteResult } from '../lib/report';
 import { summarize } from '../lib/stats';
 
@@ -20,10 +20,11 @@ const AUTH = { Authorization: `Bearer ${BENCH_TOKEN}`, 'Content-Type': 'applicat
  * PUT /api/services/:service (generated schemas of 200 keys) and VERSIONS versions in total (PATCHes
  * spread over the services) is prepared by one manager, which is stopped; then the manager is
  * started STARTS times on that store and each start is timed from process spawn to the first 200
- * from GET /health/ready. From the compiled manager (dist/) when it is built, else from source.
+ * from GET /health/ready. From the build's bundle (dist/bundle) when it is built, else from source.
  */
 export async function startBench(): Promise<SuiteResult> {
-  const dist = existsSync(DIST_MAIN);
+  const entry = appEntry('config-manager');
+  const dist = entry.built;
   const dataDir = mkdtempSync(join(tmpdir(), 'cm-bench-start-'));
   // The same keys on every start: the store's secrets and signatures must stay openable.
   const env = {
@@ -62,7 +63,7 @@ export async function startBench(): Promise<SuiteResult> {
       issue: 'issue 18',
       figures,
       notes: [
-        `${dist ? 'compiled manager (dist/)' : 'manager from source through @swc-node/register (run `npm run build` for dist/)'}; SQLite store with ${SERVICES} services (generated schemas of 200 keys, registered with PUT) and ${VERSIONS} versions in total, prepared in ${prepareS.toFixed(0)} s; starts: ${samples.map((ms) => ms.toFixed(0)).join(', ')} ms`,
+        `${entry.describe}; SQLite store with ${SERVICES} services (generated schemas of 200 keys, registered with PUT) and ${VERSIONS} versions in total, prepared in ${prepareS.toFixed(0)} s; starts: ${samples.map((ms) => ms.toFixed(0)).join(', ')} ms`,
       ],
     };
   } finally {

@@ -2,7 +2,7 @@
 // ready from its last-known-good file.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectAsync } from 'mqtt';
@@ -21,7 +21,7 @@ import type { SuiteResult } from '../lib/report';
 import { summarize, timeEach } from '../lib/stats';
 import { BENCH_TOKEN, startManagerProcess } from '../lib/manager-process';
 import { startBenchMosquitto } from '../lib/mosquitto';
-import { startFleet, stopFleet } from '../lib/hosts';
+import { appEntry, cpuProfileArgs, startFleet, stopFleet } from '../lib/hosts';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SERVICE = 'dedup-worker';
@@ -184,11 +184,8 @@ async function workerProcessReadyFigures(): Promise<{
   figures: SuiteResult['figures'];
   note: string;
 }> {
-  const compiled = join(ROOT, 'dist/apps/dedup-worker/src/main.js');
-  const fromDist = existsSync(compiled);
-  const command = fromDist
-    ? [compiled]
-    : ['-r', '@swc-node/register', join(ROOT, 'apps/dedup-worker/src/main.ts')];
+  const entry = appEntry('dedup-worker');
+  const command = [...cpuProfileArgs(), ...entry.args];
   const instanceId = 'bench-ready-worker';
   const lkg = await lastKnownGood(instanceId);
   const mosquitto = await startBenchMosquitto();
@@ -231,7 +228,7 @@ async function workerProcessReadyFigures(): Promise<{
   return {
     figures,
     note:
-      `(c) the worker runs ${fromDist ? 'from compiled dist (npm run build)' : 'from source via -r @swc-node/register (no dist in this tree)'}; ` +
+      `(c) the worker runs as ${entry.describe}; ` +
       'ready is its "dedup-worker <id> started" log line, printed once ConfigClient.start() resolved (ConfigClientModule awaits it at bootstrap); ' +
       `${READY_ROUNDS} spawns per case after one warm-up; INITIAL_CONFIG_TIMEOUT_MS at its default`,
   };

@@ -18,17 +18,23 @@ async function bootstrap(): Promise<void> {
   );
 }
 
-bootstrap().catch((error: unknown) => {
-  // Start-up failures name the variable or file to fix; no stack trace for those.
-  const known =
-    error instanceof EnvironmentError ||
-    (error instanceof Error && error.name === 'DefaultsFileError');
-  const message =
-    error instanceof Error
-      ? known
-        ? error.message
-        : (error.stack ?? error.message)
-      : String(error);
-  new Logger('Bootstrap').error(`config-manager failed to start: ${message}`);
-  process.exit(1);
-});
+/**
+ * Starts the config-manager: what `main.ts` runs, and what the bundle (`npm run build`,
+ * dist/bundle/config-manager.js) exports for its launcher. A start-up failure is logged and exits 1.
+ */
+export function start(): Promise<void> {
+  return bootstrap().catch((error: unknown) => {
+    // Start-up failures name the variable or file to fix; no stack trace for those.
+    const known =
+      error instanceof EnvironmentError ||
+      (error instanceof Error && error.name === 'DefaultsFileError');
+    const message =
+      error instanceof Error
+        ? known
+          ? error.message
+          : (error.stack ?? error.message)
+        : String(error);
+    new Logger('Bootstrap').error(`config-manager failed to start: ${message}`);
+    process.exit(1);
+  });
+}

@@ -36,14 +36,20 @@ async function bootstrap(): Promise<void> {
   logger.log(`${SERVICE} ${options.instanceId} started (last-known-good: ${options.lkgPath})`);
 }
 
-bootstrap().catch((error: unknown) => {
-  const known = error instanceof EnvironmentError;
-  const message =
-    error instanceof Error
-      ? known
-        ? error.message
-        : (error.stack ?? error.message)
-      : String(error);
-  new Logger('Bootstrap').error(`${SERVICE} failed to start: ${message}`);
-  process.exit(1);
-});
+/**
+ * Starts the dedup-worker: what `main.ts` runs, and what the bundle (`npm run build`,
+ * dist/bundle/dedup-worker.js) exports for its launcher. A start-up failure is logged and exits 1.
+ */
+export function start(): Promise<void> {
+  return bootstrap().catch((error: unknown) => {
+    const known = error instanceof EnvironmentError;
+    const message =
+      error instanceof Error
+        ? known
+          ? error.message
+          : (error.stack ?? error.message)
+        : String(error);
+    new Logger('Bootstrap').error(`${SERVICE} failed to start: ${message}`);
+    process.exit(1);
+  });
+}

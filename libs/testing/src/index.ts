@@ -14,6 +14,7 @@ export * from './mqtt/mqtt-probe';
 export * from './mqtt/production-mosquitto';
 export * from './net/ports';
 export * from './net/tcp-gate';
+export * from './repo-root';
 export * from './postgres/temp-postgres';
 export * from './waiting/change-signal';
 export * from './waiting/polling';
