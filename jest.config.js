@@ -1,18 +1,6 @@
 // Two projects: fast unit specs beside the code, end-to-end specs under each app's test/.
-// @swc/jest needs decorators *and* decorator metadata, or Nest's DI silently injects undefined.
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2022',
-      keepClassNames: true,
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  },
-];
+// swc compiles as for the bundles (scripts/swc-options.cjs), with inline source maps.
+const swc = ['@swc/jest', { ...require('./scripts/swc-options.cjs'), sourceMaps: 'inline' }];
 
 const shared = {
   testEnvironment: 'node',

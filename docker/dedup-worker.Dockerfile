@@ -17,6 +17,7 @@ COPY libs ./libs
 COPY apps ./apps
 # The launcher and bundler of dist/bundle (the code cache is written here, at build time).
 COPY scripts/bundle ./scripts/bundle
+COPY scripts/swc-options.cjs ./scripts/
 RUN npm run build
 
 # --- prod-deps: runtime dependencies only (native modules built here, with the tools) -----

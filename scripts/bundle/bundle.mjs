@@ -4,12 +4,13 @@
 //   <app>.js            the launcher (scripts/bundle/launcher.cjs): `node dist/bundle/<app>.js`
 //   <app>.bundle.js     the app's start.ts and everything it imports, as CommonJS modules
 //   <app>.bundle.cache  the code cache the launcher compiles the bundle with
-// TypeScript is compiled by swc with the options the tests run under (jest.config.js): legacy
-// decorators with their metadata, CommonJS module semantics. Native addons, packages that serve
-// their own files and optional packages that are not installed stay outside, loaded from
+// TypeScript is compiled by swc with the options the tests run under (scripts/swc-options.cjs):
+// legacy decorators with their metadata, CommonJS module semantics. Native addons, packages that
+// serve their own files and optional packages that are not installed stay outside, loaded from
 // node_modules at run time, so a bundle runs from the repository or an image with node_modules.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { transform } from '@swc/core';
@@ -50,13 +51,7 @@ const EXTERNAL_BY_APP = {
 };
 
 const SWC_OPTIONS = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
+  ...createRequire(import.meta.url)('../swc-options.cjs'),
   sourceMaps: false,
   swcrc: false,
   configFile: false,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './create-app';
 import { EnvironmentError } from '@app/contracts';
-import { bootLogger } from '@app/logging';
+import { bootLogger, exitOnStartFailure } from '@app/logging';
 import { loadSettings } from './settings/settings';
 
 async function bootstrap(): Promise<void> {
@@ -23,18 +23,13 @@ async function bootstrap(): Promise<void> {
  * dist/bundle/config-manager.js) exports for its launcher. A start-up failure is logged and exits 1.
  */
 export function start(): Promise<void> {
-  return bootstrap().catch((error: unknown) => {
+  return bootstrap().catch((error: unknown) =>
     // Start-up failures name the variable or file to fix; no stack trace for those.
-    const known =
+    exitOnStartFailure(
+      'config-manager',
+      error,
       error instanceof EnvironmentError ||
-      (error instanceof Error && error.name === 'DefaultsFileError');
-    const message =
-      error instanceof Error
-        ? known
-          ? error.message
-          : (error.stack ?? error.message)
-        : String(error);
-    new Logger('Bootstrap').error(`config-manager failed to start: ${message}`);
-    process.exit(1);
-  });
+        (error instanceof Error && error.name === 'DefaultsFileError'),
+    ),
+  );
 }

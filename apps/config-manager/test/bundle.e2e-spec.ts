@@ -101,6 +101,30 @@ describe('the bundled apps (npm run build → dist/bundle)', () => {
     }
   }, 90000);
 
+  it('refuses a bad environment at start: exit 1 and one line naming the variable, no stack trace', async () => {
+    const cases = [
+      {
+        app: 'config-manager',
+        env: { ...storeEnv('sqlite', dataDir), PORT: 'eighty' },
+        variable: 'PORT',
+      },
+      {
+        app: 'dedup-worker',
+        env: { NODE_ENV: 'test', DATA_DIR: dataDir, INITIAL_CONFIG_TIMEOUT_MS: 'soon' },
+        variable: 'INITIAL_CONFIG_TIMEOUT_MS',
+      },
+    ];
+    for (const { app, env, variable } of cases) {
+      const started = WorkerProcess.command(process.execPath, [join(outDir, `${app}.js`)], env);
+      expect(await started.exit()).toBe(1);
+      const failure = started.lines.filter((line) => line.includes('failed to start'));
+      expect(failure).toHaveLength(1);
+      expect(failure[0]).toContain(`${app} failed to start:`);
+      expect(failure[0]).toContain(variable);
+      expect(started.lines.join('\n')).not.toMatch(/^\s+at /m);
+    }
+  }, 60000);
+
   it('compiles from source when the code cache is damaged, and still starts from the last-known-good file', async () => {
     // A copy of the worker's bundle whose cache V8 must refuse (same size, other bytes).
     const damaged = mkdtempSync(join(tmpdir(), 'cm-bundle-damaged-'));

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EnvironmentError } from '@app/contracts';
-import { AppLogger, bootLogger } from '@app/logging';
+import { AppLogger, bootLogger, exitOnStartFailure } from '@app/logging';
 import { RunLoopService } from './runs/run-loop.service';
 import { loadWorkerEnvironment } from './runs/worker-settings';
 import { WorkerModule } from './worker.module';
@@ -41,15 +41,7 @@ async function bootstrap(): Promise<void> {
  * dist/bundle/dedup-worker.js) exports for its launcher. A start-up failure is logged and exits 1.
  */
 export function start(): Promise<void> {
-  return bootstrap().catch((error: unknown) => {
-    const known = error instanceof EnvironmentError;
-    const message =
-      error instanceof Error
-        ? known
-          ? error.message
-          : (error.stack ?? error.message)
-        : String(error);
-    new Logger('Bootstrap').error(`${SERVICE} failed to start: ${message}`);
-    process.exit(1);
-  });
+  return bootstrap().catch((error: unknown) =>
+    exitOnStartFailure(SERVICE, error, error instanceof EnvironmentError),
+  );
 }

@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import { Logger as NestLogger, type LoggerService } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 import { type EnvironmentVariables, parseEnvironment } from '@app/contracts';
@@ -108,4 +108,19 @@ export function bootLogger(app: string, env: EnvironmentVariables): AppLogger {
     level: values.LOG_LEVEL,
     format: values.LOG_FORMAT,
   });
+}
+
+/**
+ * Logs why `app` could not start, as the Bootstrap context, and exits 1. A `known` failure (an
+ * environment variable or a file to fix) is its message alone; anything else keeps its stack.
+ */
+export function exitOnStartFailure(app: string, error: unknown, known: boolean): never {
+  const message =
+    error instanceof Error
+      ? known
+        ? error.message
+        : (error.stack ?? error.message)
+      : String(error);
+  new NestLogger('Bootstrap').error(`${app} failed to start: ${message}`);
+  process.exit(1);
 }
