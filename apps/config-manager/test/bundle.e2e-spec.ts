@@ -102,7 +102,7 @@ describe('the bundled apps (npm run build → dist/bundle)', () => {
   }, 90000);
 
   it('refuses a bad environment at start: exit 1 and one line naming the variable, no stack trace', async () => {
-    const cases = [
+    const cases: Array<{ app: string; env: Record<string, string>; variable: string }> = [
       {
         app: 'config-manager',
         env: { ...storeEnv('sqlite', dataDir), PORT: 'eighty' },
