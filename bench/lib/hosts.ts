@@ -3,9 +3,16 @@
 // report of what they measured.
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@app/testing';
 
-const ROOT = resolve(__dirname, '..', '..');
+/** The apps the bench starts as processes. */
+export type BenchApp = 'config-manager' | 'dedup-worker';
+
+/** Node's arguments that run `app` from source (apps/<app>/src/main.ts through @swc-node/register). */
+export function sourceEntry(app: BenchApp): string[] {
+  return ['-r', '@swc-node/register', join(REPO_ROOT, 'apps', app, 'src', 'main.ts')];
+}
 
 /** How the bench starts an app process: its arguments to node, and what they run. */
 export interface AppEntry {
@@ -20,8 +27,8 @@ export interface AppEntry {
  * The build's bundle of `app` (dist/bundle/<app>.js, what `npm start` and the images run) when
  * it is built, else apps/<app>/src/main.ts from source through @swc-node/register.
  */
-export function appEntry(app: 'config-manager' | 'dedup-worker'): AppEntry {
-  const launcher = join(ROOT, 'dist', 'bundle', `${app}.js`);
+export function appEntry(app: BenchApp): AppEntry {
+  const launcher = join(REPO_ROOT, 'dist', 'bundle', `${app}.js`);
   if (existsSync(launcher)) {
     return {
       args: [launcher],
@@ -30,7 +37,7 @@ export function appEntry(app: 'config-manager' | 'dedup-worker'): AppEntry {
     };
   }
   return {
-    args: ['-r', '@swc-node/register', join(ROOT, 'apps', app, 'src', 'main.ts')],
+    args: sourceEntry(app),
     built: false,
     describe: `${app} from source through @swc-node/register (\`npm run build\` for dist/bundle)`,
   };

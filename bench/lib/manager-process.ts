@@ -2,12 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { generateSigningKeyPair } from '@app/crypto';
-import { freePort } from '@app/testing';
-import { appEntry } from './hosts';
+import { freePort, REPO_ROOT } from '@app/testing';
+import { appEntry, sourceEntry } from './hosts';
 
-const ROOT = resolve(__dirname, '..', '..');
 export const BENCH_TOKEN = 'bench-admin-token-0123456789';
 
 /** A config-manager running in its own process (so load generation does not share its event loop). */
@@ -41,12 +40,10 @@ export async function startManagerProcess(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cm-bench-'));
   const port = await freePort();
   const dbFile = join(dataDir, 'config.db');
-  const entry = options.dist
-    ? appEntry('config-manager').args
-    : ['-r', '@swc-node/register', join(ROOT, 'apps/config-manager/src/main.ts')];
+  const entry = options.dist ? appEntry('config-manager').args : sourceEntry('config-manager');
   const spawned = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry], {
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     env: {
       ...process.env,
       // Not production: some benches use the embedded broker, which production refuses.

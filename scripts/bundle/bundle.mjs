@@ -9,7 +9,7 @@
 // serve their own files and optional packages that are not installed stay outside, loaded from
 // node_modules at run time, so a bundle runs from the repository or an image with node_modules.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,12 +21,13 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 /** The apps bundled, by their directory under apps/. */
 export const APPS = ['config-manager', 'dedup-worker'];
 
-const ALIASES = {
-  '@app/contracts': join(ROOT, 'libs/contracts/src/index.ts'),
-  '@app/crypto': join(ROOT, 'libs/crypto/src/index.ts'),
-  '@app/config-client': join(ROOT, 'libs/config-client/src/index.ts'),
-  '@app/logging': join(ROOT, 'libs/logging/src/index.ts'),
-};
+// The `@app/*` aliases, from the tsconfig.json that tsc and the editors read (each maps to a lib's
+// src directory; the bundler is given its index.ts).
+const ALIASES = Object.fromEntries(
+  Object.entries(
+    JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions.paths,
+  ).map(([alias, [directory]]) => [alias, join(ROOT, directory, 'index.ts')]),
+);
 
 const EXTERNAL = [
   // Native addons: found through their own package directory.

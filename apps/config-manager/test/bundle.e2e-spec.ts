@@ -11,12 +11,8 @@ import { bearer, freePort, REPO_ROOT, storeEnv, TOKENS, until, WorkerProcess } f
 
 const SERVICE = 'dedup-worker';
 
-function node(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, args, {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-  });
+function node(args: string[]) {
+  return spawnSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8' });
 }
 
 /** What the launcher in `dir` does with the code cache beside its bundle: accepted, rejected or none. */
